@@ -1,0 +1,426 @@
+"""The YAML config file and the typed settings read from it.
+
+The file is handled by mautrix's config classes so that comments survive: at every start the
+user's values are copied onto the commented example (``do_update``), which is how a new release
+adds keys without the admin editing anything. The rest of the program never reads the YAML: it
+gets a :class:`Settings` object, validated once, so a bad value fails at start with one line that
+names the key instead of deep inside a request handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import contextlib
+from dataclasses import dataclass
+import logging
+import os
+import re
+import shutil
+import tempfile
+from typing import Any, TypeVar
+
+from mautrix.util.config import BaseFileConfig, ConfigUpdateHelper
+from mautrix.util.config.file import yaml
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from yarl import URL
+
+EXAMPLE_CONFIG = "pkg://crm_appservice/example-config.yaml"
+TOKEN_PLACEHOLDER = "This value is generated when generating the registration"  # noqa: S105
+
+T = TypeVar("T")
+log = logging.getLogger("crm.config")
+
+
+class ConfigError(Exception):
+    """A missing or invalid config value; the message names the key and never its value."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+
+
+class Config(BaseFileConfig):
+    """The config file, kept as a ruamel.yaml document so comments survive rewrites."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path, EXAMPLE_CONFIG)
+
+    def load(self) -> None:
+        try:
+            super().load()
+        except FileNotFoundError:
+            raise ConfigError(
+                "--config", f"{self.path} does not exist (copy config.example.yaml to it)"
+            ) from None
+        except MarkedYAMLError as e:
+            mark = e.problem_mark
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise ConfigError("--config", f"{self.path} is not valid YAML{where}") from None
+        except YAMLError:
+            raise ConfigError("--config", f"{self.path} is not valid YAML") from None
+        except OSError as e:
+            raise ConfigError("--config", f"cannot read {self.path}: {e.strerror}") from None
+        if not hasattr(self._data, "items"):
+            raise ConfigError("--config", f"{self.path} must be a YAML mapping")
+
+    def do_update(self, helper: ConfigUpdateHelper) -> None:
+        copy = helper.copy
+        for key in (
+            "homeserver.address",
+            "homeserver.domain",
+            "homeserver.verify_ssl",
+            "appservice.address",
+            "appservice.hostname",
+            "appservice.port",
+            "appservice.max_body_size",
+            "appservice.id",
+            "appservice.bot_username",
+            "appservice.bot_displayname",
+            "appservice.user_prefix",
+            "appservice.bridge_ghosts",
+            "appservice.as_token",
+            "appservice.hs_token",
+            "database.url",
+            "database.embedded_dir",
+            "database.embedded_bin_dir",
+            "database.pool_min_size",
+            "database.pool_max_size",
+            "database.statement_timeout",
+            "database.migration_lock_timeout",
+            "web.public_url",
+            "web.cookie_name",
+            "web.cookie_samesite",
+            "web.session_lifetime",
+            "smtp.host",
+            "smtp.port",
+            "smtp.tls",
+            "smtp.username",
+            "smtp.password",
+            "smtp.from",
+            "media.max_upload_size",
+            "media.cache_dir",
+            "media.cache_size",
+            "logging",
+        ):
+            copy(key)
+
+    def save(self) -> None:
+        """Write the file atomically, keeping its mode; unlike mautrix's, failures raise."""
+        fd, tmp = tempfile.mkstemp(suffix=".yaml", dir=os.path.dirname(os.path.abspath(self.path)))
+        try:
+            with os.fdopen(fd, "w") as stream:
+                yaml.dump(self._data, stream)
+            with contextlib.suppress(FileNotFoundError):
+                shutil.copymode(self.path, tmp)
+            os.replace(tmp, self.path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def set_tokens(self, as_token: str, hs_token: str) -> None:
+        self["appservice.as_token"] = as_token
+        self["appservice.hs_token"] = hs_token
+
+    def raw(self, key: str) -> Any:
+        return self[key]
+
+
+@dataclass(frozen=True)
+class HomeserverSettings:
+    address: URL
+    domain: str
+    verify_ssl: bool
+
+
+@dataclass(frozen=True)
+class AppserviceSettings:
+    address: URL
+    hostname: str
+    port: int
+    max_body_size: int
+    id: str
+    bot_username: str
+    bot_displayname: str
+    user_prefix: str
+    bridge_ghosts: tuple[str, ...]
+    as_token: str | None
+    hs_token: str | None
+
+    @property
+    def has_tokens(self) -> bool:
+        return bool(self.as_token and self.hs_token)
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str
+    embedded_dir: str
+    embedded_bin_dir: str | None
+    pool_min_size: int
+    pool_max_size: int
+    statement_timeout: float
+    migration_lock_timeout: float
+
+    @property
+    def embedded(self) -> bool:
+        return self.url == "embedded"
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    public_url: URL
+    cookie_name: str
+    cookie_samesite: str
+    session_lifetime_hours: float
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.scheme == "https"
+
+
+@dataclass(frozen=True)
+class SMTPSettings:
+    host: str | None
+    port: int
+    tls: str
+    username: str | None
+    password: str | None
+    sender: str
+
+    @property
+    def enabled(self) -> bool:
+        return self.host is not None
+
+
+@dataclass(frozen=True)
+class MediaSettings:
+    max_upload_size: int
+    cache_dir: str
+    cache_size: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    path: str
+    homeserver: HomeserverSettings
+    appservice: AppserviceSettings
+    database: DatabaseSettings
+    web: WebSettings
+    smtp: SMTPSettings
+    media: MediaSettings
+    logging: dict[str, Any]
+
+
+_LOCALPART = re.compile(r"^[a-z0-9._=\-/+]+$")
+_DOMAIN = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+MiB = 1024 * 1024
+
+
+class _Reader:
+    """Reads one key at a time from the YAML, raising ConfigError on the first bad value."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def _get(self, key: str, check: Callable[[Any], T | None], expected: str) -> T:
+        value = self.config.raw(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ConfigError(key, f"missing (expected {expected})")
+        result = check(value)
+        if result is None:
+            raise ConfigError(key, f"invalid (expected {expected})")
+        return result
+
+    def text(self, key: str, pattern: re.Pattern[str] | None = None, what: str = "text") -> str:
+        def check(v: Any) -> str | None:
+            if not isinstance(v, str):
+                return None
+            if pattern and not pattern.match(v):
+                return None
+            return v.strip()
+
+        return self._get(key, check, what)
+
+    def optional_str(self, key: str) -> str | None:
+        value = self.config.raw(key)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise ConfigError(key, "invalid (expected text)")
+        return value
+
+    def integer(self, key: str, low: int, high: int) -> int:
+        def check(v: Any) -> int | None:
+            if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+                return None
+            return v
+
+        return self._get(key, check, f"an integer from {low} to {high}")
+
+    def number(self, key: str, low: float, high: float) -> float:
+        def check(v: Any) -> float | None:
+            if isinstance(v, bool) or not isinstance(v, int | float) or not low <= v <= high:
+                return None
+            return float(v)
+
+        return self._get(key, check, f"a number from {low:g} to {high:g}")
+
+    def boolean(self, key: str) -> bool:
+        return self._get(key, lambda v: v if isinstance(v, bool) else None, "true or false")
+
+    def url(self, key: str, schemes: tuple[str, ...] = ("http", "https")) -> URL:
+        def check(v: Any) -> URL | None:
+            if not isinstance(v, str):
+                return None
+            try:
+                url = URL(v.strip())
+            except ValueError:
+                return None
+            if url.scheme not in schemes or not url.host:
+                return None
+            return url
+
+        return self._get(key, check, f"a {' or '.join(schemes)} URL")
+
+    def choice(self, key: str, choices: tuple[str, ...]) -> str:
+        def check(v: Any) -> str | None:
+            return str(v) if v in choices else None
+
+        return self._get(key, check, f"one of {', '.join(choices)}")
+
+    def regex_list(self, key: str) -> tuple[str, ...]:
+        def check(v: Any) -> tuple[str, ...] | None:
+            if not isinstance(v, list) or not all(isinstance(p, str) and p for p in v):
+                return None
+            for p in v:
+                try:
+                    re.compile(p)
+                except re.error:
+                    return None
+            return tuple(v)
+
+        return self._get(key, check, "a list of localpart regular expressions")
+
+    def mapping(self, key: str) -> dict[str, Any]:
+        return self._get(key, lambda v: dict(v) if hasattr(v, "items") else None, "a mapping")
+
+    def token(self, key: str) -> str | None:
+        value = self.config.raw(key)
+        if value is None or value == "" or value == TOKEN_PLACEHOLDER:
+            return None
+        if not isinstance(value, str) or len(value) < 16:
+            raise ConfigError(key, "invalid (expected a token of at least 16 characters)")
+        return str(value)
+
+    def database_url(self, key: str) -> str:
+        def check(v: Any) -> str | None:
+            if not isinstance(v, str):
+                return None
+            if v == "embedded":
+                return v
+            if not v.startswith(("postgres://", "postgresql://")):
+                return None
+            try:
+                url = URL(v)
+            except ValueError:
+                return None
+            if url.scheme not in ("postgres", "postgresql") or not url.path.strip("/"):
+                return None
+            return v
+
+        return self._get(key, check, "`embedded` or postgresql://user:password@host/dbname")
+
+
+def _plain(value: Any) -> Any:
+    """ruamel's commented containers as plain dicts and lists, for logging.config."""
+    if hasattr(value, "items"):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def read_settings(config: Config) -> Settings:
+    """Validate every key and build the typed settings. Raises ConfigError on the first bad one."""
+    r = _Reader(config)
+    homeserver = HomeserverSettings(
+        address=r.url("homeserver.address"),
+        domain=r.text("homeserver.domain", _DOMAIN, "a server name such as example.com"),
+        verify_ssl=r.boolean("homeserver.verify_ssl"),
+    )
+    user_prefix = r.text("appservice.user_prefix", _LOCALPART, "a lowercase localpart prefix")
+    appservice = AppserviceSettings(
+        address=r.url("appservice.address"),
+        hostname=r.text("appservice.hostname", what="a host name or IP address"),
+        port=r.integer("appservice.port", 1, 65535),
+        max_body_size=r.integer("appservice.max_body_size", 1, 1024) * MiB,
+        id=r.text("appservice.id", re.compile(r"^[A-Za-z0-9_.\-]+$"), "an identifier"),
+        bot_username=r.text("appservice.bot_username", _LOCALPART, "a lowercase localpart"),
+        bot_displayname=r.text("appservice.bot_displayname"),
+        user_prefix=user_prefix,
+        bridge_ghosts=r.regex_list("appservice.bridge_ghosts"),
+        as_token=r.token("appservice.as_token"),
+        hs_token=r.token("appservice.hs_token"),
+    )
+    if appservice.as_token and appservice.as_token == appservice.hs_token:
+        raise ConfigError("appservice.hs_token", "must differ from appservice.as_token")
+    pool_min = r.integer("database.pool_min_size", 1, 1000)
+    pool_max = r.integer("database.pool_max_size", 1, 1000)
+    if pool_max < pool_min:
+        raise ConfigError("database.pool_max_size", "must be at least database.pool_min_size")
+    bin_dir = r.optional_str("database.embedded_bin_dir")
+    database = DatabaseSettings(
+        url=r.database_url("database.url"),
+        embedded_dir=os.path.abspath(r.text("database.embedded_dir", what="a directory")),
+        embedded_bin_dir=os.path.abspath(bin_dir) if bin_dir else None,
+        pool_min_size=pool_min,
+        pool_max_size=pool_max,
+        statement_timeout=r.number("database.statement_timeout", 0, 86400),
+        migration_lock_timeout=r.number("database.migration_lock_timeout", 1, 86400),
+    )
+    web = WebSettings(
+        public_url=r.url("web.public_url"),
+        cookie_name=r.text("web.cookie_name", re.compile(r"^[A-Za-z0-9_\-]+$"), "a cookie name"),
+        cookie_samesite=r.choice("web.cookie_samesite", ("Lax", "Strict")),
+        session_lifetime_hours=r.number("web.session_lifetime", 0.1, 24 * 366),
+    )
+    smtp = SMTPSettings(
+        host=r.optional_str("smtp.host"),
+        port=r.integer("smtp.port", 1, 65535),
+        tls=r.choice("smtp.tls", ("none", "starttls", "tls")),
+        username=r.optional_str("smtp.username"),
+        password=r.optional_str("smtp.password"),
+        sender=r.text("smtp.from", what="an e-mail address"),
+    )
+    media = MediaSettings(
+        max_upload_size=r.integer("media.max_upload_size", 1, 4096) * MiB,
+        cache_dir=os.path.abspath(r.text("media.cache_dir", what="a directory")),
+        cache_size=r.integer("media.cache_size", 1, 10_000_000) * MiB,
+    )
+    return Settings(
+        path=config.path,
+        homeserver=homeserver,
+        appservice=appservice,
+        database=database,
+        web=web,
+        smtp=smtp,
+        media=media,
+        logging=_plain(r.mapping("logging")),
+    )
+
+
+def load(path: str, update: bool = True) -> tuple[Config, Settings]:
+    """Load the file, upgrade it onto the current example (comments kept), and validate it."""
+    config = Config(path)
+    config.load()
+    if update:
+        try:
+            config.update(save=False)
+        except (AttributeError, TypeError):
+            raise ConfigError("--config", f"{path} does not have the config's structure") from None
+        try:
+            config.save()
+        except OSError as e:
+            log.warning("Could not write the upgraded config to %s: %s", path, e.strerror)
+    return config, read_settings(config)

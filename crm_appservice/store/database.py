@@ -1,0 +1,56 @@
+"""The asyncpg pool, and the one place that turns `database.url` into a reachable server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+import logging
+
+import asyncpg
+
+from ..config import DatabaseSettings
+from .embedded import EmbeddedPostgres
+
+log = logging.getLogger("crm.store.database")
+
+Pool = asyncpg.Pool
+
+
+@asynccontextmanager
+async def database_dsn(settings: DatabaseSettings) -> AsyncIterator[str]:
+    """Yield a DSN for the configured database, starting the embedded server if needed.
+
+    When another process (a running `crm-appservice run`) already serves the embedded data
+    directory, its socket is used and the server is left running.
+    """
+    if not settings.embedded:
+        yield settings.url
+        return
+    server = EmbeddedPostgres(settings.embedded_dir, settings.embedded_bin_dir)
+    running = server.running_instance()
+    if running:
+        server.socket_dir = running[1]
+        log.info("Using the embedded PostgreSQL already running (pid %d)", running[0])
+        yield server.dsn()
+        return
+    await server.start()
+    try:
+        yield server.dsn()
+    finally:
+        await server.stop_async()
+        log.info("Embedded PostgreSQL stopped")
+
+
+async def create_pool(dsn: str, settings: DatabaseSettings) -> Pool:
+    """One pool per process, created at start and closed at shutdown."""
+    server_settings = {"application_name": "crm-appservice"}
+    if settings.statement_timeout:
+        server_settings["statement_timeout"] = str(int(settings.statement_timeout * 1000))
+    pool: Pool = await asyncpg.create_pool(
+        dsn,
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        server_settings=server_settings,
+        command_timeout=settings.statement_timeout + 5 if settings.statement_timeout else None,
+    )
+    return pool

@@ -1,0 +1,83 @@
+"""Managers: the people who log in to the inbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+ROLES = ("admin", "manager")
+
+
+class ManagerExists(Exception):
+    """A manager with that e-mail address already exists."""
+
+
+@dataclass(frozen=True)
+class Manager:
+    id: int
+    email: str
+    name: str
+    role: str
+    is_active: bool
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Manager:
+        return cls(
+            id=row["id"],
+            email=row["email"],
+            name=row["name"],
+            role=row["role"],
+            is_active=row["is_active"],
+            created_at=row["created_at"],
+        )
+
+
+_COLUMNS = "id, email, name, role, is_active, created_at"
+
+
+async def create(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    email: str,
+    name: str,
+    role: str,
+    password_hash: str,
+    update_existing: bool = False,
+) -> tuple[Manager, bool]:
+    """Insert a manager; returns it and whether it was created (False: updated)."""
+    if update_existing:
+        row = await conn.fetchrow(
+            f"""
+            INSERT INTO managers (email, name, role, password_hash) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (email) DO UPDATE
+               SET name = excluded.name, role = excluded.role,
+                   password_hash = excluded.password_hash, is_active = true, updated_at = now()
+            RETURNING {_COLUMNS}, (xmax = 0) AS created
+            """,
+            email,
+            name,
+            role,
+            password_hash,
+        )
+    else:
+        row = await conn.fetchrow(
+            f"""
+            INSERT INTO managers (email, name, role, password_hash) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (email) DO NOTHING
+            RETURNING {_COLUMNS}, true AS created
+            """,
+            email,
+            name,
+            role,
+            password_hash,
+        )
+    if row is None:
+        raise ManagerExists(email)
+    return Manager.from_row(row), bool(row["created"])
+
+
+async def get_by_email(conn: asyncpg.Connection | asyncpg.Pool, email: str) -> Manager | None:
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM managers WHERE email = $1", email)
+    return Manager.from_row(row) if row else None

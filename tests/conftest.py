@@ -1,0 +1,129 @@
+"""The test harness: one throwaway PostgreSQL cluster per run, a fresh database per test.
+
+The cluster is the product's own embedded server (the same code `database.url: embedded` runs),
+in a temporary directory. Migrations are applied once to a template database; each test gets a
+copy made with CREATE DATABASE … TEMPLATE, which takes milliseconds. Everything is removed at the
+end, also when tests fail; if pytest itself is killed, the server's parent-death signal stops it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+import os
+import shutil
+import tempfile
+from typing import Any
+import uuid
+
+import asyncpg
+import pytest
+from ruamel.yaml import YAML
+
+from crm_appservice.store.embedded import EmbeddedPostgres
+from crm_appservice.store.migrate import apply_migrations
+
+TEMPLATE_DB = "crm_template"
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLE_CONFIG = os.path.join(REPO, "crm_appservice", "example-config.yaml")
+
+
+def reachable_tempdir(prefix: str) -> str:
+    """A temporary directory that the unprivileged PostgreSQL user can enter when we are root
+    (mkdtemp and pytest's tmp_path are 0700)."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(path, 0o755)
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[EmbeddedPostgres]:
+    root = reachable_tempdir("crm-test-pg-")
+    server = EmbeddedPostgres(os.path.join(root, "data"))
+    try:
+        server.start_sync()
+        asyncio.run(server.create_database(TEMPLATE_DB))
+        apply_migrations(server.dsn(TEMPLATE_DB))
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+async def empty_db(pg_server: EmbeddedPostgres) -> AsyncIterator[str]:
+    """A DSN of a new database without any schema."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    await pg_server.create_database(name)
+    yield pg_server.dsn(name)
+    await _drop(pg_server, name)
+
+
+@pytest.fixture
+async def db_dsn(pg_server: EmbeddedPostgres) -> AsyncIterator[str]:
+    """A DSN of a new database with the current schema."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    await pg_server.create_database(name, template=TEMPLATE_DB)
+    yield pg_server.dsn(name)
+    await _drop(pg_server, name)
+
+
+async def _drop(server: EmbeddedPostgres, name: str) -> None:
+    conn = await asyncpg.connect(server.dsn("postgres"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def pool(db_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(db_dsn, min_size=1, max_size=5)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def workdir() -> Iterator[str]:
+    path = reachable_tempdir("crm-test-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+ConfigFactory = Callable[..., str]
+
+
+def write_config(directory: str, overrides: dict[str, Any] | None = None) -> str:
+    """Copy the example config into `directory`, setting dotted keys from `overrides`."""
+    yaml = YAML()
+    with open(EXAMPLE_CONFIG) as f:
+        data = yaml.load(f)
+    for key, value in (overrides or {}).items():
+        node = data
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node[part]
+        if value is _DELETE:
+            del node[last]
+        else:
+            node[last] = value
+    path = os.path.join(directory, "config.yaml")
+    with open(path, "w") as f:
+        yaml.dump(data, f)
+    return path
+
+
+_DELETE = object()
+
+
+@pytest.fixture
+def make_config(workdir: str) -> ConfigFactory:
+    def factory(overrides: dict[str, Any] | None = None) -> str:
+        return write_config(workdir, overrides)
+
+    return factory
+
+
+@pytest.fixture
+def delete_marker() -> object:
+    return _DELETE
