@@ -78,6 +78,9 @@ class Config(BaseFileConfig):
             "appservice.bot_displayname",
             "appservice.user_prefix",
             "appservice.bridge_ghosts",
+            "appservice.bridge_bots",
+            "appservice.accept_invites_from",
+            "appservice.ghost_name_suffixes",
             "appservice.as_token",
             "appservice.hs_token",
             "database.url",
@@ -144,6 +147,9 @@ class AppserviceSettings:
     bot_displayname: str
     user_prefix: str
     bridge_ghosts: tuple[str, ...]
+    bridge_bots: tuple[str, ...]
+    accept_invites_from: tuple[str, ...]
+    ghost_name_suffixes: tuple[str, ...]
     as_token: str | None
     hs_token: str | None
 
@@ -289,9 +295,21 @@ class _Reader:
 
         return self._get(key, check, f"one of {', '.join(choices)}")
 
-    def regex_list(self, key: str) -> tuple[str, ...]:
+    def string_list(self, key: str, pattern: re.Pattern[str] | None = None) -> tuple[str, ...]:
         def check(v: Any) -> tuple[str, ...] | None:
             if not isinstance(v, list) or not all(isinstance(p, str) and p for p in v):
+                return None
+            if pattern and not all(pattern.match(p) for p in v):
+                return None
+            return tuple(v)
+
+        return self._get(key, check, "a list of strings")
+
+    def regex_list(self, key: str, allow_empty: bool = False) -> tuple[str, ...]:
+        def check(v: Any) -> tuple[str, ...] | None:
+            if not isinstance(v, list) or not all(isinstance(p, str) and p for p in v):
+                return None
+            if not v and not allow_empty:
                 return None
             for p in v:
                 try:
@@ -360,6 +378,9 @@ def read_settings(config: Config) -> Settings:
         bot_displayname=r.text("appservice.bot_displayname"),
         user_prefix=user_prefix,
         bridge_ghosts=r.regex_list("appservice.bridge_ghosts"),
+        bridge_bots=r.string_list("appservice.bridge_bots", _LOCALPART),
+        accept_invites_from=r.regex_list("appservice.accept_invites_from", allow_empty=True),
+        ghost_name_suffixes=r.string_list("appservice.ghost_name_suffixes"),
         as_token=r.token("appservice.as_token"),
         hs_token=r.token("appservice.hs_token"),
     )

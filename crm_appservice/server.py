@@ -1,26 +1,33 @@
 """The aiohttp application: one app, one event loop, every HTTP surface of the product.
 
 Shared objects live under typed `web.AppKey`s; resources that open and close with the app (the
-database pool now, the homeserver client and background workers later) are `cleanup_ctx`
-generators, so tests build exactly what production runs with `create_app`.
+database pool, the homeserver client, background workers) are `cleanup_ctx` generators, so tests
+build exactly what production runs with `create_app`.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+import contextlib
 import logging
 
 from aiohttp import web
 import asyncpg
 
+from .appservice import namespaces_from
+from .appservice.transactions import AppserviceAPI
 from .config import Settings
+from .matrix.client import MatrixClient
+from .matrix.invites import InviteWorker
 from .store.database import Pool, create_pool
 
 log = logging.getLogger("crm.server")
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", Pool)
+MATRIX = web.AppKey("matrix", MatrixClient)
+APPSERVICE = web.AppKey("appservice", AppserviceAPI)
 
 HEALTH_TIMEOUT = 2.0
 
@@ -36,16 +43,50 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def create_app(settings: Settings, dsn: str) -> web.Application:
-    app = web.Application(client_max_size=settings.appservice.max_body_size)
+    aps = settings.appservice
+    if not (aps.as_token and aps.hs_token):
+        raise ValueError("the appservice tokens must be configured before the app is created")
+    app = web.Application(
+        client_max_size=max(aps.max_body_size, settings.media.max_upload_size + 1024 * 1024)
+    )
     app[SETTINGS] = settings
+    namespaces = namespaces_from(settings)
+    appservice = AppserviceAPI(aps.hs_token, namespaces, aps.max_body_size)
+    app[APPSERVICE] = appservice
+    stopping = asyncio.Event()
 
     async def database(app: web.Application) -> AsyncIterator[None]:
-        app[POOL] = await create_pool(dsn, settings.database)
+        app[POOL] = appservice.pool = await create_pool(dsn, settings.database)
         try:
             yield
         finally:
             await app[POOL].close()
 
-    app.cleanup_ctx.append(database)
+    async def matrix(app: web.Application) -> AsyncIterator[None]:
+        app[MATRIX] = client = MatrixClient(settings)
+        try:
+            yield
+        finally:
+            await client.close()
+
+    async def workers(app: web.Application) -> AsyncIterator[None]:
+        client = app[MATRIX]
+        invites = InviteWorker(app[POOL], client, namespaces)
+        tasks = [
+            asyncio.create_task(client.keep_handshaking(stopping), name="homeserver-handshake"),
+            asyncio.create_task(invites.run(stopping), name="invite-worker"),
+        ]
+        try:
+            yield
+        finally:
+            stopping.set()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    app.cleanup_ctx.extend([database, matrix, workers])
     app.router.add_get("/healthz", healthz)
+    appservice.register(app)
     return app

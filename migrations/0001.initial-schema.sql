@@ -59,8 +59,14 @@ CREATE TABLE conversations (
     platform              text NOT NULL,
     remote_chat_id        text,
     bridge_bot            text,
+    -- The bridge login the portal belongs to (its own ghost's messages are outgoing).
+    receiver              text,
     kind                  text NOT NULL DEFAULT 'dm' CHECK (kind IN ('dm', 'group')),
+    -- title = room_name (m.room.name) when set, else channel_name (from m.bridge).
     title                 text,
+    room_name             text,
+    channel_name          text,
+    avatar_url            text,
     contact_id            bigint REFERENCES contacts (id) ON DELETE SET NULL,
     status                text NOT NULL DEFAULT 'open'
                           CHECK (status IN ('open', 'pending', 'resolved', 'snoozed')),
@@ -228,6 +234,19 @@ CREATE TABLE as_transactions (
     event_count   integer NOT NULL,
     processed_at  timestamptz NOT NULL DEFAULT now()
 );
+
+-- Invites of the CRM's user: a worker joins (or declines) them, and resumes after a restart.
+CREATE TABLE room_invites (
+    room_id      text PRIMARY KEY,
+    inviter      text NOT NULL,
+    accept       boolean NOT NULL,
+    state        text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
+    attempts     integer NOT NULL DEFAULT 0,
+    last_error   text,
+    invited_at   timestamptz NOT NULL DEFAULT now(),
+    updated_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX room_invites_pending_idx ON room_invites (invited_at) WHERE state = 'pending';
 
 -- Every event that arrived, raw, whether or not it could be mapped.
 CREATE TABLE raw_events (

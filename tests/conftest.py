@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+import itertools
+import json
 import os
 import shutil
 import tempfile
 from typing import Any
 import uuid
 
+from aiohttp.test_utils import TestClient
 import asyncpg
 import pytest
+from pytest_aiohttp import AiohttpClient
 from ruamel.yaml import YAML
 
+from crm_appservice.config import Settings, load
+from crm_appservice.server import POOL, create_app
 from crm_appservice.store.embedded import EmbeddedPostgres
 from crm_appservice.store.migrate import apply_migrations
 
@@ -127,3 +133,80 @@ def make_config(workdir: str) -> ConfigFactory:
 @pytest.fixture
 def delete_marker() -> object:
     return _DELETE
+
+
+AS_TOKEN = "as-token-for-tests-0123456789abcdef"
+HS_TOKEN = "hs-token-for-tests-0123456789abcdef"
+
+
+def unused_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def settings(make_config: ConfigFactory) -> Settings:
+    """Settings with tokens, pointing at a homeserver address where nothing listens."""
+    path = make_config(
+        {
+            "appservice.as_token": AS_TOKEN,
+            "appservice.hs_token": HS_TOKEN,
+            "homeserver.address": f"http://127.0.0.1:{unused_port()}",
+            "appservice.max_body_size": 1,
+        }
+    )
+    return load(path)[1]
+
+
+_txn = itertools.count(1)
+
+
+class Homeserver:
+    """Pushes transactions the way Synapse does."""
+
+    def __init__(self, client: TestClient) -> None:  # type: ignore[type-arg]
+        self.client = client
+
+    async def push(
+        self,
+        events: list[Any],
+        ephemeral: list[Any] | None = None,
+        txn_id: str | None = None,
+        token: str | None = HS_TOKEN,
+        body: Any = None,
+    ) -> tuple[int, Any]:
+        payload: Any = body if body is not None else {"events": events}
+        if ephemeral is not None:
+            payload["ephemeral"] = ephemeral
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        resp = await self.client.put(
+            f"/_matrix/app/v1/transactions/{txn_id or next(_txn)}", data=data, headers=headers
+        )
+        return resp.status, await resp.json()
+
+    async def ok(self, events: list[Any], **kw: Any) -> None:
+        status, body = await self.push(events, **kw)
+        assert (status, body) == (200, {})
+
+
+@pytest.fixture
+async def client(db_dsn: str, settings: Settings, aiohttp_client: AiohttpClient) -> TestClient:  # type: ignore[type-arg]
+    return await aiohttp_client(create_app(settings, db_dsn))
+
+
+@pytest.fixture
+def hs(client: TestClient) -> Homeserver:  # type: ignore[type-arg]
+    return Homeserver(client)
+
+
+@pytest.fixture
+async def db(client: TestClient) -> AsyncIterator[asyncpg.Pool]:  # type: ignore[type-arg]
+    yield client.app[POOL]
+
+
+async def count(db: asyncpg.Pool, table: str) -> int:
+    return int(await db.fetchval(f"SELECT count(*) FROM {table}"))

@@ -25,6 +25,7 @@ TABLES = {
     "outbox",
     "as_transactions",
     "raw_events",
+    "room_invites",
 }
 
 # (table, leading columns) that the list queries of the inbox rely on.

@@ -9,14 +9,16 @@ from pytest_aiohttp import AiohttpClient
 from crm_appservice.config import load
 from crm_appservice.server import POOL, create_app
 
-from .conftest import ConfigFactory
+from .conftest import AS_TOKEN, HS_TOKEN, ConfigFactory
 
 
 @pytest.fixture
 async def client(
-    aiohttp_client: AiohttpClient, db_dsn: str, make_config: ConfigFactory
+    db_dsn: str, make_config: ConfigFactory, aiohttp_client: AiohttpClient
 ) -> TestClient:  # type: ignore[type-arg]
-    _, settings = load(make_config())
+    _, settings = load(
+        make_config({"appservice.as_token": AS_TOKEN, "appservice.hs_token": HS_TOKEN})
+    )
     return await aiohttp_client(create_app(settings, db_dsn))
 
 
@@ -27,7 +29,7 @@ async def test_healthz(client: TestClient) -> None:  # type: ignore[type-arg]
 
 
 async def test_healthz_reports_a_lost_database(client: TestClient) -> None:  # type: ignore[type-arg]
-    await client.app[POOL].close()
+    client.app[POOL].terminate()
     resp = await client.get("/healthz")
     assert resp.status == 503
     assert await resp.json() == {"status": "unavailable", "database": "unreachable"}

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 import logging
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from ..config import DatabaseSettings
 from .embedded import EmbeddedPostgres
@@ -14,6 +15,8 @@ from .embedded import EmbeddedPostgres
 log = logging.getLogger("crm.store.database")
 
 Pool = asyncpg.Pool
+# A connection of its own or one borrowed from the pool: the store's functions take either.
+Conn = asyncpg.Connection | PoolConnectionProxy
 
 
 @asynccontextmanager

@@ -1,0 +1,217 @@
+"""Message content (the `content` of `m.room.message` and `m.sticker`) as CRM fields.
+
+Everything here is pure: a dict in, a :class:`MessageContent` out, or :class:`BadEvent` naming
+what is wrong. The HTML of a message is untrusted (it comes from another network through a
+bridge), so it is reduced to an allow-list here, once, at ingest; the API never sees raw HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import re
+from typing import Any
+
+import nh3
+
+
+class BadEvent(ValueError):
+    """The event cannot be mapped; the message says why (stored with the raw event)."""
+
+
+@dataclass(frozen=True)
+class Media:
+    url: str
+    mimetype: str | None
+    size: int | None
+    width: int | None
+    height: int | None
+    duration_ms: int | None
+    filename: str | None
+    thumbnail_url: str | None
+    thumbnail_mimetype: str | None
+    thumbnail_width: int | None
+    thumbnail_height: int | None
+
+
+@dataclass(frozen=True)
+class MessageContent:
+    kind: str
+    body: str | None
+    html: str | None
+    media: Media | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+_TEXT_KINDS = {"m.text": "text", "m.notice": "notice", "m.emote": "emote"}
+_MEDIA_KINDS = {"m.image": "image", "m.video": "video", "m.audio": "audio", "m.file": "file"}
+MXC = re.compile(r"^mxc://([A-Za-z0-9.\-:\[\]]+)/([A-Za-z0-9_\-]+)$")
+_GEO = re.compile(r"^geo:(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)(?:,-?\d+(?:\.\d+)?)?(?:;.*)?$")
+_REPLY_FALLBACK = re.compile(r"^(> .*\n)+\n", re.MULTILINE)
+
+# The Matrix spec's suggested HTML subset (client-server API, m.room.message formats), minus
+# images: an <img> would make every manager's browser fetch a URL chosen by the sender.
+# fmt: off
+_TAGS = {
+    "font", "del", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "p", "a", "ul", "ol", "sup",
+    "sub", "li", "b", "i", "u", "strong", "em", "s", "strike", "code", "hr", "br", "div", "table",
+    "thead", "tbody", "tr", "th", "td", "caption", "pre", "span", "details", "summary",
+}
+# fmt: on
+_CLEANER = nh3.Cleaner(
+    tags=_TAGS,
+    clean_content_tags={"mx-reply", "script", "style"},
+    attributes={
+        "a": {"href", "target"},
+        "ol": {"start"},
+        "code": {"class"},
+        "span": {"data-mx-color", "data-mx-bg-color", "data-mx-spoiler"},
+        "font": {"data-mx-color", "data-mx-bg-color", "color"},
+    },
+    url_schemes={"http", "https", "mailto", "tel"},
+    link_rel="noopener noreferrer nofollow",
+)
+
+
+def sanitize_html(html: str) -> str | None:
+    cleaned = _CLEANER.clean(html).strip()
+    return cleaned or None
+
+
+def strip_reply_fallback(body: str) -> str:
+    """Drop the `> <@sender> quoted text` lines that older clients prepend to replies."""
+    return _REPLY_FALLBACK.sub("", body, count=1) if body.startswith("> ") else body
+
+
+def _opt_int(info: dict[str, Any], key: str) -> int | None:
+    value = info.get(key)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and value >= 0:
+        return value
+    if isinstance(value, float) and value >= 0 and value.is_integer():
+        return int(value)
+    return None
+
+
+def _opt_str(obj: dict[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _mxc(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not MXC.match(value):
+        raise BadEvent(f"{field} is not an mxc:// URI")
+    return value
+
+
+def _media(content: dict[str, Any]) -> Media:
+    if "url" not in content and isinstance(content.get("file"), dict):
+        raise BadEvent("encrypted media is not supported")
+    url = _mxc(content.get("url"), "url")
+    info = content.get("info")
+    if not isinstance(info, dict):
+        info = {}
+    thumb_info = info.get("thumbnail_info")
+    if not isinstance(thumb_info, dict):
+        thumb_info = {}
+    thumbnail_url = info.get("thumbnail_url")
+    if not (isinstance(thumbnail_url, str) and MXC.match(thumbnail_url)):
+        thumbnail_url = None
+    duration = _opt_int(info, "duration")
+    if duration is None:
+        audio = content.get("org.matrix.msc1767.audio")
+        if isinstance(audio, dict):
+            duration = _opt_int(audio, "duration")
+    filename = _opt_str(content, "filename") or _opt_str(content, "body")
+    return Media(
+        url=url,
+        mimetype=_opt_str(info, "mimetype"),
+        size=_opt_int(info, "size"),
+        width=_opt_int(info, "w"),
+        height=_opt_int(info, "h"),
+        duration_ms=duration,
+        filename=filename,
+        thumbnail_url=thumbnail_url,
+        thumbnail_mimetype=_opt_str(thumb_info, "mimetype") if thumbnail_url else None,
+        thumbnail_width=_opt_int(thumb_info, "w") if thumbnail_url else None,
+        thumbnail_height=_opt_int(thumb_info, "h") if thumbnail_url else None,
+    )
+
+
+def parse_geo_uri(uri: Any) -> tuple[float, float]:
+    if not isinstance(uri, str):
+        raise BadEvent("geo_uri is missing")
+    match = _GEO.match(uri.strip())
+    if not match:
+        raise BadEvent("geo_uri is not a geo: URI")
+    lat, lon = float(match.group(1)), float(match.group(2))
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise BadEvent("geo_uri is out of range")
+    return lat, lon
+
+
+def parse_message(event_type: str, content: dict[str, Any]) -> MessageContent:
+    """Map one message's content; raises BadEvent for content no client could show."""
+    if event_type == "m.sticker":
+        return MessageContent(
+            kind="sticker", body=_opt_str(content, "body"), html=None, media=_media(content)
+        )
+    msgtype = content.get("msgtype")
+    if not isinstance(msgtype, str):
+        raise BadEvent("msgtype is missing")
+    body = content.get("body")
+    if body is not None and not isinstance(body, str):
+        raise BadEvent("body is not a string")
+    html = None
+    if content.get("format") == "org.matrix.custom.html":
+        formatted = content.get("formatted_body")
+        if isinstance(formatted, str):
+            html = sanitize_html(formatted)
+    is_reply = (
+        isinstance(content.get("m.relates_to"), dict)
+        and "m.in_reply_to" in (content["m.relates_to"])
+    )
+    if body and is_reply:
+        body = strip_reply_fallback(body)
+    if msgtype in _TEXT_KINDS:
+        if body is None:
+            raise BadEvent("body is missing")
+        return MessageContent(kind=_TEXT_KINDS[msgtype], body=body, html=html)
+    if msgtype in _MEDIA_KINDS:
+        kind = _MEDIA_KINDS[msgtype]
+        if kind == "audio" and "org.matrix.msc3245.voice" in content:
+            kind = "voice"
+        media = _media(content)
+        caption = body if body and body != media.filename else None
+        return MessageContent(kind=kind, body=caption, html=html if caption else None, media=media)
+    if msgtype == "m.location":
+        lat, lon = parse_geo_uri(content.get("geo_uri"))
+        return MessageContent(kind="location", body=body, html=None, latitude=lat, longitude=lon)
+    return MessageContent(kind="unsupported", body=body, html=None)
+
+
+_PREVIEW = {
+    "image": "📷 Photo",
+    "video": "🎥 Video",
+    "audio": "🎵 Audio",
+    "voice": "🎤 Voice message",
+    "file": "📄 File",
+    "sticker": "Sticker",
+    "location": "📍 Location",
+}
+PREVIEW_LENGTH = 200
+
+
+def preview(content: MessageContent) -> str:
+    """The one-line text the conversation list shows for a message."""
+    text = (content.body or "").strip()
+    label = _PREVIEW.get(content.kind)
+    if content.kind == "file" and content.media and content.media.filename and not text:
+        text = content.media.filename
+    if label and text:
+        text = f"{label}: {text}"
+    elif label:
+        text = label
+    text = " ".join(text.split())
+    return text[:PREVIEW_LENGTH]

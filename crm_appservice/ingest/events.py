@@ -1,0 +1,506 @@
+"""Events of a transaction sorted into the records the store writes in batches.
+
+:func:`parse_transaction` is pure and synchronous: it validates each event on its own, so one
+malformed event is flagged on its raw copy and never fails the transaction, and it produces one
+list per kind of record, ready to be written with one statement each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import json
+import re
+from typing import Any, TypedDict
+
+from .content import BadEvent, MessageContent, parse_message, preview
+
+BRIDGE_STATE_TYPES = ("m.bridge", "uk.half-shot.bridge")
+SEND_STATUS_TYPE = "com.beeper.message_send_status"
+BRIDGE_ERROR_PREFIX = "⚠️ Your message was not bridged"
+
+# State and other events that carry nothing for the inbox: kept raw, not flagged.
+IGNORED_TYPES = frozenset(
+    {
+        "m.room.create",
+        "m.room.power_levels",
+        "m.room.join_rules",
+        "m.room.history_visibility",
+        "m.room.guest_access",
+        "m.room.topic",
+        "m.room.canonical_alias",
+        "m.room.server_acl",
+        "m.room.pinned_events",
+        "m.room.tombstone",
+        "m.space.parent",
+        "m.space.child",
+        "com.beeper.room_features",
+        "com.beeper.disappearing_timer",
+        "org.matrix.msc3381.poll.response",
+    }
+)
+# Ephemeral events with no lasting meaning: neither stored nor mapped.
+TRANSIENT_EDU_TYPES = frozenset({"m.typing", "m.presence"})
+
+
+class RawRecord(TypedDict):
+    event_id: str | None
+    room_id: str | None
+    event_type: str | None
+    sender: str | None
+    is_ephemeral: bool
+    content: str
+    error: str | None
+
+
+class PortalRecord(TypedDict):
+    room_id: str
+    platform: str
+    remote_chat_id: str
+    kind: str
+    channel_name: str | None
+    bridge_bot: str | None
+    receiver: str | None
+    avatar_url: str | None
+
+
+class RoomNameRecord(TypedDict):
+    room_id: str
+    name: str | None
+
+
+class ContactRecord(TypedDict):
+    room_id: str
+    mxid: str
+    remote_id: str
+    display_name: str | None
+    avatar_url: str | None
+
+
+class MessageRecord(TypedDict):
+    event_id: str
+    room_id: str
+    sender: str
+    from_crm: bool
+    kind: str
+    body: str | None
+    html: str | None
+    preview: str
+    media_url: str | None
+    media_mimetype: str | None
+    media_size: int | None
+    media_width: int | None
+    media_height: int | None
+    media_duration_ms: int | None
+    media_filename: str | None
+    thumbnail_url: str | None
+    thumbnail_mimetype: str | None
+    thumbnail_width: int | None
+    thumbnail_height: int | None
+    latitude: float | None
+    longitude: float | None
+    reply_to: str | None
+    ts: int
+
+
+class EditRecord(TypedDict):
+    event_id: str
+    target: str
+    sender: str
+    body: str | None
+    html: str | None
+    preview: str
+    ts: int
+
+
+class ReactionRecord(TypedDict):
+    event_id: str
+    target: str
+    sender: str
+    key: str
+    ts: int
+
+
+class RedactionRecord(TypedDict):
+    event_id: str
+    room_id: str
+    redacts: str
+    sender: str
+    ts: int
+
+
+class StatusRecord(TypedDict):
+    target: str
+    status: str
+    error: str | None
+
+
+class ReceiptRecord(TypedDict):
+    room_id: str
+    event_id: str
+    user_id: str
+    ts: int
+
+
+class InviteRecord(TypedDict):
+    room_id: str
+    inviter: str
+    accept: bool
+
+
+@dataclass
+class Batch:
+    """One transaction's records, each list written by one statement."""
+
+    raw: list[RawRecord] = field(default_factory=list)
+    portals: dict[str, PortalRecord] = field(default_factory=dict)
+    room_names: dict[str, RoomNameRecord] = field(default_factory=dict)
+    contacts: dict[str, ContactRecord] = field(default_factory=dict)
+    messages: list[MessageRecord] = field(default_factory=list)
+    edits: list[EditRecord] = field(default_factory=list)
+    reactions: list[ReactionRecord] = field(default_factory=list)
+    redactions: list[RedactionRecord] = field(default_factory=list)
+    statuses: list[StatusRecord] = field(default_factory=list)
+    receipts: list[ReceiptRecord] = field(default_factory=list)
+    invites: dict[str, InviteRecord] = field(default_factory=dict)
+
+
+class Namespaces:
+    """Who is who, from the config: the CRM's users, the bridges' ghosts and bots."""
+
+    def __init__(
+        self,
+        domain: str,
+        bot_mxid: str,
+        user_prefix: str,
+        ghost_patterns: tuple[str, ...],
+        bridge_bots: tuple[str, ...],
+        invite_patterns: tuple[str, ...] = (),
+        name_suffixes: tuple[str, ...] = (),
+    ) -> None:
+        self.domain = domain
+        self.bot_mxid = bot_mxid
+        self.user_prefix = user_prefix
+        self.name_suffixes = name_suffixes
+        escaped = re.escape(domain)
+        self._ghosts = [re.compile(f"^@({p}):{escaped}$") for p in ghost_patterns]
+        # A pattern `prefix.*` makes the remote id what follows the prefix.
+        self._prefixes = [
+            p[:-2] if p.endswith(".*") and re.escape(p[:-2]) == p[:-2] else ""
+            for p in ghost_patterns
+        ]
+        self._bots = frozenset(f"@{b}:{domain}" for b in bridge_bots)
+        self._inviters = [re.compile(p) for p in invite_patterns]
+
+    def is_crm_user(self, mxid: str) -> bool:
+        if mxid == self.bot_mxid:
+            return True
+        localpart, _, server = mxid[1:].partition(":")
+        return server == self.domain and localpart.startswith(self.user_prefix)
+
+    def ghost_remote_id(self, mxid: str) -> str | None:
+        for pattern, prefix in zip(self._ghosts, self._prefixes, strict=True):
+            match = pattern.match(mxid)
+            if match:
+                localpart: str = match.group(1)
+                return localpart[len(prefix) :] if prefix else localpart
+        return None
+
+    def is_bridge_bot(self, mxid: str) -> bool:
+        return mxid in self._bots
+
+    def accepts_invite_from(self, mxid: str) -> bool:
+        if self.is_bridge_bot(mxid) or self.ghost_remote_id(mxid) is not None:
+            return True
+        return any(p.fullmatch(mxid) for p in self._inviters)
+
+    def clean_name(self, name: Any) -> str | None:
+        if not isinstance(name, str):
+            return None
+        for suffix in self.name_suffixes:
+            if name.endswith(suffix) and len(name) > len(suffix):
+                name = name[: -len(suffix)]
+                break
+        return name.strip() or None
+
+
+def _str(obj: dict[str, Any], key: str, prefix: str = "") -> str:
+    value = obj.get(key)
+    if not isinstance(value, str) or not value.startswith(prefix) or len(value) <= len(prefix):
+        raise BadEvent(f"{key} is missing or invalid")
+    return value
+
+
+def _opt(obj: Any, key: str) -> str | None:
+    if not isinstance(obj, dict):
+        return None
+    value = obj.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _message_record(
+    event: dict[str, Any], content: MessageContent, ns: Namespaces, reply_to: str | None
+) -> MessageRecord:
+    media = content.media
+    sender: str = event["sender"]
+    return {
+        "event_id": event["event_id"],
+        "room_id": event["room_id"],
+        "sender": sender,
+        "from_crm": ns.is_crm_user(sender),
+        "kind": content.kind,
+        "body": content.body,
+        "html": content.html,
+        "preview": preview(content),
+        "media_url": media.url if media else None,
+        "media_mimetype": media.mimetype if media else None,
+        "media_size": media.size if media else None,
+        "media_width": media.width if media else None,
+        "media_height": media.height if media else None,
+        "media_duration_ms": media.duration_ms if media else None,
+        "media_filename": media.filename if media else None,
+        "thumbnail_url": media.thumbnail_url if media else None,
+        "thumbnail_mimetype": media.thumbnail_mimetype if media else None,
+        "thumbnail_width": media.thumbnail_width if media else None,
+        "thumbnail_height": media.thumbnail_height if media else None,
+        "latitude": content.latitude,
+        "longitude": content.longitude,
+        "reply_to": reply_to,
+        "ts": event["origin_server_ts"],
+    }
+
+
+class _Parser:
+    def __init__(self, ns: Namespaces) -> None:
+        self.ns = ns
+        self.batch = Batch()
+
+    def room_event(self, event: Any) -> None:
+        """Validate and sort one PDU; its raw copy is always kept, flagged if it is bad."""
+        raw: RawRecord = {
+            "event_id": None,
+            "room_id": None,
+            "event_type": None,
+            "sender": None,
+            "is_ephemeral": False,
+            "content": json.dumps(event, ensure_ascii=False),
+            "error": None,
+        }
+        self.batch.raw.append(raw)
+        try:
+            if not isinstance(event, dict):
+                raise BadEvent("not an object")
+            raw["event_id"] = _str(event, "event_id", "$")
+            raw["room_id"] = (
+                event.get("room_id") if isinstance(event.get("room_id"), str) else None
+            )
+            raw["event_type"] = event.get("type") if isinstance(event.get("type"), str) else None
+            raw["sender"] = event.get("sender") if isinstance(event.get("sender"), str) else None
+            _str(event, "room_id", "!")
+            _str(event, "type")
+            _str(event, "sender", "@")
+            ts = event.get("origin_server_ts")
+            if not isinstance(ts, int) or isinstance(ts, bool) or ts < 0:
+                raise BadEvent("origin_server_ts is missing or invalid")
+            if not isinstance(event.get("content"), dict):
+                raise BadEvent("content is missing or not an object")
+            self._map(event)
+        except BadEvent as e:
+            raw["error"] = str(e)
+
+    def _map(self, event: dict[str, Any]) -> None:
+        event_type: str = event["type"]
+        content: dict[str, Any] = event["content"]
+        if event_type in BRIDGE_STATE_TYPES:
+            self._portal(event, content)
+        elif event_type == "m.room.name":
+            name = content.get("name")
+            self.batch.room_names[event["room_id"]] = {
+                "room_id": event["room_id"],
+                "name": name.strip() or None if isinstance(name, str) else None,
+            }
+        elif event_type == "m.room.member":
+            self._member(event, content)
+        elif event_type in ("m.room.message", "m.sticker"):
+            self._message(event, event_type, content)
+        elif event_type == "m.reaction":
+            relates = content.get("m.relates_to")
+            if not isinstance(relates, dict) or relates.get("rel_type") != "m.annotation":
+                raise BadEvent("m.reaction without an m.annotation relation")
+            self.batch.reactions.append(
+                {
+                    "event_id": event["event_id"],
+                    "target": _str(relates, "event_id", "$"),
+                    "sender": event["sender"],
+                    "key": _str(relates, "key"),
+                    "ts": event["origin_server_ts"],
+                }
+            )
+        elif event_type == "m.room.redaction":
+            redacts = event.get("redacts") or content.get("redacts")
+            if not isinstance(redacts, str) or not redacts.startswith("$"):
+                raise BadEvent("redaction without redacts")
+            self.batch.redactions.append(
+                {
+                    "event_id": event["event_id"],
+                    "room_id": event["room_id"],
+                    "redacts": redacts,
+                    "sender": event["sender"],
+                    "ts": event["origin_server_ts"],
+                }
+            )
+        elif event_type == SEND_STATUS_TYPE:
+            self._send_status(content)
+        elif event_type == "m.room.encrypted":
+            raise BadEvent("encrypted events are not supported (turn off encryption)")
+        elif event_type not in IGNORED_TYPES:
+            raise BadEvent(f"unsupported event type {event_type}")
+
+    def _portal(self, event: dict[str, Any], content: dict[str, Any]) -> None:
+        protocol, channel = content.get("protocol"), content.get("channel")
+        if not isinstance(protocol, dict) or not isinstance(channel, dict):
+            raise BadEvent("bridge state without protocol or channel")
+        room_type = content.get("com.beeper.room_type")
+        self.batch.portals[event["room_id"]] = {
+            "room_id": event["room_id"],
+            "platform": _str(protocol, "id"),
+            "remote_chat_id": _str(channel, "id"),
+            "kind": "dm" if room_type == "dm" else "group",
+            "channel_name": _opt(channel, "displayname"),
+            "bridge_bot": _opt(content, "bridgebot"),
+            "receiver": _opt(channel, "receiver"),
+            "avatar_url": _opt(channel, "avatar_url"),
+        }
+
+    def _member(self, event: dict[str, Any], content: dict[str, Any]) -> None:
+        user_id = _str(event, "state_key", "@")
+        membership = _str(content, "membership")
+        if self.ns.is_crm_user(user_id):
+            if membership == "invite" and user_id == self.ns.bot_mxid:
+                self.batch.invites[event["room_id"]] = {
+                    "room_id": event["room_id"],
+                    "inviter": event["sender"],
+                    "accept": self.ns.accepts_invite_from(event["sender"]),
+                }
+            return
+        remote_id = self.ns.ghost_remote_id(user_id)
+        if remote_id is None or membership not in ("join", "invite"):
+            return
+        self.batch.contacts[user_id] = {
+            "room_id": event["room_id"],
+            "mxid": user_id,
+            "remote_id": remote_id,
+            "display_name": self.ns.clean_name(content.get("displayname")),
+            "avatar_url": _opt(content, "avatar_url"),
+        }
+
+    def _message(self, event: dict[str, Any], event_type: str, content: dict[str, Any]) -> None:
+        relates = content.get("m.relates_to")
+        relates = relates if isinstance(relates, dict) else {}
+        if relates.get("rel_type") == "m.replace":
+            new_content = content.get("m.new_content")
+            if not isinstance(new_content, dict):
+                raise BadEvent("edit without m.new_content")
+            parsed = parse_message(event_type, new_content)
+            self.batch.edits.append(
+                {
+                    "event_id": event["event_id"],
+                    "target": _str(relates, "event_id", "$"),
+                    "sender": event["sender"],
+                    "body": parsed.body,
+                    "html": parsed.html,
+                    "preview": preview(parsed),
+                    "ts": event["origin_server_ts"],
+                }
+            )
+            return
+        reply = relates.get("m.in_reply_to")
+        reply_to = _opt(reply, "event_id")
+        body = content.get("body")
+        if (
+            reply_to
+            and content.get("msgtype") == "m.notice"
+            and isinstance(body, str)
+            and body.startswith(BRIDGE_ERROR_PREFIX)
+            and self.ns.is_bridge_bot(event["sender"])
+        ):
+            self.batch.statuses.append({"target": reply_to, "status": "failed", "error": body})
+            return
+        parsed = parse_message(event_type, content)
+        self.batch.messages.append(_message_record(event, parsed, self.ns, reply_to))
+        ghost = self.ns.ghost_remote_id(event["sender"])
+        if ghost is not None and event["sender"] not in self.batch.contacts:
+            self.batch.contacts[event["sender"]] = {
+                "room_id": event["room_id"],
+                "mxid": event["sender"],
+                "remote_id": ghost,
+                "display_name": None,
+                "avatar_url": None,
+            }
+
+    def _send_status(self, content: dict[str, Any]) -> None:
+        relates = content.get("m.relates_to")
+        if not isinstance(relates, dict):
+            raise BadEvent("send status without m.relates_to")
+        target = _str(relates, "event_id", "$")
+        status = content.get("status")
+        if status == "SUCCESS":
+            delivered = content.get("delivered_to_users")
+            mapped = "delivered" if isinstance(delivered, list) and delivered else "sent"
+            self.batch.statuses.append({"target": target, "status": mapped, "error": None})
+        elif status in ("FAIL_RETRIABLE", "FAIL_PERMANENT"):
+            message = _opt(content, "message") or _opt(content, "reason") or status
+            self.batch.statuses.append({"target": target, "status": "failed", "error": message})
+        elif status != "PENDING":
+            raise BadEvent("send status with an unknown status")
+
+    def ephemeral(self, edu: Any) -> None:
+        if not isinstance(edu, dict) or edu.get("type") in TRANSIENT_EDU_TYPES:
+            return
+        raw: RawRecord = {
+            "event_id": None,
+            "room_id": _opt(edu, "room_id"),
+            "event_type": _opt(edu, "type"),
+            "sender": None,
+            "is_ephemeral": True,
+            "content": json.dumps(edu, ensure_ascii=False),
+            "error": None,
+        }
+        self.batch.raw.append(raw)
+        try:
+            if edu.get("type") == "m.receipt":
+                self._receipt(edu)
+            else:
+                raise BadEvent(f"unsupported ephemeral event type {edu.get('type')}")
+        except BadEvent as e:
+            raw["error"] = str(e)
+
+    def _receipt(self, edu: dict[str, Any]) -> None:
+        room_id = _str(edu, "room_id", "!")
+        content = edu.get("content")
+        if not isinstance(content, dict):
+            raise BadEvent("receipt without content")
+        for event_id, kinds in content.items():
+            if not isinstance(kinds, dict) or not isinstance(event_id, str):
+                continue
+            readers = kinds.get("m.read")
+            if not isinstance(readers, dict):
+                continue
+            for user_id, info in readers.items():
+                ts = info.get("ts") if isinstance(info, dict) else None
+                self.batch.receipts.append(
+                    {
+                        "room_id": room_id,
+                        "event_id": event_id,
+                        "user_id": user_id,
+                        "ts": ts if isinstance(ts, int) else 0,
+                    }
+                )
+
+
+def parse_transaction(events: list[Any], ephemeral: list[Any], ns: Namespaces) -> Batch:
+    parser = _Parser(ns)
+    for event in events:
+        parser.room_event(event)
+    for edu in ephemeral:
+        parser.ephemeral(edu)
+    return parser.batch

@@ -1,0 +1,1 @@
+"""HTTP out to the homeserver: the client-server API as the appservice (mautrix's intent API)."""

@@ -1,0 +1,107 @@
+"""Joining the portals the bridges invite the CRM's user to.
+
+The invite is recorded in the database by the transaction that brought it, and this worker joins
+after the commit: a homeserver that is slow or down never delays acknowledging a transaction, and
+invites left pending by a crash or an outage are joined at the next start. A `NOTIFY` from the
+ingest wakes the worker at once; several instances never join the same room twice at once
+(`FOR UPDATE SKIP LOCKED`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncpg
+
+from ..ingest.events import Namespaces, parse_transaction
+from ..store import invites as store
+from ..store.database import Conn, Pool
+from ..store.ingest import INVITES_CHANNEL, write_events
+from .client import HOMESERVER_ERRORS, MatrixClient
+
+log = logging.getLogger("crm.matrix.invites")
+
+POLL_INTERVAL = 30.0
+RECONNECT_DELAY = 5.0
+DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+class InviteWorker:
+    def __init__(self, pool: Pool, matrix: MatrixClient, namespaces: Namespaces) -> None:
+        self.pool = pool
+        self.matrix = matrix
+        self.namespaces = namespaces
+        self.wake = asyncio.Event()
+
+    def _notified(self, *_: object) -> None:
+        self.wake.set()
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Work until stopped; a lost database connection is re-established."""
+        while not stopping.is_set():
+            try:
+                async with self.pool.acquire() as listener:
+                    await listener.add_listener(INVITES_CHANNEL, self._notified)
+                    try:
+                        await self._work(stopping, listener)
+                    finally:
+                        if not listener.is_closed():
+                            await listener.remove_listener(INVITES_CHANNEL, self._notified)
+            except DB_ERRORS as e:
+                log.warning("Invite worker lost the database (%r), reconnecting", e)
+                await self._sleep(stopping, RECONNECT_DELAY)
+
+    async def _work(self, stopping: asyncio.Event, listener: Conn) -> None:
+        while not stopping.is_set() and not listener.is_closed():
+            self.wake.clear()
+            try:
+                more = await self.process_due()
+            except DB_ERRORS as e:
+                log.warning("Could not process invites: %r", e)
+                more = False
+            except Exception:
+                log.exception("Unexpected error while processing invites")
+                more = False
+            if not more:
+                await self._sleep(stopping, POLL_INTERVAL)
+
+    async def _sleep(self, stopping: asyncio.Event, seconds: float) -> None:
+        """Until a NOTIFY, the stop, or `seconds` (the poll interval retries with backoff)."""
+        waiters = {asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stopping.wait())}
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def process_due(self) -> bool:
+        """Handle the invites that are due; True if there may be more right away."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            due = await store.claim_due(conn)
+            for invite in due:
+                await self._handle(conn, invite)
+        return len(due) == 20
+
+    async def _handle(self, conn: Conn, invite: store.Invite) -> None:
+        try:
+            if invite.accept:
+                await self.matrix.join(invite.room_id)
+                log.info("Joined %s (invited by %s)", invite.room_id, invite.inviter)
+                if not await store.has_conversation(conn, invite.room_id):
+                    await self._read_portal_state(conn, invite.room_id)
+            else:
+                await self.matrix.decline(invite.room_id)
+                log.info("Declined the invite to %s from %s", invite.room_id, invite.inviter)
+        except HOMESERVER_ERRORS as e:
+            log.warning("Invite to %s not handled yet: %s", invite.room_id, e)
+            await store.mark_failed_attempt(conn, invite.room_id, str(e))
+            return
+        await store.mark_done(conn, invite.room_id)
+
+    async def _read_portal_state(self, conn: Conn, room_id: str) -> None:
+        """A portal whose bridge state was sent before the CRM could see the room."""
+        state = await self.matrix.room_state(room_id)
+        batch = parse_transaction(state, [], self.namespaces)
+        batch.invites.clear()
+        await write_events(conn, batch)

@@ -1,0 +1,404 @@
+"""Writing one appservice transaction: raw events and everything they map to, atomically.
+
+Each kind of record is written by one set-based statement over a JSON array
+(`jsonb_to_recordset`), so a transaction costs the same number of round trips whether it holds
+one event or a hundred. Every statement is idempotent (unique event ids, `ON CONFLICT`), so the
+same event arriving twice changes nothing; the transaction id row makes a whole repeated
+transaction a no-op, also across restarts and between instances sharing the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+import json
+from typing import Any
+
+import asyncpg
+
+from ..ingest.events import Batch
+from .database import Conn
+
+INVITES_CHANNEL = "crm_invites"
+
+
+@dataclass
+class IngestResult:
+    """What changed, for live updates: ids of conversations and messages."""
+
+    conversations_created: set[int] = field(default_factory=set)
+    conversations_updated: set[int] = field(default_factory=set)
+    messages_created: set[int] = field(default_factory=set)
+    messages_updated: set[int] = field(default_factory=set)
+    invites: int = 0
+
+
+_TXN_AND_RAW = """
+WITH txn AS (
+    INSERT INTO as_transactions (txn_id, event_count) VALUES ($1, $2)
+    ON CONFLICT (txn_id) DO NOTHING
+    RETURNING txn_id
+), raw AS (
+    INSERT INTO raw_events (event_id, room_id, event_type, sender, txn_id, is_ephemeral, content,
+                            error)
+    SELECT r.event_id, r.room_id, r.event_type, r.sender, txn.txn_id, r.is_ephemeral,
+           r.content::jsonb, r.error
+      FROM jsonb_to_recordset($3::jsonb) AS r(event_id text, room_id text, event_type text,
+               sender text, is_ephemeral boolean, content text, error text)
+     CROSS JOIN txn
+    ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
+    RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM txn)
+"""
+
+_RAW_ONLY = """
+INSERT INTO raw_events (event_id, room_id, event_type, sender, is_ephemeral, content, error)
+SELECT r.event_id, r.room_id, r.event_type, r.sender, r.is_ephemeral, r.content::jsonb, r.error
+  FROM jsonb_to_recordset($1::jsonb) AS r(event_id text, room_id text, event_type text,
+           sender text, is_ephemeral boolean, content text, error text)
+ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
+"""
+
+_PORTALS = """
+INSERT INTO conversations AS c (room_id, platform, remote_chat_id, kind, channel_name, bridge_bot,
+                                receiver, avatar_url, room_name, title)
+SELECT p.room_id, p.platform, p.remote_chat_id, p.kind, p.channel_name, p.bridge_bot, p.receiver,
+       p.avatar_url, n.name, coalesce(n.name, p.channel_name)
+  FROM jsonb_to_recordset($1::jsonb) AS p(room_id text, platform text, remote_chat_id text,
+           kind text, channel_name text, bridge_bot text, receiver text, avatar_url text)
+  LEFT JOIN LATERAL (
+        SELECT nullif(btrim(r.content -> 'content' ->> 'name'), '') AS name
+          FROM raw_events r
+         WHERE r.room_id = p.room_id AND r.event_type = 'm.room.name' AND r.error IS NULL
+         ORDER BY r.id DESC LIMIT 1) n ON true
+ ORDER BY p.room_id
+ON CONFLICT (room_id) DO UPDATE
+   SET platform = excluded.platform, remote_chat_id = excluded.remote_chat_id,
+       kind = excluded.kind, channel_name = excluded.channel_name,
+       bridge_bot = excluded.bridge_bot, receiver = excluded.receiver,
+       avatar_url = coalesce(excluded.avatar_url, c.avatar_url),
+       title = coalesce(c.room_name, excluded.channel_name), updated_at = now()
+RETURNING id, (xmax = 0) AS created
+"""
+
+_ROOM_NAMES = """
+UPDATE conversations c
+   SET room_name = n.name, title = coalesce(n.name, c.channel_name), updated_at = now()
+  FROM jsonb_to_recordset($1::jsonb) AS n(room_id text, name text)
+ WHERE c.room_id = n.room_id AND c.room_name IS DISTINCT FROM n.name
+RETURNING c.id
+"""
+
+_CONTACTS = """
+WITH src AS (
+    SELECT x.*, c.id AS conversation_id, c.platform, c.kind, c.receiver
+      FROM jsonb_to_recordset($1::jsonb) AS x(room_id text, mxid text, remote_id text,
+               display_name text, avatar_url text)
+      JOIN conversations c ON c.room_id = x.room_id
+), up AS (
+    INSERT INTO contacts AS ct (platform, remote_id, mxid, phone, display_name, avatar_url)
+    SELECT DISTINCT ON (platform, remote_id)
+           platform, remote_id, mxid,
+           CASE WHEN platform = 'whatsapp' AND remote_id ~ '^[0-9]{5,15}$'
+                THEN '+' || remote_id END,
+           display_name, avatar_url
+      FROM src
+     ORDER BY platform, remote_id, display_name NULLS LAST
+    ON CONFLICT (platform, remote_id) DO UPDATE
+       SET display_name = coalesce(excluded.display_name, ct.display_name),
+           avatar_url = coalesce(excluded.avatar_url, ct.avatar_url),
+           mxid = excluded.mxid, updated_at = now()
+     WHERE excluded.display_name IS NOT NULL AND ct.display_name IS DISTINCT FROM
+               excluded.display_name
+        OR excluded.avatar_url IS NOT NULL AND ct.avatar_url IS DISTINCT FROM excluded.avatar_url
+        OR ct.mxid IS DISTINCT FROM excluded.mxid
+    RETURNING id, platform, remote_id
+), all_contacts AS (
+    SELECT id, platform, remote_id FROM up
+    UNION
+    SELECT ct.id, ct.platform, ct.remote_id
+      FROM src JOIN contacts ct ON ct.platform = src.platform AND ct.remote_id = src.remote_id
+), dm AS (
+    UPDATE conversations c SET contact_id = a.id, updated_at = now()
+      FROM src JOIN all_contacts a ON a.platform = src.platform AND a.remote_id = src.remote_id
+     WHERE c.id = src.conversation_id AND c.kind = 'dm' AND c.contact_id IS NULL
+       AND src.remote_id IS DISTINCT FROM src.receiver
+    RETURNING c.id
+)
+SELECT (SELECT coalesce(array_agg(id), '{}') FROM dm) AS dm_ids,
+       (SELECT coalesce(array_agg(DISTINCT c.id), '{}')
+          FROM up JOIN conversations c ON c.contact_id = up.id) AS contact_conversations
+"""
+
+_MESSAGE_COLUMNS = """event_id text, room_id text, sender text, from_crm boolean, kind text,
+    body text, html text, preview text, media_url text, media_mimetype text, media_size bigint,
+    media_width integer, media_height integer, media_duration_ms integer, media_filename text,
+    thumbnail_url text, thumbnail_mimetype text, thumbnail_width integer,
+    thumbnail_height integer, latitude double precision, longitude double precision,
+    reply_to text, ts bigint"""
+
+_MESSAGES = f"""
+WITH m AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS x({_MESSAGE_COLUMNS})
+), ins AS (
+    INSERT INTO messages (conversation_id, event_id, direction, sender_mxid, sender_contact_id,
+                          kind, body, html, media_url, media_mimetype, media_size, media_width,
+                          media_height, media_duration_ms, media_filename, thumbnail_url,
+                          thumbnail_mimetype, thumbnail_width, thumbnail_height, latitude,
+                          longitude, reply_to_event_id, status, created_at)
+    SELECT c.id, m.event_id, d.direction, m.sender, ct.id, m.kind, m.body, m.html, m.media_url,
+           m.media_mimetype, m.media_size, m.media_width, m.media_height, m.media_duration_ms,
+           m.media_filename, m.thumbnail_url, m.thumbnail_mimetype, m.thumbnail_width,
+           m.thumbnail_height, m.latitude, m.longitude, m.reply_to,
+           CASE WHEN d.direction = 'out' THEN 'sent' END, to_timestamp(m.ts / 1000.0)
+      FROM m
+      JOIN conversations c ON c.room_id = m.room_id
+      LEFT JOIN contacts ct ON ct.mxid = m.sender
+     CROSS JOIN LATERAL (
+           SELECT CASE WHEN m.from_crm OR (ct.remote_id IS NOT NULL AND ct.remote_id = c.receiver)
+                       THEN 'out' ELSE 'in' END AS direction) d
+     ORDER BY m.ts
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING id, conversation_id, direction, created_at, event_id
+), newest AS (
+    SELECT DISTINCT ON (ins.conversation_id)
+           ins.conversation_id, ins.id, ins.created_at, m.preview
+      FROM ins JOIN m ON m.event_id = ins.event_id
+     ORDER BY ins.conversation_id, ins.created_at DESC, ins.id DESC
+), counts AS (
+    SELECT conversation_id, max(created_at) FILTER (WHERE direction = 'in') AS last_in
+      FROM ins GROUP BY conversation_id
+), upd AS (
+    UPDATE conversations c
+       SET last_message_at = greatest(c.last_message_at, n.created_at),
+           last_message_id = CASE WHEN n.created_at >= coalesce(c.last_message_at, '-infinity')
+                                  THEN n.id ELSE c.last_message_id END,
+           last_message_preview = CASE
+                                  WHEN n.created_at >= coalesce(c.last_message_at, '-infinity')
+                                  THEN n.preview ELSE c.last_message_preview END,
+           unread_count = c.unread_count + (
+                SELECT count(*) FROM ins i
+                 WHERE i.conversation_id = c.id AND i.direction = 'in'
+                   AND (c.last_read_at IS NULL OR i.created_at > c.last_read_at)),
+           status = CASE WHEN k.last_in > coalesce(c.last_message_at, '-infinity')
+                          AND c.status IN ('resolved', 'snoozed') THEN 'open' ELSE c.status END,
+           snoozed_until = CASE WHEN k.last_in > coalesce(c.last_message_at, '-infinity')
+                                 AND c.status IN ('resolved', 'snoozed') THEN NULL
+                                ELSE c.snoozed_until END,
+           updated_at = now()
+      FROM newest n JOIN counts k USING (conversation_id)
+     WHERE c.id = n.conversation_id
+    RETURNING c.id
+)
+SELECT (SELECT coalesce(array_agg(id), '{{}}') FROM ins) AS message_ids,
+       (SELECT coalesce(array_agg(id), '{{}}') FROM upd) AS conversation_ids
+"""
+
+_EDITS = """
+WITH e AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(event_id text, target text, sender text,
+               body text, html text, preview text, ts bigint)
+), t AS (
+    SELECT DISTINCT ON (m.id)
+           m.id, m.conversation_id, m.body, m.html, e.event_id, e.body AS new_body,
+           e.html AS new_html, e.preview, to_timestamp(e.ts / 1000.0) AS edited
+      FROM e JOIN messages m ON m.event_id = e.target AND m.sender_mxid = e.sender
+     WHERE m.deleted_at IS NULL
+       AND (m.edited_at IS NULL OR to_timestamp(e.ts / 1000.0) > m.edited_at)
+     ORDER BY m.id, e.ts DESC
+), ver AS (
+    INSERT INTO message_edits (message_id, event_id, body, html, edited_at)
+    SELECT id, event_id, body, html, edited FROM t
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING message_id
+), upd AS (
+    UPDATE messages m SET body = t.new_body, html = t.new_html, edited_at = t.edited
+      FROM t JOIN ver ON ver.message_id = t.id
+     WHERE m.id = t.id
+    RETURNING m.id
+), conv AS (
+    UPDATE conversations c SET last_message_preview = t.preview, updated_at = now()
+      FROM t JOIN ver ON ver.message_id = t.id
+     WHERE c.id = t.conversation_id AND c.last_message_id = t.id
+    RETURNING c.id
+)
+SELECT (SELECT coalesce(array_agg(id), '{}') FROM upd) AS message_ids,
+       (SELECT coalesce(array_agg(id), '{}') FROM conv) AS conversation_ids
+"""
+
+_REACTIONS = """
+INSERT INTO reactions (message_id, event_id, sender_mxid, key, created_at)
+SELECT m.id, r.event_id, r.sender, r.key, to_timestamp(r.ts / 1000.0)
+  FROM jsonb_to_recordset($1::jsonb) AS r(event_id text, target text, sender text, key text,
+           ts bigint)
+  JOIN messages m ON m.event_id = r.target
+ON CONFLICT (event_id) DO NOTHING
+RETURNING message_id
+"""
+
+_REDACTIONS = """
+WITH r AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(event_id text, room_id text, redacts text,
+               sender text, ts bigint)
+), msg AS (
+    UPDATE messages m SET deleted_at = to_timestamp(r.ts / 1000.0)
+      FROM r
+     WHERE m.event_id = r.redacts AND m.deleted_at IS NULL
+    RETURNING m.id, m.conversation_id
+), conv AS (
+    UPDATE conversations c SET last_message_preview = 'Message deleted', updated_at = now()
+      FROM msg WHERE c.id = msg.conversation_id AND c.last_message_id = msg.id
+    RETURNING c.id
+), rea AS (
+    UPDATE reactions x SET deleted_at = to_timestamp(r.ts / 1000.0)
+      FROM r
+     WHERE x.event_id = r.redacts AND x.deleted_at IS NULL
+    RETURNING x.message_id
+)
+SELECT (SELECT coalesce(array_agg(id), '{}') FROM msg)
+       || (SELECT coalesce(array_agg(message_id), '{}') FROM rea) AS message_ids,
+       (SELECT coalesce(array_agg(id), '{}') FROM conv) AS conversation_ids
+"""
+
+_STATUS_RANK = "array_position(ARRAY['pending', 'sent', 'delivered', 'read'], {})"
+
+_STATUSES = f"""
+WITH s AS (
+    SELECT DISTINCT ON (target) *
+      FROM jsonb_to_recordset($1::jsonb) AS x(target text, status text, error text)
+     ORDER BY target, CASE WHEN status = 'failed' THEN 0
+                           ELSE {_STATUS_RANK.format("status")} END DESC
+)
+UPDATE messages m SET status = s.status, error = s.error
+  FROM s
+ WHERE m.event_id = s.target AND m.direction = 'out'
+   AND ((s.status = 'failed' AND m.status IN ('pending', 'sent'))
+        OR (s.status <> 'failed' AND m.status <> 'failed'
+            AND {_STATUS_RANK.format("s.status")} > {_STATUS_RANK.format("m.status")}))
+RETURNING m.id
+"""
+
+_RECEIPT_TARGETS = """
+    SELECT r.user_id, c.id AS conversation_id, c.bridge_bot, c.receiver, m.id AS message_id,
+           m.created_at
+      FROM jsonb_to_recordset($1::jsonb) AS r(room_id text, event_id text, user_id text,
+               ts bigint)
+      JOIN conversations c ON c.room_id = r.room_id
+      JOIN messages m ON m.event_id = r.event_id AND m.conversation_id = c.id
+"""
+
+# The bridge bot's receipt on one of our messages: the bridge delivered it.
+_DELIVERY_RECEIPTS = f"""
+WITH t AS ({_RECEIPT_TARGETS})
+UPDATE messages m SET status = 'delivered'
+  FROM t
+ WHERE t.user_id = t.bridge_bot AND m.id = t.message_id AND m.direction = 'out'
+   AND m.status IN ('pending', 'sent')
+RETURNING m.id
+"""
+
+# A contact's receipt: they have read everything we sent up to that event.
+_READ_RECEIPTS = f"""
+WITH t AS ({_RECEIPT_TARGETS}), upto AS (
+    SELECT t.conversation_id, max(t.created_at) AS created_at
+      FROM t JOIN contacts ct ON ct.mxid = t.user_id
+     WHERE t.user_id IS DISTINCT FROM t.bridge_bot AND ct.remote_id IS DISTINCT FROM t.receiver
+     GROUP BY t.conversation_id
+)
+UPDATE messages m SET status = 'read'
+  FROM upto
+ WHERE m.conversation_id = upto.conversation_id AND m.direction = 'out'
+   AND m.status IN ('sent', 'delivered') AND m.created_at <= upto.created_at
+RETURNING m.id
+"""
+
+_INVITES = f"""
+WITH ins AS (
+    INSERT INTO room_invites AS i (room_id, inviter, accept)
+    SELECT room_id, inviter, accept
+      FROM jsonb_to_recordset($1::jsonb) AS x(room_id text, inviter text, accept boolean)
+     ORDER BY room_id
+    ON CONFLICT (room_id) DO UPDATE
+       SET inviter = excluded.inviter, accept = excluded.accept, state = 'pending', attempts = 0,
+           last_error = NULL, invited_at = now(), updated_at = now()
+    RETURNING 1
+)
+SELECT count(*), pg_notify('{INVITES_CHANNEL}', '') FROM ins
+"""
+
+
+def _json(records: Iterable[Any]) -> str:
+    return json.dumps(list(records), ensure_ascii=False)
+
+
+async def _one(conn: Conn, sql: str, arg: str) -> asyncpg.Record:
+    row = await conn.fetchrow(sql, arg)
+    assert row is not None, "the statement always returns one row"
+    return row
+
+
+async def _map(conn: Conn, batch: Batch, result: IngestResult) -> None:
+    """Write what the events map to; each statement runs only if it has records."""
+    if batch.portals:
+        for row in await conn.fetch(_PORTALS, _json(batch.portals.values())):
+            created = row["created"]
+            (result.conversations_created if created else result.conversations_updated).add(
+                row["id"]
+            )
+    if batch.room_names:
+        rows = await conn.fetch(_ROOM_NAMES, _json(batch.room_names.values()))
+        result.conversations_updated.update(r["id"] for r in rows)
+    if batch.contacts:
+        row = await _one(conn, _CONTACTS, _json(batch.contacts.values()))
+        result.conversations_updated.update(row["dm_ids"])
+        result.conversations_updated.update(row["contact_conversations"])
+    if batch.messages:
+        row = await _one(conn, _MESSAGES, _json(batch.messages))
+        result.messages_created.update(row["message_ids"])
+        result.conversations_updated.update(row["conversation_ids"])
+    if batch.edits:
+        row = await _one(conn, _EDITS, _json(batch.edits))
+        result.messages_updated.update(row["message_ids"])
+        result.conversations_updated.update(row["conversation_ids"])
+    if batch.reactions:
+        rows = await conn.fetch(_REACTIONS, _json(batch.reactions))
+        result.messages_updated.update(r["message_id"] for r in rows)
+    if batch.redactions:
+        row = await _one(conn, _REDACTIONS, _json(batch.redactions))
+        result.messages_updated.update(row["message_ids"])
+        result.conversations_updated.update(row["conversation_ids"])
+    if batch.statuses:
+        rows = await conn.fetch(_STATUSES, _json(batch.statuses))
+        result.messages_updated.update(r["id"] for r in rows)
+    if batch.receipts:
+        receipts = _json(batch.receipts)
+        for sql in (_DELIVERY_RECEIPTS, _READ_RECEIPTS):
+            rows = await conn.fetch(sql, receipts)
+            result.messages_updated.update(r["id"] for r in rows)
+    if batch.invites:
+        result.invites = await conn.fetchval(_INVITES, _json(batch.invites.values()))
+    result.conversations_updated -= result.conversations_created
+    result.messages_updated -= result.messages_created
+
+
+async def write_transaction(
+    conn: Conn, txn_id: str, event_count: int, batch: Batch
+) -> IngestResult | None:
+    """Store a transaction in one database transaction; None if it was stored before."""
+    async with conn.transaction():
+        fresh = await conn.fetchval(_TXN_AND_RAW, txn_id, event_count, _json(batch.raw))
+        if not fresh:
+            return None
+        result = IngestResult()
+        await _map(conn, batch, result)
+        return result
+
+
+async def write_events(conn: Conn, batch: Batch) -> IngestResult:
+    """Store events that did not come in a transaction (room state read after a join)."""
+    async with conn.transaction():
+        await conn.execute(_RAW_ONLY, _json(batch.raw))
+        result = IngestResult()
+        await _map(conn, batch, result)
+        return result
