@@ -70,7 +70,7 @@ def _service_user() -> pwd.struct_passwd | None:
     raise EmbeddedDatabaseError("running as root, but no `postgres` or `nobody` user exists")
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Runs in the child between fork and exec (after the switch of user)."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGINT)
@@ -179,7 +179,11 @@ class EmbeddedPostgres:
         """Start the postmaster. Call from the main thread: the parent-death signal is tied to
         the thread that forks."""
         self._check_reachable()
-        self.socket_dir = tempfile.mkdtemp(prefix="crm-pg-")
+        # Kept across restarts of this object, so a restarted server has the same DSN.
+        if self.socket_dir is None:
+            self.socket_dir = tempfile.mkdtemp(prefix="crm-pg-")
+        else:
+            os.makedirs(self.socket_dir, mode=0o700, exist_ok=True)
         self._chown(self.socket_dir)
         self._log_file = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop())
         self._chown(self.log_path)
@@ -203,7 +207,7 @@ class EmbeddedPostgres:
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
             user=self._uid,
             group=self._gid,
             extra_groups=self._groups,
@@ -298,7 +302,6 @@ class EmbeddedPostgres:
             self._log_file = None
         if self.socket_dir:
             shutil.rmtree(self.socket_dir, ignore_errors=True)
-            self.socket_dir = None
 
     async def stop_async(self) -> None:
         await asyncio.to_thread(self.stop)
