@@ -227,6 +227,21 @@ async def test_every_message_kind_arrives(world: World) -> None:
     assert await world.db.fetchval("SELECT count(*) FROM raw_events WHERE error IS NOT NULL") == 0
 
 
+async def test_first_message_right_after_the_portal_is_created(world: World) -> None:
+    """The first message can reach the CRM before the portal's state does: nothing is lost."""
+    emu = world.emulator
+    portals = [await emu.create_portal(f"1555124000{i}", f"Customer {i}") for i in range(4)]
+    first = [await emu.send_text(p, p.phones[0], "Hi, quick question") for p in portals]
+    for event_id in first:
+        row = await world.message(event_id)
+        assert row["direction"] == "in"
+    rows = await world.db.fetch(
+        "SELECT unread_count, contact_id FROM conversations WHERE room_id = ANY($1)",
+        [p.room_id for p in portals],
+    )
+    assert [(r["unread_count"], r["contact_id"] is not None) for r in rows] == [(1, True)] * 4
+
+
 async def test_group_portal(world: World) -> None:
     group = await world.portal(
         "15551230002",

@@ -303,3 +303,22 @@ async def test_invites_are_recorded_for_the_join_worker(hs: Homeserver, db: asyn
     assert rows["!a"]["accept"] is True
     assert rows["!a"]["inviter"] == f.BRIDGE_BOT
     assert rows["!b"]["accept"] is False
+
+
+async def test_events_before_the_bridge_state_are_mapped_when_it_arrives(
+    hs: Homeserver, db: asyncpg.Pool
+) -> None:
+    """The homeserver pushes a ghost's events before the CRM can see the room's bridge state."""
+    early = [
+        f.member(ROOM, ALICE, "Alice (WA)"),
+        _msg({"msgtype": "m.text", "body": "anyone there?"}),
+    ]
+    await hs.ok(early)
+    await hs.ok([], ephemeral=[f.receipt(ROOM, early[1]["event_id"], ALICE)])
+    assert await count(db, "conversations") == 0
+    await hs.ok([f.bridge_state(ROOM, f"{PHONE}@s.whatsapp.net", name="Alice")])
+    conv = await db.fetchrow("SELECT * FROM conversations")
+    assert conv is not None
+    assert (conv["unread_count"], conv["last_message_preview"]) == (1, "anyone there?")
+    assert conv["contact_id"] is not None
+    assert await count(db, "messages") == 1

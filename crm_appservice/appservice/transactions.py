@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 import asyncpg
 
-from ..ingest.events import Namespaces, parse_transaction
+from ..ingest.events import Namespaces, Parser
 from ..store.ingest import IngestResult, write_transaction
 
 log = logging.getLogger("crm.appservice")
@@ -43,7 +43,7 @@ class AppserviceAPI:
 
     def __init__(self, hs_token: str, namespaces: Namespaces, max_body_size: int) -> None:
         self._hs_token = hs_token.encode()
-        self.namespaces = namespaces
+        self.parse = Parser(namespaces)
         self.max_body_size = max_body_size
 
     def register(self, app: web.Application) -> None:
@@ -95,7 +95,7 @@ class AppserviceAPI:
             if isinstance(body.get(key), list):
                 ephemeral = body[key]
                 break
-        batch = parse_transaction(events, ephemeral, self.namespaces)
+        batch = self.parse(events, ephemeral)
         try:
             result = await self._store(txn_id, len(events), batch)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as e:
@@ -118,7 +118,7 @@ class AppserviceAPI:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with self.pool.acquire(timeout=ACQUIRE_TIMEOUT) as conn:
-                    return await write_transaction(conn, txn_id, event_count, batch)
+                    return await write_transaction(conn, txn_id, event_count, batch, self.parse)
             except RETRYABLE:
                 if attempt == ATTEMPTS:
                     raise

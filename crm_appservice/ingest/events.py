@@ -504,3 +504,13 @@ def parse_transaction(events: list[Any], ephemeral: list[Any], ns: Namespaces) -
     for edu in ephemeral:
         parser.ephemeral(edu)
     return parser.batch
+
+
+class Parser:
+    """`parse_transaction` bound to the namespaces of one configuration."""
+
+    def __init__(self, namespaces: Namespaces) -> None:
+        self.namespaces = namespaces
+
+    def __call__(self, events: list[Any], ephemeral: list[Any]) -> Batch:
+        return parse_transaction(events, ephemeral, self.namespaces)

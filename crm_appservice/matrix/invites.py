@@ -14,7 +14,7 @@ import logging
 
 import asyncpg
 
-from ..ingest.events import Namespaces, parse_transaction
+from ..ingest.events import Namespaces, Parser
 from ..store import invites as store
 from ..store.database import Conn, Pool
 from ..store.ingest import INVITES_CHANNEL, write_events
@@ -31,7 +31,7 @@ class InviteWorker:
     def __init__(self, pool: Pool, matrix: MatrixClient, namespaces: Namespaces) -> None:
         self.pool = pool
         self.matrix = matrix
-        self.namespaces = namespaces
+        self.parse = Parser(namespaces)
         self.wake = asyncio.Event()
 
     def _notified(self, *_: object) -> None:
@@ -102,6 +102,6 @@ class InviteWorker:
     async def _read_portal_state(self, conn: Conn, room_id: str) -> None:
         """A portal whose bridge state was sent before the CRM could see the room."""
         state = await self.matrix.room_state(room_id)
-        batch = parse_transaction(state, [], self.namespaces)
+        batch = self.parse(state, [])
         batch.invites.clear()
-        await write_events(conn, batch)
+        await write_events(conn, batch, self.parse)

@@ -9,7 +9,7 @@ transaction a no-op, also across restarts and between instances sharing the data
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 import json
 from typing import Any
@@ -31,6 +31,7 @@ class IngestResult:
     messages_created: set[int] = field(default_factory=set)
     messages_updated: set[int] = field(default_factory=set)
     invites: int = 0
+    rooms_created: set[str] = field(default_factory=set)
 
 
 _TXN_AND_RAW = """
@@ -79,7 +80,7 @@ ON CONFLICT (room_id) DO UPDATE
        bridge_bot = excluded.bridge_bot, receiver = excluded.receiver,
        avatar_url = coalesce(excluded.avatar_url, c.avatar_url),
        title = coalesce(c.room_name, excluded.channel_name), updated_at = now()
-RETURNING id, (xmax = 0) AS created
+RETURNING id, room_id, (xmax = 0) AS created
 """
 
 _ROOM_NAMES = """
@@ -328,6 +329,30 @@ SELECT count(*), pg_notify('{INVITES_CHANNEL}', '') FROM ins
 """
 
 
+# Events of a room that arrived before its bridge state made it a conversation (the homeserver
+# pushes a ghost's first message before the CRM's user is even in the room).
+_EARLIER_EVENTS = """
+SELECT content, is_ephemeral FROM raw_events
+ WHERE room_id = ANY($1::text[]) AND txn_id IS DISTINCT FROM $2 AND error IS NULL
+ ORDER BY id
+"""
+
+Replay = Callable[[list[Any], list[Any]], Batch]
+
+# Per-room locks for one transaction: exclusive where this batch makes a room a portal (and
+# replays what the room received before), shared elsewhere. Without them a message mapped while
+# its portal is being created by a concurrent transaction could find no conversation and be
+# missed by the replay too. Taken in key order, in one statement.
+_LOCK_KEY_SPACE = 0x434D52  # "CMR": keeps these apart from other advisory locks
+_ROOM_LOCKS = f"""
+SELECT CASE WHEN exclusive THEN pg_advisory_xact_lock({_LOCK_KEY_SPACE}, key)::text
+            ELSE pg_advisory_xact_lock_shared({_LOCK_KEY_SPACE}, key)::text END
+  FROM (SELECT hashtext(room_id) AS key, bool_or(exclusive) AS exclusive
+          FROM jsonb_to_recordset($1::jsonb) AS x(room_id text, exclusive boolean)
+         GROUP BY 1 ORDER BY 1) AS rooms
+"""
+
+
 def _json(records: Iterable[Any]) -> str:
     return json.dumps(list(records), ensure_ascii=False)
 
@@ -338,14 +363,22 @@ async def _one(conn: Conn, sql: str, arg: str) -> asyncpg.Record:
     return row
 
 
+async def _lock_rooms(conn: Conn, batch: Batch) -> None:
+    rooms = {r["room_id"] for r in batch.raw if r["room_id"]}
+    if rooms:
+        records = [{"room_id": room, "exclusive": room in batch.portals} for room in rooms]
+        await conn.fetch(_ROOM_LOCKS, _json(records))
+
+
 async def _map(conn: Conn, batch: Batch, result: IngestResult) -> None:
     """Write what the events map to; each statement runs only if it has records."""
     if batch.portals:
         for row in await conn.fetch(_PORTALS, _json(batch.portals.values())):
-            created = row["created"]
-            (result.conversations_created if created else result.conversations_updated).add(
-                row["id"]
-            )
+            if row["created"]:
+                result.conversations_created.add(row["id"])
+                result.rooms_created.add(row["room_id"])
+            else:
+                result.conversations_updated.add(row["id"])
     if batch.room_names:
         rows = await conn.fetch(_ROOM_NAMES, _json(batch.room_names.values()))
         result.conversations_updated.update(r["id"] for r in rows)
@@ -378,27 +411,56 @@ async def _map(conn: Conn, batch: Batch, result: IngestResult) -> None:
             result.messages_updated.update(r["id"] for r in rows)
     if batch.invites:
         result.invites = await conn.fetchval(_INVITES, _json(batch.invites.values()))
+
+
+async def _replay_earlier(
+    conn: Conn, txn_id: str | None, result: IngestResult, replay: Replay
+) -> None:
+    """Map what new portals received before they were known, in the same transaction."""
+    if not result.rooms_created:
+        return
+    rows = await conn.fetch(_EARLIER_EVENTS, sorted(result.rooms_created), txn_id)
+    if not rows:
+        return
+    events = [json.loads(r["content"]) for r in rows if not r["is_ephemeral"]]
+    edus = [json.loads(r["content"]) for r in rows if r["is_ephemeral"]]
+    batch = replay(events, edus)
+    batch.portals.clear()
+    batch.invites.clear()
+    await _map(conn, batch, result)
+
+
+def _tidy(result: IngestResult) -> IngestResult:
     result.conversations_updated -= result.conversations_created
     result.messages_updated -= result.messages_created
+    return result
 
 
 async def write_transaction(
-    conn: Conn, txn_id: str, event_count: int, batch: Batch
+    conn: Conn, txn_id: str, event_count: int, batch: Batch, replay: Replay
 ) -> IngestResult | None:
-    """Store a transaction in one database transaction; None if it was stored before."""
+    """Store a transaction in one database transaction; None if it was stored before.
+
+    `replay` parses raw events again (the ingest layer's parser), for the events that arrived
+    in a room before its bridge state did.
+    """
     async with conn.transaction():
         fresh = await conn.fetchval(_TXN_AND_RAW, txn_id, event_count, _json(batch.raw))
         if not fresh:
             return None
         result = IngestResult()
+        await _lock_rooms(conn, batch)
         await _map(conn, batch, result)
-        return result
+        await _replay_earlier(conn, txn_id, result, replay)
+        return _tidy(result)
 
 
-async def write_events(conn: Conn, batch: Batch) -> IngestResult:
+async def write_events(conn: Conn, batch: Batch, replay: Replay) -> IngestResult:
     """Store events that did not come in a transaction (room state read after a join)."""
     async with conn.transaction():
         await conn.execute(_RAW_ONLY, _json(batch.raw))
         result = IngestResult()
+        await _lock_rooms(conn, batch)
         await _map(conn, batch, result)
-        return result
+        await _replay_earlier(conn, None, result, replay)
+        return _tidy(result)
