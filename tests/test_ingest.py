@@ -258,3 +258,11 @@ async def test_concurrent_first_events_make_one_conversation(
     assert await count(db, "contacts") == 1
     assert await count(db, "messages") == 20
     assert await db.fetchval("SELECT unread_count FROM conversations") == 20
+
+
+async def test_nul_characters_are_dropped_not_fatal(hs: Homeserver, db: asyncpg.Pool) -> None:
+    """PostgreSQL cannot store U+0000; such a transaction must not be refused forever."""
+    events = [*f.portal("!z", "15551234567")[:2], f.text("!z", f.ghost("15551234567"), "a\x00b")]
+    await hs.ok(events)
+    assert await db.fetchval("SELECT body FROM messages") == "ab"
+    assert await count(db, "raw_events") == 3

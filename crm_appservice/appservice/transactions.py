@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 import asyncpg
 
-from ..ingest.events import Namespaces, Parser
+from ..ingest.events import Batch, Namespaces, Parser
 from ..store.ingest import IngestResult, write_transaction
 
 log = logging.getLogger("crm.appservice")
@@ -44,6 +44,9 @@ class AppserviceAPI:
     def __init__(self, hs_token: str, namespaces: Namespaces, max_body_size: int) -> None:
         self._hs_token = hs_token.encode()
         self.parse = Parser(namespaces)
+        # Ghosts known to have a contact row (rows are never deleted): a message from one of
+        # them needs no contact upsert, which keeps that statement off the common path.
+        self.known_contacts: set[str] = set()
         self.max_body_size = max_body_size
 
     def register(self, app: web.Application) -> None:
@@ -65,7 +68,9 @@ class AppserviceAPI:
             return matrix_error(403, "M_FORBIDDEN", "Invalid homeserver token")
         return None
 
-    async def _read_json(self, request: web.Request) -> Any:
+    async def _read_body(self, request: web.Request) -> tuple[str, Any]:
+        """The body as text and parsed. PostgreSQL's text and jsonb cannot hold NUL characters,
+        so those (which no client shows anyway) are removed from every string."""
         if request.content_length is not None and request.content_length > self.max_body_size:
             raise _Reject(matrix_error(413, "M_TOO_LARGE", "Transaction body is too large"))
         body = bytearray()
@@ -74,9 +79,14 @@ class AppserviceAPI:
             if len(body) > self.max_body_size:
                 raise _Reject(matrix_error(413, "M_TOO_LARGE", "Transaction body is too large"))
         try:
-            return json.loads(body)
+            text = body.decode()
+            parsed = json.loads(text)
         except (ValueError, UnicodeDecodeError):
             raise _Reject(matrix_error(400, "M_NOT_JSON", "Body is not valid JSON")) from None
+        if "\\u0000" in text:
+            parsed = _strip_nul(parsed)
+            text = json.dumps(parsed, ensure_ascii=False)
+        return text, parsed
 
     async def put_transaction(self, request: web.Request) -> web.Response:
         denied = self._check_token(request)
@@ -84,26 +94,34 @@ class AppserviceAPI:
             return denied
         txn_id = request.match_info["txn_id"]
         try:
-            body = await self._read_json(request)
+            text, body = await self._read_body(request)
         except _Reject as e:
             return e.response
         if not isinstance(body, dict) or not isinstance(body.get("events"), list):
             return matrix_error(400, "M_BAD_JSON", "Body must be an object with an events list")
         events: list[Any] = body["events"]
         ephemeral: list[Any] = []
+        ephemeral_key = EPHEMERAL_KEYS[0]
         for key in EPHEMERAL_KEYS:
             if isinstance(body.get(key), list):
-                ephemeral = body[key]
+                ephemeral, ephemeral_key = body[key], key
                 break
-        batch = self.parse(events, ephemeral)
+        batch = self.parse(events, ephemeral, ephemeral_key)
+        known = self.known_contacts
+        batch.contacts = {
+            mxid: c
+            for mxid, c in batch.contacts.items()
+            if not (c["from_message"] and mxid in known)
+        }
         try:
-            result = await self._store(txn_id, len(events), batch)
+            result = await self._store(txn_id, text, len(events), batch)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as e:
             log.error("Transaction %s not stored, the homeserver will retry: %r", txn_id, e)
             return matrix_error(503, "M_UNKNOWN", "Could not store the transaction, retry later")
         if result is None:
             log.debug("Transaction %s was already stored", txn_id)
         else:
+            known.update(batch.contacts)
             log.debug(
                 "Transaction %s stored: %d events, %d ephemeral",
                 txn_id,
@@ -114,11 +132,15 @@ class AppserviceAPI:
                 await self.on_ingested(result)
         return web.json_response({})
 
-    async def _store(self, txn_id: str, event_count: int, batch: Any) -> IngestResult | None:
+    async def _store(
+        self, txn_id: str, body: str, event_count: int, batch: Batch
+    ) -> IngestResult | None:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with self.pool.acquire(timeout=ACQUIRE_TIMEOUT) as conn:
-                    return await write_transaction(conn, txn_id, event_count, batch, self.parse)
+                    return await write_transaction(
+                        conn, txn_id, body, event_count, batch, self.parse
+                    )
             except RETRYABLE:
                 if attempt == ATTEMPTS:
                     raise
@@ -135,6 +157,16 @@ class AppserviceAPI:
 
     async def ping(self, request: web.Request) -> web.Response:
         return self._check_token(request) or web.json_response({})
+
+
+def _strip_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_strip_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
+    return value
 
 
 class _Reject(Exception):

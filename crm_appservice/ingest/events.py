@@ -8,7 +8,6 @@ list per kind of record, ready to be written with one statement each.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-import json
 import re
 from typing import Any, TypedDict
 
@@ -48,7 +47,10 @@ class RawRecord(TypedDict):
     event_type: str | None
     sender: str | None
     is_ephemeral: bool
-    content: str
+    # Where the event is in the transaction body: the store copies it from there, so the
+    # event's JSON is neither encoded again nor sent to the database twice.
+    source: str
+    idx: int
     error: str | None
 
 
@@ -74,6 +76,7 @@ class ContactRecord(TypedDict):
     remote_id: str
     display_name: str | None
     avatar_url: str | None
+    from_message: bool  # only a message's sender: nothing to update once the contact exists
 
 
 class MessageRecord(TypedDict):
@@ -274,7 +277,7 @@ class _Parser:
         self.ns = ns
         self.batch = Batch()
 
-    def room_event(self, event: Any) -> None:
+    def room_event(self, event: Any, idx: int) -> None:
         """Validate and sort one PDU; its raw copy is always kept, flagged if it is bad."""
         raw: RawRecord = {
             "event_id": None,
@@ -282,7 +285,8 @@ class _Parser:
             "event_type": None,
             "sender": None,
             "is_ephemeral": False,
-            "content": json.dumps(event, ensure_ascii=False),
+            "source": "events",
+            "idx": idx,
             "error": None,
         }
         self.batch.raw.append(raw)
@@ -290,11 +294,9 @@ class _Parser:
             if not isinstance(event, dict):
                 raise BadEvent("not an object")
             raw["event_id"] = _str(event, "event_id", "$")
-            raw["room_id"] = (
-                event.get("room_id") if isinstance(event.get("room_id"), str) else None
-            )
-            raw["event_type"] = event.get("type") if isinstance(event.get("type"), str) else None
-            raw["sender"] = event.get("sender") if isinstance(event.get("sender"), str) else None
+            raw["room_id"] = _opt(event, "room_id")
+            raw["event_type"] = _opt(event, "type")
+            raw["sender"] = _opt(event, "sender")
             _str(event, "room_id", "!")
             _str(event, "type")
             _str(event, "sender", "@")
@@ -391,6 +393,7 @@ class _Parser:
             "remote_id": remote_id,
             "display_name": self.ns.clean_name(content.get("displayname")),
             "avatar_url": _opt(content, "avatar_url"),
+            "from_message": False,
         }
 
     def _message(self, event: dict[str, Any], event_type: str, content: dict[str, Any]) -> None:
@@ -435,6 +438,7 @@ class _Parser:
                 "remote_id": ghost,
                 "display_name": None,
                 "avatar_url": None,
+                "from_message": True,
             }
 
     def _send_status(self, content: dict[str, Any]) -> None:
@@ -453,7 +457,7 @@ class _Parser:
         elif status != "PENDING":
             raise BadEvent("send status with an unknown status")
 
-    def ephemeral(self, edu: Any) -> None:
+    def ephemeral(self, edu: Any, source: str, idx: int) -> None:
         if not isinstance(edu, dict) or edu.get("type") in TRANSIENT_EDU_TYPES:
             return
         raw: RawRecord = {
@@ -462,7 +466,8 @@ class _Parser:
             "event_type": _opt(edu, "type"),
             "sender": None,
             "is_ephemeral": True,
-            "content": json.dumps(edu, ensure_ascii=False),
+            "source": source,
+            "idx": idx,
             "error": None,
         }
         self.batch.raw.append(raw)
@@ -497,12 +502,15 @@ class _Parser:
                 )
 
 
-def parse_transaction(events: list[Any], ephemeral: list[Any], ns: Namespaces) -> Batch:
+def parse_transaction(
+    events: list[Any], ephemeral: list[Any], ns: Namespaces, ephemeral_key: str = "ephemeral"
+) -> Batch:
+    """Sort a transaction body's `events` and `ephemeral_key` lists into records."""
     parser = _Parser(ns)
-    for event in events:
-        parser.room_event(event)
-    for edu in ephemeral:
-        parser.ephemeral(edu)
+    for idx, event in enumerate(events):
+        parser.room_event(event, idx)
+    for idx, edu in enumerate(ephemeral):
+        parser.ephemeral(edu, ephemeral_key, idx)
     return parser.batch
 
 
@@ -512,5 +520,7 @@ class Parser:
     def __init__(self, namespaces: Namespaces) -> None:
         self.namespaces = namespaces
 
-    def __call__(self, events: list[Any], ephemeral: list[Any]) -> Batch:
-        return parse_transaction(events, ephemeral, self.namespaces)
+    def __call__(
+        self, events: list[Any], ephemeral: list[Any], ephemeral_key: str = "ephemeral"
+    ) -> Batch:
+        return parse_transaction(events, ephemeral, self.namespaces, ephemeral_key)

@@ -10,6 +10,7 @@ ingest wakes the worker at once; several instances never join the same room twic
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import asyncpg
@@ -104,4 +105,4 @@ class InviteWorker:
         state = await self.matrix.room_state(room_id)
         batch = self.parse(state, [])
         batch.invites.clear()
-        await write_events(conn, batch, self.parse)
+        await write_events(conn, json.dumps({"events": state}), batch, self.parse)

@@ -202,6 +202,8 @@ class EmbeddedPostgres:
                 "max_connections=200",
                 "-c",
                 "shared_buffers=128MB",
+                "-c",
+                "autovacuum_naptime=15s",
             ],
             stdin=subprocess.DEVNULL,
             stdout=self._log_file,

@@ -20,6 +20,11 @@ from ..ingest.events import Batch
 from .database import Conn
 
 INVITES_CHANNEL = "crm_invites"
+# Taken by every ingest transaction: shared, or exclusive by one that creates portals (and then
+# maps what their rooms received earlier). Without it, a message mapped while its portal is
+# being created by a concurrent transaction could find no conversation and be missed by that
+# transaction's replay too. Portals are created rarely, so the exclusive mode costs little.
+INGEST_LOCK = 0x434D5249  # "CMRI"
 
 
 @dataclass
@@ -34,8 +39,10 @@ class IngestResult:
     rooms_created: set[str] = field(default_factory=set)
 
 
-_TXN_AND_RAW = """
-WITH txn AS (
+_TXN_AND_RAW = f"""
+WITH body AS (
+    SELECT $3::jsonb AS b
+), txn AS (
     INSERT INTO as_transactions (txn_id, event_count) VALUES ($1, $2)
     ON CONFLICT (txn_id) DO NOTHING
     RETURNING txn_id
@@ -43,21 +50,24 @@ WITH txn AS (
     INSERT INTO raw_events (event_id, room_id, event_type, sender, txn_id, is_ephemeral, content,
                             error)
     SELECT r.event_id, r.room_id, r.event_type, r.sender, txn.txn_id, r.is_ephemeral,
-           r.content::jsonb, r.error
-      FROM jsonb_to_recordset($3::jsonb) AS r(event_id text, room_id text, event_type text,
-               sender text, is_ephemeral boolean, content text, error text)
-     CROSS JOIN txn
+           body.b -> r.source -> r.idx, r.error
+      FROM jsonb_to_recordset($4::jsonb) AS r(event_id text, room_id text, event_type text,
+               sender text, is_ephemeral boolean, source text, idx integer, error text)
+     CROSS JOIN txn CROSS JOIN body
     ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
     RETURNING 1
 )
-SELECT EXISTS (SELECT 1 FROM txn)
+SELECT EXISTS (SELECT 1 FROM txn),
+       CASE WHEN $5 THEN pg_advisory_xact_lock({INGEST_LOCK})::text
+            ELSE pg_advisory_xact_lock_shared({INGEST_LOCK})::text END
 """
 
 _RAW_ONLY = """
 INSERT INTO raw_events (event_id, room_id, event_type, sender, is_ephemeral, content, error)
-SELECT r.event_id, r.room_id, r.event_type, r.sender, r.is_ephemeral, r.content::jsonb, r.error
-  FROM jsonb_to_recordset($1::jsonb) AS r(event_id text, room_id text, event_type text,
-           sender text, is_ephemeral boolean, content text, error text)
+SELECT r.event_id, r.room_id, r.event_type, r.sender, r.is_ephemeral,
+       $1::jsonb -> r.source -> r.idx, r.error
+  FROM jsonb_to_recordset($2::jsonb) AS r(event_id text, room_id text, event_type text,
+           sender text, is_ephemeral boolean, source text, idx integer, error text)
 ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
 """
 
@@ -339,19 +349,6 @@ SELECT content, is_ephemeral FROM raw_events
 
 Replay = Callable[[list[Any], list[Any]], Batch]
 
-# Per-room locks for one transaction: exclusive where this batch makes a room a portal (and
-# replays what the room received before), shared elsewhere. Without them a message mapped while
-# its portal is being created by a concurrent transaction could find no conversation and be
-# missed by the replay too. Taken in key order, in one statement.
-_LOCK_KEY_SPACE = 0x434D52  # "CMR": keeps these apart from other advisory locks
-_ROOM_LOCKS = f"""
-SELECT CASE WHEN exclusive THEN pg_advisory_xact_lock({_LOCK_KEY_SPACE}, key)::text
-            ELSE pg_advisory_xact_lock_shared({_LOCK_KEY_SPACE}, key)::text END
-  FROM (SELECT hashtext(room_id) AS key, bool_or(exclusive) AS exclusive
-          FROM jsonb_to_recordset($1::jsonb) AS x(room_id text, exclusive boolean)
-         GROUP BY 1 ORDER BY 1) AS rooms
-"""
-
 
 def _json(records: Iterable[Any]) -> str:
     return json.dumps(list(records), ensure_ascii=False)
@@ -361,13 +358,6 @@ async def _one(conn: Conn, sql: str, arg: str) -> asyncpg.Record:
     row = await conn.fetchrow(sql, arg)
     assert row is not None, "the statement always returns one row"
     return row
-
-
-async def _lock_rooms(conn: Conn, batch: Batch) -> None:
-    rooms = {r["room_id"] for r in batch.raw if r["room_id"]}
-    if rooms:
-        records = [{"room_id": room, "exclusive": room in batch.portals} for room in rooms]
-        await conn.fetch(_ROOM_LOCKS, _json(records))
 
 
 async def _map(conn: Conn, batch: Batch, result: IngestResult) -> None:
@@ -437,30 +427,34 @@ def _tidy(result: IngestResult) -> IngestResult:
 
 
 async def write_transaction(
-    conn: Conn, txn_id: str, event_count: int, batch: Batch, replay: Replay
+    conn: Conn, txn_id: str, body: str, event_count: int, batch: Batch, replay: Replay
 ) -> IngestResult | None:
     """Store a transaction in one database transaction; None if it was stored before.
 
-    `replay` parses raw events again (the ingest layer's parser), for the events that arrived
-    in a room before its bridge state did.
+    `body` is the transaction's JSON as received, `batch` what it was parsed into, and `replay`
+    the parser, for the events that arrived in a room before its bridge state did.
     """
     async with conn.transaction():
-        fresh = await conn.fetchval(_TXN_AND_RAW, txn_id, event_count, _json(batch.raw))
+        fresh = await conn.fetchval(
+            _TXN_AND_RAW, txn_id, event_count, body, _json(batch.raw), bool(batch.portals)
+        )
         if not fresh:
             return None
         result = IngestResult()
-        await _lock_rooms(conn, batch)
         await _map(conn, batch, result)
         await _replay_earlier(conn, txn_id, result, replay)
         return _tidy(result)
 
 
-async def write_events(conn: Conn, batch: Batch, replay: Replay) -> IngestResult:
-    """Store events that did not come in a transaction (room state read after a join)."""
+async def write_events(conn: Conn, body: str, batch: Batch, replay: Replay) -> IngestResult:
+    """Store events that did not come in a transaction (room state read after a join).
+
+    `body` is a JSON object whose `events` list `batch` was parsed from.
+    """
     async with conn.transaction():
-        await conn.execute(_RAW_ONLY, _json(batch.raw))
+        await conn.execute(f"SELECT pg_advisory_xact_lock({INGEST_LOCK})")
+        await conn.execute(_RAW_ONLY, body, _json(batch.raw))
         result = IngestResult()
-        await _lock_rooms(conn, batch)
         await _map(conn, batch, result)
         await _replay_earlier(conn, None, result, replay)
         return _tidy(result)
