@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 import hmac
-import json
 import logging
 from typing import Any
 
 from aiohttp import web
 import asyncpg
+import orjson
 
 from ..ingest.events import Batch, Namespaces, Parser
 from ..store.ingest import IngestResult, write_transaction
@@ -79,14 +79,13 @@ class AppserviceAPI:
             if len(body) > self.max_body_size:
                 raise _Reject(matrix_error(413, "M_TOO_LARGE", "Transaction body is too large"))
         try:
-            text = body.decode()
-            parsed = json.loads(text)
-        except (ValueError, UnicodeDecodeError):
+            parsed = orjson.loads(body)
+        except orjson.JSONDecodeError:
             raise _Reject(matrix_error(400, "M_NOT_JSON", "Body is not valid JSON")) from None
-        if "\\u0000" in text:
+        if b"\\u0000" in body:
             parsed = _strip_nul(parsed)
-            text = json.dumps(parsed, ensure_ascii=False)
-        return text, parsed
+            return orjson.dumps(parsed).decode(), parsed
+        return body.decode(), parsed
 
     async def put_transaction(self, request: web.Request) -> web.Response:
         denied = self._check_token(request)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-import json
 from typing import Any
 
 import asyncpg
+import orjson
 
 from ..ingest.events import Batch
 from .database import Conn
@@ -351,7 +351,7 @@ Replay = Callable[[list[Any], list[Any]], Batch]
 
 
 def _json(records: Iterable[Any]) -> str:
-    return json.dumps(list(records), ensure_ascii=False)
+    return orjson.dumps(list(records)).decode()
 
 
 async def _one(conn: Conn, sql: str, arg: str) -> asyncpg.Record:
@@ -412,8 +412,8 @@ async def _replay_earlier(
     rows = await conn.fetch(_EARLIER_EVENTS, sorted(result.rooms_created), txn_id)
     if not rows:
         return
-    events = [json.loads(r["content"]) for r in rows if not r["is_ephemeral"]]
-    edus = [json.loads(r["content"]) for r in rows if r["is_ephemeral"]]
+    events = [orjson.loads(r["content"]) for r in rows if not r["is_ephemeral"]]
+    edus = [orjson.loads(r["content"]) for r in rows if r["is_ephemeral"]]
     batch = replay(events, edus)
     batch.portals.clear()
     batch.invites.clear()
