@@ -272,55 +272,48 @@ SELECT (SELECT coalesce(array_agg(id), '{}') FROM msg)
        (SELECT coalesce(array_agg(id), '{}') FROM conv) AS conversation_ids
 """
 
-_STATUS_RANK = "array_position(ARRAY['pending', 'sent', 'delivered', 'read'], {})"
+_RANK = "array_position(ARRAY['pending', 'sent', 'delivered', 'read'], {})"
 
+# Every delivery signal for our messages, applied by one statement with one rule: a status only
+# moves forward (pending < sent < delivered < read), and failed is final until a manual retry.
+# The signals arrive out of order (a read receipt can come before the bridge's SUCCESS), so each
+# message takes the most advanced of this batch's signals: the bridge's send status or error
+# notice ($1), the bridge bot's receipt (delivered), and a contact's receipt, which marks read
+# everything we sent up to the receipt's event ($2).
 _STATUSES = f"""
 WITH s AS (
-    SELECT DISTINCT ON (target) *
-      FROM jsonb_to_recordset($1::jsonb) AS x(target text, status text, error text)
-     ORDER BY target, CASE WHEN status = 'failed' THEN 0
-                           ELSE {_STATUS_RANK.format("status")} END DESC
-)
-UPDATE messages m SET status = s.status, error = s.error
-  FROM s
- WHERE m.event_id = s.target AND m.direction = 'out'
-   AND ((s.status = 'failed' AND m.status IN ('pending', 'sent'))
-        OR (s.status <> 'failed' AND m.status <> 'failed'
-            AND {_STATUS_RANK.format("s.status")} > {_STATUS_RANK.format("m.status")}))
-RETURNING m.id
-"""
-
-_RECEIPT_TARGETS = """
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(target text, status text, error text)
+), r AS (
     SELECT r.user_id, c.id AS conversation_id, c.bridge_bot, c.receiver, m.id AS message_id,
            m.created_at
-      FROM jsonb_to_recordset($1::jsonb) AS r(room_id text, event_id text, user_id text,
-               ts bigint)
+      FROM jsonb_to_recordset($2::jsonb) AS r(room_id text, event_id text, user_id text)
       JOIN conversations c ON c.room_id = r.room_id
       JOIN messages m ON m.event_id = r.event_id AND m.conversation_id = c.id
-"""
-
-# The bridge bot's receipt on one of our messages: the bridge delivered it.
-_DELIVERY_RECEIPTS = f"""
-WITH t AS ({_RECEIPT_TARGETS})
-UPDATE messages m SET status = 'delivered'
-  FROM t
- WHERE t.user_id = t.bridge_bot AND m.id = t.message_id AND m.direction = 'out'
-   AND m.status IN ('pending', 'sent')
-RETURNING m.id
-"""
-
-# A contact's receipt: they have read everything we sent up to that event.
-_READ_RECEIPTS = f"""
-WITH t AS ({_RECEIPT_TARGETS}), upto AS (
-    SELECT t.conversation_id, max(t.created_at) AS created_at
-      FROM t JOIN contacts ct ON ct.mxid = t.user_id
-     WHERE t.user_id IS DISTINCT FROM t.bridge_bot AND ct.remote_id IS DISTINCT FROM t.receiver
-     GROUP BY t.conversation_id
+), read_up_to AS (
+    SELECT r.conversation_id, max(r.created_at) AS created_at
+      FROM r JOIN contacts ct ON ct.mxid = r.user_id
+     WHERE r.user_id IS DISTINCT FROM r.bridge_bot AND ct.remote_id IS DISTINCT FROM r.receiver
+     GROUP BY r.conversation_id
+), signals AS (
+    SELECT m.id, s.status, s.error FROM s JOIN messages m ON m.event_id = s.target
+    UNION ALL
+    SELECT r.message_id, 'delivered', NULL FROM r WHERE r.user_id = r.bridge_bot
+    UNION ALL
+    SELECT m.id, 'read', NULL
+      FROM read_up_to u
+      JOIN messages m ON m.conversation_id = u.conversation_id AND m.direction = 'out'
+                     AND m.status IN ('sent', 'delivered') AND m.created_at <= u.created_at
+), best AS (
+    SELECT DISTINCT ON (id) id, status, error
+      FROM signals
+     ORDER BY id, CASE WHEN status = 'failed' THEN 0 ELSE {_RANK.format("status")} END DESC
 )
-UPDATE messages m SET status = 'read'
-  FROM upto
- WHERE m.conversation_id = upto.conversation_id AND m.direction = 'out'
-   AND m.status IN ('sent', 'delivered') AND m.created_at <= upto.created_at
+UPDATE messages m SET status = b.status, error = b.error
+  FROM best b
+ WHERE m.id = b.id AND m.direction = 'out'
+   AND ((b.status = 'failed' AND m.status IN ('pending', 'sent'))
+        OR (b.status <> 'failed' AND m.status <> 'failed'
+            AND {_RANK.format("b.status")} > {_RANK.format("m.status")}))
 RETURNING m.id
 """
 
@@ -391,14 +384,9 @@ async def _map(conn: Conn, batch: Batch, result: IngestResult) -> None:
         row = await _one(conn, _REDACTIONS, _json(batch.redactions))
         result.messages_updated.update(row["message_ids"])
         result.conversations_updated.update(row["conversation_ids"])
-    if batch.statuses:
-        rows = await conn.fetch(_STATUSES, _json(batch.statuses))
+    if batch.statuses or batch.receipts:
+        rows = await conn.fetch(_STATUSES, _json(batch.statuses), _json(batch.receipts))
         result.messages_updated.update(r["id"] for r in rows)
-    if batch.receipts:
-        receipts = _json(batch.receipts)
-        for sql in (_DELIVERY_RECEIPTS, _READ_RECEIPTS):
-            rows = await conn.fetch(sql, receipts)
-            result.messages_updated.update(r["id"] for r in rows)
     if batch.invites:
         result.invites = await conn.fetchval(_INVITES, _json(batch.invites.values()))
 
