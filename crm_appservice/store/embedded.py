@@ -249,16 +249,21 @@ class EmbeddedPostgres:
                 f"another PostgreSQL (pid {other[0]}) is already using {self.data_dir}"
             )
 
+    def _started(self, deadline: float, startup_limit: float) -> bool:
+        if self.poll_ready():
+            return True
+        if time.monotonic() > deadline:
+            self.stop()
+            raise EmbeddedDatabaseError(f"PostgreSQL did not start within {startup_limit:g} s")
+        return False
+
     def start_sync(self, startup_limit: float = 60) -> None:
         """Blocking start, for tests and command-line tools."""
         self.init()
         self._prepare_start()
         self.spawn()
         deadline = time.monotonic() + startup_limit
-        while not self.poll_ready():
-            if time.monotonic() > deadline:
-                self.stop()
-                raise EmbeddedDatabaseError(f"PostgreSQL did not start within {startup_limit:g} s")
+        while not self._started(deadline, startup_limit):
             time.sleep(0.02)
 
     async def start(self, startup_limit: float = 60) -> None:
@@ -266,10 +271,9 @@ class EmbeddedPostgres:
         self._prepare_start()
         self.spawn()
         deadline = time.monotonic() + startup_limit
-        while not self.poll_ready():
-            if time.monotonic() > deadline:
-                self.stop()
-                raise EmbeddedDatabaseError(f"PostgreSQL did not start within {startup_limit:g} s")
+        while True:  # the pid file is the only signal PostgreSQL gives
+            if self._started(deadline, startup_limit):
+                break
             await asyncio.sleep(0.02)
         await self.create_database(SUPERUSER)
         log.info("Embedded PostgreSQL is ready (pid %d)", self.process.pid if self.process else 0)

@@ -8,6 +8,7 @@ test "scans" with :meth:`Provisioning.complete`, or lets `auto_complete_after` d
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 import hmac
 import re
@@ -25,6 +26,7 @@ FLOWS = [
     {"id": "phone", "name": "Pairing code",
      "description": "Enter your phone number, then a pairing code in the WhatsApp app"},
 ]  # fmt: skip
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PHONE = re.compile(r"^\+?[0-9]{6,15}$")
 
 
@@ -52,6 +54,7 @@ class Provisioning:
         self.auto_complete_after: float | None = None
 
     def register(self, app: web.Application) -> None:
+        app.middlewares.append(self._auth_middleware)
         r = app.router
         r.add_get(f"{PREFIX}/whoami", self.whoami)
         r.add_get(f"{PREFIX}/login/flows", self.flows)
@@ -65,13 +68,25 @@ class Provisioning:
         r.add_post(f"{PREFIX}/create_dm/{{identifier}}", self.create_dm)
         r.add_get(f"{PREFIX}/contacts", self.contacts)
 
-    def _authorized(self, request: web.Request) -> web.Response | None:
-        header = request.headers.get("Authorization", "")
-        if not header.startswith("Bearer "):
-            return _error(401, "M_MISSING_TOKEN", "Missing auth token")
-        if not hmac.compare_digest(header[7:].encode(), self.secret.encode()):
-            return _error(401, "M_UNKNOWN_TOKEN", "Invalid auth token")
-        return None
+    @web.middleware
+    async def _auth_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith(PREFIX):
+            header = request.headers.get("Authorization", "")
+            if not header.startswith("Bearer "):
+                return _error(401, "M_MISSING_TOKEN", "Missing auth token")
+            if not hmac.compare_digest(header[7:].encode(), self.secret.encode()):
+                return _error(401, "M_UNKNOWN_TOKEN", "Invalid auth token")
+        return await handler(request)
+
+    @staticmethod
+    def _display(process: LoginProcess, kind: str, data: str, instructions: str) -> dict[str, Any]:
+        return {
+            "login_id": process.id,
+            "type": "display_and_wait",
+            "step_id": process.step,
+            "instructions": instructions,
+            "display_and_wait": {"type": kind, "data": data},
+        }
 
     def complete(self, login_id: str | None = None) -> None:
         """Finish a login as if the phone had scanned the code (the newest one by default)."""
@@ -81,18 +96,9 @@ class Provisioning:
     def _qr_step(self, process: LoginProcess) -> dict[str, Any]:
         process.step = "fi.mau.whatsapp.login.qr"
         code = f"2@{secrets.token_urlsafe(24)},{secrets.token_urlsafe(16)},{secrets.token_hex(8)}"
-        return {
-            "login_id": process.id,
-            "type": "display_and_wait",
-            "step_id": process.step,
-            "instructions": "Scan the QR code with the WhatsApp app on your phone",
-            "display_and_wait": {"type": "qr", "data": code},
-        }
+        return self._display(process, "qr", code, "Scan the QR code with the WhatsApp app")
 
     async def whoami(self, request: web.Request) -> web.Response:
-        denied = self._authorized(request)
-        if denied:
-            return denied
         emu = self.emulator
         logins = [
             {
@@ -117,15 +123,12 @@ class Provisioning:
         )  # fmt: skip
 
     async def flows(self, request: web.Request) -> web.Response:
-        return self._authorized(request) or web.json_response({"flows": FLOWS})
+        return web.json_response({"flows": FLOWS})
 
     async def list_logins(self, request: web.Request) -> web.Response:
-        return self._authorized(request) or web.json_response({"login_ids": self.logins})
+        return web.json_response({"login_ids": self.logins})
 
     async def start(self, request: web.Request) -> web.Response:
-        denied = self._authorized(request)
-        if denied:
-            return denied
         flow = request.match_info["flow"]
         process = LoginProcess(id=secrets.token_hex(8), flow=flow, step="")
         if flow == "qr":
@@ -154,9 +157,6 @@ class Provisioning:
             loop.call_later(self.auto_complete_after, process.done.set)
 
     async def user_input(self, request: web.Request) -> web.Response:
-        denied = self._authorized(request)
-        if denied:
-            return denied
         process = self.processes.get(request.match_info["login"])
         if process is None or process.flow != "phone":
             return _error(404, "M_NOT_FOUND", "Login not found")
@@ -171,20 +171,10 @@ class Provisioning:
         process.step = "fi.mau.whatsapp.login.code"
         self._schedule_auto_complete(process)
         code = f"{secrets.token_hex(2).upper()}-{secrets.token_hex(2).upper()}"
-        return web.json_response(
-            {
-                "login_id": process.id,
-                "type": "display_and_wait",
-                "step_id": process.step,
-                "instructions": "Enter this code in WhatsApp: Linked devices > Link with phone",
-                "display_and_wait": {"type": "code", "data": code},
-            }
-        )
+        instructions = "Enter this code in WhatsApp: Linked devices > Link with phone number"
+        return web.json_response(self._display(process, "code", code, instructions))
 
     async def wait(self, request: web.Request) -> web.Response:
-        denied = self._authorized(request)
-        if denied:
-            return denied
         process = self.processes.get(request.match_info["login"])
         if process is None:
             return _error(404, "M_NOT_FOUND", "Login not found")
@@ -211,9 +201,6 @@ class Provisioning:
         )
 
     async def cancel(self, request: web.Request) -> web.Response:
-        denied = self._authorized(request)
-        if denied:
-            return denied
         process = self.processes.get(request.match_info["login"])
         if process is None:
             return _error(404, "M_NOT_FOUND", "Login not found")
@@ -222,9 +209,6 @@ class Provisioning:
         return web.json_response({})
 
     async def logout(self, request: web.Request) -> web.Response:
-        denied = self._authorized(request)
-        if denied:
-            return denied
         login = request.match_info["login"]
         if login == "all":
             self.logins.clear()
@@ -239,9 +223,6 @@ class Provisioning:
         return identifier.lstrip("+") if PHONE.match(identifier) else None
 
     async def resolve(self, request: web.Request) -> web.Response:
-        denied = self._authorized(request)
-        if denied:
-            return denied
         if not self.logins:
             return _error(404, "M_NOT_FOUND", "Login not found")
         phone = self._identifier(request)
@@ -261,9 +242,6 @@ class Provisioning:
         return resolved
 
     async def create_dm(self, request: web.Request) -> web.Response:
-        denied = self._authorized(request)
-        if denied:
-            return denied
         if not self.logins:
             return _error(404, "M_NOT_FOUND", "Login not found")
         phone = self._identifier(request)
@@ -276,9 +254,6 @@ class Provisioning:
         return web.json_response(self._resolved(phone, portal.room_id))
 
     async def contacts(self, request: web.Request) -> web.Response:
-        denied = self._authorized(request)
-        if denied:
-            return denied
         contacts = [
             self._resolved(p.phones[0], p.room_id)
             for p in self.emulator.portals.values()
