@@ -15,17 +15,17 @@ import logging
 from aiohttp import web
 import asyncpg
 
+from . import api
 from .appservice import namespaces_from
 from .appservice.transactions import AppserviceAPI
 from .config import Settings
+from .keys import POOL, SETTINGS
 from .matrix.client import MatrixClient
 from .matrix.invites import InviteWorker
-from .store.database import Pool, create_pool
+from .store.database import create_pool
 
 log = logging.getLogger("crm.server")
 
-SETTINGS = web.AppKey("settings", Settings)
-POOL = web.AppKey("pool", Pool)
 MATRIX = web.AppKey("matrix", MatrixClient)
 APPSERVICE = web.AppKey("appservice", AppserviceAPI)
 
@@ -89,4 +89,5 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     app.cleanup_ctx.extend([database, matrix, workers])
     app.router.add_get("/healthz", healthz)
     appservice.register(app)
+    api.setup(app)
     return app

@@ -20,7 +20,8 @@ CREATE UNIQUE INDEX managers_email_key ON managers (email);
 
 -- Login sessions and API tokens: only a hash of the secret is stored.
 CREATE TABLE sessions (
-    token_hash     bytea PRIMARY KEY,
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    token_hash     bytea NOT NULL UNIQUE,
     manager_id     bigint NOT NULL REFERENCES managers (id) ON DELETE CASCADE,
     kind           text NOT NULL DEFAULT 'cookie' CHECK (kind IN ('cookie', 'api_token')),
     label          text,

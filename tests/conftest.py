@@ -210,3 +210,58 @@ async def db(client: TestClient) -> AsyncIterator[asyncpg.Pool]:  # type: ignore
 
 async def count(db: asyncpg.Pool, table: str) -> int:
     return int(await db.fetchval(f"SELECT count(*) FROM {table}"))
+
+
+class API:
+    """A manager's client of the inbox API: logs in and sends the CSRF header on changes."""
+
+    def __init__(self, client: TestClient, csrf: str | None = None) -> None:  # type: ignore[type-arg]
+        self.client = client
+        self.csrf = csrf
+
+    async def login(self, email: str, password: str) -> Any:
+        resp = await self.client.post(
+            "/api/v1/auth/login", json={"email": email, "password": password}
+        )
+        body = await resp.json()
+        if resp.status == 200:
+            self.csrf = body["csrf_token"]
+        return resp.status, body
+
+    async def call(self, method: str, path: str, **kw: Any) -> tuple[int, Any]:
+        headers = dict(kw.pop("headers", {}))
+        if self.csrf and method not in ("GET", "HEAD"):
+            headers.setdefault("X-CSRF-Token", self.csrf)
+        resp = await self.client.request(method, path, headers=headers, **kw)
+        return resp.status, await resp.json()
+
+    async def get(self, path: str, **kw: Any) -> Any:
+        status, body = await self.call("GET", path, **kw)
+        assert status == 200, body
+        return body
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def add_manager(db: asyncpg.Pool) -> Callable[..., Any]:
+    from crm_appservice import passwords
+    from crm_appservice.store import managers
+
+    hashed = passwords.hash_password(PASSWORD)
+
+    async def add(email: str, role: str = "manager", name: str | None = None) -> int:
+        manager, _ = await managers.create(db, email, name or email.split("@")[0], role, hashed)
+        return manager.id
+
+    return add
+
+
+@pytest.fixture
+async def api(client: TestClient, add_manager: Callable[..., Any]) -> API:  # type: ignore[type-arg]
+    await add_manager("anna@example.com", role="admin", name="Anna")
+    session = API(client)
+    status, _ = await session.login("anna@example.com", PASSWORD)
+    assert status == 200
+    return session

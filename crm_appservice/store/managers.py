@@ -81,3 +81,13 @@ async def create(
 async def get_by_email(conn: asyncpg.Connection | asyncpg.Pool, email: str) -> Manager | None:
     row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM managers WHERE email = $1", email)
     return Manager.from_row(row) if row else None
+
+
+async def credentials(
+    conn: asyncpg.Connection | asyncpg.Pool, email: str
+) -> tuple[int, str] | None:
+    """(id, password hash) of an active manager, for the login check."""
+    row = await conn.fetchrow(
+        "SELECT id, password_hash FROM managers WHERE email = $1 AND is_active", email
+    )
+    return (row["id"], row["password_hash"]) if row else None

@@ -1,0 +1,16 @@
+"""The inbox REST API (`/api/v1/...`), for the web inbox and for admins' scripts."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import auth, conversations
+from .middleware import authenticate, errors
+from .ratelimit import FailureLimiter
+
+
+def setup(app: web.Application) -> None:
+    app.middlewares.extend([errors, authenticate])
+    app[auth.LIMITER] = FailureLimiter()
+    app.router.add_routes(auth.routes)
+    app.router.add_routes(conversations.routes)

@@ -1,0 +1,134 @@
+"""Logging in and out, the current manager, and API tokens for scripts."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from aiohttp import web
+
+from .. import passwords
+from ..keys import POOL, SETTINGS
+from ..store import managers, sessions
+from . import responses
+from .middleware import current
+from .models import LoginBody, LoginOut, ManagerOut, NewTokenOut, TokenBody, TokenOut
+from .ratelimit import FailureLimiter
+
+CSRF_COOKIE = "crm_csrf"
+# Verified when the e-mail is unknown, so a failed login takes as long either way.
+_DUMMY_HASH = passwords.hash_password("not a real password, only for constant-time failures")
+
+routes = web.RouteTableDef()
+LIMITER = web.AppKey("login_limiter", FailureLimiter)
+
+
+def _manager_out(manager: managers.Manager) -> ManagerOut:
+    return ManagerOut.model_validate(manager, from_attributes=True)
+
+
+async def _body(request: web.Request) -> bytes:
+    return await request.read()
+
+
+@routes.post("/api/v1/auth/login")
+async def login(request: web.Request) -> web.Response:
+    body = LoginBody.model_validate_json(await _body(request))
+    email = body.email.lower()
+    address = request.remote or "unknown"
+    limiter = request.app[LIMITER]
+    wait = limiter.retry_after(f"email:{email}", f"addr:{address}")
+    if wait:
+        raise responses.rate_limited(wait)
+    pool = request.app[POOL]
+    found = await managers.credentials(pool, email)
+    password_hash = found[1] if found else _DUMMY_HASH
+    ok = await asyncio.to_thread(passwords.verify_password, password_hash, body.password)
+    if not (found and ok):
+        limiter.fail(f"email:{email}", f"addr:{address}")
+        raise responses.invalid_credentials()
+    limiter.reset(f"email:{email}")
+    settings = request.app[SETTINGS].web
+    lifetime = timedelta(hours=settings.session_lifetime_hours)
+    async with pool.acquire() as conn:
+        old = request.cookies.get(settings.cookie_name)
+        if old:  # a new session at every login: a planted cookie never becomes a logged-in one
+            previous = await sessions.resolve(conn, old, lifetime)
+            if previous:
+                await sessions.delete(conn, previous.id)
+        token, session = await sessions.create(conn, found[0], "cookie", lifetime)
+    out = LoginOut(manager=_manager_out(session.manager), csrf_token=session.csrf_token)
+    response = responses.json_response(out)
+    max_age = int(lifetime.total_seconds())
+    response.set_cookie(
+        settings.cookie_name,
+        token,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite=settings.cookie_samesite,
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        session.csrf_token or "",
+        max_age=max_age,
+        path="/",
+        secure=settings.secure_cookies,
+        samesite=settings.cookie_samesite,
+    )
+    return response
+
+
+@routes.post("/api/v1/auth/logout")
+async def logout(request: web.Request) -> web.Response:
+    session = current(request)
+    async with request.app[POOL].acquire() as conn:
+        await sessions.delete(conn, session.id)
+    response = responses.json_response({})
+    cookie = request.app[SETTINGS].web.cookie_name
+    response.del_cookie(cookie, path="/")
+    response.del_cookie(CSRF_COOKIE, path="/")
+    return response
+
+
+@routes.get("/api/v1/me")
+async def me(request: web.Request) -> web.Response:
+    session = current(request)
+    return responses.json_response(
+        LoginOut(manager=_manager_out(session.manager), csrf_token=session.csrf_token)
+    )
+
+
+@routes.get("/api/v1/tokens")
+async def list_tokens(request: web.Request) -> web.Response:
+    session = current(request)
+    async with request.app[POOL].acquire() as conn:
+        rows = await sessions.list_tokens(conn, session.manager.id)
+    items = [TokenOut.model_validate(r) for r in rows]
+    return responses.json_response({"items": [t.model_dump(mode="json") for t in items]})
+
+
+@routes.post("/api/v1/tokens")
+async def create_token(request: web.Request) -> web.Response:
+    session = current(request)
+    body = TokenBody.model_validate_json(await _body(request))
+    async with request.app[POOL].acquire() as conn:
+        token, created = await sessions.create(
+            conn, session.manager.id, "api_token", None, body.label
+        )
+    return responses.json_response(
+        NewTokenOut(id=created.id, label=body.label, token=token), status=201
+    )
+
+
+@routes.delete("/api/v1/tokens/{token_id:\\d+}")
+async def delete_token(request: web.Request) -> web.Response:
+    session = current(request)
+    async with request.app[POOL].acquire() as conn:
+        deleted = await sessions.delete_token(
+            conn, session.manager.id, int(request.match_info["token_id"])
+        )
+    if not deleted:
+        raise responses.not_found("token")
+    return responses.json_response({})

@@ -1,0 +1,320 @@
+"""The inbox: conversation lists, tab counts, the conversation bundle, message pages, and a
+manager's changes to a conversation."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from aiohttp import web
+import asyncpg
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..keys import POOL
+from ..store import conversations as store, messages as message_store
+from . import responses
+from .middleware import current
+from .models import (
+    ContactOut,
+    ConversationOut,
+    ConversationPage,
+    CountsOut,
+    LocationOut,
+    MediaOut,
+    MessageOut,
+    MessagePage,
+    MessagePreviewOut,
+    ReactionOut,
+    SenderOut,
+)
+
+routes = web.RouteTableDef()
+CONVERSATION = r"/api/v1/conversations/{conversation_id:\d+}"
+
+
+def media_urls(message_id: int, has_thumbnail: bool) -> tuple[str, str | None]:
+    """The one place media URLs are made: the CRM's own media proxy, never the homeserver."""
+    url = f"/api/v1/media/{message_id}"
+    return url, f"{url}/thumbnail" if has_thumbnail else None
+
+
+def encode_cursor(moment: datetime | None, row_id: int) -> str:
+    raw = orjson.dumps([moment.isoformat() if moment else None, row_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, nullable: bool) -> tuple[datetime | None, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        moment, row_id = orjson.loads(raw)
+        if not isinstance(row_id, int) or (moment is None and not nullable):
+            raise ValueError
+        return (datetime.fromisoformat(moment) if moment is not None else None), row_id
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        raise responses.invalid("cursor", "Not a cursor this API returned") from None
+
+
+def conversation_out(row: asyncpg.Record) -> ConversationOut:
+    contact = None
+    if row["contact_id"] is not None:
+        contact = ContactOut(
+            id=row["contact_id"],
+            display_name=row["contact_name"],
+            phone=row["contact_phone"],
+            avatar_url=row["contact_avatar_url"],
+        )
+    preview = None
+    if row["last_message_id"] is not None:
+        preview = MessagePreviewOut(
+            id=row["last_message_id"],
+            text=row["last_message_preview"],
+            created_at=row["last_message_at"],
+        )
+    return ConversationOut(
+        id=row["id"],
+        platform=row["platform"],
+        kind=row["kind"],
+        room_id=row["room_id"],
+        title=row["title"] or row["contact_name"] or row["contact_phone"],
+        status=row["status"],
+        snoozed_until=row["snoozed_until"],
+        assignee_id=row["assignee_id"],
+        is_archived=row["is_archived"],
+        unread_count=row["unread_count"],
+        last_message_at=row["last_message_at"],
+        last_message=preview,
+        contact=contact,
+    )
+
+
+def _sender(row: asyncpg.Record) -> SenderOut:
+    if row["sender_manager_id"] is not None:
+        return SenderOut(type="manager", id=row["sender_manager_id"], name=row["manager_name"])
+    if row["sender_contact_id"] is not None and not row["from_bridge"]:
+        return SenderOut(type="contact", id=row["sender_contact_id"], name=row["contact_name"])
+    if row["direction"] == "out" and not row["from_bridge"]:
+        return SenderOut(type="manager", id=None, name=None)
+    return SenderOut(type="system", id=None, name=None)
+
+
+def message_out(row: asyncpg.Record) -> MessageOut:
+    deleted = row["deleted_at"] is not None
+    media = None
+    if row["media_url"] and not deleted:
+        url, thumbnail = media_urls(row["id"], row["thumbnail_url"] is not None)
+        media = MediaOut(
+            url=url,
+            thumbnail_url=thumbnail,
+            mimetype=row["media_mimetype"],
+            size=row["media_size"],
+            width=row["media_width"],
+            height=row["media_height"],
+            duration_ms=row["media_duration_ms"],
+            filename=row["media_filename"],
+        )
+    location = None
+    if row["latitude"] is not None and not deleted:
+        location = LocationOut(latitude=row["latitude"], longitude=row["longitude"])
+    reactions = orjson.loads(row["reactions"]) if not deleted else []
+    return MessageOut(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        event_id=row["event_id"],
+        client_txn_id=row["client_txn_id"],
+        direction=row["direction"],
+        sender=_sender(row),
+        kind=row["kind"],
+        body=None if deleted else row["body"],
+        html=None if deleted else row["html"],
+        media=media,
+        location=location,
+        reply_to=row["reply_to_id"],
+        reactions=[ReactionOut(**r) for r in reactions],
+        status=row["status"],
+        error=row["error"],
+        edited_at=row["edited_at"],
+        deleted_at=row["deleted_at"],
+        created_at=row["created_at"],
+    )
+
+
+class ListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["open", "pending", "resolved", "snoozed"] | None = None
+    assignee: str | None = Field(default=None, pattern=r"^(me|none|\d{1,18})$")
+    platform: str | None = Field(default=None, max_length=64)
+    unread: bool = False
+    archived: bool = False
+    q: str | None = Field(default=None, min_length=1, max_length=200)
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=50, ge=1, le=100)
+
+
+class PageQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=50, ge=1, le=100)
+
+
+class ConversationPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["open", "pending", "resolved", "snoozed"] | None = None
+    snoozed_until: datetime | None = None
+    assignee_id: int | None = None
+    is_archived: bool | None = None
+
+    @model_validator(mode="after")
+    def _snooze(self) -> ConversationPatch:
+        if self.status == "snoozed":
+            if self.snoozed_until is None:
+                raise ValueError("snoozed_until is required to snooze")
+            until = self.snoozed_until
+            if until.tzinfo is None:
+                raise ValueError("snoozed_until needs a time zone")
+            if until <= datetime.now(UTC):
+                raise ValueError("snoozed_until must be in the future")
+        return self
+
+
+def _query(request: web.Request) -> dict[str, Any]:
+    return dict(request.query)
+
+
+def _conversation_id(request: web.Request) -> int:
+    return int(request.match_info["conversation_id"])
+
+
+async def _message_page(
+    conn: Any, request: web.Request, conversation_id: int, query: PageQuery
+) -> MessagePage:
+    before = None
+    if query.cursor:
+        moment, row_id = decode_cursor(query.cursor, nullable=False)
+        assert moment is not None
+        before = (moment, row_id)
+    rows, more = await message_store.page(
+        conn, conversation_id, current(request).manager.id, before, query.limit
+    )
+    next_cursor = encode_cursor(rows[0]["created_at"], rows[0]["id"]) if more and rows else None
+    return MessagePage(items=[message_out(r) for r in rows], next_cursor=next_cursor)
+
+
+@routes.get("/api/v1/conversations")
+async def list_conversations(request: web.Request) -> web.Response:
+    query = ListQuery.model_validate(_query(request))
+    me = current(request).manager.id
+    filters = store.Filters(
+        archived=query.archived,
+        status=query.status,
+        assignee=me
+        if query.assignee == "me"
+        else (int(query.assignee) if query.assignee and query.assignee != "none" else None),
+        unassigned=query.assignee == "none",
+        platform=query.platform,
+        unread=query.unread,
+        q=query.q,
+    )
+    cursor = decode_cursor(query.cursor, nullable=True) if query.cursor else None
+    async with request.app[POOL].acquire() as conn:
+        rows, more = await store.list_page(conn, filters, cursor, query.limit)
+    next_cursor = None
+    if more and rows:
+        next_cursor = encode_cursor(rows[-1]["last_message_at"], rows[-1]["id"])
+    page = ConversationPage(items=[conversation_out(r) for r in rows], next_cursor=next_cursor)
+    return responses.json_response(page)
+
+
+@routes.get("/api/v1/conversations/counts")
+async def counts(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        row = await store.counts(conn, current(request).manager.id)
+    return responses.json_response(CountsOut(**dict(row)))
+
+
+@routes.get(CONVERSATION)
+async def bundle(request: web.Request) -> web.Response:
+    """Everything the conversation screen needs, in one request."""
+    conversation_id = _conversation_id(request)
+    async with request.app[POOL].acquire() as conn:
+        row = await store.get(conn, conversation_id)
+        if row is None:
+            raise responses.not_found("conversation")
+        conversation = conversation_out(row)
+        orders = await store.orders(conn, row["contact_id"]) if row["contact_id"] else []
+        notes = await store.notes(conn, conversation_id)
+        messages = await _message_page(conn, request, conversation_id, PageQuery())
+    return responses.json_response(
+        {
+            "conversation": conversation.model_dump(mode="json"),
+            "contact": conversation.contact.model_dump(mode="json")
+            if conversation.contact
+            else None,
+            "orders": [_plain(o) for o in orders],
+            "notes": [_plain(n) for n in notes],
+            "messages": messages.model_dump(mode="json"),
+        }
+    )
+
+
+def _plain(row: asyncpg.Record) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, datetime):
+            out[key] = value.isoformat()
+        elif key == "items" and isinstance(value, str):
+            out[key] = orjson.loads(value)
+        elif key == "total":
+            out[key] = str(value)
+        else:
+            out[key] = value
+    return out
+
+
+@routes.get(CONVERSATION + "/messages")
+async def messages(request: web.Request) -> web.Response:
+    conversation_id = _conversation_id(request)
+    query = PageQuery.model_validate(_query(request))
+    async with request.app[POOL].acquire() as conn:
+        if await store.get(conn, conversation_id) is None:
+            raise responses.not_found("conversation")
+        page = await _message_page(conn, request, conversation_id, query)
+    return responses.json_response(page)
+
+
+@routes.post(CONVERSATION + "/read")
+async def read(request: web.Request) -> web.Response:
+    conversation_id = _conversation_id(request)
+    async with request.app[POOL].acquire() as conn:
+        if not await store.mark_read(conn, conversation_id):
+            raise responses.not_found("conversation")
+        row = await store.get(conn, conversation_id)
+    assert row is not None
+    return responses.json_response(conversation_out(row))
+
+
+@routes.patch(CONVERSATION)
+async def patch(request: web.Request) -> web.Response:
+    conversation_id = _conversation_id(request)
+    body = ConversationPatch.model_validate_json(await request.read())
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
+        raise responses.bad_request("Nothing to change")
+    if "status" in changes and changes["status"] != "snoozed":
+        changes["snoozed_until"] = None
+    if changes.get("is_archived") is None:
+        changes.pop("is_archived", None)
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        assignee = changes.get("assignee_id")
+        if assignee is not None and not await store.manager_is_active(conn, assignee):
+            raise responses.invalid("assignee_id", "No active manager with that id")
+        if not await store.update(conn, conversation_id, changes):
+            raise responses.not_found("conversation")
+        row = await store.get(conn, conversation_id)
+    assert row is not None
+    return responses.json_response(conversation_out(row))

@@ -1,0 +1,97 @@
+"""Authentication, CSRF protection and error answers for everything under /api/.
+
+Every /api/ route needs a manager, by session cookie or by `Authorization: Bearer <api token>`,
+except the ones listed in PUBLIC. A request authenticated by cookie that changes something must
+carry the session's CSRF token in `X-CSRF-Token` (the browser cannot be tricked into sending a
+custom header cross-site, and the token is bound to the session).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+import hmac
+import logging
+
+from aiohttp import web
+import asyncpg
+from pydantic import ValidationError
+
+from ..keys import POOL, SETTINGS
+from ..store import sessions
+from . import responses
+
+log = logging.getLogger("crm.api")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SESSION = web.RequestKey("session", sessions.Session)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PUBLIC = frozenset({("POST", "/api/v1/auth/login")})
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def current(request: web.Request) -> sessions.Session:
+    session: sessions.Session = request[SESSION]
+    return session
+
+
+def require_admin(request: web.Request) -> sessions.Session:
+    session = current(request)
+    if session.manager.role != "admin":
+        raise responses.forbidden("Only admins may do that")
+    return session
+
+
+def validation_error(error: ValidationError) -> responses.APIError:
+    first = error.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or None
+    return responses.APIError(422, "invalid", first["msg"], field)
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith("/api/"):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except responses.APIError as e:
+        return e.response()
+    except ValidationError as e:
+        return validation_error(e).response()
+    except web.HTTPNotFound:
+        return responses.not_found("endpoint").response()
+    except web.HTTPMethodNotAllowed:
+        return responses.method_not_allowed().response()
+    except web.HTTPRequestEntityTooLarge:
+        return responses.too_large(request.app._client_max_size).response()
+    except (OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError, TimeoutError):
+        log.exception("Database unavailable for %s %s", request.method, request.path)
+        return responses.unavailable().response()
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("Unhandled error in %s %s", request.method, request.path)
+        return responses.internal_error().response()
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith("/api/") or (request.method, request.path) in PUBLIC:
+        return await handler(request)
+    settings = request.app[SETTINGS]
+    lifetime = timedelta(hours=settings.web.session_lifetime_hours)
+    header = request.headers.get("Authorization", "")
+    by_cookie = not header.startswith("Bearer ")
+    token = request.cookies.get(settings.web.cookie_name, "") if by_cookie else header[7:]
+    if not token:
+        raise responses.unauthorized()
+    async with request.app[POOL].acquire() as conn:
+        session = await sessions.resolve(conn, token, lifetime)
+    if session is None:
+        raise responses.unauthorized()
+    if by_cookie and request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not (session.csrf_token and hmac.compare_digest(sent, session.csrf_token)):
+            raise responses.csrf_failed()
+    request[SESSION] = session
+    return await handler(request)

@@ -1,0 +1,193 @@
+"""The inbox's reads and a manager's changes to a conversation.
+
+Lists use keyset pagination on (last_message_at DESC NULLS LAST, id DESC), each filter served by
+an index (see migrations/0001): a page costs the same on page 1 and page 1,000. Conversations
+without any message yet (last_message_at NULL) come after all others, ordered by id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+import re
+from typing import Any
+
+import asyncpg
+
+from .database import Conn
+
+_COLUMNS = """
+    c.id, c.platform, c.kind, c.room_id, c.title, c.status, c.snoozed_until, c.assignee_id,
+    c.is_archived, c.unread_count, c.last_message_at, c.last_message_id, c.last_message_preview,
+    c.contact_id, ct.display_name AS contact_name, ct.phone AS contact_phone,
+    ct.avatar_url AS contact_avatar_url
+"""
+_FROM = "FROM conversations c LEFT JOIN contacts ct ON ct.id = c.contact_id"
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Filters:
+    archived: bool = False
+    status: str | None = None
+    assignee: int | None = None
+    unassigned: bool = False
+    platform: str | None = None
+    unread: bool = False
+    q: str | None = None
+
+
+def _prefix_query(q: str) -> str | None:
+    """A full-text query matching every word of `q` as a word prefix, or None."""
+    words = _WORD.findall(q.lower())[:8]
+    return " & ".join(f"{w}:*" for w in words) if words else None
+
+
+class _Where:
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.args: list[Any] = []
+
+    def add(self, clause: str, *args: Any) -> None:
+        """`clause` refers to its arguments as {0}, {1}, …"""
+        start = len(self.args)
+        self.args.extend(args)
+        self.clauses.append(clause.format(*(f"${start + i + 1}" for i in range(len(args)))))
+
+    def sql(self) -> str:
+        return " AND ".join(self.clauses) if self.clauses else "true"
+
+
+def _filters(where: _Where, f: Filters) -> None:
+    where.add("c.is_archived = {0}", f.archived)
+    if f.status:
+        where.add("c.status = {0}", f.status)
+    if f.unassigned:
+        where.add("c.assignee_id IS NULL")
+    elif f.assignee is not None:
+        where.add("c.assignee_id = {0}", f.assignee)
+    if f.platform:
+        where.add("c.platform = {0}", f.platform)
+    if f.unread:
+        where.add("c.unread_count > 0")
+    if f.q:
+        pattern = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        words = _prefix_query(f.q)
+        if words:
+            where.add(
+                "(c.contact_id IN (SELECT id FROM contacts WHERE display_name ILIKE {0}"
+                " OR phone LIKE {0}) OR c.title ILIKE {0} OR c.id IN (SELECT conversation_id"
+                " FROM messages WHERE deleted_at IS NULL AND to_tsvector('simple',"
+                " coalesce(body, '')) @@ to_tsquery('simple', {1})))",
+                pattern,
+                words,
+            )
+        else:
+            where.add(
+                "(c.contact_id IN (SELECT id FROM contacts WHERE display_name ILIKE {0}"
+                " OR phone LIKE {0}) OR c.title ILIKE {0})",
+                pattern,
+            )
+
+
+async def list_page(
+    conn: Conn, f: Filters, cursor: tuple[datetime | None, int] | None, limit: int
+) -> tuple[list[asyncpg.Record], bool]:
+    """One page of conversations after `cursor` (last_message_at, id); returns (rows, more)."""
+    rows: list[asyncpg.Record] = []
+    if cursor is None or cursor[0] is not None:
+        where = _Where()
+        _filters(where, f)
+        where.add("c.last_message_at IS NOT NULL")
+        if cursor is not None:
+            where.add("(c.last_message_at, c.id) < ({0}, {1})", cursor[0], cursor[1])
+        rows = list(
+            await conn.fetch(
+                f"SELECT {_COLUMNS} {_FROM} WHERE {where.sql()}"
+                f" ORDER BY c.last_message_at DESC, c.id DESC LIMIT {limit + 1}",
+                *where.args,
+            )
+        )
+        if len(rows) > limit:
+            return rows[:limit], True
+        cursor = None
+    where = _Where()
+    _filters(where, f)
+    where.add("c.last_message_at IS NULL")
+    if cursor is not None:
+        where.add("c.id < {0}", cursor[1])
+    remaining = limit - len(rows)
+    rows += await conn.fetch(
+        f"SELECT {_COLUMNS} {_FROM} WHERE {where.sql()} ORDER BY c.id DESC LIMIT {remaining + 1}",
+        *where.args,
+    )
+    return rows[:limit], len(rows) > limit
+
+
+async def get(conn: Conn, conversation_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"SELECT {_COLUMNS} {_FROM} WHERE c.id = $1", conversation_id)
+
+
+async def counts(conn: Conn, manager_id: int) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """
+        SELECT count(*) FILTER (WHERE assignee_id = $1) AS mine,
+               count(*) FILTER (WHERE assignee_id IS NULL) AS unassigned,
+               count(*) AS all_open
+          FROM conversations WHERE status = 'open' AND NOT is_archived
+        """,
+        manager_id,
+    )
+    assert row is not None
+    return row
+
+
+async def mark_read(conn: Conn, conversation_id: int) -> bool:
+    result: str = await conn.execute(
+        """
+        UPDATE conversations
+           SET unread_count = 0, last_read_at = greatest(now(), last_message_at),
+               updated_at = now()
+         WHERE id = $1
+        """,
+        conversation_id,
+    )
+    return result.endswith(" 1")
+
+
+async def update(conn: Conn, conversation_id: int, changes: dict[str, Any]) -> bool:
+    """Set the given columns (names come from the API model, never from the client)."""
+    allowed = {"status", "snoozed_until", "assignee_id", "is_archived"}
+    assert set(changes) <= allowed
+    sets = ", ".join(f"{column} = ${i + 2}" for i, column in enumerate(changes))
+    result: str = await conn.execute(
+        f"UPDATE conversations SET {sets}, updated_at = now() WHERE id = $1",
+        conversation_id,
+        *changes.values(),
+    )
+    return result.endswith(" 1")
+
+
+async def notes(conn: Conn, conversation_id: int) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            "SELECT n.id, n.body, n.author_id, m.name AS author_name, n.created_at"
+            " FROM notes n LEFT JOIN managers m ON m.id = n.author_id"
+            " WHERE n.conversation_id = $1 ORDER BY n.created_at, n.id",
+            conversation_id,
+        )
+    )
+
+
+async def orders(conn: Conn, contact_id: int) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            "SELECT id, number, status, total, currency, items, created_at, updated_at"
+            " FROM orders WHERE contact_id = $1 ORDER BY created_at DESC, id DESC",
+            contact_id,
+        )
+    )
+
+
+async def manager_is_active(conn: Conn, manager_id: int) -> bool:
+    return bool(await conn.fetchval("SELECT is_active FROM managers WHERE id = $1", manager_id))

@@ -1,0 +1,188 @@
+"""Managers, sessions, tokens and CSRF: who may call the inbox API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import re
+import statistics
+import time
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+
+from crm_appservice.config import load
+from crm_appservice.server import create_app
+
+from .conftest import API, AS_TOKEN, HS_TOKEN, PASSWORD, ConfigFactory
+
+
+async def test_login_sets_a_safe_cookie_and_me_works(
+    client: TestClient,
+    add_manager: Callable[..., Any],  # type: ignore[type-arg]
+) -> None:
+    await add_manager("bob@example.com", name="Bob")
+    resp = await client.post(
+        "/api/v1/auth/login", json={"email": " Bob@Example.com ", "password": PASSWORD}
+    )
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["manager"] == {
+        "id": body["manager"]["id"],
+        "email": "bob@example.com",
+        "name": "Bob",
+        "role": "manager",
+    }
+    cookie = next(h for h in resp.headers.getall("Set-Cookie") if h.startswith("crm_session="))
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Path=/" in cookie
+    assert re.search(r"Max-Age=\d+", cookie)
+    assert "Secure" not in cookie  # the public URL is http
+    me = await client.get("/api/v1/me")
+    assert (await me.json())["manager"]["email"] == "bob@example.com"
+
+
+async def test_secure_cookie_behind_https(
+    db_dsn: str, make_config: ConfigFactory, aiohttp_client: AiohttpClient
+) -> None:
+    settings = load(make_config({"appservice.as_token": AS_TOKEN, "appservice.hs_token": HS_TOKEN,
+                                 "web.public_url": "https://crm.example.com",
+                                 "web.cookie_samesite": "Strict"}))[1]  # fmt: skip
+    client = await aiohttp_client(create_app(settings, db_dsn))
+    from crm_appservice import passwords
+    from crm_appservice.keys import POOL
+    from crm_appservice.store import managers
+
+    await managers.create(
+        client.app[POOL], "c@example.com", "C", "manager", passwords.hash_password(PASSWORD)
+    )
+    resp = await client.post(
+        "/api/v1/auth/login", json={"email": "c@example.com", "password": PASSWORD}
+    )
+    cookie = next(h for h in resp.headers.getall("Set-Cookie") if h.startswith("crm_session="))
+    assert "Secure" in cookie and "SameSite=Strict" in cookie
+
+
+async def test_wrong_password_and_unknown_email_look_the_same(
+    client: TestClient,
+    add_manager: Callable[..., Any],  # type: ignore[type-arg]
+) -> None:
+    await add_manager("dan@example.com")
+
+    async def attempt(email: str) -> tuple[int, Any, float]:
+        start = time.perf_counter()
+        resp = await client.post("/api/v1/auth/login", json={"email": email, "password": "nope"})
+        return resp.status, await resp.json(), time.perf_counter() - start
+
+    known = [await attempt("dan@example.com") for _ in range(3)]
+    unknown = [await attempt("nobody@example.com") for _ in range(3)]
+    for status, body, _ in known + unknown:
+        assert status == 401
+        assert body["error"]["code"] == "invalid_credentials"
+    known_time = statistics.median(t for *_, t in known)
+    unknown_time = statistics.median(t for *_, t in unknown)
+    # Both verify an argon2id hash: neither answer is instant, and they take alike.
+    assert 0.5 < known_time / unknown_time < 2.0
+
+
+async def test_repeated_failures_are_rate_limited(
+    client: TestClient,
+    add_manager: Callable[..., Any],  # type: ignore[type-arg]
+) -> None:
+    await add_manager("eve@example.com")
+    for _ in range(10):
+        resp = await client.post(
+            "/api/v1/auth/login", json={"email": "eve@example.com", "password": "guess"}
+        )
+        assert resp.status == 401
+    resp = await client.post(
+        "/api/v1/auth/login", json={"email": "eve@example.com", "password": PASSWORD}
+    )
+    assert resp.status == 429
+    assert int(resp.headers["Retry-After"]) > 0
+    assert (await resp.json())["error"]["code"] == "rate_limited"
+
+
+async def test_session_is_rotated_at_login_and_ends_at_logout(
+    client: TestClient,
+    add_manager: Callable[..., Any],  # type: ignore[type-arg]
+) -> None:
+    await add_manager("fay@example.com")
+    api = API(client)
+    await api.login("fay@example.com", PASSWORD)
+    first = client.session.cookie_jar.filter_cookies(client.make_url("/"))["crm_session"].value
+    await api.login("fay@example.com", PASSWORD)
+    second = client.session.cookie_jar.filter_cookies(client.make_url("/"))["crm_session"].value
+    assert first != second
+    status, _ = await api.call("POST", "/api/v1/auth/logout")
+    assert status == 200
+    client.session.cookie_jar.clear()
+    for old in (first, second):
+        resp = await client.get("/api/v1/me", headers={"Cookie": f"crm_session={old}"})
+        assert resp.status == 401
+
+
+async def test_csrf_is_required_for_changes_by_cookie(api: API) -> None:
+    status, body = await api.call("POST", "/api/v1/tokens", json={"label": "x"},
+                                  headers={"X-CSRF-Token": "wrong"})  # fmt: skip
+    assert (status, body["error"]["code"]) == (403, "csrf_failed")
+    resp = await api.client.post("/api/v1/tokens", json={"label": "x"})
+    assert resp.status == 403
+    status, _ = await api.call("POST", "/api/v1/tokens", json={"label": "script"})
+    assert status == 201
+
+
+async def test_api_tokens(api: API) -> None:
+    status, created = await api.call("POST", "/api/v1/tokens", json={"label": "nightly export"})
+    assert status == 201
+    token = created["token"]
+    listed = await api.get("/api/v1/tokens")
+    assert [t["label"] for t in listed["items"]] == ["nightly export"]
+    assert "token" not in listed["items"][0]
+    bearer = {"Authorization": f"Bearer {token}"}
+    url = api.client.make_url
+    async with aiohttp.ClientSession() as script:  # a script: no cookies at all
+        async with script.get(url("/api/v1/me"), headers=bearer) as me:
+            assert (await me.json())["manager"]["email"] == "anna@example.com"
+        # No CSRF header needed with a token: a browser never sends one by itself.
+        async with script.post(url("/api/v1/tokens"), json={"label": "2"}, headers=bearer) as r:
+            assert r.status == 201
+        status, _ = await api.call("DELETE", f"/api/v1/tokens/{created['id']}")
+        assert status == 200
+        async with script.get(url("/api/v1/me"), headers=bearer) as me:
+            assert me.status == 401
+
+
+async def test_validation_errors_name_the_field(client: TestClient) -> None:  # type: ignore[type-arg]
+    resp = await client.post("/api/v1/auth/login", json={"email": "a@b.c"})
+    body = await resp.json()
+    assert resp.status == 422
+    assert body["error"]["code"] == "invalid"
+    assert body["error"]["field"] == "password"
+    resp = await client.post("/api/v1/auth/login", data=b"{not json")
+    assert resp.status == 422
+
+
+async def test_every_route_requires_authentication(client: TestClient) -> None:  # type: ignore[type-arg]
+    """Walks the whole route table: only login and /healthz answer without credentials."""
+    public = {("POST", "/api/v1/auth/login"), ("GET", "/healthz")}
+    checked = 0
+    for route in client.app.router.routes():
+        info = route.resource.get_info() if route.resource else {}
+        template = info.get("path") or info.get("formatter")
+        if not template or route.method == "HEAD":
+            continue
+        path = re.sub(r"\{[^}:]+:[^}]*\}", "1", template)
+        path = re.sub(r"\{[^}]+\}", "x", path)
+        resp = await client.request(route.method, path, json={})
+        checked += 1
+        if (route.method, template) in public:
+            assert resp.status != 401, template
+        elif template.startswith("/api/"):
+            assert resp.status == 401, (route.method, template, resp.status)
+            assert (await resp.json())["error"]["code"] == "unauthorized"
+        else:
+            assert resp.status in (401, 403), (route.method, template, resp.status)
+    assert checked >= 20

@@ -1,0 +1,173 @@
+"""The inbox API on conversations ingested through the appservice endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from . import factories as f
+from .conftest import API, Homeserver
+
+T0 = 1_800_000_000_000  # ms
+
+
+async def _seed(hs: Homeserver) -> dict[str, dict[str, Any]]:
+    """Three customers; Carla wrote last, Bruno's chat has no message yet."""
+    rooms: dict[str, dict[str, Any]] = {}
+    for i, (name, phone) in enumerate(
+        [
+            ("Alice Moreau", "33612345678"),
+            ("Bruno Costa", "351912345678"),
+            ("Carla Rossi", "393401234567"),
+        ]
+    ):
+        room = f"!room{i}"
+        rooms[name] = {"room": room, "phone": phone}
+        await hs.ok(f.portal(room, phone, name)[:2])
+    alice, carla = rooms["Alice Moreau"], rooms["Carla Rossi"]
+    a1 = f.text(alice["room"], f.ghost(alice["phone"]), "Do you ship to Lyon?", ts=T0)
+    a2 = f.text(alice["room"], f.BOT, "Yes, in two days.", ts=T0 + 1000)
+    c1 = f.text(carla["room"], f.ghost(carla["phone"]), "Il divano è disponibile?", ts=T0 + 5000)
+    await hs.ok([a1, a2, c1])
+    alice["events"] = [a1, a2]
+    carla["events"] = [c1]
+    return rooms
+
+
+async def test_list_order_pagination_and_shape(api: API, hs: Homeserver) -> None:
+    await _seed(hs)
+    body = await api.get("/api/v1/conversations")
+    titles = [c["title"] for c in body["items"]]
+    assert titles == ["Carla Rossi", "Alice Moreau", "Bruno Costa"]
+    assert body["next_cursor"] is None
+    carla = body["items"][0]
+    assert carla["platform"] == "whatsapp" and carla["kind"] == "dm"
+    assert carla["unread_count"] == 1
+    assert carla["last_message"]["text"] == "Il divano è disponibile?"
+    assert carla["contact"]["phone"] == "+393401234567"
+    assert carla["status"] == "open" and carla["is_archived"] is False
+    assert body["items"][2]["last_message"] is None
+
+    seen: list[str] = []
+    cursor = None
+    while True:
+        query = "/api/v1/conversations?limit=1" + (f"&cursor={cursor}" if cursor else "")
+        page = await api.get(query)
+        seen += [c["title"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == titles
+
+    status, err = await api.call("GET", "/api/v1/conversations?limit=500")
+    assert (status, err["error"]["field"]) == (422, "limit")
+    status, err = await api.call("GET", "/api/v1/conversations?cursor=garbage!")
+    assert (status, err["error"]["field"]) == (422, "cursor")
+
+
+async def test_filters_and_search(
+    api: API, hs: Homeserver, db: asyncpg.Pool, add_manager: Callable[..., Any]
+) -> None:
+    rooms = await _seed(hs)
+    other = await add_manager("olga@example.com")
+    me = (await api.get("/api/v1/me"))["manager"]["id"]
+    await db.execute("UPDATE conversations SET assignee_id = $1 WHERE room_id = '!room0'", me)
+    await db.execute("UPDATE conversations SET assignee_id = $1 WHERE room_id = '!room2'", other)
+    await db.execute("UPDATE conversations SET is_archived = true WHERE room_id = '!room1'")
+
+    async def titles(query: str) -> list[str]:
+        return [c["title"] for c in (await api.get(f"/api/v1/conversations?{query}"))["items"]]
+
+    assert await titles("assignee=me") == ["Alice Moreau"]
+    assert await titles(f"assignee={other}") == ["Carla Rossi"]
+    assert await titles("assignee=none") == []
+    assert await titles("archived=true") == ["Bruno Costa"]
+    assert await titles("unread=true") == ["Carla Rossi", "Alice Moreau"]
+    assert await titles("platform=telegram") == []
+    assert await titles("status=resolved") == []
+    assert await titles("q=rossi") == ["Carla Rossi"]
+    assert await titles("q=3361234") == ["Alice Moreau"]  # part of the phone number
+    assert await titles("q=lyo") == ["Alice Moreau"]  # a word prefix of a message
+    assert await titles("q=divano") == ["Carla Rossi"]
+    assert rooms  # seeded
+    counts = await api.get("/api/v1/conversations/counts")
+    assert counts == {"mine": 1, "unassigned": 0, "all_open": 2}
+
+
+async def test_bundle_messages_read_and_patch(api: API, hs: Homeserver, db: asyncpg.Pool) -> None:
+    rooms = await _seed(hs)
+    alice = rooms["Alice Moreau"]
+    conv_id = await db.fetchval("SELECT id FROM conversations WHERE room_id = '!room0'")
+    contact_id = await db.fetchval("SELECT contact_id FROM conversations WHERE id = $1", conv_id)
+    await db.execute(
+        "INSERT INTO orders (contact_id, number, total, items) VALUES ($1, 'A-1', 99.5, $2)",
+        contact_id,
+        '[{"sku": "sofa", "qty": 1}]',
+    )
+    photo = f.event(alice["room"], "m.room.message", f.ghost(alice["phone"]), {
+        "msgtype": "m.image", "body": "sofa.jpg", "url": "mxc://crm.localhost/abc",
+        "info": {"mimetype": "image/jpeg", "w": 10, "h": 10, "thumbnail_url":
+                 "mxc://crm.localhost/thumb"}}, ts=T0 + 2000)  # fmt: skip
+    target = alice["events"][1]["event_id"]
+    relates = {"rel_type": "m.annotation", "event_id": target, "key": "👍"}
+    like = f.event(alice["room"], "m.reaction", f.ghost(alice["phone"]), {"m.relates_to": relates})
+    reply = f.text(alice["room"], f.ghost(alice["phone"]), "great", ts=T0 + 3000)
+    reply["content"]["m.relates_to"] = {"m.in_reply_to": {"event_id": photo["event_id"]}}
+    oops = f.text(alice["room"], f.ghost(alice["phone"]), "secret", ts=T0 + 4000)
+    redaction = f.event(alice["room"], "m.room.redaction", f.ghost(alice["phone"]),
+                        {"redacts": oops["event_id"]})  # fmt: skip
+    await hs.ok([photo, like, reply, oops, redaction])
+
+    bundle = await api.get(f"/api/v1/conversations/{conv_id}")
+    assert bundle["conversation"]["id"] == conv_id
+    assert bundle["contact"]["display_name"] == "Alice Moreau"
+    assert bundle["orders"][0]["number"] == "A-1"
+    assert bundle["orders"][0]["items"] == [{"sku": "sofa", "qty": 1}]
+    assert bundle["notes"] == []
+    items = bundle["messages"]["items"]
+    assert [m["body"] for m in items] == [
+        "Do you ship to Lyon?", "Yes, in two days.", None, "great", None]  # fmt: skip
+    first, ours, image, answer, deleted = items
+    assert first["sender"]["type"] == "contact" and first["direction"] == "in"
+    assert ours["direction"] == "out" and ours["status"] == "sent"
+    assert ours["reactions"] == [{"key": "👍", "count": 1, "mine": False}]
+    assert image["kind"] == "image" and image["media"]["filename"] == "sofa.jpg"
+    assert image["media"]["url"] == f"/api/v1/media/{image['id']}"
+    assert image["media"]["thumbnail_url"] == f"/api/v1/media/{image['id']}/thumbnail"
+    assert answer["reply_to"] == image["id"]
+    assert deleted["deleted_at"] is not None and deleted["body"] is None
+
+    older = await api.get(f"/api/v1/conversations/{conv_id}/messages?limit=2")
+    assert [m["body"] for m in older["items"]] == ["great", None]
+    rest = await api.get(
+        f"/api/v1/conversations/{conv_id}/messages?limit=2&cursor={older['next_cursor']}"
+    )
+    assert [m["kind"] for m in rest["items"]] == ["text", "image"]
+
+    status, read = await api.call("POST", f"/api/v1/conversations/{conv_id}/read")
+    assert status == 200 and read["unread_count"] == 0
+
+    status, patched = await api.call(
+        "PATCH", f"/api/v1/conversations/{conv_id}", json={"status": "resolved", "assignee_id": 1}
+    )
+    assert status == 200, patched
+    assert (patched["status"], patched["assignee_id"]) == ("resolved", 1)
+    until = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    status, snoozed = await api.call(
+        "PATCH", f"/api/v1/conversations/{conv_id}",
+        json={"status": "snoozed", "snoozed_until": until})  # fmt: skip
+    assert status == 200 and snoozed["snoozed_until"] is not None
+    status, err = await api.call(
+        "PATCH", f"/api/v1/conversations/{conv_id}", json={"status": "snoozed"})  # fmt: skip
+    assert status == 422
+    status, err = await api.call(
+        "PATCH", f"/api/v1/conversations/{conv_id}", json={"assignee_id": 999})  # fmt: skip
+    assert (status, err["error"]["field"]) == (422, "assignee_id")
+    status, err = await api.call(
+        "PATCH", f"/api/v1/conversations/{conv_id}", json={"colour": "red"})  # fmt: skip
+    assert status == 422
+    status, err = await api.call("GET", "/api/v1/conversations/99999")
+    assert (status, err["error"]["code"]) == (404, "not_found")
