@@ -16,10 +16,13 @@ from aiohttp import web
 import asyncpg
 
 from . import api
+from .api.conversations import render_live
 from .appservice import namespaces_from
 from .appservice.transactions import AppserviceAPI
 from .config import Settings
 from .keys import POOL, SETTINGS
+from .live.hub import Hub
+from .live.ws import HUB
 from .matrix.client import MatrixClient
 from .matrix.invites import InviteWorker
 from .store.database import create_pool
@@ -72,9 +75,12 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     async def workers(app: web.Application) -> AsyncIterator[None]:
         client = app[MATRIX]
         invites = InviteWorker(app[POOL], client, namespaces)
+        hub = app[HUB] = Hub(app[POOL], render_live)
+        await hub.start()
         tasks = [
             asyncio.create_task(client.keep_handshaking(stopping), name="homeserver-handshake"),
             asyncio.create_task(invites.run(stopping), name="invite-worker"),
+            asyncio.create_task(hub.run(stopping), name="live-hub"),
         ]
         try:
             yield
@@ -86,7 +92,12 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
+    async def close_sockets(app: web.Application) -> None:
+        if HUB in app:
+            await app[HUB].close_all()
+
     app.cleanup_ctx.extend([database, matrix, workers])
+    app.on_shutdown.append(close_sockets)
     app.router.add_get("/healthz", healthz)
     appservice.register(app)
     api.setup(app)

@@ -103,7 +103,7 @@ def test_migrate_command(empty_db: str, make_config: ConfigFactory, workdir: str
     path = make_config({"database.url": empty_db})
     first = _cli("migrate", "-c", path, cwd=workdir)
     assert first.returncode == 0, first.stderr
-    assert "Applied 1 migration(s): 0001.initial-schema" in first.stdout
+    assert "Applied 2 migration(s): 0001.initial-schema, 0002.live-events" in first.stdout
     second = _cli("migrate", "-c", path, cwd=workdir)
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip() == "The database is up to date."

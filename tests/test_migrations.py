@@ -26,6 +26,7 @@ TABLES = {
     "as_transactions",
     "raw_events",
     "room_invites",
+    "live_events",
 }
 
 # (table, leading columns) that the list queries of the inbox rely on.
@@ -64,9 +65,9 @@ async def _index_columns(conn: asyncpg.Connection) -> list[tuple[str, list[str]]
 
 
 async def test_apply_on_empty_database_then_noop(empty_db: str) -> None:
-    assert pending(empty_db) == ["0001.initial-schema"]
+    assert pending(empty_db) == ["0001.initial-schema", "0002.live-events"]
     applied = await asyncio.to_thread(apply_migrations, empty_db)
-    assert applied == ["0001.initial-schema"]
+    assert applied == ["0001.initial-schema", "0002.live-events"]
     assert pending(empty_db) == []
     assert await asyncio.to_thread(apply_migrations, empty_db) == []
 
@@ -111,12 +112,18 @@ async def test_two_instances_apply_migrations_once(
     results = await asyncio.gather(*(migrate() for _ in range(3)))
     assert [code for code, _ in results] == [0, 0, 0], results
     outputs = [out for _, out in results]
-    assert sum("Applied 1 migration(s): 0001.initial-schema" in out for out in outputs) == 1
+    assert (
+        sum(
+            "Applied 2 migration(s): 0001.initial-schema, 0002.live-events" in out
+            for out in outputs
+        )
+        == 1
+    )
     assert sum("The database is up to date." in out for out in outputs) == 2
 
     conn = await asyncpg.connect(empty_db)
     try:
-        assert await conn.fetchval("SELECT count(*) FROM _yoyo_migration") == 1
+        assert await conn.fetchval("SELECT count(*) FROM _yoyo_migration") == 2
         assert await conn.fetchval("SELECT count(*) FROM yoyo_lock") == 0
     finally:
         await conn.close()

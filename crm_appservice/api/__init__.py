@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..live import ws
 from . import auth, conversations
 from .middleware import authenticate, errors
 from .ratelimit import FailureLimiter
@@ -14,3 +15,4 @@ def setup(app: web.Application) -> None:
     app[auth.LIMITER] = FailureLimiter()
     app.router.add_routes(auth.routes)
     app.router.add_routes(conversations.routes)
+    app.router.add_routes(ws.routes)

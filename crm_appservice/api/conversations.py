@@ -14,7 +14,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..keys import POOL
-from ..store import conversations as store, messages as message_store
+from ..store import conversations as store, live, messages as message_store
 from . import responses
 from .middleware import current
 from .models import (
@@ -100,7 +100,7 @@ def _sender(row: asyncpg.Record) -> SenderOut:
     return SenderOut(type="system", id=None, name=None)
 
 
-def message_out(row: asyncpg.Record) -> MessageOut:
+def message_out(row: asyncpg.Record, viewer_id: int) -> MessageOut:
     deleted = row["deleted_at"] is not None
     media = None
     if row["media_url"] and not deleted:
@@ -132,13 +132,23 @@ def message_out(row: asyncpg.Record) -> MessageOut:
         media=media,
         location=location,
         reply_to=row["reply_to_id"],
-        reactions=[ReactionOut(**r) for r in reactions],
+        reactions=[
+            ReactionOut(key=r["key"], count=r["count"], mine=viewer_id in r["managers"])
+            for r in reactions
+        ],
         status=row["status"],
         error=row["error"],
         edited_at=row["edited_at"],
         deleted_at=row["deleted_at"],
         created_at=row["created_at"],
     )
+
+
+def render_live(event_type: str, row: asyncpg.Record, viewer_id: int) -> dict[str, Any]:
+    """The `data` of a live frame: the same resource the REST API answers with."""
+    if event_type.startswith("conversation."):
+        return conversation_out(row).model_dump(mode="json")
+    return message_out(row, viewer_id).model_dump(mode="json")
 
 
 class ListQuery(BaseModel):
@@ -198,11 +208,10 @@ async def _message_page(
         moment, row_id = decode_cursor(query.cursor, nullable=False)
         assert moment is not None
         before = (moment, row_id)
-    rows, more = await message_store.page(
-        conn, conversation_id, current(request).manager.id, before, query.limit
-    )
+    rows, more = await message_store.page(conn, conversation_id, before, query.limit)
     next_cursor = encode_cursor(rows[0]["created_at"], rows[0]["id"]) if more and rows else None
-    return MessagePage(items=[message_out(r) for r in rows], next_cursor=next_cursor)
+    viewer = current(request).manager.id
+    return MessagePage(items=[message_out(r, viewer) for r in rows], next_cursor=next_cursor)
 
 
 @routes.get("/api/v1/conversations")
@@ -290,9 +299,10 @@ async def messages(request: web.Request) -> web.Response:
 @routes.post(CONVERSATION + "/read")
 async def read(request: web.Request) -> web.Response:
     conversation_id = _conversation_id(request)
-    async with request.app[POOL].acquire() as conn:
+    async with request.app[POOL].acquire() as conn, conn.transaction():
         if not await store.mark_read(conn, conversation_id):
             raise responses.not_found("conversation")
+        await live.record(conn, [("conversation.updated", conversation_id)])
         row = await store.get(conn, conversation_id)
     assert row is not None
     return responses.json_response(conversation_out(row))
@@ -315,6 +325,7 @@ async def patch(request: web.Request) -> web.Response:
             raise responses.invalid("assignee_id", "No active manager with that id")
         if not await store.update(conn, conversation_id, changes):
             raise responses.not_found("conversation")
+        await live.record(conn, [("conversation.updated", conversation_id)])
         row = await store.get(conn, conversation_id)
     assert row is not None
     return responses.json_response(conversation_out(row))

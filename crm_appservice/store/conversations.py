@@ -128,6 +128,10 @@ async def get(conn: Conn, conversation_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow(f"SELECT {_COLUMNS} {_FROM} WHERE c.id = $1", conversation_id)
 
 
+async def by_ids(conn: Conn, ids: list[int]) -> list[asyncpg.Record]:
+    return list(await conn.fetch(f"SELECT {_COLUMNS} {_FROM} WHERE c.id = ANY($1::bigint[])", ids))
+
+
 async def counts(conn: Conn, manager_id: int) -> asyncpg.Record:
     row = await conn.fetchrow(
         """

@@ -17,6 +17,7 @@ import asyncpg
 import orjson
 
 from ..ingest.events import Batch
+from . import live
 from .database import Conn
 
 INVITES_CHANNEL = "crm_invites"
@@ -414,6 +415,15 @@ def _tidy(result: IngestResult) -> IngestResult:
     return result
 
 
+def live_events(result: IngestResult) -> list[tuple[str, int]]:
+    return [
+        *(("conversation.created", i) for i in sorted(result.conversations_created)),
+        *(("message.created", i) for i in sorted(result.messages_created)),
+        *(("message.updated", i) for i in sorted(result.messages_updated)),
+        *(("conversation.updated", i) for i in sorted(result.conversations_updated)),
+    ]
+
+
 async def write_transaction(
     conn: Conn, txn_id: str, body: str, event_count: int, batch: Batch, replay: Replay
 ) -> IngestResult | None:
@@ -431,7 +441,9 @@ async def write_transaction(
         result = IngestResult()
         await _map(conn, batch, result)
         await _replay_earlier(conn, txn_id, result, replay)
-        return _tidy(result)
+        _tidy(result)
+        await live.record(conn, live_events(result))
+        return result
 
 
 async def write_events(conn: Conn, body: str, batch: Batch, replay: Replay) -> IngestResult:
@@ -445,4 +457,6 @@ async def write_events(conn: Conn, body: str, batch: Batch, replay: Replay) -> I
         result = IngestResult()
         await _map(conn, batch, result)
         await _replay_earlier(conn, None, result, replay)
-        return _tidy(result)
+        _tidy(result)
+        await live.record(conn, live_events(result))
+        return result

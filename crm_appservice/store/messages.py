@@ -8,7 +8,7 @@ import asyncpg
 
 from .database import Conn
 
-_PAGE = """
+_SELECT = """
 SELECT m.id, m.conversation_id, m.event_id, m.client_txn_id, m.direction, m.kind, m.body, m.html,
        m.media_url, m.media_mimetype, m.media_size, m.media_width, m.media_height,
        m.media_duration_ms, m.media_filename, m.thumbnail_url, m.latitude, m.longitude,
@@ -16,41 +16,42 @@ SELECT m.id, m.conversation_id, m.event_id, m.client_txn_id, m.direction, m.kind
        m.sender_manager_id, ct.display_name AS contact_name, mg.name AS manager_name,
        (m.sender_mxid = c.bridge_bot) AS from_bridge,
        (SELECT r.id FROM messages r WHERE r.event_id = m.reply_to_event_id) AS reply_to_id,
-       (SELECT coalesce(jsonb_agg(jsonb_build_object('key', x.key, 'count', x.n, 'mine', x.mine)
+       (SELECT coalesce(jsonb_agg(jsonb_build_object('key', x.key, 'count', x.n,
+                                                     'managers', x.managers)
                                   ORDER BY x.first), '[]'::jsonb)
           FROM (SELECT key, count(*) AS n, min(created_at) AS first,
-                       coalesce(bool_or(sender_manager_id = $2), false) AS mine
+                       coalesce(array_agg(sender_manager_id) FILTER (
+                           WHERE sender_manager_id IS NOT NULL), '{{}}') AS managers
                   FROM reactions WHERE message_id = m.id AND deleted_at IS NULL
                  GROUP BY key) x) AS reactions
   FROM messages m
   JOIN conversations c ON c.id = m.conversation_id
   LEFT JOIN contacts ct ON ct.id = m.sender_contact_id
   LEFT JOIN managers mg ON mg.id = m.sender_manager_id
- WHERE m.conversation_id = $1 {before}
- ORDER BY m.created_at DESC, m.id DESC
- LIMIT $3
+ WHERE {where}
 """
 
 
 async def page(
     conn: Conn,
     conversation_id: int,
-    manager_id: int,
     before: tuple[datetime, int] | None,
     limit: int,
 ) -> tuple[list[asyncpg.Record], bool]:
     """Up to `limit` messages older than `before`, in chronological order; and whether more
-    remain."""
+    remain. Reactions list the managers who reacted, so each viewer's `mine` is computed
+    from the same rows."""
+    order = " ORDER BY m.created_at DESC, m.id DESC LIMIT $2"
     if before is None:
-        rows = await conn.fetch(_PAGE.format(before=""), conversation_id, manager_id, limit + 1)
+        sql = _SELECT.format(where="m.conversation_id = $1") + order
+        rows = await conn.fetch(sql, conversation_id, limit + 1)
     else:
-        rows = await conn.fetch(
-            _PAGE.format(before="AND (m.created_at, m.id) < ($4, $5)"),
-            conversation_id,
-            manager_id,
-            limit + 1,
-            before[0],
-            before[1],
-        )
+        where = "m.conversation_id = $1 AND (m.created_at, m.id) < ($3, $4)"
+        sql = _SELECT.format(where=where) + order
+        rows = await conn.fetch(sql, conversation_id, limit + 1, before[0], before[1])
     more = len(rows) > limit
     return list(reversed(rows[:limit])), more
+
+
+async def by_ids(conn: Conn, ids: list[int]) -> list[asyncpg.Record]:
+    return list(await conn.fetch(_SELECT.format(where="m.id = ANY($1::bigint[])"), ids))

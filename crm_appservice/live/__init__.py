@@ -1,0 +1,1 @@
+"""Live updates: the WebSocket hub that pushes every change to the managers' browsers."""

@@ -1,0 +1,232 @@
+"""The WebSocket hub: one per process, fed by PostgreSQL LISTEN/NOTIFY.
+
+Every change is written to `live_events` in the transaction that makes it; the commit NOTIFYs
+every instance. Each hub reads the new events in `seq` order, builds each payload once (the
+resource as it is now), and offers the frame to every connected socket. Each socket has its own
+bounded queue and sender task: a slow browser never delays the others, and one whose queue
+overflows is disconnected (it reconnects with `?since=` and catches up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import contextlib
+import logging
+import time
+from typing import Any
+
+from aiohttp import web
+import asyncpg
+import orjson
+
+from ..store import conversations as conversation_store, live, messages as message_store
+from ..store.database import Pool
+
+log = logging.getLogger("crm.live")
+
+QUEUE_SIZE = 256
+BATCH = 500
+GAP_PATIENCE = 2.0  # seconds a missing seq may take to commit before it is skipped
+POLL_INTERVAL = 10.0
+DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+Render = Callable[[str, asyncpg.Record, int], dict[str, Any]]
+
+
+class Client:
+    """One WebSocket connection and its bounded queue of frames."""
+
+    def __init__(self, ws: web.WebSocketResponse, manager_id: int) -> None:
+        self.ws = ws
+        self.manager_id = manager_id
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_SIZE)
+        self.overflowed = False
+        # While a reconnecting client is replayed, live frames wait here, after the replay.
+        self.held: list[bytes] | None = None
+
+    def offer(self, frame: bytes) -> None:
+        if self.held is not None:
+            self.held.append(frame)
+            if len(self.held) > QUEUE_SIZE:
+                self.held = None
+                self._hang_up()
+            return
+        self._put(frame)
+
+    def _put(self, frame: bytes) -> None:
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            self._hang_up()
+
+    def _hang_up(self) -> None:
+        self.overflowed = True
+        with contextlib.suppress(asyncio.QueueEmpty):
+            self.queue.get_nowait()
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(None)  # tells the sender to hang up
+
+    def release(self) -> None:
+        held, self.held = self.held, None
+        for frame in held or []:
+            self._put(frame)
+
+    async def send_loop(self) -> None:
+        while True:
+            frame = await self.queue.get()
+            if frame is None:
+                await self.ws.close(code=4008, message=b"too slow")
+                return
+            await self.ws.send_str(frame.decode())
+
+
+class Hub:
+    def __init__(self, pool: Pool, render: Render) -> None:
+        self.pool = pool
+        self.render = render
+        self.clients: set[Client] = set()
+        self.last_seq = 0
+        self._wake = asyncio.Event()
+        self._gap_since: float | None = None
+
+    async def start(self) -> None:
+        async with self.pool.acquire() as conn:
+            self.last_seq = (await live.bounds(conn))[1]
+
+    def _notified(self, *_: object) -> None:
+        self._wake.set()
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Listen for NOTIFY and push; a lost connection is re-established."""
+        while not stopping.is_set():
+            try:
+                async with self.pool.acquire() as listener:
+                    await listener.add_listener(live.CHANNEL, self._notified)
+                    try:
+                        await self._pump_until(stopping, listener)
+                    finally:
+                        if not listener.is_closed():
+                            await listener.remove_listener(live.CHANNEL, self._notified)
+            except DB_ERRORS as e:
+                log.warning("Live hub lost the database (%r), reconnecting", e)
+                await asyncio.sleep(1)
+
+    async def _pump_until(self, stopping: asyncio.Event, listener: Any) -> None:
+        last_prune = 0.0
+        while not stopping.is_set() and not listener.is_closed():
+            self._wake.clear()
+            more = await self.pump()
+            if time.monotonic() - last_prune > 300:
+                async with self.pool.acquire() as conn:
+                    await live.prune(conn)
+                last_prune = time.monotonic()
+            if more:
+                continue
+            timeout = 0.2 if self._gap_since is not None else POLL_INTERVAL
+            waiters = {asyncio.ensure_future(self._wake.wait()),
+                       asyncio.ensure_future(stopping.wait())}  # fmt: skip
+            try:
+                await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+
+    async def pump(self) -> bool:
+        """Push the events committed since the last push; True if there may be more."""
+        async with self.pool.acquire() as conn:
+            events = await live.after(conn, self.last_seq, BATCH)
+            events = self._contiguous(events)
+            if not events:
+                return False
+            frames = await self.frames(conn, events)
+        for frame_by_viewer in frames:
+            for client in list(self.clients):
+                client.offer(frame_by_viewer(client.manager_id))
+        self.last_seq = events[-1]["seq"]
+        return len(events) == BATCH
+
+    def _contiguous(self, events: list[asyncpg.Record]) -> list[asyncpg.Record]:
+        """Events up to the first gap in seq: a transaction that took its seq earlier may still
+        commit. A gap that stays longer than GAP_PATIENCE was a rollback and is skipped."""
+        expected = self.last_seq + 1
+        for i, event in enumerate(events):
+            if event["seq"] != expected:
+                now = time.monotonic()
+                if self._gap_since is None:
+                    self._gap_since = now
+                if now - self._gap_since < GAP_PATIENCE:
+                    return events[:i]
+                self._gap_since = None
+                expected = event["seq"]
+            expected += 1
+        self._gap_since = None
+        return events
+
+    async def frames(
+        self, conn: Any, events: list[asyncpg.Record]
+    ) -> list[Callable[[int], bytes]]:
+        """One frame builder per event; payloads are read once, serialised once per viewer."""
+        conv_ids = [e["ref_id"] for e in events if e["type"].startswith("conversation.")]
+        msg_ids = [e["ref_id"] for e in events if e["type"].startswith("message.")]
+        rows: dict[tuple[str, int], asyncpg.Record] = {}
+        if conv_ids:
+            for row in await conversation_store.by_ids(conn, conv_ids):
+                rows["conversation", row["id"]] = row
+        if msg_ids:
+            for row in await message_store.by_ids(conn, msg_ids):
+                rows["message", row["id"]] = row
+        builders: list[Callable[[int], bytes]] = []
+        for event in events:
+            kind = event["type"].split(".", 1)[0]
+            found = rows.get((kind, event["ref_id"]))
+            if found is not None:
+                builders.append(_builder(self.render, event["type"], event["seq"], found))
+        return builders
+
+    async def attach(self, client: Client, since: int | None) -> None:
+        """Start pushing to `client`, first replaying what it missed after `since`."""
+        upto = self.last_seq  # taken with the registration, before any await
+        self.clients.add(client)
+        hello = {"type": "hello", "seq": upto, "data": None}
+        if since is None or since >= upto:
+            client.offer(orjson.dumps(hello))
+            return
+        client.held = []
+        try:
+            async with self.pool.acquire() as conn:
+                oldest, _ = await live.bounds(conn)
+                if since < oldest - 1:
+                    client._put(orjson.dumps({"type": "resync", "seq": upto, "data": None}))
+                    return
+                seq = since
+                while seq < upto:
+                    events = [e for e in await live.after(conn, seq, BATCH) if e["seq"] <= upto]
+                    if not events:
+                        break
+                    for build in await self.frames(conn, events):
+                        client._put(build(client.manager_id))
+                    seq = events[-1]["seq"]
+        finally:
+            client.release()
+
+    def detach(self, client: Client) -> None:
+        self.clients.discard(client)
+
+    async def close_all(self) -> None:
+        for client in list(self.clients):
+            await client.ws.close(code=1001, message=b"server shutdown")
+        self.clients.clear()
+
+
+def _builder(render: Render, etype: str, seq: int, row: asyncpg.Record) -> Callable[[int], bytes]:
+    cache: dict[int, bytes] = {}
+
+    def build(viewer: int) -> bytes:
+        frame = cache.get(viewer)
+        if frame is None:
+            frame = orjson.dumps({"type": etype, "seq": seq, "data": render(etype, row, viewer)})
+            cache[viewer] = frame
+        return frame
+
+    return build

@@ -1,0 +1,46 @@
+"""`GET /api/v1/ws`: the live connection of one browser tab (or script)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from aiohttp import WSMsgType, web
+
+from ..api import responses
+from ..api.middleware import current
+from .hub import Client, Hub
+
+HUB = web.AppKey("live_hub", Hub)
+# A proxy's default idle timeout is 60-75 s (nginx: 60 s for proxy_read_timeout); pinging every
+# 25 s keeps the connection busy, and a peer that misses its pong is dropped.
+HEARTBEAT = 25.0
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/v1/ws")
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    session = current(request)
+    since_text = request.query.get("since")
+    since = None
+    if since_text is not None:
+        if not since_text.isdigit():
+            raise responses.invalid("since", "Not a sequence number")
+        since = int(since_text)
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=65536)
+    await ws.prepare(request)
+    hub = request.app[HUB]
+    client = Client(ws, session.manager.id)
+    sender = asyncio.create_task(client.send_loop())
+    try:
+        await hub.attach(client, since)
+        async for message in ws:
+            if message.type == WSMsgType.ERROR:
+                break
+    finally:
+        hub.detach(client)
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+    return ws

@@ -1,0 +1,131 @@
+"""Live updates on the WebSocket: every change pushed, resumable, shared between instances."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+
+from crm_appservice.config import Settings
+from crm_appservice.live.hub import QUEUE_SIZE, Client
+from crm_appservice.live.ws import HUB
+from crm_appservice.server import create_app
+
+from . import factories as f
+from .conftest import API, PASSWORD, Homeserver
+
+
+async def frames_until(
+    ws: aiohttp.ClientWebSocketResponse, wanted: set[str], timeout: float = 10
+) -> list[dict[str, Any]]:
+    """Read frames until every type in `wanted` has been seen."""
+    got: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    async with asyncio.timeout(timeout):
+        while not wanted <= seen:
+            msg = await ws.receive()
+            assert msg.type == aiohttp.WSMsgType.TEXT, msg
+            frame = msg.json()
+            got.append(frame)
+            seen.add(frame["type"])
+    return got
+
+
+async def test_changes_are_pushed_in_order(api: API, hs: Homeserver) -> None:
+    async with api.client.ws_connect("/api/v1/ws") as ws:
+        hello = await ws.receive_json()
+        assert hello["type"] == "hello"
+        await hs.ok([*f.portal("!l", "15551230000", "Lena")[:2],
+                     f.text("!l", f.ghost("15551230000"), "Hallo!")])  # fmt: skip
+        frames = await frames_until(ws, {"conversation.created", "message.created"})
+        seqs = [fr["seq"] for fr in frames]
+        assert seqs == sorted(seqs) and seqs[0] > hello["seq"]
+        created = next(fr for fr in frames if fr["type"] == "conversation.created")
+        message = next(fr for fr in frames if fr["type"] == "message.created")
+        assert created["data"]["title"] == "Lena"
+        assert message["data"]["body"] == "Hallo!"
+        assert message["data"]["conversation_id"] == created["data"]["id"]
+
+        status, _ = await api.call(
+            "PATCH", f"/api/v1/conversations/{created['data']['id']}", json={"status": "pending"}
+        )
+        assert status == 200
+        [update] = await frames_until(ws, {"conversation.updated"})
+        assert update["data"]["status"] == "pending"
+
+
+async def test_reconnect_with_since_replays_or_resyncs(
+    api: API,
+    hs: Homeserver,
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    async with api.client.ws_connect("/api/v1/ws") as ws:
+        hello = await ws.receive_json()
+    missed = [*f.portal("!m", "15551230001", "Mia")[:2],
+              f.text("!m", f.ghost("15551230001"), "while you were away")]  # fmt: skip
+    await hs.ok(missed)
+    async with api.client.ws_connect(f"/api/v1/ws?since={hello['seq']}") as ws:
+        frames = await frames_until(ws, {"conversation.created", "message.created"})
+        changes = [fr for fr in frames if fr["type"] != "hello"]
+        assert changes[0]["seq"] == hello["seq"] + 1
+        assert any((fr["data"] or {}).get("body") == "while you were away" for fr in frames)
+    # Events older than the feed keeps: the client is told to reload instead.
+    pool = client.app[HUB].pool
+    await pool.execute("DELETE FROM live_events")
+    await hs.ok([f.text("!m", f.ghost("15551230001"), "later")])
+    async with api.client.ws_connect(f"/api/v1/ws?since={hello['seq']}") as ws:
+        first = await ws.receive_json()
+        assert first["type"] == "resync"
+
+
+async def test_closed_sockets_are_removed(api: API, client: TestClient) -> None:  # type: ignore[type-arg]
+    hub = client.app[HUB]
+    sockets = [await api.client.ws_connect("/api/v1/ws") for _ in range(5)]
+    for ws in sockets:
+        await ws.receive_json()
+    assert len(hub.clients) == 5
+    for ws in sockets:
+        await ws.close()
+    async with asyncio.timeout(5):
+        while True:
+            if not hub.clients:
+                break
+            await asyncio.sleep(0.01)
+
+
+async def test_a_slow_socket_is_dropped_without_holding_others(
+    api: API,
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    hub = client.app[HUB]
+    async with api.client.ws_connect("/api/v1/ws") as ws:
+        await ws.receive_json()
+        [fast] = list(hub.clients)
+        slow = Client(fast.ws, fast.manager_id)  # its sender never runs: nothing is drained
+        for i in range(QUEUE_SIZE + 10):
+            slow.offer(b'{"type":"x","seq":%d}' % i)
+            fast.offer(b'{"type":"ping-test","seq":0,"data":null}')
+            await asyncio.sleep(0)
+        assert slow.overflowed
+        assert not fast.overflowed
+        assert (await ws.receive_json())["type"] == "ping-test"
+
+
+async def test_two_instances_share_events(
+    api: API, hs: Homeserver, db_dsn: str, settings: Settings, aiohttp_client: AiohttpClient
+) -> None:
+    """A manager connected to instance B sees what instance A ingested."""
+    other = await aiohttp_client(create_app(settings, db_dsn))
+    login = await other.post(
+        "/api/v1/auth/login", json={"email": "anna@example.com", "password": PASSWORD}
+    )
+    assert login.status == 200
+    async with other.ws_connect("/api/v1/ws") as ws:
+        await ws.receive_json()
+        await hs.ok([*f.portal("!b", "15551230002", "Ben")[:2],
+                     f.text("!b", f.ghost("15551230002"), "via instance A")])  # fmt: skip
+        frames = await frames_until(ws, {"message.created"})
+        assert any((fr["data"] or {}).get("body") == "via instance A" for fr in frames)
