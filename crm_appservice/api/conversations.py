@@ -14,7 +14,12 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..keys import POOL
-from ..store import conversations as store, live, messages as message_store
+from ..store import (
+    contacts as contact_store,
+    conversations as store,
+    live,
+    messages as message_store,
+)
 from . import responses
 from .middleware import current
 from .models import (
@@ -27,6 +32,8 @@ from .models import (
     MessageOut,
     MessagePage,
     MessagePreviewOut,
+    NoteBody,
+    NoteOut,
     ReactionOut,
     SenderOut,
 )
@@ -148,6 +155,8 @@ def render_live(event_type: str, row: asyncpg.Record, viewer_id: int) -> dict[st
     """The `data` of a live frame: the same resource the REST API answers with."""
     if event_type.startswith("conversation."):
         return conversation_out(row).model_dump(mode="json")
+    if event_type.startswith("note."):
+        return NoteOut.model_validate(dict(row)).model_dump(mode="json")
     return message_out(row, viewer_id).model_dump(mode="json")
 
 
@@ -283,6 +292,20 @@ def _plain(row: asyncpg.Record) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+@routes.post(CONVERSATION + "/notes")
+async def add_note(request: web.Request) -> web.Response:
+    conversation_id = _conversation_id(request)
+    body = NoteBody.model_validate_json(await request.read())
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        if await store.get(conn, conversation_id) is None:
+            raise responses.not_found("conversation")
+        row = await contact_store.add_note(
+            conn, conversation_id, current(request).manager.id, body.body
+        )
+        await live.record(conn, [("note.created", row["id"])])
+    return responses.json_response(NoteOut.model_validate(dict(row)), status=201)
 
 
 @routes.get(CONVERSATION + "/messages")

@@ -7,7 +7,8 @@ added to the contract.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from decimal import Decimal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -144,3 +145,87 @@ class CountsOut(BaseModel):
     mine: int
     unassigned: int
     all_open: int
+
+
+class ContactDetailOut(ContactOut):
+    platform: str
+    remote_id: str
+    email: str | None
+    attributes: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContactPatch(Body):
+    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ()\-]{5,25}$")
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
+    attributes: dict[str, str | int | float | bool | None] | None = None
+
+
+class OrderItem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(min_length=1, max_length=200)
+    quantity: int = Field(default=1, ge=1, le=1_000_000)
+    price: Decimal | None = Field(default=None, ge=0)
+
+
+class OrderOut(BaseModel):
+    id: int
+    contact_id: int
+    number: str
+    status: str
+    total: Decimal
+    currency: str
+    items: list[dict[str, Any]]
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderBody(Body):
+    number: str = Field(min_length=1, max_length=64)
+    status: str = Field(default="new", min_length=1, max_length=32)
+    total: Decimal = Field(default=Decimal(0), ge=0, max_digits=14, decimal_places=2)
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    items: list[OrderItem] = Field(default_factory=list, max_length=500)
+
+
+class OrderPatch(Body):
+    number: str | None = Field(default=None, min_length=1, max_length=64)
+    status: str | None = Field(default=None, min_length=1, max_length=32)
+    total: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    items: list[OrderItem] | None = Field(default=None, max_length=500)
+
+
+class NoteBody(Body):
+    body: str = Field(min_length=1, max_length=10_000)
+
+
+class NoteOut(BaseModel):
+    id: int
+    conversation_id: int
+    body: str
+    author_id: int | None
+    author_name: str | None
+    created_at: datetime
+
+
+class ManagerBody(Body):
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal["admin", "manager"] = "manager"
+    password: str = Field(min_length=8, max_length=1024)
+
+
+class ManagerPatch(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: Literal["admin", "manager"] | None = None
+    is_active: bool | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=1024)
+
+
+class ManagerAdminOut(ManagerOut):
+    is_active: bool
+    created_at: datetime

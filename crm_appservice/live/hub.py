@@ -10,7 +10,7 @@ overflows is disconnected (it reconnects with `?since=` and catches up).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 import contextlib
 import logging
 import time
@@ -20,7 +20,12 @@ from aiohttp import web
 import asyncpg
 import orjson
 
-from ..store import conversations as conversation_store, live, messages as message_store
+from ..store import (
+    contacts as contact_store,
+    conversations as conversation_store,
+    live,
+    messages as message_store,
+)
 from ..store.database import Pool
 
 log = logging.getLogger("crm.live")
@@ -32,6 +37,12 @@ POLL_INTERVAL = 10.0
 DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 Render = Callable[[str, asyncpg.Record, int], dict[str, Any]]
+# How each kind of live event's resource is read, many at a time.
+LOADERS: dict[str, Callable[[Any, list[int]], Awaitable[list[asyncpg.Record]]]] = {
+    "conversation": conversation_store.by_ids,
+    "message": message_store.by_ids,
+    "note": contact_store.notes_by_ids,
+}
 
 
 class Client:
@@ -167,15 +178,12 @@ class Hub:
         self, conn: Any, events: list[asyncpg.Record]
     ) -> list[Callable[[int], bytes]]:
         """One frame builder per event; payloads are read once, serialised once per viewer."""
-        conv_ids = [e["ref_id"] for e in events if e["type"].startswith("conversation.")]
-        msg_ids = [e["ref_id"] for e in events if e["type"].startswith("message.")]
         rows: dict[tuple[str, int], asyncpg.Record] = {}
-        if conv_ids:
-            for row in await conversation_store.by_ids(conn, conv_ids):
-                rows["conversation", row["id"]] = row
-        if msg_ids:
-            for row in await message_store.by_ids(conn, msg_ids):
-                rows["message", row["id"]] = row
+        for kind, load in LOADERS.items():
+            ids = [e["ref_id"] for e in events if e["type"].startswith(kind + ".")]
+            if ids:
+                for row in await load(conn, ids):
+                    rows[kind, row["id"]] = row
         builders: list[Callable[[int], bytes]] = []
         for event in events:
             kind = event["type"].split(".", 1)[0]

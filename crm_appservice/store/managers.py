@@ -91,3 +91,24 @@ async def credentials(
         "SELECT id, password_hash FROM managers WHERE email = $1 AND is_active", email
     )
     return (row["id"], row["password_hash"]) if row else None
+
+
+async def list_all(conn: asyncpg.Connection | asyncpg.Pool) -> list[Manager]:
+    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM managers ORDER BY name, id")
+    return [Manager.from_row(r) for r in rows]
+
+
+async def update(
+    conn: asyncpg.Connection | asyncpg.Pool, manager_id: int, changes: dict[str, object]
+) -> Manager | None:
+    allowed = {"name", "role", "is_active", "password_hash"}
+    assert set(changes) <= allowed
+    sets = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(changes))
+    row = await conn.fetchrow(
+        f"UPDATE managers SET {sets}, updated_at = now() WHERE id = $1 RETURNING {_COLUMNS}",
+        manager_id,
+        *changes.values(),
+    )
+    if row is not None and changes.get("is_active") is False:
+        await conn.execute("DELETE FROM sessions WHERE manager_id = $1", manager_id)
+    return Manager.from_row(row) if row else None

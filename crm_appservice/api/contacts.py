@@ -1,0 +1,104 @@
+"""Contacts and their orders, as managers edit them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+import asyncpg
+import orjson
+
+from ..keys import POOL
+from ..store import contacts as store, live
+from . import responses
+from .middleware import current
+from .models import ContactDetailOut, ContactPatch, OrderBody, OrderOut, OrderPatch
+
+routes = web.RouteTableDef()
+CONTACT = r"/api/v1/contacts/{contact_id:\d+}"
+
+
+def contact_out(row: asyncpg.Record) -> ContactDetailOut:
+    data = dict(row)
+    if isinstance(data["attributes"], str):
+        data["attributes"] = orjson.loads(data["attributes"])
+    return ContactDetailOut.model_validate(data)
+
+
+def order_out(row: asyncpg.Record) -> OrderOut:
+    data = dict(row)
+    if isinstance(data["items"], str):
+        data["items"] = orjson.loads(data["items"])
+    return OrderOut.model_validate(data)
+
+
+def _id(request: web.Request, name: str) -> int:
+    return int(request.match_info[name])
+
+
+@routes.get(CONTACT)
+async def get_contact(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        row = await store.get(conn, _id(request, "contact_id"))
+    if row is None:
+        raise responses.not_found("contact")
+    return responses.json_response(contact_out(row))
+
+
+@routes.patch(CONTACT)
+async def patch_contact(request: web.Request) -> web.Response:
+    body = ContactPatch.model_validate_json(await request.read())
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True)
+    if not changes:
+        raise responses.bad_request("Nothing to change")
+    contact_id = _id(request, "contact_id")
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        row = await store.update(conn, contact_id, changes)
+        if row is None:
+            raise responses.not_found("contact")
+        conversations = await store.conversation_ids(conn, contact_id)
+        await live.record(conn, [("conversation.updated", i) for i in conversations])
+    return responses.json_response(contact_out(row))
+
+
+@routes.get(CONTACT + "/orders")
+async def list_orders(request: web.Request) -> web.Response:
+    contact_id = _id(request, "contact_id")
+    async with request.app[POOL].acquire() as conn:
+        if await store.get(conn, contact_id) is None:
+            raise responses.not_found("contact")
+        rows = await store.orders(conn, contact_id)
+    return responses.json_response({"items": [order_out(r).model_dump(mode="json") for r in rows]})
+
+
+@routes.post(CONTACT + "/orders")
+async def add_order(request: web.Request) -> web.Response:
+    body = OrderBody.model_validate_json(await request.read())
+    contact_id = _id(request, "contact_id")
+    fields = body.model_dump(mode="json")
+    fields["total"] = body.total
+    async with request.app[POOL].acquire() as conn:
+        if await store.get(conn, contact_id) is None:
+            raise responses.not_found("contact")
+        row = await store.add_order(conn, contact_id, current(request).manager.id, fields)
+    if row is None:
+        raise responses.conflict(f"This contact already has an order {body.number}")
+    return responses.json_response(order_out(row), status=201)
+
+
+@routes.patch(r"/api/v1/orders/{order_id:\d+}")
+async def patch_order(request: web.Request) -> web.Response:
+    body = OrderPatch.model_validate_json(await request.read())
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    if "total" in changes:
+        changes["total"] = body.total
+    if not changes:
+        raise responses.bad_request("Nothing to change")
+    try:
+        async with request.app[POOL].acquire() as conn:
+            row = await store.update_order(conn, _id(request, "order_id"), changes)
+    except asyncpg.UniqueViolationError:
+        raise responses.conflict("This contact already has an order with that number") from None
+    if row is None:
+        raise responses.not_found("order")
+    return responses.json_response(order_out(row))

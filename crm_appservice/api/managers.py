@@ -1,0 +1,66 @@
+"""Admins manage the team: list, add, change role or name, reset a password, deactivate."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+from .. import passwords
+from ..keys import POOL
+from ..store import managers as store
+from . import responses
+from .middleware import require_admin
+from .models import ManagerAdminOut, ManagerBody, ManagerPatch
+
+routes = web.RouteTableDef()
+
+
+def manager_out(manager: store.Manager) -> ManagerAdminOut:
+    return ManagerAdminOut.model_validate(manager, from_attributes=True)
+
+
+@routes.get("/api/v1/managers")
+async def list_managers(request: web.Request) -> web.Response:
+    require_admin(request)
+    managers = await store.list_all(request.app[POOL])
+    return responses.json_response(
+        {"items": [manager_out(m).model_dump(mode="json") for m in managers]}
+    )
+
+
+@routes.post("/api/v1/managers")
+async def add_manager(request: web.Request) -> web.Response:
+    require_admin(request)
+    body = ManagerBody.model_validate_json(await request.read())
+    password_hash = await asyncio.to_thread(passwords.hash_password, body.password)
+    try:
+        manager, _ = await store.create(
+            request.app[POOL], body.email.lower(), body.name, body.role, password_hash
+        )
+    except store.ManagerExists:
+        raise responses.conflict("A manager with that e-mail already exists") from None
+    return responses.json_response(manager_out(manager), status=201)
+
+
+@routes.patch(r"/api/v1/managers/{manager_id:\d+}")
+async def patch_manager(request: web.Request) -> web.Response:
+    session = require_admin(request)
+    manager_id = int(request.match_info["manager_id"])
+    body = ManagerPatch.model_validate_json(await request.read())
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True)
+    if manager_id == session.manager.id and (
+        changes.get("is_active") is False or changes.get("role") == "manager"
+    ):
+        raise responses.forbidden("Admins cannot deactivate or demote themselves")
+    if "password" in changes:
+        changes["password_hash"] = await asyncio.to_thread(
+            passwords.hash_password, changes.pop("password")
+        )
+    if not changes:
+        raise responses.bad_request("Nothing to change")
+    manager = await store.update(request.app[POOL], manager_id, changes)
+    if manager is None:
+        raise responses.not_found("manager")
+    return responses.json_response(manager_out(manager))

@@ -1,0 +1,118 @@
+"""`GET /api/v1/openapi.json`: the API's contract, generated from the pydantic models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from .. import __version__
+from . import models as m, responses
+from .conversations import ConversationPatch, ListQuery, PageQuery
+
+Operation = tuple[str, str, str, type[BaseModel] | None, type[BaseModel] | None]
+
+# (method, path, summary, request body, response)
+OPERATIONS: list[Operation] = [
+    ("post", "/api/v1/auth/login", "Log in (sets the session cookie)", m.LoginBody, m.LoginOut),
+    ("post", "/api/v1/auth/logout", "Log out", None, None),
+    ("get", "/api/v1/me", "The current manager", None, m.LoginOut),
+    ("get", "/api/v1/tokens", "This manager's API tokens", None, None),
+    ("post", "/api/v1/tokens", "Create an API token (shown once)", m.TokenBody, m.NewTokenOut),
+    ("delete", "/api/v1/tokens/{token_id}", "Revoke an API token", None, None),
+    ("get", "/api/v1/conversations", "The inbox, newest activity first", None,
+     m.ConversationPage),
+    ("get", "/api/v1/conversations/counts", "Counts for the inbox tabs", None, m.CountsOut),
+    ("get", "/api/v1/conversations/{conversation_id}", "Everything the conversation screen needs",
+     None, None),
+    ("patch", "/api/v1/conversations/{conversation_id}", "Status, snooze, assignee, archive",
+     ConversationPatch, m.ConversationOut),
+    ("post", "/api/v1/conversations/{conversation_id}/read", "Mark read", None,
+     m.ConversationOut),
+    ("get", "/api/v1/conversations/{conversation_id}/messages", "Older messages", None,
+     m.MessagePage),
+    ("post", "/api/v1/conversations/{conversation_id}/notes", "Add a note", m.NoteBody,
+     m.NoteOut),
+    ("get", "/api/v1/contacts/{contact_id}", "A contact", None, m.ContactDetailOut),
+    ("patch", "/api/v1/contacts/{contact_id}", "Edit a contact", m.ContactPatch,
+     m.ContactDetailOut),
+    ("get", "/api/v1/contacts/{contact_id}/orders", "A contact's orders", None, None),
+    ("post", "/api/v1/contacts/{contact_id}/orders", "Add an order", m.OrderBody, m.OrderOut),
+    ("patch", "/api/v1/orders/{order_id}", "Edit an order", m.OrderPatch, m.OrderOut),
+    ("get", "/api/v1/managers", "All managers (admin)", None, None),
+    ("post", "/api/v1/managers", "Add a manager (admin)", m.ManagerBody, m.ManagerAdminOut),
+    ("patch", "/api/v1/managers/{manager_id}", "Change or deactivate a manager (admin)",
+     m.ManagerPatch, m.ManagerAdminOut),
+    ("get", "/api/v1/ws", "Live updates (WebSocket; ?since=<seq>)", None, None),
+    ("get", "/api/v1/openapi.json", "This document", None, None),
+]  # fmt: skip
+QUERIES: dict[str, type[BaseModel]] = {
+    "/api/v1/conversations": ListQuery,
+    "/api/v1/conversations/{conversation_id}/messages": PageQuery,
+}
+
+
+def document() -> dict[str, Any]:
+    used = {model for op in OPERATIONS for model in op[3:] if model} | set(QUERIES.values())
+    _, schemas = models_json_schema(
+        [(model, "validation") for model in sorted(used, key=lambda x: x.__name__)],
+        ref_template="#/components/schemas/{model}",
+    )
+    error = {"$ref": "#/components/schemas/Error"}
+    paths: dict[str, dict[str, Any]] = {}
+    for method, path, summary, body, answer in OPERATIONS:
+        op: dict[str, Any] = {"summary": summary, "responses": {
+            "200": {"description": "OK"} if answer is None else {
+                "description": "OK", "content": {"application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{answer.__name__}"}}}},
+            "default": {"description": "Error", "content": {"application/json": {
+                "schema": error}}},
+        }}  # fmt: skip
+        if body is not None:
+            op["requestBody"] = {"required": True, "content": {"application/json": {
+                "schema": {"$ref": f"#/components/schemas/{body.__name__}"}}}}  # fmt: skip
+        integer = {"type": "integer"}
+        parameters = [
+            {"name": part.strip("{}"), "in": "path", "required": True, "schema": integer}
+            for part in path.split("/")
+            if part.startswith("{")
+        ]
+        query = QUERIES.get(path) if method == "get" else None
+        if query is not None:
+            for name, field in query.model_fields.items():
+                parameters.append({"name": name, "in": "query", "required": False,
+                                   "description": field.description or ""})  # fmt: skip
+        if parameters:
+            op["parameters"] = parameters
+        if path != "/api/v1/auth/login":
+            op["security"] = [{"cookie": []}, {"bearer": []}]
+        paths.setdefault(path, {})[method] = op
+    components = dict(schemas.get("$defs", {}))
+    components["Error"] = {
+        "type": "object",
+        "properties": {"error": {"type": "object", "properties": {
+            "code": {"type": "string"}, "message": {"type": "string"},
+            "field": {"type": "string"}}, "required": ["code", "message"]}},
+    }  # fmt: skip
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "crm-appservice inbox API", "version": __version__},
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "crm_session"},
+                "bearer": {"type": "http", "scheme": "bearer"},
+            },
+        },
+    }
+
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/v1/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    return responses.json_response(document())

@@ -1,0 +1,111 @@
+"""Contacts, their orders, and notes on conversations: what managers edit by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import orjson
+
+from .database import Conn
+
+_CONTACT = """id, platform, remote_id, phone, email, display_name, avatar_url, attributes,
+    created_at, updated_at"""
+_ORDER = "id, contact_id, number, status, total, currency, items, created_at, updated_at"
+_NOTE = """n.id, n.conversation_id, n.body, n.author_id, m.name AS author_name, n.created_at"""
+
+
+async def get(conn: Conn, contact_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"SELECT {_CONTACT} FROM contacts WHERE id = $1", contact_id)
+
+
+async def update(conn: Conn, contact_id: int, changes: dict[str, Any]) -> asyncpg.Record | None:
+    allowed = {"display_name", "phone", "email", "attributes"}
+    assert set(changes) <= allowed
+    values = [orjson.dumps(v).decode() if k == "attributes" else v for k, v in changes.items()]
+    sets = ", ".join(
+        f"{k} = ${i + 2}" + ("::jsonb" if k == "attributes" else "") for i, k in enumerate(changes)
+    )
+    return await conn.fetchrow(
+        f"UPDATE contacts SET {sets}, updated_at = now() WHERE id = $1 RETURNING {_CONTACT}",
+        contact_id,
+        *values,
+    )
+
+
+async def conversation_ids(conn: Conn, contact_id: int) -> list[int]:
+    rows = await conn.fetch("SELECT id FROM conversations WHERE contact_id = $1", contact_id)
+    return [r["id"] for r in rows]
+
+
+async def orders(conn: Conn, contact_id: int) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            f"SELECT {_ORDER} FROM orders WHERE contact_id = $1 ORDER BY created_at DESC, id DESC",
+            contact_id,
+        )
+    )
+
+
+async def add_order(
+    conn: Conn, contact_id: int, manager_id: int, fields: dict[str, Any]
+) -> asyncpg.Record | None:
+    """None when the contact already has an order with that number."""
+    return await conn.fetchrow(
+        f"""
+        INSERT INTO orders (contact_id, number, status, total, currency, items, created_by)
+        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
+        ON CONFLICT (contact_id, number) DO NOTHING
+        RETURNING {_ORDER}
+        """,
+        contact_id,
+        fields["number"],
+        fields["status"],
+        fields["total"],
+        fields["currency"],
+        orjson.dumps(fields["items"]).decode(),
+        manager_id,
+    )
+
+
+async def update_order(
+    conn: Conn, order_id: int, changes: dict[str, Any]
+) -> asyncpg.Record | None:
+    allowed = {"number", "status", "total", "currency", "items"}
+    assert set(changes) <= allowed
+    values = [orjson.dumps(v).decode() if k == "items" else v for k, v in changes.items()]
+    sets = ", ".join(
+        f"{k} = ${i + 2}" + ("::jsonb" if k == "items" else "") for i, k in enumerate(changes)
+    )
+    return await conn.fetchrow(
+        f"UPDATE orders SET {sets}, updated_at = now() WHERE id = $1 RETURNING {_ORDER}",
+        order_id,
+        *values,
+    )
+
+
+async def add_note(conn: Conn, conversation_id: int, author_id: int, body: str) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        f"""
+        WITH n AS (
+            INSERT INTO notes (conversation_id, author_id, body) VALUES ($1, $2, $3)
+            RETURNING *
+        )
+        SELECT {_NOTE} FROM n LEFT JOIN managers m ON m.id = n.author_id
+        """,
+        conversation_id,
+        author_id,
+        body,
+    )
+    assert row is not None
+    return row
+
+
+async def notes_by_ids(conn: Conn, ids: list[int]) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            f"SELECT {_NOTE} FROM notes n LEFT JOIN managers m ON m.id = n.author_id"
+            " WHERE n.id = ANY($1::bigint[])",
+            ids,
+        )
+    )
