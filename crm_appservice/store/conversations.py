@@ -24,6 +24,7 @@ _COLUMNS = """
 """
 _FROM = "FROM conversations c LEFT JOIN contacts ct ON ct.id = c.contact_id"
 _WORD = re.compile(r"\w+", re.UNICODE)
+SEARCH_CAP = 20_000
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ class _Where:
 
 
 def _filters(where: _Where, f: Filters) -> None:
-    where.add("c.is_archived = {0}", f.archived)
+    # A literal, not a parameter: the planner must see it to use the partial list indexes.
+    where.add("c.is_archived" if f.archived else "NOT c.is_archived")
     if f.status:
         where.add("c.status = {0}", f.status)
     if f.unassigned:
@@ -71,23 +73,25 @@ def _filters(where: _Where, f: Filters) -> None:
     if f.unread:
         where.add("c.unread_count > 0")
     if f.q:
+        # The matching conversations are collected first, from the trigram and full-text
+        # indexes, into an array that the list then looks up by primary key: the planner never
+        # has to guess how selective a search is. A search matching more than SEARCH_CAP
+        # conversations lists some of them (it is too broad to read through anyway).
         pattern = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        by_contact = (
+            "SELECT m.id FROM conversations m WHERE m.contact_id IN (SELECT id FROM contacts"
+            " WHERE display_name ILIKE {0} OR phone LIKE {0})"
+        )
         words = _prefix_query(f.q)
         if words:
-            where.add(
-                "(c.contact_id IN (SELECT id FROM contacts WHERE display_name ILIKE {0}"
-                " OR phone LIKE {0}) OR c.title ILIKE {0} OR c.id IN (SELECT conversation_id"
-                " FROM messages WHERE deleted_at IS NULL AND to_tsvector('simple',"
-                " coalesce(body, '')) @@ to_tsquery('simple', {1})))",
-                pattern,
-                words,
+            matches = (
+                f"{by_contact} UNION SELECT conversation_id FROM messages"
+                " WHERE to_tsvector('simple', coalesce(body, '')) @@ to_tsquery('simple', {1})"
+                " AND deleted_at IS NULL"
             )
+            where.add(f"c.id = ANY(ARRAY({matches} LIMIT {SEARCH_CAP}))", pattern, words)
         else:
-            where.add(
-                "(c.contact_id IN (SELECT id FROM contacts WHERE display_name ILIKE {0}"
-                " OR phone LIKE {0}) OR c.title ILIKE {0})",
-                pattern,
-            )
+            where.add(f"c.id = ANY(ARRAY({by_contact} LIMIT {SEARCH_CAP}))", pattern)
 
 
 async def list_page(
@@ -104,7 +108,7 @@ async def list_page(
         rows = list(
             await conn.fetch(
                 f"SELECT {_COLUMNS} {_FROM} WHERE {where.sql()}"
-                f" ORDER BY c.last_message_at DESC, c.id DESC LIMIT {limit + 1}",
+                f" ORDER BY c.last_message_at DESC NULLS LAST, c.id DESC LIMIT {limit + 1}",
                 *where.args,
             )
         )

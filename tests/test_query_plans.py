@@ -1,0 +1,128 @@
+"""Every list query of the inbox is served by an index at 100,000 conversations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import asyncpg
+import orjson
+import pytest
+
+from crm_appservice.store import conversations, messages
+
+N = 100_000
+
+FILL = f"""
+INSERT INTO managers (email, name, role, password_hash)
+SELECT 'm' || i || '@example.com', 'M' || i, 'manager', 'x' FROM generate_series(1, 50) i;
+INSERT INTO contacts (platform, remote_id, mxid, phone, display_name)
+SELECT 'whatsapp', (4915100000000 + i)::text, '@whatsapp_' || (4915100000000 + i) || ':x',
+       '+49' || translate(substr(md5((i * 3)::text), 1, 10), 'abcdef', '012345'),
+       initcap(substr(md5(i::text), 1, 7)) || ' ' || initcap(substr(md5((i * 7)::text), 1, 9))
+  FROM generate_series(1, {N}) i;
+INSERT INTO conversations (room_id, platform, remote_chat_id, kind, title, contact_id, status,
+                           assignee_id, is_archived, last_message_at, unread_count)
+SELECT '!r' || i, CASE WHEN i % 20 = 0 THEN 'telegram' ELSE 'whatsapp' END, i::text, 'dm',
+       'Customer ' || i, i,
+       (ARRAY['open', 'open', 'open', 'pending', 'resolved'])[1 + i % 5],
+       CASE WHEN i % 3 = 0 THEN NULL ELSE 1 + i % 50 END, i % 10 = 0,
+       CASE WHEN i % 1000 = 0 THEN NULL ELSE now() - (i || ' minutes')::interval END,
+       CASE WHEN i % 4 = 0 THEN 2 ELSE 0 END
+  FROM generate_series(1, {N}) i;
+INSERT INTO messages (conversation_id, event_id, direction, kind, body, status, created_at)
+SELECT 1 + (i % {N}), '$e' || i, CASE WHEN i % 3 = 0 THEN 'out' ELSE 'in' END, 'text',
+       'message number ' || i || ' about sofas and chairs',
+       CASE WHEN i % 3 = 0 THEN 'sent' END, now() - (i || ' seconds')::interval
+  FROM generate_series(1, {3 * N}) i;
+ANALYZE;
+"""
+
+
+def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)
+
+
+async def _plans(conn: asyncpg.Connection, run: Any) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The plans of every statement `run` issues on `conn`."""
+    issued: list[tuple[str, tuple[Any, ...]]] = []
+
+    def log(record: Any) -> None:
+        issued.append((record.query, record.args))
+
+    conn.add_query_logger(log)
+    try:
+        await run()
+    finally:
+        conn.remove_query_logger(log)
+    plans = []
+    for query, args in issued:
+        explained = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {query}", *args)
+        plans.append((query, list(_nodes(orjson.loads(explained)[0]["Plan"]))))
+    return plans
+
+
+@pytest.fixture
+async def big(db_dsn: str) -> Any:
+    conn = await asyncpg.connect(db_dsn)
+    await conn.execute(FILL)
+    yield conn
+    await conn.close()
+
+
+NAME_4242 = "Fe7ecc4"  # contact 4242's first name: md5("4242")[:7], capitalised
+PHONE_4242 = "+49" + "3444932215"  # see FILL: md5 digits of 4242 * 3
+FILTERS = [
+    conversations.Filters(),
+    conversations.Filters(archived=True),
+    conversations.Filters(status="pending"),
+    conversations.Filters(status="open", assignee=7),
+    conversations.Filters(status="open", unassigned=True),
+    conversations.Filters(platform="telegram"),
+    conversations.Filters(unread=True),
+    conversations.Filters(q=NAME_4242),
+    conversations.Filters(q=PHONE_4242[3:10]),  # part of a phone number
+    conversations.Filters(q="sofas"),
+]
+BIG_TABLES = {"conversations", "contacts", "messages"}
+
+
+def _seq_scans(nodes: list[dict[str, Any]]) -> list[str]:
+    return [
+        n["Relation Name"]
+        for n in nodes
+        if n["Node Type"] == "Seq Scan" and n["Relation Name"] in BIG_TABLES
+    ]
+
+
+async def test_list_queries_use_indexes(big: asyncpg.Connection) -> None:
+    for filters in FILTERS:
+
+        async def first_and_later_page(filters: Any = filters) -> None:
+            rows, _ = await conversations.list_page(big, filters, None, 50)
+            if rows:
+                last = rows[-1]
+                cursor = (last["last_message_at"], last["id"])
+                await conversations.list_page(big, filters, cursor, 50)
+
+        for query, nodes in await _plans(big, first_and_later_page):
+            assert not _seq_scans(nodes), (filters, query)
+
+
+async def test_search_finds_by_name_and_phone(big: asyncpg.Connection) -> None:
+    for q in (NAME_4242, PHONE_4242[3:10]):
+        rows, _ = await conversations.list_page(big, conversations.Filters(q=q), None, 50)
+        assert 4242 in [r["id"] for r in rows], q
+
+
+async def test_bundle_queries_use_indexes(big: asyncpg.Connection) -> None:
+    async def bundle() -> None:
+        await conversations.get(big, 4242)
+        await conversations.notes(big, 4242)
+        await conversations.orders(big, 4242)
+        await messages.page(big, 4242, None, 50)
+
+    for query, nodes in await _plans(big, bundle):
+        assert not _seq_scans(nodes), query
