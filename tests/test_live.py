@@ -7,9 +7,11 @@ from typing import Any
 
 import aiohttp
 from aiohttp.test_utils import TestClient
+import pytest
 from pytest_aiohttp import AiohttpClient
 
 from crm_appservice.config import Settings
+from crm_appservice.live import ws as ws_module
 from crm_appservice.live.hub import QUEUE_SIZE, Client
 from crm_appservice.live.ws import HUB
 from crm_appservice.server import create_app
@@ -129,3 +131,24 @@ async def test_two_instances_share_events(
                      f.text("!b", f.ghost("15551230002"), "via instance A")])  # fmt: skip
         frames = await frames_until(ws, {"message.created"})
         assert any((fr["data"] or {}).get("body") == "via instance A" for fr in frames)
+
+
+async def test_a_peer_that_misses_pongs_is_dropped(
+    api: API,
+    client: TestClient,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[type-arg]
+) -> None:
+    """The server pings (every 25 s in production); a peer that never answers is dropped."""
+    monkeypatch.setattr(ws_module, "HEARTBEAT", 0.3)
+    hub = client.app[HUB]
+    silent = await api.client.ws_connect("/api/v1/ws", autoping=False)
+    async with asyncio.timeout(10):
+        while True:
+            if hub.clients:
+                break
+            await asyncio.sleep(0.01)
+        while True:  # nobody reads, so no pong goes back
+            if not hub.clients:
+                break
+            await asyncio.sleep(0.05)
+    await silent.close()

@@ -1,0 +1,298 @@
+"""Inbox benchmark: the API and the WebSocket on a database of a big team's size.
+
+Fills a database with 100,000 conversations and 5,000,000 messages (COPY), starts the CRM, and
+measures through HTTP the conversation list (default, each filter, search), the conversation
+bundle and a message page, and in the same run the same store queries issued directly through
+asyncpg; then holds 1,000 WebSockets and measures the time until every one has the frame of an
+ingested transaction, and the CRM's memory across 10,000 WebSocket connect/disconnect cycles.
+
+    .venv/bin/python bench/inbox.py [--conversations 100000] [--messages 5000000] [--samples 200]
+
+Everything listens on 127.0.0.1 and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+import hashlib
+import os
+import random
+import resource
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ingest import HS_TOKEN, percentile, start_crm
+
+from crm_appservice import passwords
+from crm_appservice.store import conversations, messages
+from crm_appservice.store.embedded import EmbeddedPostgres
+from crm_appservice.store.migrate import apply_migrations
+
+EMAIL, PASSWORD = "bench@example.com", "benchmark password"
+TARGETS = {"list": 20.0, "bundle": 25.0, "ratio": 2.0, "fanout": 100.0, "memory": 10.0}
+
+
+def _md5(i: int) -> Any:
+    return hashlib.md5(str(i).encode(), usedforsecurity=False)
+
+
+async def fill(dsn: str, n_conv: int, n_msg: int) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        hashed = passwords.hash_password(PASSWORD)
+        await conn.execute(
+            "INSERT INTO managers (email, name, role, password_hash)"
+            " SELECT 'm' || i || '@example.com', 'M' || i, 'manager', $1"
+            " FROM generate_series(1, 49) i",
+            hashed,
+        )
+        await conn.execute(
+            "INSERT INTO managers (email, name, role, password_hash)"
+            " VALUES ($1, 'Bench', 'admin', $2)",
+            EMAIL,
+            hashed,
+        )
+        # Bulk load the way an import would: indexes are built once, after the rows.
+        indexes = await conn.fetch(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN"
+            " ('contacts', 'conversations', 'messages')"
+            " AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+        )
+        for row in indexes:
+            await conn.execute(f'DROP INDEX "{row["indexname"]}"')
+        rng = random.Random(3)
+        await conn.copy_records_to_table(
+            "contacts",
+            columns=["platform", "remote_id", "mxid", "phone", "display_name"],
+            records=(
+                ("whatsapp", str(4915000000000 + i), f"@whatsapp_{4915000000000 + i}:x",
+                 "+49" + _md5(i).hexdigest()[:10].translate(
+                     str.maketrans("abcdef", "012345")),
+                 f"{_md5(i).hexdigest()[:6].title()} Customer")
+                for i in range(1, n_conv + 1)
+            ),
+        )  # fmt: skip
+        now = time.time()
+        from datetime import UTC, datetime
+
+        def at(seconds_ago: float) -> datetime:
+            return datetime.fromtimestamp(now - seconds_ago, UTC)
+
+        await conn.copy_records_to_table(
+            "conversations",
+            columns=["room_id", "platform", "remote_chat_id", "kind", "title", "contact_id",
+                     "status", "assignee_id", "is_archived", "last_message_at",
+                     "last_message_preview", "unread_count"],
+            records=(
+                (f"!bench{i}", "telegram" if i % 20 == 0 else "whatsapp", str(i), "dm",
+                 f"Customer {i}", i, ("open", "open", "open", "pending", "resolved")[i % 5],
+                 None if i % 3 == 0 else 1 + i % 50, i % 10 == 0, at(i * 60),
+                 "Is the sofa still available?", 2 if i % 4 == 0 else 0)
+                for i in range(1, n_conv + 1)
+            ),
+        )  # fmt: skip
+        words = ["sofa", "chair", "table", "delivery", "invoice", "price", "colour", "size"]
+        chunk = 250_000
+        for start in range(0, n_msg, chunk):
+            await conn.copy_records_to_table(
+                "messages",
+                columns=["conversation_id", "event_id", "direction", "kind", "body", "status",
+                         "created_at"],
+                records=(
+                    (1 + (j % n_conv), f"$m{j}", "out" if j % 3 == 0 else "in", "text",
+                     f"About the {rng.choice(words)} number {j}",
+                     "read" if j % 3 == 0 else None, at(j * 0.5))
+                    for j in range(start, min(start + chunk, n_msg))
+                ),
+            )  # fmt: skip
+        for row in indexes:
+            await conn.execute(row["indexdef"])
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
+
+
+async def timed(call: Callable[[], Awaitable[Any]], samples: int) -> list[float]:
+    out = []
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        await call()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def raise_file_limit() -> None:
+    """1,000 sockets each side need more descriptors than the usual soft limit of 1,024."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
+
+
+async def main() -> None:
+    raise_file_limit()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--conversations", type=int, default=100_000)
+    parser.add_argument("--messages", type=int, default=5_000_000)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--sockets", type=int, default=1000)
+    parser.add_argument("--cycles", type=int, default=10_000)
+    args = parser.parse_args()
+    workdir = tempfile.mkdtemp(prefix="crm-bench-inbox-")
+    os.chmod(workdir, 0o755)
+    pg = EmbeddedPostgres(os.path.join(workdir, "pg"))
+    proc = None
+    results: list[tuple[str, float, float, float | None]] = []
+    try:
+        await pg.start()
+        await asyncio.to_thread(apply_migrations, pg.dsn())
+        t0 = time.perf_counter()
+        await fill(pg.dsn(), args.conversations, args.messages)
+        print(f"filled {args.conversations} conversations, {args.messages} messages "
+              f"in {time.perf_counter() - t0:.0f} s")  # fmt: skip
+        proc, url = await start_crm(workdir, pg.dsn())
+        raw = await asyncpg.connect(pg.dsn())
+        jar = aiohttp.CookieJar(unsafe=True)
+        connector = aiohttp.TCPConnector(limit=0)  # the sockets hold one connection each
+        async with aiohttp.ClientSession(
+            base_url=url, cookie_jar=jar, connector=connector
+        ) as http:
+            async with http.post("/api/v1/auth/login",
+                                 json={"email": EMAIL, "password": PASSWORD}) as resp:  # fmt: skip
+                body = await resp.json()
+                me = body["manager"]["id"]
+            rng = random.Random(5)
+            n = args.conversations
+
+            async def get(path: str) -> None:
+                async with http.get(path) as resp:
+                    assert resp.status == 200, (path, resp.status)
+                    await resp.read()
+
+            cases: list[tuple[str, str, conversations.Filters]] = [
+                ("list default", "", conversations.Filters()),
+                ("list status=pending", "status=pending", conversations.Filters(status="pending")),
+                ("list assignee=me", "status=open&assignee=me",
+                 conversations.Filters(status="open", assignee=me)),
+                ("list assignee=none", "status=open&assignee=none",
+                 conversations.Filters(status="open", unassigned=True)),
+                ("list platform", "platform=telegram", conversations.Filters(platform="telegram")),
+                ("list unread", "unread=true", conversations.Filters(unread=True)),
+                ("list archived", "archived=true", conversations.Filters(archived=True)),
+                ("list q=name", "q=Customer", conversations.Filters(q="Customer")),
+                ("list q=text", "q=invoice", conversations.Filters(q="invoice")),
+            ]  # fmt: skip
+            for name, query, filters in cases:
+                api = await timed(lambda q=query: get(f"/api/v1/conversations?{q}"), args.samples)
+                sql = await timed(
+                    lambda f=filters: conversations.list_page(raw, f, None, 50), args.samples
+                )
+                results.append((name, percentile(api, 0.5), percentile(api, 0.99),
+                                percentile(sql, 0.5)))  # fmt: skip
+
+            async def bundle_sql(cid: int) -> None:
+                row = await conversations.get(raw, cid)
+                await conversations.orders(raw, row["contact_id"])
+                await conversations.notes(raw, cid)
+                await messages.page(raw, cid, None, 50)
+
+            ids = [rng.randint(1, n) for _ in range(args.samples)]
+            it = iter(ids)
+            api = await timed(lambda: get(f"/api/v1/conversations/{next(it)}"), args.samples)
+            it = iter(ids)
+            sql = await timed(lambda: bundle_sql(next(it)), args.samples)
+            results.append(("bundle", percentile(api, 0.5), percentile(api, 0.99),
+                            percentile(sql, 0.5)))  # fmt: skip
+            it = iter(ids)
+            api = await timed(
+                lambda: get(f"/api/v1/conversations/{next(it)}/messages?limit=50"), args.samples
+            )
+            it = iter(ids)
+            sql = await timed(lambda: messages.page(raw, next(it), None, 50), args.samples)
+            results.append(("message page", percentile(api, 0.5), percentile(api, 0.99),
+                            percentile(sql, 0.5)))  # fmt: skip
+
+            # --- 1,000 WebSockets: time until every one has an ingested message ---------
+            sockets = [await http.ws_connect("/api/v1/ws") for _ in range(args.sockets)]
+            for ws in sockets:
+                await ws.receive_json()
+            fanout: list[float] = []
+            auth = {"Authorization": f"Bearer {HS_TOKEN}"}
+            for k in range(20):
+                event = {"event_id": f"$fan{k}", "room_id": "!bench1", "type": "m.room.message",
+                         "sender": "@whatsapp_4915000000001:crm.localhost",
+                         "origin_server_ts": int(time.time() * 1000),
+                         "content": {"msgtype": "m.text", "body": f"fan-out {k}"}}  # fmt: skip
+
+                async def until_message(ws: aiohttp.ClientWebSocketResponse) -> None:
+                    while True:
+                        frame = await ws.receive_json()
+                        if frame["type"] == "message.created":
+                            return
+
+                waiters = [asyncio.create_task(until_message(ws)) for ws in sockets]
+                t0 = time.perf_counter()
+                async with http.put(f"/_matrix/app/v1/transactions/fan{k}",
+                                    json={"events": [event]}, headers=auth) as resp:  # fmt: skip
+                    assert resp.status == 200
+                await asyncio.gather(*waiters)
+                fanout.append((time.perf_counter() - t0) * 1000)
+            for ws in sockets:
+                await ws.close()
+            results.append(("fan-out to all sockets", percentile(fanout, 0.5),
+                            percentile(fanout, 0.99), None))  # fmt: skip
+
+            # --- memory across connect/disconnect cycles ---------------------------------
+            assert proc is not None
+            before = rss_mb(proc.pid)
+            for start in range(0, args.cycles, 50):
+                batch = [
+                    http.ws_connect("/api/v1/ws") for _ in range(min(50, args.cycles - start))
+                ]
+                opened = await asyncio.gather(*batch)
+                for ws in opened:
+                    await ws.receive_json()
+                    await ws.close()
+            await asyncio.sleep(1)
+            after = rss_mb(proc.pid)
+        await raw.close()
+        print()
+        print(f"inbox: {args.conversations} conversations, {args.messages} messages, "
+              f"{args.samples} requests a case, {args.sockets} sockets")  # fmt: skip
+        print(f"  {'case':28s} {'API p50':>9s} {'API p99':>9s} {'SQL p50':>9s} {'ratio':>6s}")
+        for name, p50, p99, sql50 in results:
+            ratio = f"{p50 / sql50:6.2f}" if sql50 else "     -"
+            sql = f"{sql50:7.2f}ms" if sql50 else "        -"
+            print(f"  {name:28s} {p50:7.2f}ms {p99:7.2f}ms {sql} {ratio}")
+        print(f"  memory: {before:.1f} MB before, {after:.1f} MB after {args.cycles} "
+              f"connect/disconnect cycles: {after - before:+.1f} MB")  # fmt: skip
+        print(f"  targets: list p99 <= {TARGETS['list']} ms, bundle p99 <= {TARGETS['bundle']} ms,"
+              f" API/SQL <= {TARGETS['ratio']}, fan-out p99 <= {TARGETS['fanout']} ms,"
+              f" memory growth < {TARGETS['memory']} MB")  # fmt: skip
+    finally:
+        if proc and proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+            await proc.wait()
+        await pg.stop_async()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
