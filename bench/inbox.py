@@ -39,6 +39,7 @@ from crm_appservice.store.embedded import EmbeddedPostgres
 from crm_appservice.store.migrate import apply_migrations
 
 EMAIL, PASSWORD = "bench@example.com", "benchmark password"
+NAME_42 = hashlib.md5(b"42", usedforsecurity=False).hexdigest()[:6].title()  # one customer
 TARGETS = {"list": 20.0, "bundle": 25.0, "ratio": 2.0, "fanout": 100.0, "memory": 10.0}
 
 
@@ -131,6 +132,13 @@ async def timed(call: Callable[[], Awaitable[Any]], samples: int) -> list[float]
     return out
 
 
+def show(result: tuple[str, float, float, float | None]) -> None:
+    name, p50, p99, sql50 = result
+    ratio = f"{p50 / sql50:6.2f}" if sql50 else "     -"
+    sql = f"{sql50:7.2f}ms" if sql50 else "        -"
+    print(f"  {name:28s} {p50:7.2f}ms {p99:7.2f}ms {sql} {ratio}", flush=True)
+
+
 def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -166,7 +174,7 @@ async def main() -> None:
         t0 = time.perf_counter()
         await fill(pg.dsn(), args.conversations, args.messages)
         print(f"filled {args.conversations} conversations, {args.messages} messages "
-              f"in {time.perf_counter() - t0:.0f} s")  # fmt: skip
+              f"in {time.perf_counter() - t0:.0f} s", flush=True)  # fmt: skip
         proc, url = await start_crm(workdir, pg.dsn())
         raw = await asyncpg.connect(pg.dsn())
         jar = aiohttp.CookieJar(unsafe=True)
@@ -196,16 +204,19 @@ async def main() -> None:
                 ("list platform", "platform=telegram", conversations.Filters(platform="telegram")),
                 ("list unread", "unread=true", conversations.Filters(unread=True)),
                 ("list archived", "archived=true", conversations.Filters(archived=True)),
-                ("list q=name", "q=Customer", conversations.Filters(q="Customer")),
+                ("list q=name", f"q={NAME_42}", conversations.Filters(q=NAME_42)),
                 ("list q=text", "q=invoice", conversations.Filters(q="invoice")),
             ]  # fmt: skip
             for name, query, filters in cases:
-                api = await timed(lambda q=query: get(f"/api/v1/conversations?{q}"), args.samples)
+                # A word in an eighth of all messages is slow to search today: a few samples.
+                samples = 10 if name == "list q=text" else args.samples
+                api = await timed(lambda q=query: get(f"/api/v1/conversations?{q}"), samples)
                 sql = await timed(
-                    lambda f=filters: conversations.list_page(raw, f, None, 50), args.samples
+                    lambda f=filters: conversations.list_page(raw, f, None, 50), samples
                 )
                 results.append((name, percentile(api, 0.5), percentile(api, 0.99),
                                 percentile(sql, 0.5)))  # fmt: skip
+                show(results[-1])
 
             async def bundle_sql(cid: int) -> None:
                 row = await conversations.get(raw, cid)
@@ -220,6 +231,7 @@ async def main() -> None:
             sql = await timed(lambda: bundle_sql(next(it)), args.samples)
             results.append(("bundle", percentile(api, 0.5), percentile(api, 0.99),
                             percentile(sql, 0.5)))  # fmt: skip
+            show(results[-1])
             it = iter(ids)
             api = await timed(
                 lambda: get(f"/api/v1/conversations/{next(it)}/messages?limit=50"), args.samples
@@ -228,6 +240,7 @@ async def main() -> None:
             sql = await timed(lambda: messages.page(raw, next(it), None, 50), args.samples)
             results.append(("message page", percentile(api, 0.5), percentile(api, 0.99),
                             percentile(sql, 0.5)))  # fmt: skip
+            show(results[-1])
 
             # --- 1,000 WebSockets: time until every one has an ingested message ---------
             sockets = [await http.ws_connect("/api/v1/ws") for _ in range(args.sockets)]
@@ -258,6 +271,7 @@ async def main() -> None:
                 await ws.close()
             results.append(("fan-out to all sockets", percentile(fanout, 0.5),
                             percentile(fanout, 0.99), None))  # fmt: skip
+            show(results[-1])
 
             # --- memory across connect/disconnect cycles ---------------------------------
             assert proc is not None
@@ -277,10 +291,8 @@ async def main() -> None:
         print(f"inbox: {args.conversations} conversations, {args.messages} messages, "
               f"{args.samples} requests a case, {args.sockets} sockets")  # fmt: skip
         print(f"  {'case':28s} {'API p50':>9s} {'API p99':>9s} {'SQL p50':>9s} {'ratio':>6s}")
-        for name, p50, p99, sql50 in results:
-            ratio = f"{p50 / sql50:6.2f}" if sql50 else "     -"
-            sql = f"{sql50:7.2f}ms" if sql50 else "        -"
-            print(f"  {name:28s} {p50:7.2f}ms {p99:7.2f}ms {sql} {ratio}")
+        for result in results:
+            show(result)
         print(f"  memory: {before:.1f} MB before, {after:.1f} MB after {args.cycles} "
               f"connect/disconnect cycles: {after - before:+.1f} MB")  # fmt: skip
         print(f"  targets: list p99 <= {TARGETS['list']} ms, bundle p99 <= {TARGETS['bundle']} ms,"

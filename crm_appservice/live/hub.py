@@ -150,7 +150,8 @@ class Hub:
             events = self._contiguous(events)
             if not events:
                 return False
-            frames = await self.frames(conn, events)
+            # Nobody connected here: nothing to read or render (a reconnecting client replays).
+            frames = await self.frames(conn, events) if self.clients else []
         for frame_by_viewer in frames:
             for client in list(self.clients):
                 client.offer(frame_by_viewer(client.manager_id))
