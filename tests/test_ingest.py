@@ -4,12 +4,18 @@ played by the test client; tests/test_e2e.py does the same through a real Synaps
 from __future__ import annotations
 
 import asyncio
+import json
+from typing import Any
 
 from aiohttp.test_utils import TestClient
 import asyncpg
 import pytest
 
+from crm_appservice.appservice import namespaces_from
+from crm_appservice.config import Settings
+from crm_appservice.ingest.events import Parser
 from crm_appservice.server import POOL
+from crm_appservice.store.ingest import write_transaction
 
 from . import factories as f
 from .conftest import HS_TOKEN, Homeserver, count
@@ -122,39 +128,42 @@ async def test_ephemeral_under_both_keys_is_processed_once(
     assert await count(db, "raw_events") == 2
 
 
-async def test_constant_round_trips(client: TestClient, hs: Homeserver, db: asyncpg.Pool) -> None:  # type: ignore[type-arg]
+async def test_constant_round_trips(db_dsn: str, settings: Settings) -> None:
     """A transaction costs the same number of statements with 2 or 90 messages."""
-    await hs.ok(f.portal("!c", "15551234567")[:2])  # no invite: the join worker stays idle
-    pool = client.app[POOL]
+    parse = Parser(namespaces_from(settings))
+    conn = await asyncpg.connect(db_dsn)
+    queries: list[str] = []
 
-    async def statements(n: int) -> int:
+    def log(record: Any) -> None:
+        queries.append(record.query)
+
+    async def statements(txn_id: str, events: list[dict[str, Any]]) -> int:
+        queries.clear()
+        body = json.dumps({"events": events})
+        batch = parse(events, [])
+        conn.add_query_logger(log)
+        try:
+            assert await write_transaction(conn, txn_id, body, len(events), batch, parse)
+        finally:
+            conn.remove_query_logger(log)
+        return len(queries)
+
+    def messages(n: int) -> list[dict[str, Any]]:
         events = [f.text("!c", f.ghost("15551234567"), f"m{i}") for i in range(n)]
         relates = {"rel_type": "m.annotation", "event_id": events[0]["event_id"], "key": "👍"}
         events.append(
             f.event("!c", "m.reaction", f.ghost("15551234567"), {"m.relates_to": relates})
         )
-        # Queries per pooled connection: the one that stored the transaction is the one whose
-        # statements are counted (the live hub reads on others after the commit).
-        per_connection: dict[int, list[str]] = {}
-        loggers = []
-        for holder in list(pool._holders):
-            if holder._con is not None:
-                queries = per_connection.setdefault(id(holder._con), [])
-                logger = (lambda q: lambda record: q.append(record.query))(queries)
-                holder._con.add_query_logger(logger)
-                loggers.append((holder._con, logger))
-        try:
-            await hs.ok(events)
-        finally:
-            for con, logger in loggers:
-                con.remove_query_logger(logger)
-        [stored] = [q for q in per_connection.values() if any("as_transactions" in s for s in q)]
-        return len(stored)
+        return events
 
-    small, large = await statements(2), await statements(90)
-    assert small == large
-    assert small <= 9
-    assert await count(db, "messages") == 92
+    try:
+        await statements("setup", f.portal("!c", "15551234567")[:2])
+        small, large = await statements("t1", messages(2)), await statements("t2", messages(90))
+        assert small == large
+        assert small <= 8
+        assert await conn.fetchval("SELECT count(*) FROM messages") == 92
+    finally:
+        await conn.close()
 
 
 async def test_database_failure_answers_5xx(client: TestClient, hs: Homeserver) -> None:  # type: ignore[type-arg]
