@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from .database import Conn
+from .database import Conn, set_clause
 
 _CONTACT = """id, platform, remote_id, phone, email, display_name, avatar_url, attributes,
     created_at, updated_at"""
@@ -20,12 +20,8 @@ async def get(conn: Conn, contact_id: int) -> asyncpg.Record | None:
 
 
 async def update(conn: Conn, contact_id: int, changes: dict[str, Any]) -> asyncpg.Record | None:
-    allowed = {"display_name", "phone", "email", "attributes"}
-    assert set(changes) <= allowed
-    values = [orjson.dumps(v).decode() if k == "attributes" else v for k, v in changes.items()]
-    sets = ", ".join(
-        f"{k} = ${i + 2}" + ("::jsonb" if k == "attributes" else "") for i, k in enumerate(changes)
-    )
+    assert set(changes) <= {"display_name", "phone", "email", "attributes"}
+    sets, values = set_clause(changes, jsonb=frozenset({"attributes"}))
     return await conn.fetchrow(
         f"UPDATE contacts SET {sets}, updated_at = now() WHERE id = $1 RETURNING {_CONTACT}",
         contact_id,
@@ -71,12 +67,8 @@ async def add_order(
 async def update_order(
     conn: Conn, order_id: int, changes: dict[str, Any]
 ) -> asyncpg.Record | None:
-    allowed = {"number", "status", "total", "currency", "items"}
-    assert set(changes) <= allowed
-    values = [orjson.dumps(v).decode() if k == "items" else v for k, v in changes.items()]
-    sets = ", ".join(
-        f"{k} = ${i + 2}" + ("::jsonb" if k == "items" else "") for i, k in enumerate(changes)
-    )
+    assert set(changes) <= {"number", "status", "total", "currency", "items"}
+    sets, values = set_clause(changes, jsonb=frozenset({"items"}))
     return await conn.fetchrow(
         f"UPDATE orders SET {sets}, updated_at = now() WHERE id = $1 RETURNING {_ORDER}",
         order_id,

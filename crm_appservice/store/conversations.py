@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from .database import Conn
+from .database import Conn, set_clause
 
 _COLUMNS = """
     c.id, c.platform, c.kind, c.room_id, c.title, c.status, c.snoozed_until, c.assignee_id,
@@ -165,13 +165,12 @@ async def mark_read(conn: Conn, conversation_id: int) -> bool:
 
 async def update(conn: Conn, conversation_id: int, changes: dict[str, Any]) -> bool:
     """Set the given columns (names come from the API model, never from the client)."""
-    allowed = {"status", "snoozed_until", "assignee_id", "is_archived"}
-    assert set(changes) <= allowed
-    sets = ", ".join(f"{column} = ${i + 2}" for i, column in enumerate(changes))
+    assert set(changes) <= {"status", "snoozed_until", "assignee_id", "is_archived"}
+    sets, values = set_clause(changes)
     result: str = await conn.execute(
         f"UPDATE conversations SET {sets}, updated_at = now() WHERE id = $1",
         conversation_id,
-        *changes.values(),
+        *values,
     )
     return result.endswith(" 1")
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 import logging
+from typing import Any
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
+import orjson
 
 from ..config import DatabaseSettings
 from .embedded import EmbeddedPostgres
@@ -57,3 +59,19 @@ async def create_pool(dsn: str, settings: DatabaseSettings) -> Pool:
         command_timeout=settings.statement_timeout + 5 if settings.statement_timeout else None,
     )
     return pool
+
+
+def set_clause(
+    changes: dict[str, Any], first_param: int = 2, jsonb: frozenset[str] = frozenset()
+) -> tuple[str, list[Any]]:
+    """`col = $n, …` and its values for an UPDATE of the given columns.
+
+    Column names come from API models and store allow-lists, never from a client; `jsonb`
+    columns are sent as JSON text and cast.
+    """
+    parts, values = [], []
+    for i, (column, value) in enumerate(changes.items()):
+        cast = "::jsonb" if column in jsonb else ""
+        parts.append(f"{column} = ${first_param + i}{cast}")
+        values.append(orjson.dumps(value).decode() if column in jsonb else value)
+    return ", ".join(parts), values

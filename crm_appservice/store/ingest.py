@@ -409,9 +409,14 @@ async def _replay_earlier(
     await _map(conn, batch, result)
 
 
-def _tidy(result: IngestResult) -> IngestResult:
+async def _map_all(conn: Conn, txn_id: str | None, batch: Batch, replay: Replay) -> IngestResult:
+    """Map the batch and what its new portals received earlier, and feed the live updates."""
+    result = IngestResult()
+    await _map(conn, batch, result)
+    await _replay_earlier(conn, txn_id, result, replay)
     result.conversations_updated -= result.conversations_created
     result.messages_updated -= result.messages_created
+    await live.record(conn, live_events(result))
     return result
 
 
@@ -438,12 +443,7 @@ async def write_transaction(
         )
         if not fresh:
             return None
-        result = IngestResult()
-        await _map(conn, batch, result)
-        await _replay_earlier(conn, txn_id, result, replay)
-        _tidy(result)
-        await live.record(conn, live_events(result))
-        return result
+        return await _map_all(conn, txn_id, batch, replay)
 
 
 async def write_events(conn: Conn, body: str, batch: Batch, replay: Replay) -> IngestResult:
@@ -454,9 +454,4 @@ async def write_events(conn: Conn, body: str, batch: Batch, replay: Replay) -> I
     async with conn.transaction():
         await conn.execute(f"SELECT pg_advisory_xact_lock({INGEST_LOCK})")
         await conn.execute(_RAW_ONLY, body, _json(batch.raw))
-        result = IngestResult()
-        await _map(conn, batch, result)
-        await _replay_earlier(conn, None, result, replay)
-        _tidy(result)
-        await live.record(conn, live_events(result))
-        return result
+        return await _map_all(conn, None, batch, replay)

@@ -7,6 +7,8 @@ from datetime import datetime
 
 import asyncpg
 
+from .database import set_clause
+
 ROLES = ("admin", "manager")
 
 
@@ -101,13 +103,12 @@ async def list_all(conn: asyncpg.Connection | asyncpg.Pool) -> list[Manager]:
 async def update(
     conn: asyncpg.Connection | asyncpg.Pool, manager_id: int, changes: dict[str, object]
 ) -> Manager | None:
-    allowed = {"name", "role", "is_active", "password_hash"}
-    assert set(changes) <= allowed
-    sets = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(changes))
+    assert set(changes) <= {"name", "role", "is_active", "password_hash"}
+    sets, values = set_clause(dict(changes))
     row = await conn.fetchrow(
         f"UPDATE managers SET {sets}, updated_at = now() WHERE id = $1 RETURNING {_COLUMNS}",
         manager_id,
-        *changes.values(),
+        *values,
     )
     if row is not None and changes.get("is_active") is False:
         await conn.execute("DELETE FROM sessions WHERE manager_id = $1", manager_id)
