@@ -24,7 +24,7 @@ _COLUMNS = """
 """
 _FROM = "FROM conversations c LEFT JOIN contacts ct ON ct.id = c.contact_id"
 _WORD = re.compile(r"\w+", re.UNICODE)
-SEARCH_CAP = 20_000
+SEARCH_CAP = 2_000
 
 
 @dataclass(frozen=True)
@@ -72,36 +72,79 @@ def _filters(where: _Where, f: Filters) -> None:
         where.add("c.platform = {0}", f.platform)
     if f.unread:
         where.add("c.unread_count > 0")
-    if f.q:
-        # The matching conversations are collected first, from the trigram and full-text
-        # indexes, into an array that the list then looks up by primary key: the planner never
-        # has to guess how selective a search is. A search matching more than SEARCH_CAP
-        # conversations lists some of them (it is too broad to read through anyway).
-        pattern = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        by_contact = (
-            "SELECT m.id FROM conversations m WHERE m.contact_id IN (SELECT id FROM contacts"
-            " WHERE display_name ILIKE {0} OR phone LIKE {0})"
+
+
+_TS_DOC = "to_tsvector('simple', coalesce(body, ''))"
+
+
+def _search_terms(q: str) -> tuple[str, str | None]:
+    """(ILIKE pattern for names and phones, prefix tsquery for message text or None)."""
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return pattern, _prefix_query(q)
+
+
+@dataclass(frozen=True)
+class _Search:
+    by_contact: list[int]  # conversations whose contact's name or phone matches
+    by_message: list[int] | None  # conversations with a matching message; None: too many
+    words: str | None
+
+
+async def _search(conn: Conn, q: str) -> _Search:
+    """Collect the conversations a search matches, from the trigram and full-text indexes."""
+    pattern, words = _search_terms(q)
+    by_contact = await conn.fetch(
+        "SELECT m.id FROM conversations m WHERE m.contact_id IN"
+        " (SELECT id FROM contacts WHERE display_name ILIKE $1 OR phone LIKE $1)"
+        f" LIMIT {SEARCH_CAP}",
+        pattern,
+    )
+    by_message: list[int] | None = []
+    if words:
+        rows = await conn.fetch(
+            f"SELECT conversation_id FROM messages WHERE {_TS_DOC} @@ to_tsquery('simple', $1)"
+            f" AND deleted_at IS NULL LIMIT {SEARCH_CAP + 1}",
+            words,
         )
-        words = _prefix_query(f.q)
-        if words:
-            matches = (
-                f"{by_contact} UNION SELECT conversation_id FROM messages"
-                " WHERE to_tsvector('simple', coalesce(body, '')) @@ to_tsquery('simple', {1})"
-                " AND deleted_at IS NULL"
-            )
-            where.add(f"c.id = ANY(ARRAY({matches} LIMIT {SEARCH_CAP}))", pattern, words)
-        else:
-            where.add(f"c.id = ANY(ARRAY({by_contact} LIMIT {SEARCH_CAP}))", pattern)
+        by_message = None if len(rows) > SEARCH_CAP else sorted({r[0] for r in rows})
+    return _Search(sorted({r[0] for r in by_contact}), by_message, words)
+
+
+def _search_filter(where: _Where, search: _Search) -> None:
+    if search.by_message is not None:
+        where.add("c.id = ANY({0}::bigint[])", search.by_contact + search.by_message)
+        return
+    # Too many matching messages to collect: walk the list in order and keep the conversations
+    # with a matching message; with so many matches a page fills quickly.
+    where.add(
+        "(c.id = ANY({0}::bigint[]) OR EXISTS (SELECT 1 FROM messages m"
+        " WHERE m.conversation_id = c.id AND m.deleted_at IS NULL"
+        " AND to_tsvector('simple', coalesce(m.body, '')) @@ to_tsquery('simple', {1})))",
+        search.by_contact,
+        search.words,
+    )
 
 
 async def list_page(
     conn: Conn, f: Filters, cursor: tuple[datetime | None, int] | None, limit: int
 ) -> tuple[list[asyncpg.Record], bool]:
-    """One page of conversations after `cursor` (last_message_at, id); returns (rows, more)."""
+    """One page of conversations after `cursor` (last_message_at, id); returns (rows, more).
+
+    A search first collects the matching conversations' ids from the trigram and full-text
+    indexes, and the page is then read by those ids, so the planner never has to guess how
+    selective a search is; a search too broad for that walks the list instead.
+    """
+    search = await _search(conn, f.q) if f.q else None
+
+    def filters(where: _Where) -> None:
+        _filters(where, f)
+        if search is not None:
+            _search_filter(where, search)
+
     rows: list[asyncpg.Record] = []
     if cursor is None or cursor[0] is not None:
         where = _Where()
-        _filters(where, f)
+        filters(where)
         where.add("c.last_message_at IS NOT NULL")
         if cursor is not None:
             where.add("(c.last_message_at, c.id) < ({0}, {1})", cursor[0], cursor[1])
@@ -116,7 +159,7 @@ async def list_page(
             return rows[:limit], True
         cursor = None
     where = _Where()
-    _filters(where, f)
+    filters(where)
     where.add("c.last_message_at IS NULL")
     if cursor is not None:
         where.add("c.id < {0}", cursor[1])
