@@ -26,7 +26,7 @@ from ..store import (
     live,
     messages as message_store,
 )
-from ..store.database import Pool
+from ..store.database import Pool, listen_until_stopped
 
 log = logging.getLogger("crm.live")
 
@@ -34,7 +34,6 @@ QUEUE_SIZE = 256
 BATCH = 500
 GAP_PATIENCE = 2.0  # seconds a missing seq may take to commit before it is skipped
 POLL_INTERVAL = 10.0
-DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 Render = Callable[[str, asyncpg.Record, int], dict[str, Any]]
 # How each kind of live event's resource is read, many at a time.
@@ -110,18 +109,14 @@ class Hub:
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Listen for NOTIFY and push; a lost connection is re-established."""
-        while not stopping.is_set():
-            try:
-                async with self.pool.acquire() as listener:
-                    await listener.add_listener(live.CHANNEL, self._notified)
-                    try:
-                        await self._pump_until(stopping, listener)
-                    finally:
-                        if not listener.is_closed():
-                            await listener.remove_listener(live.CHANNEL, self._notified)
-            except DB_ERRORS as e:
-                log.warning("Live hub lost the database (%r), reconnecting", e)
-                await asyncio.sleep(1)
+        await listen_until_stopped(
+            self.pool,
+            live.CHANNEL,
+            self._notified,
+            lambda listener: self._pump_until(stopping, listener),
+            stopping,
+            retry_delay=1.0,
+        )
 
     async def _pump_until(self, stopping: asyncio.Event, listener: Any) -> None:
         last_prune = 0.0

@@ -13,11 +13,9 @@ import asyncio
 import json
 import logging
 
-import asyncpg
-
 from ..ingest.events import Namespaces, Parser
 from ..store import invites as store
-from ..store.database import Conn, Pool
+from ..store.database import DB_ERRORS, Conn, Pool, listen_until_stopped
 from ..store.ingest import INVITES_CHANNEL, write_events
 from .client import HOMESERVER_ERRORS, MatrixClient
 
@@ -25,7 +23,6 @@ log = logging.getLogger("crm.matrix.invites")
 
 POLL_INTERVAL = 30.0
 RECONNECT_DELAY = 5.0
-DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class InviteWorker:
@@ -40,18 +37,14 @@ class InviteWorker:
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Work until stopped; a lost database connection is re-established."""
-        while not stopping.is_set():
-            try:
-                async with self.pool.acquire() as listener:
-                    await listener.add_listener(INVITES_CHANNEL, self._notified)
-                    try:
-                        await self._work(stopping, listener)
-                    finally:
-                        if not listener.is_closed():
-                            await listener.remove_listener(INVITES_CHANNEL, self._notified)
-            except DB_ERRORS as e:
-                log.warning("Invite worker lost the database (%r), reconnecting", e)
-                await self._sleep(stopping, RECONNECT_DELAY)
+        await listen_until_stopped(
+            self.pool,
+            INVITES_CHANNEL,
+            self._notified,
+            lambda listener: self._work(stopping, listener),
+            stopping,
+            RECONNECT_DELAY,
+        )
 
     async def _work(self, stopping: asyncio.Event, listener: Conn) -> None:
         while not stopping.is_set() and not listener.is_closed():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
 from contextlib import asynccontextmanager
 import logging
 from typing import Any
@@ -75,3 +77,34 @@ def set_clause(
         parts.append(f"{column} = ${first_param + i}{cast}")
         values.append(orjson.dumps(value).decode() if column in jsonb else value)
     return ", ".join(parts), values
+
+
+DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+async def listen_until_stopped(
+    pool: Pool,
+    channel: str,
+    on_notify: Callable[..., None],
+    work: Callable[[Conn], Awaitable[None]],
+    stopping: asyncio.Event,
+    retry_delay: float = 2.0,
+) -> None:
+    """Run `work(listener)` while `listener` (a pooled connection) LISTENs on `channel`.
+
+    When the database connection is lost, `work` returns or fails; a new connection is taken
+    and `work` runs again, until `stopping` is set. Background workers are written as `work`.
+    """
+    while not stopping.is_set():
+        try:
+            async with pool.acquire() as listener:
+                await listener.add_listener(channel, on_notify)
+                try:
+                    await work(listener)
+                finally:
+                    if not listener.is_closed():
+                        await listener.remove_listener(channel, on_notify)
+        except DB_ERRORS as e:
+            log.warning("Lost the database while listening on %s (%r), reconnecting", channel, e)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), retry_delay)
