@@ -27,13 +27,9 @@ def _manager_out(manager: managers.Manager) -> ManagerOut:
     return ManagerOut.model_validate(manager, from_attributes=True)
 
 
-async def _body(request: web.Request) -> bytes:
-    return await request.read()
-
-
 @routes.post("/api/v1/auth/login")
 async def login(request: web.Request) -> web.Response:
-    body = LoginBody.model_validate_json(await _body(request))
+    body = LoginBody.model_validate_json(await request.read())
     email = body.email.lower()
     address = request.remote or "unknown"
     limiter = request.app[LIMITER]
@@ -112,7 +108,7 @@ async def list_tokens(request: web.Request) -> web.Response:
 @routes.post("/api/v1/tokens")
 async def create_token(request: web.Request) -> web.Response:
     session = current(request)
-    body = TokenBody.model_validate_json(await _body(request))
+    body = TokenBody.model_validate_json(await request.read())
     async with request.app[POOL].acquire() as conn:
         token, created = await sessions.create(
             conn, session.manager.id, "api_token", None, body.label

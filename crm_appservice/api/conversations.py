@@ -21,6 +21,7 @@ from ..store import (
     messages as message_store,
 )
 from . import responses
+from .contacts import order_out
 from .middleware import current
 from .models import (
     ContactOut,
@@ -97,6 +98,10 @@ def conversation_out(row: asyncpg.Record) -> ConversationOut:
     )
 
 
+def note_out(row: asyncpg.Record) -> NoteOut:
+    return NoteOut.model_validate(dict(row))
+
+
 def _sender(row: asyncpg.Record) -> SenderOut:
     if row["sender_manager_id"] is not None:
         return SenderOut(type="manager", id=row["sender_manager_id"], name=row["manager_name"])
@@ -156,7 +161,7 @@ def render_live(event_type: str, row: asyncpg.Record, viewer_id: int) -> dict[st
     if event_type.startswith("conversation."):
         return conversation_out(row).model_dump(mode="json")
     if event_type.startswith("note."):
-        return NoteOut.model_validate(dict(row)).model_dump(mode="json")
+        return note_out(row).model_dump(mode="json")
     return message_out(row, viewer_id).model_dump(mode="json")
 
 
@@ -201,10 +206,6 @@ class ConversationPatch(BaseModel):
         return self
 
 
-def _query(request: web.Request) -> dict[str, Any]:
-    return dict(request.query)
-
-
 def _conversation_id(request: web.Request) -> int:
     return int(request.match_info["conversation_id"])
 
@@ -225,7 +226,7 @@ async def _message_page(
 
 @routes.get("/api/v1/conversations")
 async def list_conversations(request: web.Request) -> web.Response:
-    query = ListQuery.model_validate(_query(request))
+    query = ListQuery.model_validate(dict(request.query))
     me = current(request).manager.id
     filters = store.Filters(
         archived=query.archived,
@@ -264,8 +265,9 @@ async def bundle(request: web.Request) -> web.Response:
         if row is None:
             raise responses.not_found("conversation")
         conversation = conversation_out(row)
-        orders = await store.orders(conn, row["contact_id"]) if row["contact_id"] else []
-        notes = await store.notes(conn, conversation_id)
+        contact_id = row["contact_id"]
+        orders = await contact_store.orders(conn, contact_id) if contact_id else []
+        notes = await contact_store.notes(conn, conversation_id)
         messages = await _message_page(conn, request, conversation_id, PageQuery())
     return responses.json_response(
         {
@@ -273,25 +275,11 @@ async def bundle(request: web.Request) -> web.Response:
             "contact": conversation.contact.model_dump(mode="json")
             if conversation.contact
             else None,
-            "orders": [_plain(o) for o in orders],
-            "notes": [_plain(n) for n in notes],
+            "orders": [order_out(o).model_dump(mode="json") for o in orders],
+            "notes": [note_out(n).model_dump(mode="json") for n in notes],
             "messages": messages.model_dump(mode="json"),
         }
     )
-
-
-def _plain(row: asyncpg.Record) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if isinstance(value, datetime):
-            out[key] = value.isoformat()
-        elif key == "items" and isinstance(value, str):
-            out[key] = orjson.loads(value)
-        elif key == "total":
-            out[key] = str(value)
-        else:
-            out[key] = value
-    return out
 
 
 @routes.post(CONVERSATION + "/notes")
@@ -305,13 +293,13 @@ async def add_note(request: web.Request) -> web.Response:
             conn, conversation_id, current(request).manager.id, body.body
         )
         await live.record(conn, [("note.created", row["id"])])
-    return responses.json_response(NoteOut.model_validate(dict(row)), status=201)
+    return responses.json_response(note_out(row), status=201)
 
 
 @routes.get(CONVERSATION + "/messages")
 async def messages(request: web.Request) -> web.Response:
     conversation_id = _conversation_id(request)
-    query = PageQuery.model_validate(_query(request))
+    query = PageQuery.model_validate(dict(request.query))
     async with request.app[POOL].acquire() as conn:
         if await store.get(conn, conversation_id) is None:
             raise responses.not_found("conversation")

@@ -93,6 +93,16 @@ async def add_note(conn: Conn, conversation_id: int, author_id: int, body: str) 
     return row
 
 
+async def notes(conn: Conn, conversation_id: int) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            f"SELECT {_NOTE} FROM notes n LEFT JOIN managers m ON m.id = n.author_id"
+            " WHERE n.conversation_id = $1 ORDER BY n.created_at, n.id",
+            conversation_id,
+        )
+    )
+
+
 async def notes_by_ids(conn: Conn, ids: list[int]) -> list[asyncpg.Record]:
     return list(
         await conn.fetch(

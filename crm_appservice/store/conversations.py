@@ -218,26 +218,5 @@ async def update(conn: Conn, conversation_id: int, changes: dict[str, Any]) -> b
     return result.endswith(" 1")
 
 
-async def notes(conn: Conn, conversation_id: int) -> list[asyncpg.Record]:
-    return list(
-        await conn.fetch(
-            "SELECT n.id, n.body, n.author_id, m.name AS author_name, n.created_at"
-            " FROM notes n LEFT JOIN managers m ON m.id = n.author_id"
-            " WHERE n.conversation_id = $1 ORDER BY n.created_at, n.id",
-            conversation_id,
-        )
-    )
-
-
-async def orders(conn: Conn, contact_id: int) -> list[asyncpg.Record]:
-    return list(
-        await conn.fetch(
-            "SELECT id, number, status, total, currency, items, created_at, updated_at"
-            " FROM orders WHERE contact_id = $1 ORDER BY created_at DESC, id DESC",
-            contact_id,
-        )
-    )
-
-
 async def manager_is_active(conn: Conn, manager_id: int) -> bool:
     return bool(await conn.fetchval("SELECT is_active FROM managers WHERE id = $1", manager_id))

@@ -36,7 +36,6 @@ class IngestResult:
     conversations_updated: set[int] = field(default_factory=set)
     messages_created: set[int] = field(default_factory=set)
     messages_updated: set[int] = field(default_factory=set)
-    invites: int = 0
     rooms_created: set[str] = field(default_factory=set)
 
 
@@ -329,7 +328,7 @@ WITH ins AS (
            last_error = NULL, invited_at = now(), updated_at = now()
     RETURNING 1
 )
-SELECT count(*), pg_notify('{INVITES_CHANNEL}', '') FROM ins
+SELECT pg_notify('{INVITES_CHANNEL}', '') FROM ins LIMIT 1
 """
 
 
@@ -389,7 +388,7 @@ async def _map(conn: Conn, batch: Batch, result: IngestResult) -> None:
         rows = await conn.fetch(_STATUSES, _json(batch.statuses), _json(batch.receipts))
         result.messages_updated.update(r["id"] for r in rows)
     if batch.invites:
-        result.invites = await conn.fetchval(_INVITES, _json(batch.invites.values()))
+        await conn.execute(_INVITES, _json(batch.invites.values()))
 
 
 async def _replay_earlier(

@@ -80,11 +80,6 @@ async def create(
     return Manager.from_row(row), bool(row["created"])
 
 
-async def get_by_email(conn: asyncpg.Connection | asyncpg.Pool, email: str) -> Manager | None:
-    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM managers WHERE email = $1", email)
-    return Manager.from_row(row) if row else None
-
-
 async def credentials(
     conn: asyncpg.Connection | asyncpg.Pool, email: str
 ) -> tuple[int, str] | None:
