@@ -63,7 +63,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPMethodNotAllowed:
         return responses.method_not_allowed().response()
     except web.HTTPRequestEntityTooLarge:
-        return responses.too_large(request.app._client_max_size).response()
+        return responses.too_large().response()
     except (OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError, TimeoutError):
         log.exception("Database unavailable for %s %s", request.method, request.path)
         return responses.unavailable().response()

@@ -87,8 +87,8 @@ def conflict(message: str) -> APIError:
     return APIError(409, "conflict", message)
 
 
-def too_large(limit: int) -> APIError:
-    return APIError(413, "too_large", f"The request body is larger than {limit} bytes")
+def too_large() -> APIError:
+    return APIError(413, "too_large", "The request body is larger than this server accepts")
 
 
 def rate_limited(retry_after: int) -> APIError:

@@ -26,7 +26,7 @@ from ..store import (
     live,
     messages as message_store,
 )
-from ..store.database import Pool, listen_until_stopped
+from ..store.database import Pool, listen_until_stopped, wait_for_either
 
 log = logging.getLogger("crm.live")
 
@@ -130,13 +130,7 @@ class Hub:
             if more:
                 continue
             timeout = 0.2 if self._gap_since is not None else POLL_INTERVAL
-            waiters = {asyncio.ensure_future(self._wake.wait()),
-                       asyncio.ensure_future(stopping.wait())}  # fmt: skip
-            try:
-                await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waiters:
-                    waiter.cancel()
+            await wait_for_either(self._wake, stopping, timeout)
 
     async def pump(self) -> bool:
         """Push the events committed since the last push; True if there may be more."""

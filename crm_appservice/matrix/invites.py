@@ -15,7 +15,13 @@ import logging
 
 from ..ingest.events import Namespaces, Parser
 from ..store import invites as store
-from ..store.database import DB_ERRORS, Conn, Pool, listen_until_stopped
+from ..store.database import (
+    DB_ERRORS,
+    Conn,
+    Pool,
+    listen_until_stopped,
+    wait_for_either,
+)
 from ..store.ingest import INVITES_CHANNEL, write_events
 from .client import HOMESERVER_ERRORS, MatrixClient
 
@@ -58,16 +64,7 @@ class InviteWorker:
                 log.exception("Unexpected error while processing invites")
                 more = False
             if not more:
-                await self._sleep(stopping, POLL_INTERVAL)
-
-    async def _sleep(self, stopping: asyncio.Event, seconds: float) -> None:
-        """Until a NOTIFY, the stop, or `seconds` (the poll interval retries with backoff)."""
-        waiters = {asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stopping.wait())}
-        try:
-            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
+                await wait_for_either(self.wake, stopping, POLL_INTERVAL)
 
     async def process_due(self) -> bool:
         """Handle the invites that are due; True if there may be more right away."""

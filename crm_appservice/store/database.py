@@ -82,6 +82,16 @@ def set_clause(
 DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
+async def wait_for_either(wake: asyncio.Event, stopping: asyncio.Event, seconds: float) -> None:
+    """Sleep until a NOTIFY woke `wake`, the program is stopping, or `seconds` passed."""
+    waiters = {asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stopping.wait())}
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
 async def listen_until_stopped(
     pool: Pool,
     channel: str,
