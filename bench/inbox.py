@@ -20,8 +20,6 @@ import hashlib
 import os
 import random
 import resource
-import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -31,10 +29,10 @@ import aiohttp
 import asyncpg
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ingest import HS_TOKEN, percentile, start_crm
+from ingest import HS_TOKEN, percentile, start_crm, tear_down
 
 from crm_appservice import passwords
-from crm_appservice.store import conversations, messages
+from crm_appservice.store import contacts, conversations, messages
 from crm_appservice.store.embedded import EmbeddedPostgres
 from crm_appservice.store.migrate import apply_migrations
 
@@ -220,8 +218,8 @@ async def main() -> None:
 
             async def bundle_sql(cid: int) -> None:
                 row = await conversations.get(raw, cid)
-                await conversations.orders(raw, row["contact_id"])
-                await conversations.notes(raw, cid)
+                await contacts.orders(raw, row["contact_id"])
+                await contacts.notes(raw, cid)
                 await messages.page(raw, cid, None, 50)
 
             ids = [rng.randint(1, n) for _ in range(args.samples)]
@@ -299,11 +297,7 @@ async def main() -> None:
               f" API/SQL <= {TARGETS['ratio']}, fan-out p99 <= {TARGETS['fanout']} ms,"
               f" memory growth < {TARGETS['memory']} MB")  # fmt: skip
     finally:
-        if proc and proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            await proc.wait()
-        await pg.stop_async()
-        shutil.rmtree(workdir, ignore_errors=True)
+        await tear_down(proc, pg, workdir)
 
 
 if __name__ == "__main__":

@@ -290,6 +290,17 @@ async def start_crm(workdir: str, dsn: str) -> tuple[asyncio.subprocess.Process,
     raise RuntimeError("the CRM did not start")
 
 
+async def tear_down(
+    proc: asyncio.subprocess.Process | None, pg: EmbeddedPostgres, workdir: str
+) -> None:
+    """Stop the CRM and the database a benchmark started, and remove their files."""
+    if proc and proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+        await proc.wait()
+    await pg.stop_async()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 async def push_all(url: str, bodies: list[bytes]) -> tuple[float, list[float]]:
     """Send transactions one at a time; returns (elapsed seconds, per-transaction ms)."""
     latencies: list[float] = []
@@ -403,11 +414,7 @@ async def main() -> None:
         print(f"  raw asyncpg batch insert:      {median_base:8.0f} rows/s")
         print(f"  ratio ingest / raw insert:     {median_rate / median_base:8.2f}")
     finally:
-        if proc and proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            await proc.wait()
-        await pg.stop_async()
-        shutil.rmtree(workdir, ignore_errors=True)
+        await tear_down(proc, pg, workdir)
 
 
 if __name__ == "__main__":

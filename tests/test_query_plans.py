@@ -9,7 +9,7 @@ import asyncpg
 import orjson
 import pytest
 
-from crm_appservice.store import conversations, messages
+from crm_appservice.store import contacts, conversations, messages
 
 N = 100_000
 
@@ -120,8 +120,8 @@ async def test_search_finds_by_name_and_phone(big: asyncpg.Connection) -> None:
 async def test_bundle_queries_use_indexes(big: asyncpg.Connection) -> None:
     async def bundle() -> None:
         await conversations.get(big, 4242)
-        await conversations.notes(big, 4242)
-        await conversations.orders(big, 4242)
+        await contacts.notes(big, 4242)
+        await contacts.orders(big, 4242)
         await messages.page(big, 4242, None, 50)
 
     for query, nodes in await _plans(big, bundle):
