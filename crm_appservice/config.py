@@ -103,6 +103,11 @@ class Config(BaseFileConfig):
             "media.max_upload_size",
             "media.cache_dir",
             "media.cache_size",
+            "outbox.concurrency",
+            "outbox.retry_initial_delay",
+            "outbox.retry_max_delay",
+            "outbox.max_attempts",
+            "outbox.max_age",
             "logging",
         ):
             copy(key)
@@ -207,6 +212,15 @@ class MediaSettings:
 
 
 @dataclass(frozen=True)
+class OutboxSettings:
+    concurrency: int
+    retry_initial_delay: float
+    retry_max_delay: float
+    max_attempts: int
+    max_age: float
+
+
+@dataclass(frozen=True)
 class Settings:
     path: str
     homeserver: HomeserverSettings
@@ -215,6 +229,7 @@ class Settings:
     web: WebSettings
     smtp: SMTPSettings
     media: MediaSettings
+    outbox: OutboxSettings
     logging: dict[str, Any]
 
 
@@ -419,6 +434,15 @@ def read_settings(config: Config) -> Settings:
         cache_dir=os.path.abspath(r.text("media.cache_dir", what="a directory")),
         cache_size=r.integer("media.cache_size", 1, 10_000_000) * MiB,
     )
+    outbox = OutboxSettings(
+        concurrency=r.integer("outbox.concurrency", 1, 64),
+        retry_initial_delay=r.number("outbox.retry_initial_delay", 0.01, 3600),
+        retry_max_delay=r.number("outbox.retry_max_delay", 0.01, 86400),
+        max_attempts=r.integer("outbox.max_attempts", 1, 1000),
+        max_age=r.number("outbox.max_age", 1, 30 * 86400),
+    )
+    if outbox.retry_max_delay < outbox.retry_initial_delay:
+        raise ConfigError("outbox.retry_max_delay", "must be at least outbox.retry_initial_delay")
     return Settings(
         path=config.path,
         homeserver=homeserver,
@@ -427,6 +451,7 @@ def read_settings(config: Config) -> Settings:
         web=web,
         smtp=smtp,
         media=media,
+        outbox=outbox,
         logging=_plain(r.mapping("logging")),
     )
 

@@ -25,6 +25,8 @@ from .live.hub import Hub
 from .live.ws import HUB
 from .matrix.client import MatrixClient
 from .matrix.invites import InviteWorker
+from .outbox.policy import RetryPolicy
+from .outbox.worker import OutboxWorker
 from .store.database import create_pool
 
 log = logging.getLogger("crm.server")
@@ -75,12 +77,19 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     async def workers(app: web.Application) -> AsyncIterator[None]:
         client = app[MATRIX]
         invites = InviteWorker(app[POOL], client, namespaces)
+        outbox = OutboxWorker(
+            app[POOL],
+            client,
+            RetryPolicy.from_settings(settings.outbox),
+            settings.outbox.concurrency,
+        )
         hub = app[HUB] = Hub(app[POOL], render_live)
         await hub.start()
         tasks = [
             asyncio.create_task(client.keep_handshaking(stopping), name="homeserver-handshake"),
             asyncio.create_task(invites.run(stopping), name="invite-worker"),
             asyncio.create_task(hub.run(stopping), name="live-hub"),
+            asyncio.create_task(outbox.run(stopping), name="outbox"),
         ]
         try:
             yield

@@ -32,6 +32,12 @@ from crm_appservice.store.migrate import apply_migrations
 TEMPLATE_DB = "crm_template"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLE_CONFIG = os.path.join(REPO, "crm_appservice", "example-config.yaml")
+# Every migration of the package, in the order they apply.
+ALL_MIGRATIONS = sorted(
+    name.removesuffix(".sql")
+    for name in os.listdir(os.path.join(REPO, "migrations"))
+    if name.endswith(".sql")
+)
 
 
 def reachable_tempdir(prefix: str) -> str:
@@ -156,6 +162,10 @@ def settings(make_config: ConfigFactory) -> Settings:
             "appservice.hs_token": HS_TOKEN,
             "homeserver.address": f"http://127.0.0.1:{unused_port()}",
             "appservice.max_body_size": 1,
+            # Replies meet the missing homeserver: fail them quickly.
+            "outbox.retry_initial_delay": 0.05,
+            "outbox.retry_max_delay": 0.2,
+            "outbox.max_attempts": 3,
         }
     )
     return load(path)[1]

@@ -3,142 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 import os
-import time
 from typing import Any
 
-from aiohttp import web
 import asyncpg
 import pytest
-from ruamel.yaml import YAML
 
-from crm_appservice.config import Settings, load
-from crm_appservice.registration import build_registration
-from crm_appservice.server import MATRIX, create_app
+from crm_appservice.server import MATRIX
 from crm_appservice.store.embedded import EmbeddedPostgres
 from crm_appservice.store.migrate import apply_migrations
-from crm_appservice.testbed.emulator import BridgeEmulator, Portal
 from crm_appservice.testbed.media import png
-from crm_appservice.testbed.synapse import free_port
-from crm_appservice.testbed.world import LocalMatrix
 
-from .conftest import AS_TOKEN, HS_TOKEN, ConfigFactory
-
-DOMAIN = "crm.localhost"
-CRM_USER = f"@crm_bot:{DOMAIN}"
-WAIT = 45.0
-
-
-class CRM:
-    """The CRM's app served on a real port, stoppable and restartable like the process."""
-
-    def __init__(self, settings: Settings, dsn: str) -> None:
-        self.settings = settings
-        self.dsn = dsn
-        self.runner: web.AppRunner | None = None
-
-    async def start(self) -> None:
-        self.app = create_app(self.settings, self.dsn)
-        self.runner = web.AppRunner(self.app, access_log=None)
-        await self.runner.setup()
-        aps = self.settings.appservice
-        await web.TCPSite(self.runner, aps.hostname, aps.port).start()
-
-    async def stop(self) -> None:
-        if self.runner:
-            await self.runner.cleanup()
-            self.runner = None
-
-
-class World:
-    def __init__(self, testbed: LocalMatrix, crm: CRM, db: asyncpg.Pool) -> None:
-        self.testbed = testbed
-        self.crm = crm
-        self.db = db
-
-    @property
-    def emulator(self) -> BridgeEmulator:
-        return self.testbed.emulator
-
-    async def until(
-        self, check: Callable[[], Awaitable[Any]], what: str, timeout: float = WAIT
-    ) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                result = await check()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                result = None
-            if result:
-                return result
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            await asyncio.sleep(0.1)
-
-    async def message(self, event_id: str) -> asyncpg.Record:
-        async def fetch() -> asyncpg.Record | None:
-            return await self.db.fetchrow("SELECT * FROM messages WHERE event_id = $1", event_id)
-
-        return await self.until(fetch, f"message {event_id}")
-
-    async def portal(self, phone: str, name: str, **kw: Any) -> Portal:
-        portal = await self.emulator.create_portal(phone, name, **kw)
-
-        async def joined() -> bool:
-            return bool(
-                await self.db.fetchval(
-                    "SELECT state = 'done' FROM room_invites WHERE room_id = $1", portal.room_id
-                )
-            )
-
-        await self.until(joined, f"the CRM to join {portal.room_id}")
-        return portal
-
-
-async def _crm_settings(
-    make_config: ConfigFactory, workdir: str, dsn: str, hs_port: int
-) -> tuple[Settings, str]:
-    port = free_port()
-    path = make_config(
-        {
-            "homeserver.address": f"http://127.0.0.1:{hs_port}",
-            "homeserver.domain": DOMAIN,
-            "appservice.address": f"http://127.0.0.1:{port}",
-            "appservice.port": port,
-            "appservice.as_token": AS_TOKEN,
-            "appservice.hs_token": HS_TOKEN,
-            "database.url": dsn,
-        }
-    )
-    settings = load(path)[1]
-    registration = os.path.join(workdir, "crm-registration.yaml")
-    with open(registration, "w") as f:
-        YAML().dump(build_registration(settings, AS_TOKEN, HS_TOKEN), f)
-    return settings, registration
-
-
-async def _world(make_config: ConfigFactory, workdir: str, dsn: str) -> AsyncIterator[World]:
-    hs_port = free_port()
-    settings, registration = await _crm_settings(make_config, workdir, dsn, hs_port)
-    testbed = LocalMatrix(
-        os.path.join(workdir, "testbed"), DOMAIN, registration, CRM_USER, hs_port
-    )
-    crm = CRM(settings, dsn)
-    db = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
-    try:
-        await testbed.start()
-        await crm.start()
-        yield World(testbed, crm, db)
-    finally:
-        await crm.stop()
-        await db.close()
-        await testbed.stop()
+from .conftest import ConfigFactory
+from .matrix_world import DOMAIN, World, running_world
 
 
 @pytest.fixture
 async def world(db_dsn: str, make_config: ConfigFactory, workdir: str) -> AsyncIterator[World]:
-    async for w in _world(make_config, workdir, db_dsn):
+    async for w in running_world(make_config, workdir, db_dsn):
         yield w
 
 
@@ -318,7 +201,7 @@ async def own_pg(workdir: str) -> AsyncIterator[EmbeddedPostgres]:
 async def test_database_outage_then_synapse_retries_deliver(
     own_pg: EmbeddedPostgres, make_config: ConfigFactory, workdir: str
 ) -> None:
-    async for world in _world(make_config, workdir, own_pg.dsn()):
+    async for world in running_world(make_config, workdir, own_pg.dsn()):
         emu = world.emulator
         alice = await world.portal("15551230006", "Alice")
         await world.db.close()

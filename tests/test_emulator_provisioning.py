@@ -13,7 +13,7 @@ from crm_appservice.testbed.synapse import free_port
 from crm_appservice.testbed.world import LocalMatrix
 
 from .conftest import ConfigFactory
-from .test_e2e import DOMAIN, _crm_settings
+from .matrix_world import DOMAIN, crm_settings
 
 PREFIX = "/_matrix/provision/v3"
 
@@ -23,7 +23,7 @@ async def matrix(
     db_dsn: str, make_config: ConfigFactory, workdir: str
 ) -> AsyncIterator[LocalMatrix]:
     hs_port = free_port()
-    _, registration = await _crm_settings(make_config, workdir, db_dsn, hs_port)
+    _, registration = await crm_settings(make_config, workdir, db_dsn, hs_port)
     directory = os.path.join(workdir, "tb")
     world = LocalMatrix(directory, DOMAIN, registration, f"@crm_bot:{DOMAIN}", hs_port)
     await world.start()

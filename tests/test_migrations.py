@@ -10,7 +10,7 @@ import asyncpg
 
 from crm_appservice.store.migrate import apply_migrations, pending
 
-from .conftest import ConfigFactory
+from .conftest import ALL_MIGRATIONS, ConfigFactory
 
 TABLES = {
     "managers",
@@ -65,9 +65,9 @@ async def _index_columns(conn: asyncpg.Connection) -> list[tuple[str, list[str]]
 
 
 async def test_apply_on_empty_database_then_noop(empty_db: str) -> None:
-    assert pending(empty_db) == ["0001.initial-schema", "0002.live-events"]
+    assert pending(empty_db) == ALL_MIGRATIONS
     applied = await asyncio.to_thread(apply_migrations, empty_db)
-    assert applied == ["0001.initial-schema", "0002.live-events"]
+    assert applied == ALL_MIGRATIONS
     assert pending(empty_db) == []
     assert await asyncio.to_thread(apply_migrations, empty_db) == []
 
@@ -114,7 +114,7 @@ async def test_two_instances_apply_migrations_once(
     outputs = [out for _, out in results]
     assert (
         sum(
-            "Applied 2 migration(s): 0001.initial-schema, 0002.live-events" in out
+            f"Applied {len(ALL_MIGRATIONS)} migration(s): {', '.join(ALL_MIGRATIONS)}" in out
             for out in outputs
         )
         == 1
@@ -123,7 +123,7 @@ async def test_two_instances_apply_migrations_once(
 
     conn = await asyncpg.connect(empty_db)
     try:
-        assert await conn.fetchval("SELECT count(*) FROM _yoyo_migration") == 2
+        assert await conn.fetchval("SELECT count(*) FROM _yoyo_migration") == len(ALL_MIGRATIONS)
         assert await conn.fetchval("SELECT count(*) FROM yoyo_lock") == 0
     finally:
         await conn.close()

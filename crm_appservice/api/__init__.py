@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..live import ws
-from . import auth, contacts, conversations, managers, openapi
+from . import auth, contacts, conversations, managers, openapi, replies
 from .middleware import authenticate, errors
 from .ratelimit import FailureLimiter
 
@@ -15,6 +15,7 @@ def setup(app: web.Application) -> None:
     app[auth.LIMITER] = FailureLimiter()
     app.router.add_routes(auth.routes)
     app.router.add_routes(conversations.routes)
+    app.router.add_routes(replies.routes)
     app.router.add_routes(contacts.routes)
     app.router.add_routes(managers.routes)
     app.router.add_routes(openapi.routes)

@@ -137,6 +137,7 @@ def message_out(row: asyncpg.Record, viewer_id: int) -> MessageOut:
         event_id=row["event_id"],
         client_txn_id=row["client_txn_id"],
         direction=row["direction"],
+        channel=row["channel"],
         sender=_sender(row),
         kind=row["kind"],
         body=None if deleted else row["body"],

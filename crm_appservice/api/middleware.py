@@ -64,6 +64,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return responses.method_not_allowed().response()
     except web.HTTPRequestEntityTooLarge:
         return responses.too_large().response()
+    except ConnectionResetError:
+        raise  # the client went away while its request was read: nobody to answer
     except (OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError, TimeoutError):
         log.exception("Database unavailable for %s %s", request.method, request.path)
         return responses.unavailable().response()

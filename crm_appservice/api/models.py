@@ -94,6 +94,7 @@ class MessageOut(BaseModel):
     event_id: str | None
     client_txn_id: str | None
     direction: Literal["in", "out"]
+    channel: Literal["matrix", "email"]
     sender: SenderOut
     kind: str
     body: str | None
@@ -197,6 +198,12 @@ class OrderPatch(Body):
     total: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     items: list[OrderItem] | None = Field(default=None, max_length=500)
+
+
+class ReplyBody(Body):
+    client_txn_id: str = Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
+    body: str = Field(min_length=1, max_length=65_536)
+    reply_to: int | None = Field(default=None, ge=1)
 
 
 class NoteBody(Body):

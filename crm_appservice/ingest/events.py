@@ -16,6 +16,9 @@ from .content import BadEvent, MessageContent, parse_message, preview
 BRIDGE_STATE_TYPES = ("m.bridge", "uk.half-shot.bridge")
 SEND_STATUS_TYPE = "com.beeper.message_send_status"
 BRIDGE_ERROR_PREFIX = "⚠️ Your message was not bridged"
+# Put by the outbox into the content of every event it sends: when the event comes back in a
+# transaction, it is matched to the message it was sent for instead of stored a second time.
+CRM_MESSAGE_KEY = "com.crm_appservice.message_id"
 
 # State and other events that carry nothing for the inbox: kept raw, not flagged.
 IGNORED_TYPES = frozenset(
@@ -84,6 +87,7 @@ class MessageRecord(TypedDict):
     room_id: str
     sender: str
     from_crm: bool
+    crm_id: int | None
     kind: str
     body: str | None
     html: str | None
@@ -245,11 +249,14 @@ def _message_record(
 ) -> MessageRecord:
     media = content.media
     sender: str = event["sender"]
+    from_crm = ns.is_crm_user(sender)
+    crm_id = event["content"].get(CRM_MESSAGE_KEY) if from_crm else None
     return {
         "event_id": event["event_id"],
         "room_id": event["room_id"],
         "sender": sender,
-        "from_crm": ns.is_crm_user(sender),
+        "from_crm": from_crm,
+        "crm_id": crm_id if isinstance(crm_id, int) and not isinstance(crm_id, bool) else None,
         "kind": content.kind,
         "body": content.body,
         "html": content.html,

@@ -142,16 +142,30 @@ SELECT (SELECT coalesce(array_agg(id), '{}') FROM dm) AS dm_ids,
           FROM up JOIN conversations c ON c.contact_id = up.id) AS contact_conversations
 """
 
-_MESSAGE_COLUMNS = """event_id text, room_id text, sender text, from_crm boolean, kind text,
+_MESSAGE_COLUMNS = """event_id text, room_id text, sender text, from_crm boolean, crm_id bigint,
+    kind text,
     body text, html text, preview text, media_url text, media_mimetype text, media_size bigint,
     media_width integer, media_height integer, media_duration_ms integer, media_filename text,
     thumbnail_url text, thumbnail_mimetype text, thumbnail_width integer,
     thumbnail_height integer, latitude double precision, longitude double precision,
     reply_to text, ts bigint"""
 
+# Our own replies come back as events carrying their message id (`crm_id`): they complete that
+# message (its event id, `sent`) if the outbox has not recorded the send yet, and are never
+# inserted as second messages. An id that names no reply of that room's conversation is ignored:
+# the event is then stored like any other.
 _MESSAGES = f"""
 WITH m AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb) AS x({_MESSAGE_COLUMNS})
+), echo AS (
+    UPDATE messages o
+       SET event_id = m.event_id, error = NULL,
+           status = CASE WHEN o.status IN ('pending', 'failed') THEN 'sent' ELSE o.status END
+      FROM m
+     WHERE m.crm_id IS NOT NULL AND o.id = m.crm_id AND o.direction = 'out'
+       AND o.event_id IS NULL
+       AND o.conversation_id = (SELECT c.id FROM conversations c WHERE c.room_id = m.room_id)
+    RETURNING o.id
 ), ins AS (
     INSERT INTO messages (conversation_id, event_id, direction, sender_mxid, sender_contact_id,
                           kind, body, html, media_url, media_mimetype, media_size, media_width,
@@ -169,6 +183,10 @@ WITH m AS (
      CROSS JOIN LATERAL (
            SELECT CASE WHEN m.from_crm OR (ct.remote_id IS NOT NULL AND ct.remote_id = c.receiver)
                        THEN 'out' ELSE 'in' END AS direction) d
+     WHERE m.crm_id IS NULL
+        OR NOT EXISTS (SELECT 1 FROM messages o
+                        WHERE o.id = m.crm_id AND o.conversation_id = c.id
+                          AND o.direction = 'out')
      ORDER BY m.ts
     ON CONFLICT (event_id) DO NOTHING
     RETURNING id, conversation_id, direction, created_at, event_id
@@ -203,7 +221,8 @@ WITH m AS (
     RETURNING c.id
 )
 SELECT (SELECT coalesce(array_agg(id), '{{}}') FROM ins) AS message_ids,
-       (SELECT coalesce(array_agg(id), '{{}}') FROM upd) AS conversation_ids
+       (SELECT coalesce(array_agg(id), '{{}}') FROM upd) AS conversation_ids,
+       (SELECT coalesce(array_agg(id), '{{}}') FROM echo) AS echo_ids
 """
 
 _EDITS = """
@@ -373,6 +392,7 @@ async def _map(conn: Conn, batch: Batch, result: IngestResult) -> None:
         row = await _one(conn, _MESSAGES, _json(batch.messages))
         result.messages_created.update(row["message_ids"])
         result.conversations_updated.update(row["conversation_ids"])
+        result.messages_updated.update(row["echo_ids"])
     if batch.edits:
         row = await _one(conn, _EDITS, _json(batch.edits))
         result.messages_updated.update(row["message_ids"])

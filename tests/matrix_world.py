@@ -1,0 +1,185 @@
+"""A real Synapse, the bridge emulator and the CRM's app on a real port: the end-to-end tests'
+world. The CRM runs in the test's event loop and can be stopped and started like the process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+import time
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+import asyncpg
+from ruamel.yaml import YAML
+
+from crm_appservice.config import Settings, load
+from crm_appservice.registration import build_registration
+from crm_appservice.server import create_app
+from crm_appservice.store import managers, sessions
+from crm_appservice.testbed.emulator import BridgeEmulator, Portal
+from crm_appservice.testbed.synapse import free_port
+from crm_appservice.testbed.world import LocalMatrix
+
+from .conftest import AS_TOKEN, HS_TOKEN, ConfigFactory
+
+DOMAIN = "crm.localhost"
+CRM_USER = f"@crm_bot:{DOMAIN}"
+WAIT = 45.0
+
+
+class CRM:
+    """The CRM's app served on a real port, stoppable and restartable like the process."""
+
+    def __init__(self, settings: Settings, dsn: str) -> None:
+        self.settings = settings
+        self.dsn = dsn
+        self.runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        self.app = create_app(self.settings, self.dsn)
+        self.runner = web.AppRunner(self.app, access_log=None)
+        await self.runner.setup()
+        aps = self.settings.appservice
+        await web.TCPSite(self.runner, aps.hostname, aps.port).start()
+
+    async def stop(self) -> None:
+        if self.runner:
+            await self.runner.cleanup()
+            self.runner = None
+
+
+class Inbox:
+    """A script's client of the inbox API on the CRM's real port, with an API token."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        self.base_url = base_url
+        self.token = token
+        self.http = aiohttp.ClientSession(base_url, headers={"Authorization": f"Bearer {token}"})
+
+    async def call(self, method: str, path: str, **kw: Any) -> tuple[int, Any]:
+        async with self.http.request(method, path, **kw) as resp:
+            return resp.status, await resp.json()
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+class World:
+    def __init__(self, testbed: LocalMatrix, crm: CRM, db: asyncpg.Pool) -> None:
+        self.testbed = testbed
+        self.crm = crm
+        self.db = db
+        self.clients: list[Inbox] = []
+
+    @property
+    def emulator(self) -> BridgeEmulator:
+        return self.testbed.emulator
+
+    async def until(
+        self, check: Callable[[], Awaitable[Any]], what: str, timeout: float = WAIT
+    ) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                result = await check()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                result = None
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.1)
+
+    async def inbox(self, email: str = "sam@example.com") -> Inbox:
+        """A manager's API client (closed with the world)."""
+        manager, _ = await managers.create(
+            self.db, email, email.split("@")[0].title(), "admin", "-", update_existing=True
+        )
+        async with self.db.acquire() as conn:
+            token, _ = await sessions.create(conn, manager.id, "api_token", None, "tests")
+        aps = self.crm.settings.appservice
+        client = Inbox(f"http://{aps.hostname}:{aps.port}", token)
+        self.clients.append(client)
+        return client
+
+    async def conversation_id(self, room_id: str) -> int:
+        async def fetch() -> int | None:
+            return await self.db.fetchval(
+                "SELECT id FROM conversations WHERE room_id = $1", room_id
+            )
+
+        return int(await self.until(fetch, f"the conversation of {room_id}"))
+
+    async def message(self, event_id: str) -> asyncpg.Record:
+        async def fetch() -> asyncpg.Record | None:
+            return await self.db.fetchrow("SELECT * FROM messages WHERE event_id = $1", event_id)
+
+        return await self.until(fetch, f"message {event_id}")
+
+    async def portal(self, phone: str, name: str, **kw: Any) -> Portal:
+        portal = await self.emulator.create_portal(phone, name, **kw)
+
+        async def joined() -> bool:
+            return bool(
+                await self.db.fetchval(
+                    "SELECT state = 'done' FROM room_invites WHERE room_id = $1", portal.room_id
+                )
+            )
+
+        await self.until(joined, f"the CRM to join {portal.room_id}")
+        return portal
+
+
+async def crm_settings(
+    make_config: ConfigFactory,
+    workdir: str,
+    dsn: str,
+    hs_port: int,
+    overrides: dict[str, Any] | None = None,
+) -> tuple[Settings, str]:
+    port = free_port()
+    path = make_config(
+        {
+            "homeserver.address": f"http://127.0.0.1:{hs_port}",
+            "homeserver.domain": DOMAIN,
+            "appservice.address": f"http://127.0.0.1:{port}",
+            "appservice.port": port,
+            "appservice.as_token": AS_TOKEN,
+            "appservice.hs_token": HS_TOKEN,
+            "database.url": dsn,
+            # Quick retries: the tests stop Synapse and wait for replies to go out.
+            "outbox.retry_initial_delay": 0.2,
+            "outbox.retry_max_delay": 1,
+            **(overrides or {}),
+        }
+    )
+    settings = load(path)[1]
+    registration = os.path.join(workdir, "crm-registration.yaml")
+    with open(registration, "w") as f:
+        YAML().dump(build_registration(settings, AS_TOKEN, HS_TOKEN), f)
+    return settings, registration
+
+
+async def running_world(
+    make_config: ConfigFactory, workdir: str, dsn: str, overrides: dict[str, Any] | None = None
+) -> AsyncIterator[World]:
+    hs_port = free_port()
+    settings, registration = await crm_settings(make_config, workdir, dsn, hs_port, overrides)
+    testbed = LocalMatrix(
+        os.path.join(workdir, "testbed"), DOMAIN, registration, CRM_USER, hs_port
+    )
+    crm = CRM(settings, dsn)
+    db = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
+    world = World(testbed, crm, db)
+    try:
+        await testbed.start()
+        await crm.start()
+        yield world
+    finally:
+        for client in world.clients:
+            await client.close()
+        await crm.stop()
+        await db.close()
+        await testbed.stop()

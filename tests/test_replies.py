@@ -1,0 +1,184 @@
+"""Replies through the API and the outbox, without a homeserver: the API's contract, the
+worker's retries and give-up, and our own events coming back. (With Synapse: test_outbox.)"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+import random
+from typing import Any
+
+import asyncpg
+from mautrix.errors import MatrixConnectionError, MForbidden, MLimitExceeded, MUnknown
+
+from crm_appservice.ingest.events import CRM_MESSAGE_KEY
+from crm_appservice.outbox.policy import RetryPolicy
+from crm_appservice.outbox.worker import explain
+
+from . import factories as f
+from .conftest import API, Homeserver
+
+ROOM = "!shop"
+PHONE = "33612345678"
+
+
+async def _conversation(hs: Homeserver, db: asyncpg.Pool) -> tuple[int, dict[str, Any]]:
+    question = f.text(ROOM, f.ghost(PHONE), "Is the sofa available?")
+    await hs.ok([*f.portal(ROOM, PHONE, "Alice")[:2], question])
+    conversation_id = await db.fetchval("SELECT id FROM conversations WHERE room_id = $1", ROOM)
+    return int(conversation_id), question
+
+
+async def _send(api: API, conversation_id: int, **body: Any) -> tuple[int, Any]:
+    return await api.call("POST", f"/api/v1/conversations/{conversation_id}/messages", json=body)
+
+
+async def _until(check: Any, timeout: float = 10.0) -> Any:
+    for _ in range(int(timeout / 0.05)):
+        result = await check()
+        if result:
+            return result
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+async def test_reply_is_stored_pending_and_once_per_client_txn_id(
+    api: API, hs: Homeserver, db: asyncpg.Pool
+) -> None:
+    conversation_id, question = await _conversation(hs, db)
+    question_id = await db.fetchval(
+        "SELECT id FROM messages WHERE event_id = $1", question["event_id"]
+    )
+    status, first = await _send(
+        api, conversation_id, client_txn_id="t-1", body="  Yes, it is.  ", reply_to=question_id
+    )
+    assert status == 202, first
+    assert first["status"] == "pending" and first["direction"] == "out"
+    assert first["body"] == "Yes, it is." and first["reply_to"] == question_id
+    assert first["sender"]["type"] == "manager" and first["sender"]["name"] == "Anna"
+    assert first["client_txn_id"] == "t-1" and first["channel"] == "matrix"
+
+    again = await _send(api, conversation_id, client_txn_id="t-1", body="Yes, it is.")
+    assert again[0] == 200 and again[1]["id"] == first["id"]
+    # Ten browser retries at once still make one message.
+    results = await asyncio.gather(
+        *(_send(api, conversation_id, client_txn_id="t-2", body="x") for _ in range(10))
+    )
+    assert sorted(s for s, _ in results) == [200] * 9 + [202]
+    assert len({m["id"] for _, m in results}) == 1
+    assert await db.fetchval("SELECT count(*) FROM messages WHERE direction = 'out'") == 2
+    assert await db.fetchval("SELECT count(*) FROM outbox") == 2
+
+    conversation = await api.get(f"/api/v1/conversations/{conversation_id}")
+    assert conversation["conversation"]["unread_count"] == 0  # replying reads the thread
+    assert conversation["conversation"]["last_message"]["text"] == "x"
+
+
+async def test_bad_replies_get_clear_errors_and_store_nothing(
+    api: API, hs: Homeserver, db: asyncpg.Pool
+) -> None:
+    conversation_id, _ = await _conversation(hs, db)
+    hs2 = [*f.portal("!other", "4915112345678", "Bob")[:2]]
+    other_message = f.text("!other", f.ghost("4915112345678"), "Hallo")
+    await hs.ok([*hs2, other_message])
+    other_id = await db.fetchval(
+        "SELECT id FROM messages WHERE event_id = $1", other_message["event_id"]
+    )
+    cases = [
+        ({"client_txn_id": "a", "body": "   "}, 422, "body"),
+        ({"client_txn_id": "a"}, 422, "body"),
+        ({"body": "hi"}, 422, "client_txn_id"),
+        ({"client_txn_id": "has space", "body": "hi"}, 422, "client_txn_id"),
+        ({"client_txn_id": "a", "body": "hi", "extra": 1}, 422, "extra"),
+        ({"client_txn_id": "a", "body": "hi", "reply_to": other_id}, 422, "reply_to"),
+        ({"client_txn_id": "a", "body": "x" * 70_000}, 422, "body"),
+    ]
+    for body, expected, field in cases:
+        status, answer = await _send(api, conversation_id, **body)
+        assert status == expected, (body, answer)
+        assert answer["error"]["field"] == field, (body, answer)
+    status, answer = await _send(api, 999_999, client_txn_id="a", body="hi")
+    assert status == 404 and answer["error"]["code"] == "not_found"
+    assert await db.fetchval("SELECT count(*) FROM messages WHERE direction = 'out'") == 0
+    assert await db.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+async def test_unreachable_homeserver_retries_then_fails_with_reason(
+    api: API, hs: Homeserver, db: asyncpg.Pool
+) -> None:
+    conversation_id, _ = await _conversation(hs, db)
+    _, message = await _send(api, conversation_id, client_txn_id="t", body="Hello")
+
+    async def failed() -> Any:
+        return await db.fetchrow(
+            "SELECT m.status, m.error, o.attempts, o.state FROM messages m"
+            " JOIN outbox o ON o.message_id = m.id WHERE m.id = $1 AND m.status = 'failed'",
+            message["id"],
+        )
+
+    row = await _until(failed)
+    assert row["attempts"] == 3 and row["state"] == "failed"
+    assert "unreachable" in row["error"] and "gave up after 3 attempts" in row["error"]
+    status, retried = await api.call("POST", f"/api/v1/messages/{message['id']}/retry")
+    assert status == 202 and retried["status"] == "pending" and retried["error"] is None
+    row = await db.fetchrow("SELECT attempts, state FROM outbox WHERE message_id = $1",
+                            message["id"])  # fmt: skip
+    assert row["state"] == "pending"
+    # Retrying something that is not a failed reply is refused.
+    incoming = await db.fetchval("SELECT id FROM messages WHERE direction = 'in'")
+    assert (await api.call("POST", f"/api/v1/messages/{incoming}/retry"))[0] == 409
+    assert (await api.call("POST", "/api/v1/messages/999999/retry"))[0] == 404
+
+
+async def test_our_event_coming_back_completes_the_reply(
+    api: API, hs: Homeserver, db: asyncpg.Pool
+) -> None:
+    """The homeserver accepted a send but the CRM died before recording it: the event's copy
+    in a transaction completes the message, and the worker then sends nothing more."""
+    conversation_id, _ = await _conversation(hs, db)
+    _, message = await _send(api, conversation_id, client_txn_id="t", body="On its way")
+    echo = f.text(ROOM, f.BOT, "On its way")
+    echo["content"][CRM_MESSAGE_KEY] = message["id"]
+    await hs.ok([echo])
+    row = await db.fetchrow("SELECT event_id, status FROM messages WHERE id = $1", message["id"])
+    assert (row["event_id"], row["status"]) == (echo["event_id"], "sent")
+    assert await db.fetchval("SELECT count(*) FROM messages WHERE direction = 'out'") == 1
+
+    async def done() -> Any:
+        return await db.fetchval(
+            "SELECT state = 'done' FROM outbox WHERE message_id = $1", message["id"]
+        )
+
+    await _until(done)
+    # The same event again (a repeated transaction with a new id) changes nothing.
+    await hs.ok([echo])
+    assert await db.fetchval("SELECT count(*) FROM messages WHERE direction = 'out'") == 1
+    # An event of our user carrying another conversation's message id is its own message.
+    forged = f.text(ROOM, f.BOT, "elsewhere")
+    forged["content"][CRM_MESSAGE_KEY] = 123456
+    await hs.ok([forged])
+    assert await db.fetchval("SELECT count(*) FROM messages WHERE direction = 'out'") == 2
+
+
+def test_retry_policy() -> None:
+    policy = RetryPolicy(initial_delay=1, max_delay=60, max_attempts=5, max_age=600)
+    rng = random.Random(7)
+    for attempt, base in [(1, 1), (2, 2), (3, 4), (7, 60), (40, 60)]:
+        delays = [policy.delay(attempt, rng) for _ in range(200)]
+        assert base / 2 <= min(delays) and max(delays) <= base
+        assert max(delays) - min(delays) > base / 4  # jittered, not fixed
+    now = datetime.now(UTC)
+    assert not policy.gives_up(4, now - timedelta(seconds=10), now)
+    assert policy.gives_up(5, now - timedelta(seconds=10), now)
+    assert policy.gives_up(1, now - timedelta(seconds=601), now)
+
+
+def test_errors_are_explained_and_classified() -> None:
+    refused = explain(MForbidden(403, "You are not in this room"))
+    assert not refused.retriable and "M_FORBIDDEN You are not in this room" in refused.reason
+    limited = explain(MLimitExceeded(429, "Too many requests"))
+    assert limited.retriable and "rate-limiting" in limited.reason
+    broken = explain(MUnknown(502, "Bad gateway"))
+    assert broken.retriable and "502" in broken.reason
+    down = explain(MatrixConnectionError("Cannot connect to host"))
+    assert down.retriable and "unreachable" in down.reason
