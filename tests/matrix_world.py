@@ -50,6 +50,28 @@ class CRM:
             self.runner = None
 
 
+async def until(check: Callable[[], Awaitable[Any]], what: str, timeout: float = WAIT) -> Any:
+    """Poll `check` until it returns something true (database hiccups count as not yet)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = await check()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            result = None
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+async def conversation_id(db: asyncpg.Pool, room_id: str) -> int:
+    async def fetch() -> int | None:
+        return await db.fetchval("SELECT id FROM conversations WHERE room_id = $1", room_id)
+
+    return int(await until(fetch, f"the conversation of {room_id}"))
+
+
 class Inbox:
     """A script's client of the inbox API on the CRM's real port, with an API token."""
 
@@ -80,17 +102,7 @@ class World:
     async def until(
         self, check: Callable[[], Awaitable[Any]], what: str, timeout: float = WAIT
     ) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                result = await check()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                result = None
-            if result:
-                return result
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            await asyncio.sleep(0.1)
+        return await until(check, what, timeout)
 
     async def inbox(self, email: str = "sam@example.com") -> Inbox:
         """A manager's API client (closed with the world)."""
@@ -105,12 +117,7 @@ class World:
         return client
 
     async def conversation_id(self, room_id: str) -> int:
-        async def fetch() -> int | None:
-            return await self.db.fetchval(
-                "SELECT id FROM conversations WHERE room_id = $1", room_id
-            )
-
-        return int(await self.until(fetch, f"the conversation of {room_id}"))
+        return await conversation_id(self.db, room_id)
 
     async def message(self, event_id: str) -> asyncpg.Record:
         async def fetch() -> asyncpg.Record | None:

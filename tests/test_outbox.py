@@ -7,20 +7,36 @@ from collections.abc import AsyncIterator
 import contextlib
 from dataclasses import replace
 import json
+import os
+import signal
+import sys
+import time
 from typing import Any
 import uuid
 
 import aiohttp
-from mautrix.api import Method, Path
-from mautrix.types import RoomID
+from aiohttp import web
+import asyncpg
 import pytest
 
 from crm_appservice.ingest.events import CRM_MESSAGE_KEY
-from crm_appservice.server import MATRIX
+from crm_appservice.store import managers, sessions
+from crm_appservice.testbed.emulator import BridgeEmulator
 from crm_appservice.testbed.synapse import free_port
+from crm_appservice.testbed.world import LocalMatrix
 
 from .conftest import ConfigFactory
-from .matrix_world import CRM, CRM_USER, Inbox, World, running_world
+from .matrix_world import (
+    CRM,
+    CRM_USER,
+    DOMAIN,
+    Inbox,
+    World,
+    conversation_id,
+    crm_settings,
+    running_world,
+    until,
+)
 
 
 @pytest.fixture
@@ -29,13 +45,14 @@ async def world(db_dsn: str, make_config: ConfigFactory, workdir: str) -> AsyncI
         yield w
 
 
-async def crm_events(world: World, room_id: str) -> list[dict[str, Any]]:
-    """The messages the CRM's user has in the room, as the homeserver holds them."""
-    bot = world.crm.app[MATRIX].bot
-    resp = await bot.api.request(
-        Method.GET,
-        Path.v3.rooms[RoomID(room_id)].messages,
-        query_params={"dir": "b", "limit": "1000"},
+async def crm_events(emu: BridgeEmulator, room_id: str) -> list[dict[str, Any]]:
+    """The messages of the CRM's user in the room as the homeserver holds them, newest first
+    (read as the bridge bot)."""
+    resp = await emu.request(
+        "GET",
+        f"/_matrix/client/v3/rooms/{room_id}/messages",
+        user_id=emu.bot,
+        params={"dir": "b", "limit": "1000"},
     )
     return [e for e in resp["chunk"] if e["type"] == "m.room.message" and e["sender"] == CRM_USER]
 
@@ -51,8 +68,8 @@ async def reply(inbox: Inbox, conversation_id: int, body: str, **kw: Any) -> dic
     return dict(message)
 
 
-async def status_is(world: World, message_id: int, *expected: str) -> bool:
-    status = await world.db.fetchval("SELECT status FROM messages WHERE id = $1", message_id)
+async def status_is(db: asyncpg.Pool, message_id: int, *expected: str) -> bool:
+    status = await db.fetchval("SELECT status FROM messages WHERE id = $1", message_id)
     return status in expected
 
 
@@ -74,7 +91,7 @@ async def test_reply_reaches_the_bridge_and_ticks_come_back(world: World) -> Non
 
         collector = asyncio.create_task(collect())
         message = await reply(inbox, conversation_id, "Yes, in 2 days", reply_to=question["id"])
-        await world.until(lambda: status_is(world, message["id"], "read"), "the read tick")
+        await world.until(lambda: status_is(world.db, message["id"], "read"), "the read tick")
         await world.until(
             lambda: asyncio.sleep(0, any(
                 f["type"] == "message.updated" and f["data"]["id"] == message["id"]
@@ -121,7 +138,7 @@ async def test_bridge_failure_then_manual_retry(world: World) -> None:
     inbox = await world.inbox()
     emu.outcome.result = "fail"
     message = await reply(inbox, conversation_id, "Your order is ready")
-    await world.until(lambda: status_is(world, message["id"], "failed"), "the failure")
+    await world.until(lambda: status_is(world.db, message["id"], "failed"), "the failure")
     row = await world.db.fetchrow("SELECT error FROM messages WHERE id = $1", message["id"])
     assert row["error"] == emu.outcome.error
 
@@ -129,9 +146,9 @@ async def test_bridge_failure_then_manual_retry(world: World) -> None:
     status, body = await inbox.call("POST", f"/api/v1/messages/{message['id']}/retry")
     assert status == 202, body
     assert body["status"] == "pending" and body["error"] is None
-    await world.until(lambda: status_is(world, message["id"], "read"), "the retried reply")
+    await world.until(lambda: status_is(world.db, message["id"], "read"), "the retried reply")
     # The retry was a new send (the homeserver must not answer with the failed event).
-    events = await crm_events(world, bob.room_id)
+    events = await crm_events(world.emulator, bob.room_id)
     assert len(events) == 2 and events[0]["event_id"] != events[1]["event_id"]
     stored = await world.db.fetchval("SELECT event_id FROM messages WHERE id = $1", message["id"])
     assert stored == events[0]["event_id"]  # newest first
@@ -163,9 +180,9 @@ async def test_replies_wait_for_synapse_and_go_out_once(world: World) -> None:
     await synapse.start()
     for message_id in ids:
         await world.until(
-            lambda i=message_id: status_is(world, i, "sent"), "the replies to go out"
+            lambda i=message_id: status_is(world.db, i, "sent"), "the replies to go out"
         )
-    events = await crm_events(world, cy.room_id)
+    events = await crm_events(world.emulator, cy.room_id)
     assert sorted(e["content"]["body"] for e in events) == ["reply 0", "reply 1", "reply 2"]
     # In the order they were written.
     assert [e["content"][CRM_MESSAGE_KEY] for e in reversed(events)] == ids
@@ -211,5 +228,125 @@ async def test_two_instances_send_each_reply_once(
     )
     seen: list[int] = []
     for portal in portals:
-        seen += [e["content"][CRM_MESSAGE_KEY] for e in await crm_events(world, portal.room_id)]
+        seen += [
+            e["content"][CRM_MESSAGE_KEY] for e in await crm_events(world.emulator, portal.room_id)
+        ]
     assert sorted(seen) == sorted(ids)
+
+
+class KillingProxy:
+    """Between the CRM and Synapse: forwards everything, and can SIGKILL the CRM right after
+    Synapse accepted a message it sent, before the CRM hears the answer."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.victim: asyncio.subprocess.Process | None = None
+        self.port = free_port()
+        self.killed_after: str | None = None
+
+    async def start(self) -> None:
+        self.http = aiohttp.ClientSession()
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.forward)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+        await self.http.close()
+
+    async def forward(self, request: web.Request) -> web.StreamResponse:
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+        async with self.http.request(
+            request.method,
+            self.upstream + request.path_qs,
+            headers=headers,
+            data=await request.read(),
+        ) as resp:
+            body = await resp.read()
+            sending = request.method == "PUT" and "/send/m.room.message/" in request.path
+            if sending and resp.status == 200 and self.victim is not None:
+                self.victim.kill()
+                await self.victim.wait()
+                self.killed_after = json.loads(body)["event_id"]
+                self.victim = None
+            return web.Response(
+                body=body, status=resp.status, content_type=resp.content_type or None
+            )
+
+
+async def _start_crm(config: str, port: int, cwd: str) -> asyncio.subprocess.Process:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "crm_appservice", "run", "-c", config, cwd=cwd,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            assert proc.returncode is None, "the CRM exited during start"
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                    if resp.status == 200:
+                        return proc
+            await asyncio.sleep(0.1)
+    raise AssertionError("the CRM never became healthy")
+
+
+async def test_crm_killed_after_the_homeserver_accepted_a_reply(
+    db_dsn: str, make_config: ConfigFactory, workdir: str
+) -> None:
+    """SIGKILL between the homeserver's acceptance and the CRM recording it: after a restart
+    the room holds exactly one event for that reply."""
+    hs_port = free_port()
+    proxy = KillingProxy(f"http://127.0.0.1:{hs_port}")
+    settings, registration = await crm_settings(
+        make_config, workdir, db_dsn, hs_port,
+        {"homeserver.address": f"http://127.0.0.1:{proxy.port}"},
+    )  # fmt: skip
+    testbed = LocalMatrix(os.path.join(workdir, "tb"), DOMAIN, registration, CRM_USER, hs_port)
+    db = await asyncpg.create_pool(db_dsn, min_size=1, max_size=2)
+    crm: asyncio.subprocess.Process | None = None
+    try:
+        await testbed.start()
+        await proxy.start()
+        port = settings.appservice.port
+        crm = await _start_crm(settings.path, port, workdir)
+        emu = testbed.emulator
+        emu.outcome.result = "silent"
+        portal = await emu.create_portal("15551240099", "Dora")
+        await until(
+            lambda: db.fetchval(
+                "SELECT state = 'done' FROM room_invites WHERE room_id = $1", portal.room_id
+            ),
+            "the CRM to join",
+        )
+        conversation = await conversation_id(db, portal.room_id)
+        manager, _ = await managers.create(db, "kim@example.com", "Kim", "admin", "-")
+        async with db.acquire() as conn:
+            token, _ = await sessions.create(conn, manager.id, "api_token", None, "tests")
+        inbox = Inbox(f"http://127.0.0.1:{port}", token)
+        try:
+            proxy.victim = crm
+            message = await reply(inbox, conversation, "Sent just before the crash")
+            await until(lambda: asyncio.sleep(0, proxy.killed_after), "the kill")
+            assert crm.returncode == -signal.SIGKILL
+            status = await db.fetchval("SELECT status FROM messages WHERE id = $1", message["id"])
+            assert status == "pending"  # the CRM never recorded the send
+            crm = await _start_crm(settings.path, port, workdir)
+            await until(lambda: status_is(db, message["id"], "sent"), "the reply")
+        finally:
+            await inbox.close()
+        events = await crm_events(emu, portal.room_id)
+        assert [e["event_id"] for e in events] == [proxy.killed_after]
+        stored = await db.fetchval("SELECT event_id FROM messages WHERE id = $1", message["id"])
+        assert stored == proxy.killed_after
+        assert await db.fetchval("SELECT state FROM outbox WHERE message_id = $1",
+                                 message["id"]) == "done"  # fmt: skip
+    finally:
+        if crm is not None and crm.returncode is None:
+            crm.terminate()
+            await crm.wait()
+        await proxy.stop()
+        await db.close()
+        await testbed.stop()
