@@ -103,6 +103,7 @@ class Config(BaseFileConfig):
             "media.max_upload_size",
             "media.cache_dir",
             "media.cache_size",
+            "media.spool_dir",
             "outbox.concurrency",
             "outbox.retry_initial_delay",
             "outbox.retry_max_delay",
@@ -209,6 +210,7 @@ class MediaSettings:
     max_upload_size: int
     cache_dir: str
     cache_size: int
+    spool_dir: str
 
 
 @dataclass(frozen=True)
@@ -433,6 +435,7 @@ def read_settings(config: Config) -> Settings:
         max_upload_size=r.integer("media.max_upload_size", 1, 4096) * MiB,
         cache_dir=os.path.abspath(r.text("media.cache_dir", what="a directory")),
         cache_size=r.integer("media.cache_size", 1, 10_000_000) * MiB,
+        spool_dir=os.path.abspath(r.text("media.spool_dir", what="a directory")),
     )
     outbox = OutboxSettings(
         concurrency=r.integer("outbox.concurrency", 1, 64),

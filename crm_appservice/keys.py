@@ -5,7 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from .config import Settings
+from .matrix.client import MatrixClient
+from .outbox.spool import Spool
 from .store.database import Pool
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", Pool)
+MATRIX = web.AppKey("matrix", MatrixClient)
+SPOOL = web.AppKey("spool", Spool)

@@ -20,18 +20,18 @@ from .api.conversations import render_live
 from .appservice import namespaces_from
 from .appservice.transactions import AppserviceAPI
 from .config import Settings
-from .keys import POOL, SETTINGS
+from .keys import MATRIX, POOL, SETTINGS, SPOOL
 from .live.hub import Hub
 from .live.ws import HUB
 from .matrix.client import MatrixClient
 from .matrix.invites import InviteWorker
 from .outbox.policy import RetryPolicy
+from .outbox.spool import Spool
 from .outbox.worker import OutboxWorker
 from .store.database import create_pool
 
 log = logging.getLogger("crm.server")
 
-MATRIX = web.AppKey("matrix", MatrixClient)
 APPSERVICE = web.AppKey("appservice", AppserviceAPI)
 
 HEALTH_TIMEOUT = 2.0
@@ -55,6 +55,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
         client_max_size=max(aps.max_body_size, settings.media.max_upload_size + 1024 * 1024)
     )
     app[SETTINGS] = settings
+    app[SPOOL] = Spool(settings.media.spool_dir)
     namespaces = namespaces_from(settings)
     appservice = AppserviceAPI(aps.hs_token, namespaces, aps.max_body_size)
     app[APPSERVICE] = appservice
@@ -80,6 +81,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
         outbox = OutboxWorker(
             app[POOL],
             client,
+            app[SPOOL],
             RetryPolicy.from_settings(settings.outbox),
             settings.outbox.concurrency,
         )

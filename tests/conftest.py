@@ -110,6 +110,9 @@ def write_config(directory: str, overrides: dict[str, Any] | None = None) -> str
     yaml = YAML()
     with open(EXAMPLE_CONFIG) as f:
         data = yaml.load(f)
+    # The directories the CRM writes to live in the test's own directory.
+    data["media"]["spool_dir"] = os.path.join(directory, "outbox")
+    data["media"]["cache_dir"] = os.path.join(directory, "media-cache")
     for key, value in (overrides or {}).items():
         node = data
         *parents, last = key.split(".")

@@ -22,6 +22,7 @@ import pytest
 from crm_appservice.ingest.events import CRM_MESSAGE_KEY
 from crm_appservice.store import managers, sessions
 from crm_appservice.testbed.emulator import BridgeEmulator
+from crm_appservice.testbed.media import png
 from crm_appservice.testbed.synapse import free_port
 from crm_appservice.testbed.world import LocalMatrix
 
@@ -350,3 +351,59 @@ async def test_crm_killed_after_the_homeserver_accepted_a_reply(
         await proxy.stop()
         await db.close()
         await testbed.stop()
+
+
+async def test_each_attachment_kind_reaches_the_bridge(world: World) -> None:
+    emu = world.emulator
+    emu.outcome.result = "silent"
+    eva = await world.portal("15551240004", "Eva")
+    conversation = await world.conversation_id(eva.room_id)
+    inbox = await world.inbox()
+    files = [
+        # (file name, type, bytes, extra fields, expected msgtype, expected kind)
+        ("sofa.png", "image/png", png(32, 24), {"width": "32", "height": "24"}, "m.image",
+         "image"),
+        ("tour.mp4", "video/mp4", os.urandom(300_000), {"duration_ms": "4000"}, "m.video",
+         "video"),
+        ("song.mp3", "audio/mpeg", os.urandom(5000), {}, "m.audio", "audio"),
+        ("note.ogg", "audio/ogg", os.urandom(3000), {"voice": "true", "duration_ms": "2500"},
+         "m.audio", "voice"),
+        ("invoice.pdf", "application/pdf", b"%PDF-1.4 " + os.urandom(2000), {}, "m.file",
+         "file"),
+    ]  # fmt: skip
+    sent: dict[int, tuple[str, str, bytes, dict[str, str], str]] = {}
+    for name, mimetype, data, extra, msgtype, kind in files:
+        form = aiohttp.FormData()
+        form.add_field("client_txn_id", uuid.uuid4().hex)
+        form.add_field("body", f"Here is {name}")
+        for key, value in extra.items():
+            form.add_field(key, value)
+        form.add_field("file", data, filename=name, content_type=mimetype)
+        status, message = await inbox.call(
+            "POST", f"/api/v1/conversations/{conversation}/messages", data=form
+        )
+        assert status == 202, message
+        assert message["kind"] == kind and message["status"] == "pending"
+        assert message["media"]["filename"] == name and message["media"]["size"] == len(data)
+        sent[message["id"]] = (name, mimetype, data, extra, msgtype)
+
+    for message_id in sent:
+        await world.until(lambda i=message_id: status_is(world.db, i, "sent"), "the attachment")
+    by_id = {s.content[CRM_MESSAGE_KEY]: s.content for s in emu.sent_by_crm}
+    for message_id, (name, mimetype, data, extra, msgtype) in sent.items():
+        content = by_id[message_id]
+        assert content["msgtype"] == msgtype, name
+        assert content["body"] == f"Here is {name}" and content["filename"] == name
+        assert content["info"]["mimetype"] == mimetype and content["info"]["size"] == len(data)
+        downloaded, served_type = await emu.download(content["url"])
+        assert downloaded == data, name
+        assert served_type.split(";")[0] == mimetype
+        if "width" in extra:
+            assert (content["info"]["w"], content["info"]["h"]) == (32, 24)
+        if "duration_ms" in extra:
+            assert content["info"]["duration"] == int(extra["duration_ms"])
+        if "voice" in extra:
+            assert content["org.matrix.msc3245.voice"] == {}
+    # The spool is empty again once everything is sent.
+    spool = world.crm.settings.media.spool_dir
+    assert not os.path.isdir(spool) or os.listdir(spool) == []

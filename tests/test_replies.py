@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+import os
 import random
 from typing import Any
 
+import aiohttp
 import asyncpg
 from mautrix.errors import MatrixConnectionError, MForbidden, MLimitExceeded, MUnknown
 
+from crm_appservice.config import Settings
 from crm_appservice.ingest.events import CRM_MESSAGE_KEY
 from crm_appservice.outbox.policy import RetryPolicy
 from crm_appservice.outbox.worker import explain
@@ -182,3 +185,45 @@ def test_errors_are_explained_and_classified() -> None:
     assert broken.retriable and "502" in broken.reason
     down = explain(MatrixConnectionError("Cannot connect to host"))
     assert down.retriable and "unreachable" in down.reason
+
+
+async def test_bad_attachments_get_clear_errors_and_leave_nothing(
+    api: API, hs: Homeserver, db: asyncpg.Pool, settings: Settings
+) -> None:
+    conversation_id, _ = await _conversation(hs, db)
+    path = f"/api/v1/conversations/{conversation_id}/messages"
+
+    def form(data: bytes | None, **fields: str) -> aiohttp.FormData:
+        body = aiohttp.FormData(default_to_multipart=True)
+        for key, value in {"client_txn_id": "f-1", **fields}.items():
+            body.add_field(key, value)
+        if data is not None:
+            body.add_field("file", data, filename="../../etc/x.bin",
+                           content_type="application/octet-stream")  # fmt: skip
+        return body
+
+    too_big = b"x" * (settings.media.max_upload_size + 1)
+    cases = [
+        (form(too_big), 413, "file"),
+        (form(b""), 422, "file"),
+        (form(None), 422, "file"),
+        (form(b"data", colour="red"), 422, "colour"),
+        (form(b"data", width="-3"), 422, "width"),
+    ]
+    for body, expected, field in cases:
+        status, answer = await api.call("POST", path, data=body)
+        assert (status, answer["error"].get("field")) == (expected, field), answer
+    status, answer = await api.call("POST", path, data={"client_txn_id": "u", "body": "hi"})
+    assert status == 415 and "JSON" in answer["error"]["message"]
+    assert await db.fetchval("SELECT count(*) FROM messages WHERE direction = 'out'") == 0
+    spool = settings.media.spool_dir
+    assert not os.path.isdir(spool) or os.listdir(spool) == []
+
+    status, message = await api.call("POST", path, data=form(b"%PDF", body="Your invoice"))
+    assert status == 202, message
+    assert message["kind"] == "file" and message["media"]["filename"] == "x.bin"
+    assert message["body"] == "Your invoice"
+    # A browser retry of the same upload: the same message, and no second file kept.
+    status, again = await api.call("POST", path, data=form(b"%PDF", body="Your invoice"))
+    assert status == 200 and again["id"] == message["id"]
+    assert len(os.listdir(spool)) == 1

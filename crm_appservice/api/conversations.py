@@ -115,7 +115,8 @@ def _sender(row: asyncpg.Record) -> SenderOut:
 def message_out(row: asyncpg.Record, viewer_id: int) -> MessageOut:
     deleted = row["deleted_at"] is not None
     media = None
-    if row["media_url"] and not deleted:
+    # An attachment still on its way to the homeserver has its type and name already.
+    if (row["media_url"] or row["media_mimetype"]) and not deleted:
         url, thumbnail = media_urls(row["id"], row["thumbnail_url"] is not None)
         media = MediaOut(
             url=url,

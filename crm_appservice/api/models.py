@@ -206,6 +206,19 @@ class ReplyBody(Body):
     reply_to: int | None = Field(default=None, ge=1)
 
 
+class AttachmentForm(Body):
+    """The fields of a multipart reply besides its `file` part; `body` is the caption. Sizes
+    and duration are the browser's (it measures the file before sending it)."""
+
+    client_txn_id: str = Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
+    body: str | None = Field(default=None, max_length=65_536)
+    reply_to: int | None = Field(default=None, ge=1)
+    voice: bool = False
+    width: int | None = Field(default=None, ge=1, le=100_000)
+    height: int | None = Field(default=None, ge=1, le=100_000)
+    duration_ms: int | None = Field(default=None, ge=0, le=86_400_000)
+
+
 class NoteBody(Body):
     body: str = Field(min_length=1, max_length=10_000)
 

@@ -1,27 +1,134 @@
 """Managers' replies: queued in the outbox and answered at once (202), sent by the worker.
 
-The answer carries the message as stored (status `pending`); every later change of its status
-reaches the browser as `message.updated` on the WebSocket.
+A reply is JSON (`client_txn_id`, `body`, `reply_to`) or, with an attachment, a multipart form
+with the same fields and one `file` part, streamed to the outbox's spool. The answer carries the
+message as stored (status `pending`); every later change of its status reaches the browser as
+`message.updated` on the WebSocket.
 """
 
 from __future__ import annotations
 
-from aiohttp import web
+import re
+import unicodedata
+from urllib.parse import unquote
 
-from ..keys import POOL, SETTINGS
+from aiohttp import BodyPartReader, web
+from aiohttp.hdrs import CONTENT_TYPE
+
+from ..ingest.content import Media, MessageContent, preview
+from ..keys import MATRIX, POOL, SETTINGS, SPOOL
+from ..outbox.spool import TooLarge
 from ..store import live, messages as message_store, outbox
 from ..store.database import Conn
 from . import responses
 from .conversations import CONVERSATION, message_out
 from .middleware import current
-from .models import MessageOut, ReplyBody
+from .models import AttachmentForm, MessageOut, ReplyBody
 
 routes = web.RouteTableDef()
+
+FIELD_LIMIT = 128 * 1024
+_MIMETYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 
 
 def crm_user(request: web.Request) -> str:
     settings = request.app[SETTINGS]
     return f"@{settings.appservice.bot_username}:{settings.homeserver.domain}"
+
+
+def upload_limit(request: web.Request) -> int:
+    """The configured limit, or the homeserver's `m.upload.size` if that is smaller."""
+    limit = request.app[SETTINGS].media.max_upload_size
+    homeserver = request.app[MATRIX].upload_limit
+    return min(limit, homeserver) if homeserver else limit
+
+
+def kind_of(mimetype: str, voice: bool) -> str:
+    """What the message is, from the file's declared type. SVG is sent as a file: bridges and
+    phones do not show it as a photo."""
+    major = mimetype.split("/", 1)[0]
+    if major == "image" and mimetype != "image/svg+xml":
+        return "image"
+    if major == "video":
+        return "video"
+    if major == "audio":
+        return "voice" if voice else "audio"
+    return "file"
+
+
+def safe_filename(name: str | None) -> str:
+    """The last path component, without control characters, at most 255 characters.
+
+    Percent-encoding is undone first (RFC 7578 allows it, and some clients use it), so an
+    encoded path cannot slip through either."""
+    base = re.split(r"[\\/]", unquote(name or ""))[-1]
+    cleaned = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip()
+    return cleaned[:255] or "file"
+
+
+async def _field(part: BodyPartReader) -> str:
+    data = bytearray()
+    while chunk := await part.read_chunk(8192):
+        data += chunk
+        if len(data) > FIELD_LIMIT:
+            raise responses.APIError(413, "too_large", "A form field is too long", part.name)
+    return data.decode("utf-8", errors="strict")
+
+
+async def _read_form(request: web.Request) -> tuple[AttachmentForm, outbox.Attachment]:
+    """Read the multipart reply; the file goes to the spool (removed again on any error)."""
+    spool = request.app[SPOOL]
+    fields: dict[str, str] = {}
+    spooled: tuple[str, int] | None = None
+    mimetype = filename = ""
+    try:
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                raise responses.bad_request("Nested multipart bodies are not accepted")
+            if part.name == "file":
+                if spooled is not None:
+                    raise responses.invalid("file", "One file per message")
+                mimetype = part.headers.get(CONTENT_TYPE, "").split(";")[0].strip().lower()
+                if not _MIMETYPE.match(mimetype):
+                    mimetype = "application/octet-stream"
+                filename = safe_filename(part.filename)
+                limit = upload_limit(request)
+                try:
+                    spooled = await spool.receive(part, limit)
+                except TooLarge:
+                    raise responses.APIError(
+                        413, "too_large",
+                        f"The file is larger than the limit of {limit // (1024 * 1024)} MiB",
+                        "file",
+                    ) from None  # fmt: skip
+            elif part.name in AttachmentForm.model_fields:
+                try:
+                    fields[part.name] = await _field(part)
+                except UnicodeDecodeError:
+                    raise responses.invalid(part.name, "Not UTF-8 text") from None
+            else:
+                raise responses.invalid(part.name or "?", "Unknown form field")
+        if spooled is None:
+            raise responses.invalid("file", "A multipart reply needs a file")
+        if spooled[1] == 0:
+            raise responses.invalid("file", "The file is empty")
+        form = AttachmentForm.model_validate(fields)
+    except BaseException:
+        if spooled is not None:
+            await spool.discard(spooled[0])
+        raise
+    attachment = outbox.Attachment(
+        path=spooled[0],
+        mimetype=mimetype,
+        size=spooled[1],
+        filename=filename,
+        width=form.width,
+        height=form.height,
+        duration_ms=form.duration_ms,
+        voice=form.voice,
+    )
+    return form, attachment
 
 
 async def _message(conn: Conn, request: web.Request, message_id: int) -> MessageOut:
@@ -30,33 +137,63 @@ async def _message(conn: Conn, request: web.Request, message_id: int) -> Message
     return message_out(rows[0], current(request).manager.id)
 
 
-@routes.post(CONVERSATION + "/messages")
-async def send(request: web.Request) -> web.Response:
-    """Queue a reply. The same `client_txn_id` again answers with the first message (200)."""
-    conversation_id = int(request.match_info["conversation_id"])
-    body = ReplyBody.model_validate_json(await request.read())
-    reply = outbox.Reply(
-        conversation_id=conversation_id,
+def _reply(request: web.Request, body: ReplyBody | AttachmentForm,
+           attachment: outbox.Attachment | None) -> outbox.Reply:  # fmt: skip
+    text = body.body or None
+    kind, media = "text", None
+    if attachment is not None:
+        kind = kind_of(attachment.mimetype, attachment.voice)
+        media = Media("", attachment.mimetype, attachment.size, None, None, None,
+                      attachment.filename, None, None, None, None)  # fmt: skip
+    return outbox.Reply(
+        conversation_id=int(request.match_info["conversation_id"]),
         client_txn_id=body.client_txn_id,
         channel="matrix",
         sender_mxid=crm_user(request),
         manager_id=current(request).manager.id,
-        body=body.body,
+        kind=kind,
+        body=text,
+        preview=preview(MessageContent(kind, text, None, media)),
         reply_to=body.reply_to,
+        attachment=attachment,
     )
-    async with request.app[POOL].acquire() as conn, conn.transaction():
-        if body.reply_to is not None and not await outbox.reply_target_exists(
-            conn, conversation_id, body.reply_to
-        ):
-            raise responses.invalid("reply_to", "No message with that id in this conversation")
-        message_id, created = await outbox.create_reply(conn, reply)
-        if message_id is None:
-            raise responses.not_found("conversation")
-        if created:
-            await live.record(
-                conn, [("message.created", message_id), ("conversation.updated", conversation_id)]
-            )
-        message = await _message(conn, request, message_id)
+
+
+@routes.post(CONVERSATION + "/messages")
+async def send(request: web.Request) -> web.Response:
+    """Queue a reply. The same `client_txn_id` again answers with the first message (200)."""
+    attachment = None
+    body: ReplyBody | AttachmentForm
+    if request.content_type == "multipart/form-data":
+        body, attachment = await _read_form(request)
+    elif request.content_type == "application/x-www-form-urlencoded":
+        raise responses.APIError(
+            415, "unsupported_media_type",
+            "Send the reply as JSON, or as multipart/form-data with a file",
+        )  # fmt: skip
+    else:
+        body = ReplyBody.model_validate_json(await request.read())
+    reply = _reply(request, body, attachment)
+    created = False
+    try:
+        async with request.app[POOL].acquire() as conn, conn.transaction():
+            if body.reply_to is not None and not await outbox.reply_target_exists(
+                conn, reply.conversation_id, body.reply_to
+            ):
+                raise responses.invalid("reply_to", "No message with that id in this conversation")
+            message_id, created = await outbox.create_reply(conn, reply)
+            if message_id is None:
+                raise responses.not_found("conversation")
+            if created:
+                await live.record(
+                    conn,
+                    [("message.created", message_id),
+                     ("conversation.updated", reply.conversation_id)],
+                )  # fmt: skip
+            message = await _message(conn, request, message_id)
+    finally:
+        if attachment is not None and not created:
+            await request.app[SPOOL].discard(attachment.path)
     return responses.json_response(message, 202 if created else 200)
 
 

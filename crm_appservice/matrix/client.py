@@ -55,6 +55,8 @@ class MatrixClient:
             log=logging.getLogger("crm.matrix.api"),  # type: ignore[arg-type]
         )
         self.bot: IntentAPI = self.api.bot_intent()
+        # The homeserver's largest upload (`m.upload.size`), learnt at the handshake.
+        self.upload_limit: int | None = None
 
     async def close(self) -> None:
         await self.session.close()
@@ -64,6 +66,9 @@ class MatrixClient:
         await self.bot.ensure_registered()
         await self.bot.set_displayname(self.settings.appservice.bot_displayname)
         await self.bot.appservice_ping(self.settings.appservice.id)
+        config = await self.bot.api.request(Method.GET, Path.v1.media.config)
+        limit = config.get("m.upload.size") if isinstance(config, dict) else None
+        self.upload_limit = limit if isinstance(limit, int) and limit > 0 else None
 
     async def keep_handshaking(self, stopping: asyncio.Event) -> None:
         """Retry the handshake with backoff until it works: the homeserver may start later."""

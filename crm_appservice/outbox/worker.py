@@ -23,6 +23,7 @@ from ..matrix.client import HOMESERVER_ERRORS, MatrixClient
 from ..store import live, outbox as store
 from ..store.database import DB_ERRORS, Conn, Pool, listen_until_stopped, wait_for_either
 from .policy import RetryPolicy
+from .spool import Spool
 
 log = logging.getLogger("crm.outbox")
 
@@ -57,12 +58,41 @@ def explain(error: Exception) -> SendError:
     return SendError(f"Sending failed: {error!r}", True)
 
 
+_MSGTYPES = {"image": "m.image", "video": "m.video", "audio": "m.audio", "voice": "m.audio"}
+
+
+def media_content(entry: store.Entry, url: str, voice: bool) -> dict[str, Any]:
+    """The content keys of an attachment: the caption is the body, the file name separate."""
+    info: dict[str, Any] = {"mimetype": entry.media_mimetype, "size": entry.media_size}
+    if entry.media_width and entry.media_height:
+        info.update(w=entry.media_width, h=entry.media_height)
+    if entry.media_duration_ms:
+        info["duration"] = entry.media_duration_ms
+    content: dict[str, Any] = {
+        "msgtype": _MSGTYPES.get(entry.kind, "m.file"),
+        "body": entry.body or entry.media_filename or "file",
+        "filename": entry.media_filename,
+        "url": url,
+        "info": info,
+    }
+    if voice:
+        content["org.matrix.msc3245.voice"] = {}
+        content["org.matrix.msc1767.audio"] = {"duration": entry.media_duration_ms or 0}
+    return content
+
+
 class OutboxWorker:
     def __init__(
-        self, pool: Pool, matrix: MatrixClient, policy: RetryPolicy, concurrency: int
+        self,
+        pool: Pool,
+        matrix: MatrixClient,
+        spool: Spool,
+        policy: RetryPolicy,
+        concurrency: int,
     ) -> None:
         self.pool = pool
         self.matrix = matrix
+        self.spool = spool
         self.policy = policy
         self._wakes = [asyncio.Event() for _ in range(concurrency)]
 
@@ -124,27 +154,47 @@ class OutboxWorker:
             entry = await store.claim(conn)
             if entry is None:
                 return False
-            await self._handle(conn, entry)
+            done = await self._handle(conn, entry)
+        spooled = entry.payload.get("file")
+        if done and isinstance(spooled, str):
+            await self.spool.discard(spooled)  # only once the send is committed
         return True
 
-    async def _handle(self, conn: Conn, entry: store.Entry) -> None:
+    async def _handle(self, conn: Conn, entry: store.Entry) -> bool:
+        """Send the entry and record the outcome; True if it needs nothing more."""
         if entry.event_id is not None:
             # Its event came back from the homeserver before the send was recorded (a crash
             # in between): the message is in the room already.
             await store.mark_done(conn, entry)
-            return
+            return True
         try:
-            event_id = await self._send(entry)
+            event_id = await self._send(conn, entry)
         except HOMESERVER_ERRORS as e:
-            await self._failed(conn, entry, explain(e))
-            return
+            return await self._failed(conn, entry, explain(e))
         except SendError as e:
-            await self._failed(conn, entry, e)
-            return
+            return await self._failed(conn, entry, e)
         if await store.mark_sent(conn, entry, event_id):
             await live.record(conn, [("message.updated", entry.message_id)])
+        return True
 
-    async def _send(self, entry: store.Entry) -> str:
+    async def _upload(self, conn: Conn, entry: store.Entry, name: str) -> str:
+        """Put the spooled attachment in the homeserver's media repository (once)."""
+        if entry.media_url:
+            return entry.media_url
+        try:
+            data = await self.spool.stream(name)
+        except FileNotFoundError:
+            raise SendError(
+                "The attachment's file is missing on the CRM's server", False
+            ) from None
+        url = await self.matrix.bot.upload_media(
+            data, mime_type=entry.media_mimetype, filename=entry.media_filename,
+            size=entry.media_size,
+        )  # fmt: skip
+        await store.set_media_url(conn, entry, str(url))
+        return str(url)
+
+    async def _send(self, conn: Conn, entry: store.Entry) -> str:
         if entry.action != "send":
             raise SendError(f"The CRM cannot {entry.action} messages yet", False)
         # A plain dict: mautrix sends it as it is (its typed contents would drop our key).
@@ -153,6 +203,10 @@ class OutboxWorker:
             "body": entry.body or "",
             CRM_MESSAGE_KEY: entry.message_id,
         }
+        spooled = entry.payload.get("file")
+        if isinstance(spooled, str):
+            url = await self._upload(conn, entry, spooled)
+            content.update(media_content(entry, url, bool(entry.payload.get("voice"))))
         if entry.reply_to_event_id:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": entry.reply_to_event_id}}
         event_id = await self.matrix.bot.send_message_event(
@@ -160,7 +214,8 @@ class OutboxWorker:
         )
         return str(event_id)
 
-    async def _failed(self, conn: Conn, entry: store.Entry, error: SendError) -> None:
+    async def _failed(self, conn: Conn, entry: store.Entry, error: SendError) -> bool:
+        """Schedule a retry (False) or give up (True: the message is failed)."""
         attempts = entry.attempts + 1
         if error.retriable and not self.policy.gives_up(
             attempts, entry.queued_at, datetime.now(UTC)
@@ -168,10 +223,11 @@ class OutboxWorker:
             delay = self.policy.delay(attempts)
             log.info("Message %d not sent (%s), retry in %.1f s", entry.message_id, error, delay)
             await store.schedule_retry(conn, entry, error.reason, delay)
-            return
+            return False
         reason = error.reason
         if error.retriable:
             reason += f" (gave up after {attempts} attempts)"
         log.warning("Message %d failed: %s", entry.message_id, reason)
         await store.mark_failed(conn, entry, reason)
         await live.record(conn, [("message.updated", entry.message_id)])
+        return False  # kept: a manager may send it again

@@ -25,11 +25,16 @@ _NEW_TXN_ID = "'crm-' || {message} || '-' || substr(md5(random()::text), 1, 10)"
 _CREATE_REPLY = f"""
 WITH msg AS (
     INSERT INTO messages (conversation_id, direction, channel, sender_mxid, sender_manager_id,
-                          kind, body, reply_to_event_id, status, client_txn_id, created_at)
-    SELECT c.id, 'out', $3, $4, $5, 'text', $6,
+                          kind, body, reply_to_event_id, status, client_txn_id, created_at,
+                          media_mimetype, media_size, media_filename, media_width, media_height,
+                          media_duration_ms)
+    SELECT c.id, 'out', $3, $4, $5, $10, $6,
            (SELECT r.event_id FROM messages r WHERE r.id = $7 AND r.conversation_id = c.id),
-           'pending', $2, now()
-      FROM conversations c WHERE c.id = $1
+           'pending', $2, now(), a.mimetype, a.size, a.filename, a.width, a.height, a.duration_ms
+      FROM conversations c
+      LEFT JOIN jsonb_to_record($11::jsonb) AS a(mimetype text, size bigint, filename text,
+                width integer, height integer, duration_ms integer) ON true
+     WHERE c.id = $1
     ON CONFLICT (conversation_id, client_txn_id) WHERE client_txn_id IS NOT NULL DO NOTHING
     RETURNING id, conversation_id, created_at
 ), box AS (
@@ -39,7 +44,7 @@ WITH msg AS (
 ), conv AS (
     UPDATE conversations c
        SET last_message_at = greatest(c.last_message_at, msg.created_at),
-           last_message_id = msg.id, last_message_preview = left($6, 200),
+           last_message_id = msg.id, last_message_preview = $12,
            unread_count = 0, last_read_at = msg.created_at, updated_at = now()
       FROM msg WHERE c.id = msg.conversation_id
     RETURNING c.id
@@ -56,14 +61,31 @@ SELECT (SELECT id FROM messages WHERE conversation_id = $1 AND client_txn_id = $
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file a manager sends, kept in the outbox's spool until the homeserver has it."""
+
+    path: str
+    mimetype: str
+    size: int
+    filename: str
+    width: int | None = None
+    height: int | None = None
+    duration_ms: int | None = None
+    voice: bool = False
+
+
+@dataclass(frozen=True)
 class Reply:
     conversation_id: int
     client_txn_id: str
     channel: str
-    sender_mxid: str
+    sender_mxid: str | None
     manager_id: int
-    body: str
+    kind: str
+    body: str | None
+    preview: str
     reply_to: int | None
+    attachment: Attachment | None = None
 
 
 async def create_reply(conn: Conn, reply: Reply) -> tuple[int | None, bool]:
@@ -75,6 +97,19 @@ async def create_reply(conn: Conn, reply: Reply) -> tuple[int | None, bool]:
     one of our own replies still on its way.
     """
     action = "email" if reply.channel == "email" else "send"
+    payload: dict[str, Any] = {"reply_to": reply.reply_to}
+    media = None
+    if reply.attachment is not None:
+        a = reply.attachment
+        payload.update(file=a.path, voice=a.voice)
+        media = {
+            "mimetype": a.mimetype,
+            "size": a.size,
+            "filename": a.filename,
+            "width": a.width,
+            "height": a.height,
+            "duration_ms": a.duration_ms,
+        }
     row = await conn.fetchrow(
         _CREATE_REPLY,
         reply.conversation_id,
@@ -85,7 +120,10 @@ async def create_reply(conn: Conn, reply: Reply) -> tuple[int | None, bool]:
         reply.body,
         reply.reply_to,
         action,
-        orjson.dumps({"reply_to": reply.reply_to}).decode(),
+        orjson.dumps(payload).decode(),
+        reply.kind,
+        orjson.dumps(media).decode() if media else None,
+        reply.preview,
     )
     assert row is not None
     if row["created"] is not None:
@@ -120,15 +158,24 @@ class Entry:
     queued_at: datetime
     room_id: str
     event_id: str | None
+    kind: str
     body: str | None
     reply_to_event_id: str | None
+    media_url: str | None
+    media_mimetype: str | None
+    media_size: int | None
+    media_filename: str | None
+    media_width: int | None
+    media_height: int | None
+    media_duration_ms: int | None
 
 
 # The oldest due entry whose conversation has no earlier entry still pending: a conversation's
 # messages go out in order, and an entry another worker holds is skipped, never waited for.
 _CLAIM = """
 SELECT o.id, o.message_id, o.action, o.payload, o.txn_id, o.attempts, o.queued_at, c.room_id,
-       m.event_id, m.body,
+       m.event_id, m.kind, m.body, m.media_url, m.media_mimetype, m.media_size,
+       m.media_filename, m.media_width, m.media_height, m.media_duration_ms,
        coalesce(m.reply_to_event_id,
                 (SELECT r.event_id FROM messages r
                   WHERE r.id = (o.payload ->> 'reply_to')::bigint)) AS reply_to_event_id
@@ -160,8 +207,16 @@ async def claim(conn: Conn) -> Entry | None:
         queued_at=row["queued_at"],
         room_id=row["room_id"],
         event_id=row["event_id"],
+        kind=row["kind"],
         body=row["body"],
         reply_to_event_id=row["reply_to_event_id"],
+        media_url=row["media_url"],
+        media_mimetype=row["media_mimetype"],
+        media_size=row["media_size"],
+        media_filename=row["media_filename"],
+        media_width=row["media_width"],
+        media_height=row["media_height"],
+        media_duration_ms=row["media_duration_ms"],
     )
 
 
@@ -198,6 +253,11 @@ async def mark_sent(conn: Conn, entry: Entry, event_id: str) -> bool:
         entry.reply_to_event_id,
     )
     return status is not None
+
+
+async def set_media_url(conn: Conn, entry: Entry, url: str) -> None:
+    """The attachment is in the homeserver's media repository: a retry does not upload again."""
+    await conn.execute("UPDATE messages SET media_url = $2 WHERE id = $1", entry.message_id, url)
 
 
 async def mark_done(conn: Conn, entry: Entry) -> None:

@@ -171,6 +171,18 @@ class BridgeEmulator:
                 raise MatrixRequestError(resp.status, payload)
             return payload
 
+    async def download(self, mxc: str) -> tuple[bytes, str]:
+        """Fetch a file from the media repository, as the bridge does before sending it on:
+        (bytes, Content-Type)."""
+        assert self._session is not None, "call start() first"
+        server, media_id = mxc.removeprefix("mxc://").split("/", 1)
+        headers = {"Authorization": f"Bearer {self.as_token}"}
+        url = f"{self.homeserver}/_matrix/client/v1/media/download/{server}/{media_id}"
+        async with self._session.get(url, headers=headers) as resp:
+            if resp.status != 200:
+                raise MatrixRequestError(resp.status, await resp.json(content_type=None))
+            return await resp.read(), resp.headers.get("Content-Type", "")
+
     async def ensure_user(self, user_id: str, displayname: str | None = None) -> None:
         if user_id not in self._registered:
             localpart = user_id[1:].split(":", 1)[0]
