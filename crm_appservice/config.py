@@ -100,6 +100,7 @@ class Config(BaseFileConfig):
             "smtp.username",
             "smtp.password",
             "smtp.from",
+            "smtp.notify_period",
             "media.max_upload_size",
             "media.cache_dir",
             "media.cache_size",
@@ -199,10 +200,15 @@ class SMTPSettings:
     username: str | None
     password: str | None
     sender: str
+    notify_period: float
 
     @property
     def enabled(self) -> bool:
         return self.host is not None
+
+    @property
+    def notifications(self) -> bool:
+        return self.enabled and self.notify_period > 0
 
 
 @dataclass(frozen=True)
@@ -430,6 +436,7 @@ def read_settings(config: Config) -> Settings:
         username=r.optional_str("smtp.username"),
         password=r.optional_str("smtp.password"),
         sender=r.text("smtp.from", what="an e-mail address"),
+        notify_period=r.number("smtp.notify_period", 0, 7 * 86400),
     )
     media = MediaSettings(
         max_upload_size=r.integer("media.max_upload_size", 1, 4096) * MiB,

@@ -22,9 +22,13 @@ from .appservice.transactions import AppserviceAPI
 from .config import Settings
 from .keys import MATRIX, POOL, SETTINGS, SPOOL
 from .live.hub import Hub
-from .live.ws import HUB
+from .live.presence import Presence
+from .live.ws import HUB, PRESENCE
 from .matrix.client import MatrixClient
 from .matrix.invites import InviteWorker
+from .outbox.mail import MailSender
+from .outbox.matrix import MatrixSender
+from .outbox.notify import queue_notifications
 from .outbox.policy import RetryPolicy
 from .outbox.spool import Spool
 from .outbox.worker import OutboxWorker
@@ -78,9 +82,12 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     async def workers(app: web.Application) -> AsyncIterator[None]:
         client = app[MATRIX]
         invites = InviteWorker(app[POOL], client, namespaces)
+        smtp = settings.smtp
+        mail = MailSender(smtp, settings.web.public_url, app[SPOOL]) if smtp.enabled else None
         outbox = OutboxWorker(
             app[POOL],
-            client,
+            MatrixSender(client, app[SPOOL]),
+            mail,
             app[SPOOL],
             RetryPolicy.from_settings(settings.outbox),
             settings.outbox.concurrency,
@@ -93,6 +100,15 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
             asyncio.create_task(hub.run(stopping), name="live-hub"),
             asyncio.create_task(outbox.run(stopping), name="outbox"),
         ]
+        if smtp.notifications:
+            presence = app[PRESENCE] = Presence(app[POOL], hub)
+            tasks += [
+                asyncio.create_task(presence.run(stopping), name="presence"),
+                asyncio.create_task(
+                    queue_notifications(app[POOL], smtp.notify_period, stopping),
+                    name="notifications",
+                ),
+            ]
         try:
             yield
         finally:

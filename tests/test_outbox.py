@@ -407,3 +407,83 @@ async def test_each_attachment_kind_reaches_the_bridge(world: World) -> None:
     # The spool is empty again once everything is sent.
     spool = world.crm.settings.media.spool_dir
     assert not os.path.isdir(spool) or os.listdir(spool) == []
+
+
+async def room_events(emu: BridgeEmulator, room_id: str) -> list[dict[str, Any]]:
+    """Every event of the CRM's user in the room as the homeserver holds them, oldest first."""
+    resp = await emu.request(
+        "GET",
+        f"/_matrix/client/v3/rooms/{room_id}/messages",
+        user_id=emu.bot,
+        params={"dir": "f", "limit": "1000"},
+    )
+    return [e for e in resp["chunk"] if e["sender"] == CRM_USER and "state_key" not in e]
+
+
+async def test_reactions_edits_and_deletions_reach_the_room(world: World) -> None:
+    emu = world.emulator
+    fay = await world.portal("15551240006", "Fay")
+    incoming = await emu.send_text(fay, "15551240006", "Is the blue one still there?")
+    conversation = await world.conversation_id(fay.room_id)
+    question = await world.message(incoming)
+    inbox = await world.inbox()
+    message = await reply(inbox, conversation, "Yes, one left")
+    path = f"/api/v1/messages/{message['id']}"
+
+    # Queued right behind the reply: each goes out after it, in order.
+    status, reacted = await inbox.call(
+        "POST", f"/api/v1/messages/{question['id']}/reactions", json={"key": "👍"}
+    )
+    assert status == 202 and reacted["reactions"] == [{"key": "👍", "count": 1, "mine": True}]
+    status, edited = await inbox.call("PATCH", path, json={"body": "Yes, one left in blue"})
+    assert status == 202 and edited["body"] == "Yes, one left in blue" and edited["edited_at"]
+
+    async def settled() -> bool:
+        return not await world.db.fetchval("SELECT count(*) FROM outbox WHERE state <> 'done'")
+
+    await world.until(settled, "the reaction and the edit")
+    events = await room_events(emu, fay.room_id)
+    sent = next(e for e in events if e["content"].get(CRM_MESSAGE_KEY) == message["id"])
+    [reaction] = [e for e in events if e["type"] == "m.reaction"]
+    assert reaction["content"]["m.relates_to"] == {
+        "rel_type": "m.annotation", "event_id": incoming, "key": "👍"}  # fmt: skip
+    [edit] = [e for e in events if "m.new_content" in e["content"]]
+    assert edit["content"]["m.new_content"] == {
+        "msgtype": "m.text",
+        "body": "Yes, one left in blue",
+    }
+    assert edit["content"]["m.relates_to"] == {
+        "rel_type": "m.replace",
+        "event_id": sent["event_id"],
+    }
+    # Their copies coming back completed our rows, and made no second reaction or version.
+    await world.until(
+        lambda: world.db.fetchval(
+            "SELECT count(*) = 1 FROM message_edits WHERE event_id = $1", edit["event_id"]),
+        "the edit's event id",
+    )  # fmt: skip
+    rows = await world.db.fetch("SELECT event_id, deleted_at FROM reactions")
+    assert [(r["event_id"], r["deleted_at"]) for r in rows] == [(reaction["event_id"], None)]
+    versions = await world.db.fetch("SELECT body FROM message_edits")
+    assert [v["body"] for v in versions] == ["Yes, one left"]
+
+    # Take the reaction back and delete the reply: both are redacted in the room.
+    status, unreacted = await inbox.call(
+        "DELETE", f"/api/v1/messages/{question['id']}/reactions/👍"
+    )
+    assert status == 202 and unreacted["reactions"] == []
+    status, deleted = await inbox.call("DELETE", path)
+    assert status == 202 and deleted["deleted_at"] and deleted["body"] is None
+    await world.until(settled, "the redactions")
+    redactions = [e for e in await room_events(emu, fay.room_id)
+                  if e["type"] == "m.room.redaction"]  # fmt: skip
+    assert sorted(e["redacts"] for e in redactions) == sorted(
+        [reaction["event_id"], sent["event_id"]]
+    )
+    # Sending them again (a repeated request) adds nothing.
+    assert (await inbox.call("DELETE", path))[0] == 200
+    assert (await inbox.call("DELETE", f"/api/v1/messages/{question['id']}/reactions/👍"))[
+        0
+    ] == 404
+    bundle = await inbox.call("GET", f"/api/v1/conversations/{conversation}")
+    assert bundle[1]["conversation"]["last_message"]["text"] == "Message deleted"

@@ -15,8 +15,9 @@ from mautrix.errors import MatrixConnectionError, MForbidden, MLimitExceeded, MU
 
 from crm_appservice.config import Settings
 from crm_appservice.ingest.events import CRM_MESSAGE_KEY
+from crm_appservice.outbox.errors import explain
 from crm_appservice.outbox.policy import RetryPolicy
-from crm_appservice.outbox.worker import explain
+from crm_appservice.store import sessions
 
 from . import factories as f
 from .conftest import API, Homeserver
@@ -227,3 +228,88 @@ async def test_bad_attachments_get_clear_errors_and_leave_nothing(
     status, again = await api.call("POST", path, data=form(b"%PDF", body="Your invoice"))
     assert status == 200 and again["id"] == message["id"]
     assert len(os.listdir(spool)) == 1
+
+
+async def test_react_edit_delete_rules(
+    api: API, hs: Homeserver, db: asyncpg.Pool, add_manager: Any
+) -> None:
+    conversation_id, question = await _conversation(hs, db)
+    incoming = await db.fetchval("SELECT id FROM messages WHERE event_id = $1",
+                                 question["event_id"])  # fmt: skip
+    _, mine = await _send(api, conversation_id, client_txn_id="r-1", body="Hello")
+    path = f"/api/v1/messages/{mine['id']}"
+
+    assert (await api.call("PATCH", "/api/v1/messages/999999", json={"body": "x"}))[0] == 404
+    status, answer = await api.call("PATCH", f"/api/v1/messages/{incoming}", json={"body": "x"})
+    assert status == 403 and "replies sent from the inbox" in answer["error"]["message"]
+    status, answer = await api.call("PATCH", path, json={"body": ""})
+    assert status == 422 and answer["error"]["field"] == "body"
+    status, answer = await api.call("POST", f"/api/v1/messages/{incoming}/reactions",
+                                    json={"key": ""})  # fmt: skip
+    assert status == 422 and answer["error"]["field"] == "key"
+
+    # Another manager may not change Anna's reply; Anna (an admin) may change theirs.
+    ben_id = await add_manager("ben@example.com", name="Ben")
+    async with db.acquire() as conn:
+        token, _ = await sessions.create(conn, ben_id, "api_token", None, "tests")
+    ben = {"Authorization": f"Bearer {token}"}  # wins over the client's cookie (Anna's)
+    status, answer = await api.call("PATCH", path, json={"body": "Hi"}, headers=ben)
+    assert status == 403 and "your own" in answer["error"]["message"]
+    assert (await api.call("DELETE", path, headers=ben))[0] == 403
+    _, bens = await api.call(
+        "POST", f"/api/v1/conversations/{conversation_id}/messages", headers=ben,
+        json={"client_txn_id": "b-1", "body": "Hi from Ben"},
+    )  # fmt: skip
+    status, edited = await api.call("PATCH", f"/api/v1/messages/{bens['id']}",
+                                    json={"body": "Hi from Ben!"})  # fmt: skip
+    assert status == 202 and edited["body"] == "Hi from Ben!"
+
+    # The same reaction twice is one reaction; an unknown one cannot be taken back.
+    for expected in (202, 200):
+        status, reacted = await api.call("POST", f"/api/v1/messages/{incoming}/reactions",
+                                         json={"key": "❤️"})  # fmt: skip
+        assert status == expected and reacted["reactions"] == [
+            {"key": "❤️", "count": 1, "mine": True}]  # fmt: skip
+    assert (await api.call("DELETE", f"/api/v1/messages/{incoming}/reactions/👍"))[0] == 404
+    assert await db.fetchval("SELECT count(*) FROM outbox WHERE action = 'react'") == 1
+    assert (await api.call("POST", f"/api/v1/messages/{incoming}/reactions",
+                           json={"key": "👍", "colour": "x"}))[0] == 422  # fmt: skip
+
+
+async def test_deleted_before_sent_is_never_sent(
+    api: API, hs: Homeserver, db: asyncpg.Pool
+) -> None:
+    """The homeserver is unreachable here: a reply deleted while it waits for its next attempt
+    is dropped, not sent; a failed reply that is edited goes out with its new text on retry."""
+    conversation_id, _ = await _conversation(hs, db)
+    _, message = await _send(api, conversation_id, client_txn_id="d-1", body="Oops")
+    status, deleted = await api.call("DELETE", f"/api/v1/messages/{message['id']}")
+    assert status == 202 and deleted["deleted_at"] is not None
+
+    async def dropped() -> Any:
+        return await db.fetchrow(
+            "SELECT status, error FROM messages WHERE id = $1 AND status = 'failed'",
+            message["id"],
+        )
+
+    row = await _until(dropped)
+    assert row["error"] == "Deleted before it was sent"
+    states = await db.fetch("SELECT action, state FROM outbox WHERE message_id = $1 ORDER BY id",
+                            message["id"])  # fmt: skip
+    assert [(s["action"], s["state"]) for s in states] == [("send", "done"), ("redact", "done")]
+    assert (await api.call("POST", f"/api/v1/messages/{message['id']}/retry"))[0] == 409
+
+    _, other = await _send(api, conversation_id, client_txn_id="d-2", body="Helo")
+
+    async def failed() -> Any:
+        return await db.fetchval("SELECT status = 'failed' FROM messages WHERE id = $1",
+                                 other["id"])  # fmt: skip
+
+    await _until(failed)
+    status, edited = await api.call("PATCH", f"/api/v1/messages/{other['id']}",
+                                    json={"body": "Hello"})  # fmt: skip
+    assert status == 202 and edited["body"] == "Hello"
+    # Not in the chat: nothing to edit there; the retry sends the new text.
+    assert await db.fetchval("SELECT count(*) FROM outbox WHERE action = 'edit'") == 0
+    assert await db.fetchval("SELECT body FROM message_edits WHERE message_id = $1",
+                             other["id"]) == "Helo"  # fmt: skip

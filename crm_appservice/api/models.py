@@ -204,6 +204,11 @@ class ReplyBody(Body):
     client_txn_id: str = Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
     body: str = Field(min_length=1, max_length=65_536)
     reply_to: int | None = Field(default=None, ge=1)
+    channel: Literal["matrix", "email"] = Field(
+        default="matrix",
+        description="`email` writes to the contact's e-mail address instead of the chat",
+    )
+    subject: str | None = Field(default=None, max_length=300, description="For e-mail only")
 
 
 class AttachmentForm(Body):
@@ -213,10 +218,20 @@ class AttachmentForm(Body):
     client_txn_id: str = Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
     body: str | None = Field(default=None, max_length=65_536)
     reply_to: int | None = Field(default=None, ge=1)
+    channel: Literal["matrix", "email"] = "matrix"
+    subject: str | None = Field(default=None, max_length=300)
     voice: bool = False
     width: int | None = Field(default=None, ge=1, le=100_000)
     height: int | None = Field(default=None, ge=1, le=100_000)
     duration_ms: int | None = Field(default=None, ge=0, le=86_400_000)
+
+
+class ReactionBody(Body):
+    key: str = Field(min_length=1, max_length=64, description="Usually one emoji")
+
+
+class EditBody(Body):
+    body: str = Field(min_length=1, max_length=65_536)
 
 
 class NoteBody(Body):

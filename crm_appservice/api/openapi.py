@@ -38,6 +38,13 @@ OPERATIONS: list[Operation] = [
      m.ReplyBody, m.MessageOut),
     ("post", "/api/v1/messages/{message_id}/retry", "Send a failed reply again (202)", None,
      m.MessageOut),
+    ("patch", "/api/v1/messages/{message_id}", "Edit an own reply's text (202)", m.EditBody,
+     m.MessageOut),
+    ("delete", "/api/v1/messages/{message_id}", "Delete an own reply (202)", None, m.MessageOut),
+    ("post", "/api/v1/messages/{message_id}/reactions", "React to a message (202)",
+     m.ReactionBody, m.MessageOut),
+    ("delete", "/api/v1/messages/{message_id}/reactions/{key}", "Take a reaction back (202)",
+     None, m.MessageOut),
     ("post", "/api/v1/conversations/{conversation_id}/notes", "Add a note", m.NoteBody,
      m.NoteOut),
     ("get", "/api/v1/contacts/{contact_id}", "A contact", None, m.ContactDetailOut),
@@ -78,12 +85,12 @@ def document() -> dict[str, Any]:
         if body is not None:
             op["requestBody"] = {"required": True, "content": {"application/json": {
                 "schema": {"$ref": f"#/components/schemas/{body.__name__}"}}}}  # fmt: skip
-        integer = {"type": "integer"}
         parameters = [
-            {"name": part.strip("{}"), "in": "path", "required": True, "schema": integer}
+            {"name": part.strip("{}"), "in": "path", "required": True,
+             "schema": {"type": "string" if part == "{key}" else "integer"}}
             for part in path.split("/")
             if part.startswith("{")
-        ]
+        ]  # fmt: skip
         query = QUERIES.get(path) if method == "get" else None
         if query is not None:
             for name, field in query.model_fields.items():

@@ -14,16 +14,17 @@ from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 from aiohttp.hdrs import CONTENT_TYPE
+import asyncpg
 
 from ..ingest.content import Media, MessageContent, preview
 from ..keys import MATRIX, POOL, SETTINGS, SPOOL
 from ..outbox.spool import TooLarge
-from ..store import live, messages as message_store, outbox
+from ..store import live, mail as mail_store, messages as message_store, outbox
 from ..store.database import Conn
 from . import responses
 from .conversations import CONVERSATION, message_out
 from .middleware import current
-from .models import AttachmentForm, MessageOut, ReplyBody
+from .models import AttachmentForm, EditBody, MessageOut, ReactionBody, ReplyBody
 
 routes = web.RouteTableDef()
 
@@ -148,15 +149,28 @@ def _reply(request: web.Request, body: ReplyBody | AttachmentForm,
     return outbox.Reply(
         conversation_id=int(request.match_info["conversation_id"]),
         client_txn_id=body.client_txn_id,
-        channel="matrix",
-        sender_mxid=crm_user(request),
+        channel=body.channel,
+        sender_mxid=crm_user(request) if body.channel == "matrix" else None,
         manager_id=current(request).manager.id,
         kind=kind,
         body=text,
         preview=preview(MessageContent(kind, text, None, media)),
         reply_to=body.reply_to,
         attachment=attachment,
+        subject=body.subject if body.channel == "email" else None,
     )
+
+
+async def _check_email(conn: Conn, request: web.Request, conversation_id: int) -> None:
+    """An e-mail reply needs a mail server and the contact's address (the mail server itself
+    is only asked by the outbox)."""
+    if not request.app[SETTINGS].smtp.enabled:
+        raise responses.invalid("channel", "E-mail is not set up on this CRM")
+    contact = await mail_store.recipient(conn, conversation_id)
+    if contact is None:
+        raise responses.not_found("conversation")
+    if not contact["email"]:
+        raise responses.invalid("channel", "The contact has no e-mail address")
 
 
 @routes.post(CONVERSATION + "/messages")
@@ -177,6 +191,8 @@ async def send(request: web.Request) -> web.Response:
     created = False
     try:
         async with request.app[POOL].acquire() as conn, conn.transaction():
+            if body.channel == "email":
+                await _check_email(conn, request, reply.conversation_id)
             if body.reply_to is not None and not await outbox.reply_target_exists(
                 conn, reply.conversation_id, body.reply_to
             ):
@@ -212,3 +228,110 @@ async def retry(request: web.Request) -> web.Response:
         await live.record(conn, [("message.updated", message_id)])
         message = await _message(conn, request, message_id)
     return responses.json_response(message, 202)
+
+
+# --- reactions, edits and deletions ---------------------------------------------------------
+
+MESSAGE = r"/api/v1/messages/{message_id:\d+}"
+
+
+async def _locked_message(conn: Conn, request: web.Request) -> asyncpg.Record:
+    message = await outbox.lock_message(conn, int(request.match_info["message_id"]))
+    if message is None:
+        raise responses.not_found("message")
+    return message
+
+
+def _own_chat_message(request: web.Request, message: asyncpg.Record, what: str) -> None:
+    """Managers change their own replies in the chat; admins anyone's."""
+    session = current(request)
+    if message["direction"] != "out" or message["sender_manager_id"] is None:
+        raise responses.forbidden(f"Only replies sent from the inbox can be {what}")
+    if message["sender_manager_id"] != session.manager.id and session.manager.role != "admin":
+        raise responses.forbidden(f"Only your own replies can be {what}")
+    if message["channel"] != "matrix":
+        raise responses.conflict(f"An e-mail cannot be {what} once written")
+
+
+def _in_chat(message: asyncpg.Record) -> bool:
+    """Whether the message is in the room or on its way there (not failed before it got in)."""
+    return message["event_id"] is not None or message["status"] == "pending"
+
+
+async def _answer(
+    conn: Conn, request: web.Request, message_id: int, changes: list[tuple[str, int]], status: int
+) -> web.Response:
+    await live.record(conn, changes)
+    return responses.json_response(await _message(conn, request, message_id), status)
+
+
+@routes.post(MESSAGE + "/reactions")
+async def react(request: web.Request) -> web.Response:
+    """React as the team's user (202); the same reaction again changes nothing (200)."""
+    body = ReactionBody.model_validate_json(await request.read())
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        message = await _locked_message(conn, request)
+        if message["deleted_at"] is not None or message["channel"] != "matrix":
+            raise responses.conflict("Only messages in the chat can be reacted to")
+        if message["event_id"] is None and message["status"] != "pending":
+            raise responses.conflict("The message is not in the chat")
+        added = await outbox.add_reaction(
+            conn, message, crm_user(request), current(request).manager.id, body.key
+        )
+        changes = [("message.updated", message["id"])] if added else []
+        return await _answer(conn, request, message["id"], changes, 202 if added else 200)
+
+
+@routes.delete(MESSAGE + "/reactions/{key}")
+async def unreact(request: web.Request) -> web.Response:
+    """Take the team's reaction back (202)."""
+    key = request.match_info["key"]
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        message = await _locked_message(conn, request)
+        if not await outbox.remove_reaction(conn, message, crm_user(request), key):
+            raise responses.not_found("reaction")
+        return await _answer(conn, request, message["id"], [("message.updated", message["id"])],
+                             202)  # fmt: skip
+
+
+@routes.patch(MESSAGE)
+async def edit(request: web.Request) -> web.Response:
+    """Change the text of an own reply (202); the chat gets an edit, earlier text is kept."""
+    body = EditBody.model_validate_json(await request.read())
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        message = await _locked_message(conn, request)
+        _own_chat_message(request, message, "edited")
+        if message["deleted_at"] is not None:
+            raise responses.conflict("A deleted message cannot be edited")
+        if message["kind"] != "text":
+            raise responses.conflict("Only text messages can be edited")
+        if body.body == message["body"]:
+            return await _answer(conn, request, message["id"], [], 200)
+        text = preview(MessageContent("text", body.body, None, None))
+        # A failed reply is not in the chat: its new text goes out with the retry.
+        in_chat = _in_chat(message)
+        conversation_changed = await outbox.edit_message(conn, message, body.body, text, in_chat)
+        changes = [("message.updated", message["id"])]
+        if conversation_changed:
+            changes.append(("conversation.updated", message["conversation_id"]))
+        return await _answer(conn, request, message["id"], changes, 202)
+
+
+@routes.delete(MESSAGE)
+async def delete(request: web.Request) -> web.Response:
+    """Delete an own reply (202): it is redacted in the chat, or not sent if still queued."""
+    files: list[str] = []
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        message = await _locked_message(conn, request)
+        _own_chat_message(request, message, "deleted")
+        if message["deleted_at"] is not None:
+            return await _answer(conn, request, message["id"], [], 200)
+        conversation_changed = await outbox.delete_message(conn, message, _in_chat(message))
+        files = await outbox.spooled_files(conn, message["id"])
+        changes = [("message.updated", message["id"])]
+        if conversation_changed:
+            changes.append(("conversation.updated", message["conversation_id"]))
+        answer = await _answer(conn, request, message["id"], changes, 202)
+    for name in files:
+        await request.app[SPOOL].discard(name)
+    return answer

@@ -17,8 +17,11 @@ BRIDGE_STATE_TYPES = ("m.bridge", "uk.half-shot.bridge")
 SEND_STATUS_TYPE = "com.beeper.message_send_status"
 BRIDGE_ERROR_PREFIX = "⚠️ Your message was not bridged"
 # Put by the outbox into the content of every event it sends: when the event comes back in a
-# transaction, it is matched to the message it was sent for instead of stored a second time.
+# transaction, it is matched to the row it was sent for (a message, a reaction, an edit) instead
+# of stored a second time.
 CRM_MESSAGE_KEY = "com.crm_appservice.message_id"
+CRM_REACTION_KEY = "com.crm_appservice.reaction_id"
+CRM_EDIT_KEY = "com.crm_appservice.edit_id"
 
 # State and other events that carry nothing for the inbox: kept raw, not flagged.
 IGNORED_TYPES = frozenset(
@@ -113,6 +116,7 @@ class EditRecord(TypedDict):
     event_id: str
     target: str
     sender: str
+    crm_id: int | None
     body: str | None
     html: str | None
     preview: str
@@ -123,6 +127,7 @@ class ReactionRecord(TypedDict):
     event_id: str
     target: str
     sender: str
+    crm_id: int | None
     key: str
     ts: int
 
@@ -244,19 +249,26 @@ def _opt(obj: Any, key: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _crm_id(event: dict[str, Any], key: str, ns: Namespaces) -> int | None:
+    """The id of the row an event of the CRM's own user was sent for (None for anyone else's:
+    another user could put the key into an event too)."""
+    if not ns.is_crm_user(event["sender"]):
+        return None
+    value = event["content"].get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _message_record(
     event: dict[str, Any], content: MessageContent, ns: Namespaces, reply_to: str | None
 ) -> MessageRecord:
     media = content.media
     sender: str = event["sender"]
-    from_crm = ns.is_crm_user(sender)
-    crm_id = event["content"].get(CRM_MESSAGE_KEY) if from_crm else None
     return {
         "event_id": event["event_id"],
         "room_id": event["room_id"],
         "sender": sender,
-        "from_crm": from_crm,
-        "crm_id": crm_id if isinstance(crm_id, int) and not isinstance(crm_id, bool) else None,
+        "from_crm": ns.is_crm_user(sender),
+        "crm_id": _crm_id(event, CRM_MESSAGE_KEY, ns),
         "kind": content.kind,
         "body": content.body,
         "html": content.html,
@@ -340,6 +352,7 @@ class _Parser:
                     "event_id": event["event_id"],
                     "target": _str(relates, "event_id", "$"),
                     "sender": event["sender"],
+                    "crm_id": _crm_id(event, CRM_REACTION_KEY, self.ns),
                     "key": _str(relates, "key"),
                     "ts": event["origin_server_ts"],
                 }
@@ -416,6 +429,7 @@ class _Parser:
                     "event_id": event["event_id"],
                     "target": _str(relates, "event_id", "$"),
                     "sender": event["sender"],
+                    "crm_id": _crm_id(event, CRM_EDIT_KEY, self.ns),
                     "body": parsed.body,
                     "html": parsed.html,
                     "preview": preview(parsed),

@@ -10,8 +10,10 @@ from aiohttp import WSMsgType, web
 from ..api import responses
 from ..api.middleware import current
 from .hub import Client, Hub
+from .presence import Presence
 
 HUB = web.AppKey("live_hub", Hub)
+PRESENCE = web.AppKey("presence", Presence)
 # A proxy's default idle timeout is 60-75 s (nginx: 60 s for proxy_read_timeout); pinging every
 # 25 s keeps the connection busy, and a peer that misses its pong is dropped.
 HEARTBEAT = 25.0
@@ -35,6 +37,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     sender = asyncio.create_task(client.send_loop())
     try:
         await hub.attach(client, since)
+        if PRESENCE in request.app:
+            request.app[PRESENCE].connected(client.manager_id)
         async for message in ws:
             if message.type == WSMsgType.ERROR:
                 break

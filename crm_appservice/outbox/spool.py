@@ -61,6 +61,11 @@ class Spool:
         with contextlib.suppress(FileNotFoundError):
             await asyncio.to_thread(os.unlink, self.path(name))
 
+    def read(self, name: str) -> bytes:
+        """The whole file (for an e-mail attachment; call in a thread)."""
+        with open(self.path(name), "rb") as f:
+            return f.read()
+
     async def stream(self, name: str) -> AsyncIterator[bytes]:
         """The file's bytes in chunks; FileNotFoundError at once if it is gone."""
         f = await asyncio.to_thread(open, self.path(name), "rb")

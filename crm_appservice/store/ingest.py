@@ -225,10 +225,18 @@ SELECT (SELECT coalesce(array_agg(id), '{{}}') FROM ins) AS message_ids,
        (SELECT coalesce(array_agg(id), '{{}}') FROM echo) AS echo_ids
 """
 
+# A manager's edit coming back (`crm_id`, the version the API stored) only gets its event id: the
+# message shows the new text already.
 _EDITS = """
 WITH e AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(event_id text, target text, sender text,
-               body text, html text, preview text, ts bigint)
+               crm_id bigint, body text, html text, preview text, ts bigint)
+), echo AS (
+    UPDATE message_edits v SET event_id = e.event_id
+      FROM e JOIN messages m ON m.event_id = e.target
+     WHERE e.crm_id IS NOT NULL AND v.id = e.crm_id AND v.message_id = m.id
+       AND v.event_id IS NULL
+    RETURNING v.id
 ), t AS (
     SELECT DISTINCT ON (m.id)
            m.id, m.conversation_id, m.body, m.html, e.event_id, e.body AS new_body,
@@ -236,6 +244,7 @@ WITH e AS (
       FROM e JOIN messages m ON m.event_id = e.target AND m.sender_mxid = e.sender
      WHERE m.deleted_at IS NULL
        AND (m.edited_at IS NULL OR to_timestamp(e.ts / 1000.0) > m.edited_at)
+       AND NOT EXISTS (SELECT 1 FROM message_edits v WHERE v.id = e.crm_id AND v.message_id = m.id)
      ORDER BY m.id, e.ts DESC
 ), ver AS (
     INSERT INTO message_edits (message_id, event_id, body, html, edited_at)
@@ -257,12 +266,24 @@ SELECT (SELECT coalesce(array_agg(id), '{}') FROM upd) AS message_ids,
        (SELECT coalesce(array_agg(id), '{}') FROM conv) AS conversation_ids
 """
 
+# A manager's reaction coming back (`crm_id`, the row the API stored) only gets its event id.
 _REACTIONS = """
+WITH r AS (
+    SELECT r.*, m.id AS message_id
+      FROM jsonb_to_recordset($1::jsonb) AS r(event_id text, target text, sender text,
+               crm_id bigint, key text, ts bigint)
+      JOIN messages m ON m.event_id = r.target
+), echo AS (
+    UPDATE reactions x SET event_id = r.event_id
+      FROM r
+     WHERE r.crm_id IS NOT NULL AND x.id = r.crm_id AND x.message_id = r.message_id
+       AND x.event_id IS NULL
+    RETURNING x.id
+)
 INSERT INTO reactions (message_id, event_id, sender_mxid, key, created_at)
-SELECT m.id, r.event_id, r.sender, r.key, to_timestamp(r.ts / 1000.0)
-  FROM jsonb_to_recordset($1::jsonb) AS r(event_id text, target text, sender text, key text,
-           ts bigint)
-  JOIN messages m ON m.event_id = r.target
+SELECT r.message_id, r.event_id, r.sender, r.key, to_timestamp(r.ts / 1000.0)
+  FROM r
+ WHERE NOT EXISTS (SELECT 1 FROM reactions x WHERE x.id = r.crm_id AND x.message_id = r.message_id)
 ON CONFLICT (event_id) DO NOTHING
 RETURNING message_id
 """

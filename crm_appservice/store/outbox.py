@@ -1,10 +1,12 @@
-"""Managers' replies and the outbox entries that send them.
+"""Managers' replies, reactions, edits and deletions, and the outbox entries that send them.
 
 A reply is a `messages` row (direction `out`, status `pending`) and an `outbox` row written in
 the same database transaction: once the API has answered, the reply can no longer be lost. The
-worker holds an entry's row lock (`FOR UPDATE SKIP LOCKED`) from claiming it until its result is
-recorded, so several instances never take the same entry, and a crashed instance's entry is free
-again as soon as its database connection is gone.
+same holds for a reaction (a `reactions` row), an edit (the earlier version in `message_edits`)
+and a deletion (`deleted_at`): the change shows at once and its entry sends it. The worker holds
+an entry's row lock (`FOR UPDATE SKIP LOCKED`) from claiming it until its result is recorded, so
+several instances never take the same entry, and a crashed instance's entry is free again as soon
+as its database connection is gone.
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ WITH msg AS (
     ON CONFLICT (conversation_id, client_txn_id) WHERE client_txn_id IS NOT NULL DO NOTHING
     RETURNING id, conversation_id, created_at
 ), box AS (
-    INSERT INTO outbox (message_id, conversation_id, action, payload, txn_id)
-    SELECT id, conversation_id, $8, $9::jsonb, {_NEW_TXN_ID.format(message="id")} FROM msg
+    INSERT INTO outbox (message_id, conversation_id, action, lane, payload, txn_id)
+    SELECT id, conversation_id, $8, CASE WHEN $8 = 'email' THEN 'email' ELSE 'matrix' END,
+           $9::jsonb, {_NEW_TXN_ID.format(message="id")} FROM msg
     RETURNING id
 ), conv AS (
     UPDATE conversations c
@@ -86,6 +89,7 @@ class Reply:
     preview: str
     reply_to: int | None
     attachment: Attachment | None = None
+    subject: str | None = None
 
 
 async def create_reply(conn: Conn, reply: Reply) -> tuple[int | None, bool]:
@@ -98,6 +102,8 @@ async def create_reply(conn: Conn, reply: Reply) -> tuple[int | None, bool]:
     """
     action = "email" if reply.channel == "email" else "send"
     payload: dict[str, Any] = {"reply_to": reply.reply_to}
+    if reply.subject:
+        payload["subject"] = reply.subject
     media = None
     if reply.attachment is not None:
         a = reply.attachment
@@ -147,18 +153,22 @@ async def reply_target_exists(conn: Conn, conversation_id: int, message_id: int)
 
 @dataclass(frozen=True)
 class Entry:
-    """A claimed outbox entry and what sending it needs."""
+    """A claimed outbox entry and what sending it needs. The message fields are None for an
+    entry about a whole conversation (a notification)."""
 
     id: int
-    message_id: int
+    message_id: int | None
+    conversation_id: int
     action: str
+    lane: str
     payload: dict[str, Any]
     txn_id: str
     attempts: int
     queued_at: datetime
     room_id: str
     event_id: str | None
-    kind: str
+    deleted: bool
+    kind: str | None
     body: str | None
     reply_to_event_id: str | None
     media_url: str | None
@@ -170,22 +180,24 @@ class Entry:
     media_duration_ms: int | None
 
 
-# The oldest due entry whose conversation has no earlier entry still pending: a conversation's
-# messages go out in order, and an entry another worker holds is skipped, never waited for.
+# The oldest due entry with no earlier entry of its conversation still pending in its lane: a
+# conversation's messages go out in order (a reaction after the reply it is for), and an entry
+# another worker holds is skipped, never waited for.
 _CLAIM = """
-SELECT o.id, o.message_id, o.action, o.payload, o.txn_id, o.attempts, o.queued_at, c.room_id,
-       m.event_id, m.kind, m.body, m.media_url, m.media_mimetype, m.media_size,
-       m.media_filename, m.media_width, m.media_height, m.media_duration_ms,
+SELECT o.id, o.message_id, o.conversation_id, o.action, o.lane, o.payload, o.txn_id, o.attempts,
+       o.queued_at, c.room_id, m.event_id, (m.deleted_at IS NOT NULL) AS deleted, m.kind, m.body,
+       m.media_url, m.media_mimetype, m.media_size, m.media_filename, m.media_width,
+       m.media_height, m.media_duration_ms,
        coalesce(m.reply_to_event_id,
                 (SELECT r.event_id FROM messages r
                   WHERE r.id = (o.payload ->> 'reply_to')::bigint)) AS reply_to_event_id
   FROM outbox o
-  JOIN messages m ON m.id = o.message_id
   JOIN conversations c ON c.id = o.conversation_id
+  LEFT JOIN messages m ON m.id = o.message_id
  WHERE o.state = 'pending' AND o.next_attempt_at <= now()
    AND NOT EXISTS (SELECT 1 FROM outbox p
-                    WHERE p.conversation_id = o.conversation_id AND p.state = 'pending'
-                      AND p.id < o.id)
+                    WHERE p.conversation_id = o.conversation_id AND p.lane = o.lane
+                      AND p.state = 'pending' AND p.id < o.id)
  ORDER BY o.next_attempt_at, o.id
  LIMIT 1
    FOR UPDATE OF o SKIP LOCKED
@@ -197,27 +209,9 @@ async def claim(conn: Conn) -> Entry | None:
     row = await conn.fetchrow(_CLAIM)
     if row is None:
         return None
-    return Entry(
-        id=row["id"],
-        message_id=row["message_id"],
-        action=row["action"],
-        payload=orjson.loads(row["payload"]),
-        txn_id=row["txn_id"],
-        attempts=row["attempts"],
-        queued_at=row["queued_at"],
-        room_id=row["room_id"],
-        event_id=row["event_id"],
-        kind=row["kind"],
-        body=row["body"],
-        reply_to_event_id=row["reply_to_event_id"],
-        media_url=row["media_url"],
-        media_mimetype=row["media_mimetype"],
-        media_size=row["media_size"],
-        media_filename=row["media_filename"],
-        media_width=row["media_width"],
-        media_height=row["media_height"],
-        media_duration_ms=row["media_duration_ms"],
-    )
+    fields = dict(row)
+    fields["payload"] = orjson.loads(row["payload"])
+    return Entry(**fields)
 
 
 async def next_due(conn: Conn) -> datetime | None:
@@ -281,18 +275,33 @@ async def schedule_retry(conn: Conn, entry: Entry, error: str, delay: float) -> 
 
 
 async def mark_failed(conn: Conn, entry: Entry, error: str) -> None:
-    """Give up: the message shows as failed with the reason, until a manager retries it."""
+    """Give up on the entry (its outcome for the inbox is the caller's: see the worker)."""
     await conn.execute(
         "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = $2,"
         " updated_at = now() WHERE id = $1",
         entry.id,
         error[:1000],
     )
+
+
+async def fail_message(conn: Conn, message_id: int, error: str) -> None:
+    """The message shows as failed with the reason, until a manager retries it."""
     await conn.execute(
         "UPDATE messages SET status = 'failed', error = $2 WHERE id = $1 AND status = 'pending'",
-        entry.message_id,
+        message_id,
         error[:1000],
     )
+
+
+async def mark_mailed(conn: Conn, entry: Entry) -> bool:
+    """The mail server accepted the e-mail reply; True if the message changed."""
+    await mark_done(conn, entry)
+    status = await conn.fetchval(
+        "UPDATE messages SET status = 'sent', error = NULL WHERE id = $1 AND status = 'pending'"
+        " RETURNING status",
+        entry.message_id,
+    )
+    return status is not None
 
 
 _RETRY = f"""
@@ -326,3 +335,178 @@ async def message_state(conn: Conn, message_id: int) -> asyncpg.Record | None:
         "SELECT id, conversation_id, direction, status, deleted_at FROM messages WHERE id = $1",
         message_id,
     )
+
+
+# --- reactions, edits and deletions by managers ---------------------------------------------
+
+_ENQUEUE = f"""
+WITH box AS (
+    INSERT INTO outbox (message_id, conversation_id, action, lane, payload, txn_id)
+    VALUES ($1::bigint, $2::bigint, $3::text, $4::text, $5::jsonb,
+            'crm-' || $3::text || '-' || coalesce($1::bigint, $2::bigint)::text || '-'
+            || substr(md5(random()::text), 1, 10))
+    RETURNING id
+)
+SELECT id, pg_notify('{OUTBOX_CHANNEL}', '') FROM box
+"""
+
+
+async def enqueue(
+    conn: Conn,
+    message_id: int | None,
+    conversation_id: int,
+    action: str,
+    payload: dict[str, Any],
+    lane: str = "matrix",
+) -> int:
+    """Queue one entry in the caller's transaction; the worker is woken when it commits."""
+    entry_id: int = await conn.fetchval(
+        _ENQUEUE, message_id, conversation_id, action, lane, orjson.dumps(payload).decode()
+    )
+    return entry_id
+
+
+async def lock_message(conn: Conn, message_id: int) -> asyncpg.Record | None:
+    """The message a manager acts on, locked until the action is recorded: two managers acting
+    on one message at once are applied one after the other."""
+    return await conn.fetchrow(
+        """
+        SELECT id, conversation_id, direction, channel, kind, body, html, event_id, status,
+               deleted_at, sender_manager_id
+          FROM messages WHERE id = $1 FOR UPDATE
+        """,
+        message_id,
+    )
+
+
+async def add_reaction(
+    conn: Conn, message: asyncpg.Record, sender_mxid: str, manager_id: int, key: str
+) -> bool:
+    """React as the CRM's user; False if that reaction is there already (the Matrix user is
+    the whole team's, and a user reacts with a key once)."""
+    exists = await conn.fetchval(
+        "SELECT 1 FROM reactions WHERE message_id = $1 AND sender_mxid = $2 AND key = $3"
+        " AND deleted_at IS NULL",
+        message["id"],
+        sender_mxid,
+        key,
+    )
+    if exists:
+        return False
+    reaction_id = await conn.fetchval(
+        "INSERT INTO reactions (message_id, sender_mxid, sender_manager_id, key, created_at)"
+        " VALUES ($1, $2, $3, $4, now()) RETURNING id",
+        message["id"],
+        sender_mxid,
+        manager_id,
+        key,
+    )
+    await enqueue(conn, message["id"], message["conversation_id"], "react",
+                  {"reaction_id": reaction_id})  # fmt: skip
+    return True
+
+
+async def remove_reaction(conn: Conn, message: asyncpg.Record, sender_mxid: str, key: str) -> bool:
+    """Take the CRM user's reaction back; False if there is none with that key."""
+    rows = await conn.fetch(
+        "UPDATE reactions SET deleted_at = now() WHERE message_id = $1 AND sender_mxid = $2"
+        " AND key = $3 AND deleted_at IS NULL RETURNING id",
+        message["id"],
+        sender_mxid,
+        key,
+    )
+    for row in rows:
+        await enqueue(conn, message["id"], message["conversation_id"], "unreact",
+                      {"reaction_id": row["id"]})  # fmt: skip
+    return bool(rows)
+
+
+async def reaction(conn: Conn, reaction_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT id, key, event_id, deleted_at FROM reactions WHERE id = $1", reaction_id
+    )
+
+
+async def set_reaction_event(conn: Conn, reaction_id: int, event_id: str) -> None:
+    """The homeserver has the reaction (its echo may have recorded the id already)."""
+    await conn.execute(
+        "UPDATE reactions SET event_id = $2 WHERE id = $1 AND event_id IS NULL",
+        reaction_id,
+        event_id,
+    )
+
+
+async def drop_reaction(conn: Conn, reaction_id: int) -> None:
+    """A reaction that could not be sent is not shown as if it had been."""
+    await conn.execute(
+        "UPDATE reactions SET deleted_at = coalesce(deleted_at, now()) WHERE id = $1",
+        reaction_id,
+    )
+
+
+_PREVIEW_IF_LAST = """
+UPDATE conversations SET last_message_preview = $2, updated_at = now()
+ WHERE id = $1 AND last_message_id = $3
+RETURNING id
+"""
+
+
+async def edit_message(
+    conn: Conn, message: asyncpg.Record, body: str, preview: str, send: bool
+) -> bool:
+    """Replace the text, keeping the earlier version; queue the edit if the message is in the
+    room (or on its way there). True if the conversation's preview changed."""
+    edit_id = await conn.fetchval(
+        "INSERT INTO message_edits (message_id, body, html, edited_at)"
+        " VALUES ($1, $2, $3, now()) RETURNING id",
+        message["id"],
+        message["body"],
+        message["html"],
+    )
+    await conn.execute(
+        "UPDATE messages SET body = $2, html = NULL, edited_at = now() WHERE id = $1",
+        message["id"],
+        body,
+    )
+    if send:
+        await enqueue(conn, message["id"], message["conversation_id"], "edit",
+                      {"edit_id": edit_id, "body": body})  # fmt: skip
+    changed = await conn.fetchval(
+        _PREVIEW_IF_LAST, message["conversation_id"], preview, message["id"]
+    )
+    return changed is not None
+
+
+async def delete_message(conn: Conn, message: asyncpg.Record, send: bool) -> bool:
+    """Mark the message deleted and queue its redaction if it is in the room (or on its way:
+    the worker then drops the send instead). True if the conversation's preview changed."""
+    await conn.execute("UPDATE messages SET deleted_at = now() WHERE id = $1", message["id"])
+    if send:
+        await enqueue(conn, message["id"], message["conversation_id"], "redact", {})
+    changed = await conn.fetchval(
+        _PREVIEW_IF_LAST, message["conversation_id"], "Message deleted", message["id"]
+    )
+    return changed is not None
+
+
+async def spooled_files(conn: Conn, message_id: int) -> list[str]:
+    """The spooled attachment of a reply that will not be sent (anymore)."""
+    rows = await conn.fetch(
+        "SELECT payload ->> 'file' AS file FROM outbox WHERE message_id = $1 AND"
+        " action IN ('send', 'email') AND state <> 'pending' AND payload ? 'file'",
+        message_id,
+    )
+    return [r["file"] for r in rows]
+
+
+async def set_edit_event(conn: Conn, edit_id: int, event_id: str) -> None:
+    await conn.execute(
+        "UPDATE message_edits SET event_id = $2 WHERE id = $1 AND event_id IS NULL",
+        edit_id,
+        event_id,
+    )
+
+
+async def note_error(conn: Conn, message_id: int, error: str) -> None:
+    """An edit or deletion that did not reach the room: the message says so."""
+    await conn.execute("UPDATE messages SET error = $2 WHERE id = $1", message_id, error[:1000])

@@ -1,0 +1,130 @@
+"""Outbox entries that go out as e-mail: replies to contacts by e-mail, and notifications of
+managers about assigned conversations that receive messages while they are offline.
+
+aiosmtplib talks to the mail server in the event loop (never blocking it). The Message-ID is
+made from the entry's fixed transaction id: if a mail is sent again after a timeout whose mail
+had in fact arrived, the receiving side can tell it is the same mail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+
+import aiosmtplib
+import asyncpg
+from yarl import URL
+
+from ..config import SMTPSettings
+from ..store import mail as mail_store, outbox as store
+from ..store.database import Conn
+from .errors import SendError, explain_smtp
+from .matrix import LiveEvents
+from .spool import Spool
+
+NOTIFY_MESSAGES = 10
+TIMEOUT = 60.0
+
+
+def _domain(sender: str) -> str:
+    address = parseaddr(sender)[1]
+    return address.rpartition("@")[2] or "localhost"
+
+
+def _line(row: asyncpg.Record) -> str:
+    """One message of a notification: its text, and what kind of file it carries."""
+    body = row["body"] or ""
+    if row["kind"] not in ("text", "notice", "emote"):
+        name = f": {row['media_filename']}" if row["media_filename"] else ""
+        body = f"[{row['kind']}{name}] {body}".strip()
+    return f"{row['created_at']:%Y-%m-%d %H:%M} UTC  {body}"
+
+
+class MailSender:
+    def __init__(self, settings: SMTPSettings, public_url: URL, spool: Spool) -> None:
+        self.settings = settings
+        self.public_url = public_url
+        self.spool = spool
+
+    def _new_mail(self, entry: store.Entry, to: str, subject: str) -> EmailMessage:
+        mail = EmailMessage()
+        mail["From"] = self.settings.sender
+        mail["To"] = to
+        mail["Subject"] = subject
+        mail["Date"] = formatdate(localtime=False, usegmt=True)
+        mail["Message-ID"] = f"<{entry.txn_id}@{_domain(self.settings.sender)}>"
+        return mail
+
+    async def _deliver(self, mail: EmailMessage) -> None:
+        s = self.settings
+        try:
+            await aiosmtplib.send(
+                mail,
+                hostname=s.host,
+                port=s.port,
+                username=s.username,
+                password=s.password,
+                use_tls=s.tls == "tls",
+                start_tls=True if s.tls == "starttls" else False if s.tls == "none" else None,
+                timeout=TIMEOUT,
+            )
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
+            raise explain_smtp(e) from e
+
+    async def reply(self, conn: Conn, entry: store.Entry) -> LiveEvents:
+        """A manager's reply to a contact, by e-mail."""
+        assert entry.message_id is not None
+        if entry.deleted:
+            await store.mark_done(conn, entry)
+            await store.fail_message(conn, entry.message_id, "Deleted before it was sent")
+            return [("message.updated", entry.message_id)]
+        contact = await mail_store.recipient(conn, entry.conversation_id)
+        if contact is None or not contact["email"]:
+            raise SendError("The contact has no e-mail address", False)
+        to = str(Address(display_name=contact["display_name"] or "", addr_spec=contact["email"]))
+        subject = entry.payload.get("subject") or f"Re: {contact['title'] or 'your message'}"
+        mail = self._new_mail(entry, to, str(subject))
+        mail.set_content(entry.body or "")
+        spooled = entry.payload.get("file")
+        if isinstance(spooled, str):
+            try:
+                data = await asyncio.to_thread(self.spool.read, spooled)
+            except FileNotFoundError:
+                raise SendError("The attachment's file is missing on the CRM's server",
+                                False) from None  # fmt: skip
+            major, _, minor = (entry.media_mimetype or "application/octet-stream").partition("/")
+            mail.add_attachment(data, maintype=major, subtype=minor,
+                                filename=entry.media_filename or "file")  # fmt: skip
+        await self._deliver(mail)
+        if await store.mark_mailed(conn, entry):
+            return [("message.updated", entry.message_id)]
+        return []
+
+    async def notify(self, conn: Conn, entry: store.Entry) -> LiveEvents:
+        """Tell an offline manager what arrived in a conversation assigned to them."""
+        manager_id = int(entry.payload["manager_id"])
+        info = await mail_store.notification(conn, entry.conversation_id, manager_id)
+        if info is None or not info["still_due"]:
+            await store.mark_done(conn, entry)  # back online, read it, or no longer theirs
+            return []
+        who = info["display_name"] or info["phone"] or info["title"] or "A customer"
+        count = info["unread_count"]
+        subject = f"{who}: {count} new message{'s' if count != 1 else ''}"
+        to = str(Address(display_name=info["name"], addr_spec=info["email"]))
+        mail = self._new_mail(entry, to, subject)
+        unread = await mail_store.unread_messages(conn, entry.conversation_id, NOTIFY_MESSAGES)
+        lines = [_line(row) for row in unread]
+        more = count - len(lines)
+        if more > 0:
+            lines.append(f"… and {more} more")
+        link = self.public_url / "conversations" / str(entry.conversation_id)
+        mail.set_content(
+            f"Hello {info['name']},\n\n{who} wrote in a conversation assigned to you:\n\n"
+            + "\n".join(lines)
+            + f"\n\nOpen it in the inbox: {link}\n"
+        )
+        await self._deliver(mail)
+        await store.mark_done(conn, entry)
+        return []
