@@ -355,7 +355,6 @@ async def test_crm_killed_after_the_homeserver_accepted_a_reply(
 
 async def test_each_attachment_kind_reaches_the_bridge(world: World) -> None:
     emu = world.emulator
-    emu.outcome.result = "silent"
     eva = await world.portal("15551240004", "Eva")
     conversation = await world.conversation_id(eva.room_id)
     inbox = await world.inbox()
@@ -388,7 +387,12 @@ async def test_each_attachment_kind_reaches_the_bridge(world: World) -> None:
         sent[message["id"]] = (name, mimetype, data, extra, msgtype)
 
     for message_id in sent:
-        await world.until(lambda i=message_id: status_is(world.db, i, "sent"), "the attachment")
+        # The bridge's SUCCESS, its delivery receipt and the contact's read receipt.
+        await world.until(lambda i=message_id: status_is(world.db, i, "read"), "the read tick")
+    _, page = await inbox.call("GET", f"/api/v1/conversations/{conversation}/messages")
+    shown = {m["id"]: m for m in page["items"]}
+    assert {shown[i]["status"] for i in sent} == {"read"}
+    assert all(shown[i]["event_id"] and shown[i]["media"]["url"] for i in sent)
     by_id = {s.content[CRM_MESSAGE_KEY]: s.content for s in emu.sent_by_crm}
     for message_id, (name, mimetype, data, extra, msgtype) in sent.items():
         content = by_id[message_id]
