@@ -7,8 +7,10 @@ import asyncio
 from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+import os
 from typing import Any
 
+import aiohttp
 from aiohttp.test_utils import TestClient
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -152,6 +154,27 @@ async def test_reply_by_email_is_delivered(
     assert status == 200 and again["id"] == message["id"]
     await asyncio.sleep(0.3)
     assert len(smtp.mailbox.mails) == 1
+
+
+async def test_attachment_by_email(
+    api: API, hs: Homeserver, db: asyncpg.Pool, smtp: SMTPServer
+) -> None:
+    conversation_id = await _conversation(api, hs, db, "lea@customer.example")
+    form = aiohttp.FormData()
+    for key, value in {"client_txn_id": "a-1", "channel": "email", "body": "The invoice"}.items():
+        form.add_field(key, value)
+    pdf = b"%PDF-1.4 " + os.urandom(4000)
+    form.add_field("file", pdf, filename="invoice 1042.pdf", content_type="application/pdf")
+    status, message = await api.call(
+        "POST", f"/api/v1/conversations/{conversation_id}/messages", data=form
+    )
+    assert status == 202 and message["kind"] == "file", message
+    await until(lambda: _status(db, message["id"], "sent"))
+    [mail] = smtp.mailbox.mails
+    [part] = list(mail.iter_attachments())
+    assert part.get_filename() == "invoice 1042.pdf"
+    assert part.get_content_type() == "application/pdf" and part.get_content() == pdf
+    assert mail.get_body(("plain",)).get_content().strip() == "The invoice"
 
 
 async def test_mail_server_down_then_up_delivers_once(
