@@ -6,6 +6,7 @@ from aiohttp import web
 
 from .config import Settings
 from .matrix.client import MatrixClient
+from .media.cache import MediaCache
 from .outbox.spool import Spool
 from .store.database import Pool
 
@@ -13,3 +14,4 @@ SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", Pool)
 MATRIX = web.AppKey("matrix", MatrixClient)
 SPOOL = web.AppKey("spool", Spool)
+MEDIA_CACHE = web.AppKey("media_cache", MediaCache)

@@ -20,12 +20,13 @@ from .api.conversations import render_live
 from .appservice import namespaces_from
 from .appservice.transactions import AppserviceAPI
 from .config import Settings
-from .keys import MATRIX, POOL, SETTINGS, SPOOL
+from .keys import MATRIX, MEDIA_CACHE, POOL, SETTINGS, SPOOL
 from .live.hub import Hub
 from .live.presence import Presence
 from .live.ws import HUB, PRESENCE
 from .matrix.client import MatrixClient
 from .matrix.invites import InviteWorker
+from .media.cache import MediaCache
 from .outbox.mail import MailSender
 from .outbox.matrix import MatrixSender
 from .outbox.notify import queue_notifications
@@ -60,6 +61,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     )
     app[SETTINGS] = settings
     app[SPOOL] = Spool(settings.media.spool_dir)
+    app[MEDIA_CACHE] = MediaCache(settings.media.cache_dir, settings.media.cache_size)
     namespaces = namespaces_from(settings)
     appservice = AppserviceAPI(aps.hs_token, namespaces, aps.max_body_size)
     app[APPSERVICE] = appservice
@@ -74,6 +76,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
 
     async def matrix(app: web.Application) -> AsyncIterator[None]:
         app[MATRIX] = client = MatrixClient(settings)
+        await app[MEDIA_CACHE].load()
         try:
             yield
         finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..live import ws
-from . import auth, contacts, conversations, managers, openapi, replies
+from . import auth, contacts, conversations, managers, media, openapi, replies
 from .middleware import authenticate, errors
 from .ratelimit import FailureLimiter
 
@@ -18,5 +18,6 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(replies.routes)
     app.router.add_routes(contacts.routes)
     app.router.add_routes(managers.routes)
+    app.router.add_routes(media.routes)
     app.router.add_routes(openapi.routes)
     app.router.add_routes(ws.routes)

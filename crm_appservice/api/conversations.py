@@ -14,6 +14,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..keys import POOL
+from ..media.urls import media_urls
 from ..store import (
     contacts as contact_store,
     conversations as store,
@@ -41,12 +42,6 @@ from .models import (
 
 routes = web.RouteTableDef()
 CONVERSATION = r"/api/v1/conversations/{conversation_id:\d+}"
-
-
-def media_urls(message_id: int, has_thumbnail: bool) -> tuple[str, str | None]:
-    """The one place media URLs are made: the CRM's own media proxy, never the homeserver."""
-    url = f"/api/v1/media/{message_id}"
-    return url, f"{url}/thumbnail" if has_thumbnail else None
 
 
 def encode_cursor(moment: datetime | None, row_id: int) -> str:
@@ -117,7 +112,9 @@ def message_out(row: asyncpg.Record, viewer_id: int) -> MessageOut:
     media = None
     # An attachment still on its way to the homeserver has its type and name already.
     if (row["media_url"] or row["media_mimetype"]) and not deleted:
-        url, thumbnail = media_urls(row["id"], row["thumbnail_url"] is not None)
+        url, thumbnail = media_urls(
+            row["id"], row["kind"], row["media_mimetype"], row["thumbnail_url"]
+        )
         media = MediaOut(
             url=url,
             thumbnail_url=thumbnail,

@@ -57,6 +57,9 @@ OPERATIONS: list[Operation] = [
     ("post", "/api/v1/managers", "Add a manager (admin)", m.ManagerBody, m.ManagerAdminOut),
     ("patch", "/api/v1/managers/{manager_id}", "Change or deactivate a manager (admin)",
      m.ManagerPatch, m.ManagerAdminOut),
+    ("get", "/api/v1/media/{message_id}",
+     "A message's file (also HEAD; Range and If-None-Match honoured)", None, None),
+    ("get", "/api/v1/media/{message_id}/thumbnail", "A message's thumbnail", None, None),
     ("get", "/api/v1/ws", "Live updates (WebSocket; ?since=<seq>)", None, None),
     ("get", "/api/v1/openapi.json", "This document", None, None),
 ]  # fmt: skip

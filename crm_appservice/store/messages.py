@@ -55,3 +55,16 @@ async def page(
 
 async def by_ids(conn: Conn, ids: list[int]) -> list[asyncpg.Record]:
     return list(await conn.fetch(_SELECT.format(where="m.id = ANY($1::bigint[])"), ids))
+
+
+async def media_of(conn: Conn, message_id: int) -> asyncpg.Record | None:
+    """What the media proxy needs of a message: its files, their stored types and name, and
+    whether it may still be served."""
+    return await conn.fetchrow(
+        """
+        SELECT m.id, m.conversation_id, m.kind, m.media_url, m.media_mimetype, m.media_filename,
+               m.media_size, m.thumbnail_url, m.thumbnail_mimetype, m.deleted_at
+          FROM messages m WHERE m.id = $1
+        """,
+        message_id,
+    )

@@ -1,0 +1,116 @@
+"""`GET|HEAD /api/v1/media/{message_id}` and `…/thumbnail`: a message's file, from the CRM's own
+origin, through the media cache.
+
+Only files referenced by a message are served, never an mxc URI given by the client. Every
+answer carries the stored type (never one guessed from the bytes), `nosniff`, and a sandbox CSP,
+so an uploaded HTML or SVG file opened directly can never run script in the inbox's origin.
+"""
+
+from __future__ import annotations
+
+from hashlib import sha256
+from urllib.parse import quote
+
+from aiohttp import hdrs, web
+import asyncpg
+
+from ..keys import MATRIX, MEDIA_CACHE, POOL, SETTINGS
+from ..media.cache import Cached
+from ..media.homeserver import (
+    MediaMissing,
+    MediaUnavailable,
+    content_type_of,
+    download,
+    parse_mxc,
+)
+from ..media.serve import send_file
+from ..media.urls import thumbnail_source
+from ..store import messages as message_store
+from . import responses
+
+MAX_AGE = 365 * 24 * 3600
+INLINE = ("image/", "video/", "audio/")
+
+routes = web.RouteTableDef()
+
+
+def disposition(mimetype: str, filename: str | None) -> str:
+    """Inline for what the browser shows itself, a download for the rest; the name as an ASCII
+    fallback and in full as RFC 5987 UTF-8."""
+    kind = "inline" if mimetype.startswith(INLINE) else "attachment"
+    if not filename:
+        return kind
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\;' else "_" for c in filename)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _unavailable(error: MediaUnavailable) -> responses.APIError:
+    return responses.APIError(502, "media_unavailable", f"The file could not be fetched: {error}")
+
+
+async def _cached(
+    request: web.Request, mxc_uri: str | None, thumbnail: bool
+) -> tuple[Cached, str]:
+    """The file of `mxc_uri` (or the homeserver's thumbnail of it) and its ETag."""
+    mxc = parse_mxc(mxc_uri)
+    if mxc is None:
+        raise responses.not_found("file")
+    variant = "thumbnail" if thumbnail else "file"
+    key = sha256(f"{variant}\n{mxc[0]}/{mxc[1]}".encode()).hexdigest()
+    limit = request.app[SETTINGS].media.cache_size
+    matrix = request.app[MATRIX]
+    try:
+        cached = await request.app[MEDIA_CACHE].get(
+            key, lambda dest: download(matrix, mxc, dest, limit, thumbnail)
+        )
+    except MediaMissing:
+        raise responses.not_found("file") from None
+    except MediaUnavailable as e:
+        raise _unavailable(e) from None
+    return cached, f'"{key[:40]}"'
+
+
+async def _message(request: web.Request) -> asyncpg.Record:
+    """The message whose file is asked for; 404 once it is deleted (its content is gone)."""
+    message_id = int(request.match_info["message_id"])
+    async with request.app[POOL].acquire() as conn:
+        row = await message_store.media_of(conn, message_id)
+    if row is None or row["deleted_at"] is not None or not row["media_url"]:
+        raise responses.not_found("file")
+    return row
+
+
+def _headers(content_type: str, filename: str | None) -> dict[str, str]:
+    return {
+        hdrs.CONTENT_TYPE: content_type,
+        hdrs.CONTENT_DISPOSITION: disposition(content_type, filename),
+        hdrs.CACHE_CONTROL: f"private, max-age={MAX_AGE}, immutable",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox",
+    }
+
+
+@routes.get(r"/api/v1/media/{message_id:\d+}")
+async def media(request: web.Request) -> web.StreamResponse:
+    """The message's file (GET or HEAD, with ranges)."""
+    row = await _message(request)
+    cached, etag = await _cached(request, row["media_url"], thumbnail=False)
+    content_type = content_type_of(row["media_mimetype"])
+    headers = _headers(content_type, row["media_filename"])
+    return await send_file(request, cached.path, cached.size, etag, headers)
+
+
+@routes.get(r"/api/v1/media/{message_id:\d+}/thumbnail")
+async def thumbnail(request: web.Request) -> web.StreamResponse:
+    """The bridge's thumbnail of the file, or the homeserver's scaled copy of an image."""
+    row = await _message(request)
+    source = thumbnail_source(row["kind"], row["media_mimetype"], row["thumbnail_url"])
+    if source == "stored":
+        cached, etag = await _cached(request, row["thumbnail_url"], thumbnail=False)
+        content_type = content_type_of(row["thumbnail_mimetype"] or cached.content_type)
+    elif source == "scaled":
+        cached, etag = await _cached(request, row["media_url"], thumbnail=True)
+        content_type = content_type_of(cached.content_type)
+    else:
+        raise responses.not_found("thumbnail")
+    return await send_file(request, cached.path, cached.size, etag, _headers(content_type, None))
