@@ -94,6 +94,7 @@ class Config(BaseFileConfig):
             "web.cookie_name",
             "web.cookie_samesite",
             "web.session_lifetime",
+            "web.managers_see",
             "smtp.host",
             "smtp.port",
             "smtp.tls",
@@ -186,6 +187,7 @@ class WebSettings:
     cookie_name: str
     cookie_samesite: str
     session_lifetime_hours: float
+    managers_see: str
 
     @property
     def secure_cookies(self) -> bool:
@@ -428,6 +430,7 @@ def read_settings(config: Config) -> Settings:
         cookie_name=r.text("web.cookie_name", re.compile(r"^[A-Za-z0-9_\-]+$"), "a cookie name"),
         cookie_samesite=r.choice("web.cookie_samesite", ("Lax", "Strict")),
         session_lifetime_hours=r.number("web.session_lifetime", 0.1, 24 * 366),
+        managers_see=r.choice("web.managers_see", ("all", "assigned")),
     )
     smtp = SMTPSettings(
         host=r.optional_str("smtp.host"),

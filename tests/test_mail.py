@@ -175,6 +175,11 @@ async def test_attachment_by_email(
     assert part.get_filename() == "invoice 1042.pdf"
     assert part.get_content_type() == "application/pdf" and part.get_content() == pdf
     assert mail.get_body(("plain",)).get_content().strip() == "The invoice"
+    # The inbox keeps the copy of what was sent, served by the media proxy.
+    async with api.client.get(message["media"]["url"]) as resp:
+        assert resp.status == 200 and await resp.read() == pdf
+        assert resp.headers["Content-Type"] == "application/pdf"
+        assert resp.headers["Content-Disposition"].startswith("attachment; filename=")
 
 
 async def test_mail_server_down_then_up_delivers_once(

@@ -23,7 +23,7 @@ from ..store import (
 )
 from . import responses
 from .contacts import order_out
-from .middleware import current
+from .middleware import current, ensure_visible, restricted_to
 from .models import (
     ContactOut,
     ConversationOut,
@@ -209,6 +209,15 @@ def _conversation_id(request: web.Request) -> int:
     return int(request.match_info["conversation_id"])
 
 
+async def visible_conversation(conn: Any, request: web.Request) -> asyncpg.Record:
+    """The conversation of the path, if it exists and the manager may see it; else 404."""
+    row = await store.get(conn, _conversation_id(request))
+    if row is None:
+        raise responses.not_found("conversation")
+    ensure_visible(request, row["assignee_id"], "conversation")
+    return row
+
+
 async def _message_page(
     conn: Any, request: web.Request, conversation_id: int, query: PageQuery
 ) -> MessagePage:
@@ -237,6 +246,7 @@ async def list_conversations(request: web.Request) -> web.Response:
         platform=query.platform,
         unread=query.unread,
         q=query.q,
+        visible_to=restricted_to(request),
     )
     cursor = decode_cursor(query.cursor, nullable=True) if query.cursor else None
     async with request.app[POOL].acquire() as conn:
@@ -251,7 +261,9 @@ async def list_conversations(request: web.Request) -> web.Response:
 @routes.get("/api/v1/conversations/counts")
 async def counts(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
-        row = await store.counts(conn, current(request).manager.id)
+        row = await store.counts(
+            conn, current(request).manager.id, restricted_to(request) is not None
+        )
     return responses.json_response(CountsOut(**dict(row)))
 
 
@@ -260,9 +272,7 @@ async def bundle(request: web.Request) -> web.Response:
     """Everything the conversation screen needs, in one request."""
     conversation_id = _conversation_id(request)
     async with request.app[POOL].acquire() as conn:
-        row = await store.get(conn, conversation_id)
-        if row is None:
-            raise responses.not_found("conversation")
+        row = await visible_conversation(conn, request)
         conversation = conversation_out(row)
         contact_id = row["contact_id"]
         orders = await contact_store.orders(conn, contact_id) if contact_id else []
@@ -286,8 +296,7 @@ async def add_note(request: web.Request) -> web.Response:
     conversation_id = _conversation_id(request)
     body = NoteBody.model_validate_json(await request.read())
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        if await store.get(conn, conversation_id) is None:
-            raise responses.not_found("conversation")
+        await visible_conversation(conn, request)
         row = await contact_store.add_note(
             conn, conversation_id, current(request).manager.id, body.body
         )
@@ -300,8 +309,7 @@ async def messages(request: web.Request) -> web.Response:
     conversation_id = _conversation_id(request)
     query = PageQuery.model_validate(dict(request.query))
     async with request.app[POOL].acquire() as conn:
-        if await store.get(conn, conversation_id) is None:
-            raise responses.not_found("conversation")
+        await visible_conversation(conn, request)
         page = await _message_page(conn, request, conversation_id, query)
     return responses.json_response(page)
 
@@ -310,6 +318,7 @@ async def messages(request: web.Request) -> web.Response:
 async def read(request: web.Request) -> web.Response:
     conversation_id = _conversation_id(request)
     async with request.app[POOL].acquire() as conn, conn.transaction():
+        await visible_conversation(conn, request)
         if not await store.mark_read(conn, conversation_id):
             raise responses.not_found("conversation")
         await live.record(conn, [("conversation.updated", conversation_id)])
@@ -333,6 +342,7 @@ async def patch(request: web.Request) -> web.Response:
         assignee = changes.get("assignee_id")
         if assignee is not None and not await store.manager_is_active(conn, assignee):
             raise responses.invalid("assignee_id", "No active manager with that id")
+        await visible_conversation(conn, request)
         if not await store.update(conn, conversation_id, changes):
             raise responses.not_found("conversation")
         await live.record(conn, [("conversation.updated", conversation_id)])

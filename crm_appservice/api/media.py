@@ -8,13 +8,15 @@ so an uploaded HTML or SVG file opened directly can never run script in the inbo
 
 from __future__ import annotations
 
+import asyncio
 from hashlib import sha256
+import os
 from urllib.parse import quote
 
 from aiohttp import hdrs, web
 import asyncpg
 
-from ..keys import MATRIX, MEDIA_CACHE, POOL, SETTINGS
+from ..keys import MATRIX, MEDIA_CACHE, POOL, SETTINGS, SPOOL
 from ..media.cache import Cached
 from ..media.homeserver import (
     MediaMissing,
@@ -27,6 +29,7 @@ from ..media.serve import send_file
 from ..media.urls import thumbnail_source
 from ..store import messages as message_store
 from . import responses
+from .middleware import ensure_visible
 
 MAX_AGE = 365 * 24 * 3600
 INLINE = ("image/", "video/", "audio/")
@@ -75,8 +78,11 @@ async def _message(request: web.Request) -> asyncpg.Record:
     message_id = int(request.match_info["message_id"])
     async with request.app[POOL].acquire() as conn:
         row = await message_store.media_of(conn, message_id)
-    if row is None or row["deleted_at"] is not None or not row["media_url"]:
+    if row is None or row["deleted_at"] is not None:
         raise responses.not_found("file")
+    if not (row["media_url"] or row["spooled"]):
+        raise responses.not_found("file")
+    ensure_visible(request, row["conversation_assignee_id"], "file")
     return row
 
 
@@ -94,9 +100,19 @@ def _headers(content_type: str, filename: str | None) -> dict[str, str]:
 async def media(request: web.Request) -> web.StreamResponse:
     """The message's file (GET or HEAD, with ranges)."""
     row = await _message(request)
-    cached, etag = await _cached(request, row["media_url"], thumbnail=False)
     content_type = content_type_of(row["media_mimetype"])
     headers = _headers(content_type, row["media_filename"])
+    if not row["media_url"]:
+        # A manager's attachment the homeserver does not have yet, or an e-mail's: the copy
+        # in the outbox's spool (the same bytes the homeserver will have).
+        path = request.app[SPOOL].path(row["spooled"])
+        try:
+            size = (await asyncio.to_thread(os.stat, path)).st_size
+        except FileNotFoundError:
+            raise responses.not_found("file") from None
+        etag = f'"spool-{row["spooled"][:32]}"'
+        return await send_file(request, path, size, etag, headers)
+    cached, etag = await _cached(request, row["media_url"], thumbnail=False)
     return await send_file(request, cached.path, cached.size, etag, headers)
 
 

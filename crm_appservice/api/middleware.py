@@ -35,6 +35,22 @@ def current(request: web.Request) -> sessions.Session:
     return session
 
 
+def restricted_to(request: web.Request) -> int | None:
+    """The manager's id if they see only their own and unassigned conversations, else None."""
+    session = current(request)
+    if session.manager.role == "admin" or request.app[SETTINGS].web.managers_see == "all":
+        return None
+    return session.manager.id
+
+
+def ensure_visible(request: web.Request, assignee_id: int | None, what: str) -> None:
+    """404 (not 403: nothing is told about what the manager may not see) for a conversation
+    assigned to someone else, when managers see only their own."""
+    me = restricted_to(request)
+    if me is not None and assignee_id is not None and assignee_id != me:
+        raise responses.not_found(what)
+
+
 def require_admin(request: web.Request) -> sessions.Session:
     session = current(request)
     if session.manager.role != "admin":

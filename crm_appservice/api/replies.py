@@ -22,8 +22,8 @@ from ..outbox.spool import TooLarge
 from ..store import live, mail as mail_store, messages as message_store, outbox
 from ..store.database import Conn
 from . import responses
-from .conversations import CONVERSATION, message_out
-from .middleware import current
+from .conversations import CONVERSATION, message_out, visible_conversation
+from .middleware import current, ensure_visible
 from .models import AttachmentForm, EditBody, MessageOut, ReactionBody, ReplyBody
 
 routes = web.RouteTableDef()
@@ -191,6 +191,7 @@ async def send(request: web.Request) -> web.Response:
     created = False
     try:
         async with request.app[POOL].acquire() as conn, conn.transaction():
+            await visible_conversation(conn, request)
             if body.channel == "email":
                 await _check_email(conn, request, reply.conversation_id)
             if body.reply_to is not None and not await outbox.reply_target_exists(
@@ -221,6 +222,7 @@ async def retry(request: web.Request) -> web.Response:
         state = await outbox.message_state(conn, message_id)
         if state is None:
             raise responses.not_found("message")
+        ensure_visible(request, state["conversation_assignee_id"], "message")
         if state["direction"] != "out" or state["status"] != "failed":
             raise responses.conflict("Only a failed reply can be sent again")
         if not await outbox.retry(conn, message_id):
@@ -239,6 +241,7 @@ async def _locked_message(conn: Conn, request: web.Request) -> asyncpg.Record:
     message = await outbox.lock_message(conn, int(request.match_info["message_id"]))
     if message is None:
         raise responses.not_found("message")
+    ensure_visible(request, message["conversation_assignee_id"], "message")
     return message
 
 

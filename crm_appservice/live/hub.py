@@ -36,6 +36,7 @@ GAP_PATIENCE = 2.0  # seconds a missing seq may take to commit before it is skip
 POLL_INTERVAL = 10.0
 
 Render = Callable[[str, asyncpg.Record, int], dict[str, Any]]
+Builder = Callable[["Client"], bytes | None]
 # How each kind of live event's resource is read, many at a time.
 LOADERS: dict[str, Callable[[Any, list[int]], Awaitable[list[asyncpg.Record]]]] = {
     "conversation": conversation_store.by_ids,
@@ -47,15 +48,24 @@ LOADERS: dict[str, Callable[[Any, list[int]], Awaitable[list[asyncpg.Record]]]] 
 class Client:
     """One WebSocket connection and its bounded queue of frames."""
 
-    def __init__(self, ws: web.WebSocketResponse, manager_id: int) -> None:
+    def __init__(
+        self, ws: web.WebSocketResponse, manager_id: int, restricted: bool = False
+    ) -> None:
         self.ws = ws
         self.manager_id = manager_id
+        # Sees only the conversations assigned to them and the unassigned ones.
+        self.restricted = restricted
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_SIZE)
         self.overflowed = False
         # While a reconnecting client is replayed, live frames wait here, after the replay.
         self.held: list[bytes] | None = None
 
-    def offer(self, frame: bytes) -> None:
+    def sees(self, assignee_id: int | None) -> bool:
+        return not self.restricted or assignee_id is None or assignee_id == self.manager_id
+
+    def offer(self, frame: bytes | None) -> None:
+        if frame is None:
+            return
         if self.held is not None:
             self.held.append(frame)
             if len(self.held) > QUEUE_SIZE:
@@ -64,7 +74,9 @@ class Client:
             return
         self._put(frame)
 
-    def _put(self, frame: bytes) -> None:
+    def _put(self, frame: bytes | None) -> None:
+        if frame is None:
+            return
         try:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
@@ -141,9 +153,9 @@ class Hub:
                 return False
             # Nobody connected here: nothing to read or render (a reconnecting client replays).
             frames = await self.frames(conn, events) if self.clients else []
-        for frame_by_viewer in frames:
+        for build in frames:
             for client in list(self.clients):
-                client.offer(frame_by_viewer(client.manager_id))
+                client.offer(build(client))
         self.last_seq = events[-1]["seq"]
         return len(events) == BATCH
 
@@ -164,9 +176,7 @@ class Hub:
         self._gap_since = None
         return events
 
-    async def frames(
-        self, conn: Any, events: list[asyncpg.Record]
-    ) -> list[Callable[[int], bytes]]:
+    async def frames(self, conn: Any, events: list[asyncpg.Record]) -> list[Builder]:
         """One frame builder per event; payloads are read once, serialised once per viewer."""
         rows: dict[tuple[str, int], asyncpg.Record] = {}
         for kind, load in LOADERS.items():
@@ -174,12 +184,12 @@ class Hub:
             if ids:
                 for row in await load(conn, ids):
                     rows[kind, row["id"]] = row
-        builders: list[Callable[[int], bytes]] = []
+        builders: list[Builder] = []
         for event in events:
             kind = event["type"].split(".", 1)[0]
             found = rows.get((kind, event["ref_id"]))
             if found is not None:
-                builders.append(_builder(self.render, event["type"], event["seq"], found))
+                builders.append(_builder(self.render, event["type"], event["seq"], found, kind))
         return builders
 
     async def attach(self, client: Client, since: int | None) -> None:
@@ -203,7 +213,7 @@ class Hub:
                     if not events:
                         break
                     for build in await self.frames(conn, events):
-                        client._put(build(client.manager_id))
+                        client._put(build(client))
                     seq = events[-1]["seq"]
         finally:
             client.release()
@@ -217,10 +227,18 @@ class Hub:
         self.clients.clear()
 
 
-def _builder(render: Render, etype: str, seq: int, row: asyncpg.Record) -> Callable[[int], bytes]:
+def _builder(render: Render, etype: str, seq: int, row: asyncpg.Record, kind: str) -> Builder:
+    """The frame of one event for a client: built once per viewer (a message's reactions say
+    whether they are the viewer's). A client that may not see the conversation gets nothing,
+    or for the conversation itself `conversation.hidden`, so its list drops it."""
     cache: dict[int, bytes] = {}
+    assignee = row["assignee_id"] if kind == "conversation" else row["conversation_assignee_id"]
+    hidden = orjson.dumps({"type": "conversation.hidden", "seq": seq, "data": {"id": row["id"]}})
 
-    def build(viewer: int) -> bytes:
+    def build(client: Client) -> bytes | None:
+        if not client.sees(assignee):
+            return hidden if kind == "conversation" else None
+        viewer = client.manager_id
         frame = cache.get(viewer)
         if frame is None:
             frame = orjson.dumps({"type": etype, "seq": seq, "data": render(etype, row, viewer)})

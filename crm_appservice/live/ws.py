@@ -8,7 +8,7 @@ import contextlib
 from aiohttp import WSMsgType, web
 
 from ..api import responses
-from ..api.middleware import current
+from ..api.middleware import current, restricted_to
 from .hub import Client, Hub
 from .presence import Presence
 
@@ -33,7 +33,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=65536)
     await ws.prepare(request)
     hub = request.app[HUB]
-    client = Client(ws, session.manager.id)
+    client = Client(ws, session.manager.id, restricted_to(request) is not None)
     sender = asyncio.create_task(client.send_loop())
     try:
         await hub.attach(client, since)

@@ -116,8 +116,10 @@ class OutboxWorker:
                 return False
             finished = await self._handle(conn, entry)
         spooled = entry.payload.get("file")
-        if finished and isinstance(spooled, str):
-            await self.spool.discard(spooled)  # only once the outcome is committed
+        if finished and entry.action == "send" and isinstance(spooled, str):
+            # Only once the outcome is committed, and only when the homeserver has the file:
+            # an e-mail's attachment stays the inbox's copy of what was sent.
+            await self.spool.discard(spooled)
         return True
 
     async def _handle(self, conn: Conn, entry: store.Entry) -> bool:

@@ -106,8 +106,9 @@ async def notes(conn: Conn, conversation_id: int) -> list[asyncpg.Record]:
 async def notes_by_ids(conn: Conn, ids: list[int]) -> list[asyncpg.Record]:
     return list(
         await conn.fetch(
-            f"SELECT {_NOTE} FROM notes n LEFT JOIN managers m ON m.id = n.author_id"
-            " WHERE n.id = ANY($1::bigint[])",
+            f"SELECT {_NOTE}, c.assignee_id AS conversation_assignee_id FROM notes n"
+            " JOIN conversations c ON c.id = n.conversation_id"
+            " LEFT JOIN managers m ON m.id = n.author_id WHERE n.id = ANY($1::bigint[])",
             ids,
         )
     )

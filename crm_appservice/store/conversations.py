@@ -36,6 +36,8 @@ class Filters:
     platform: str | None = None
     unread: bool = False
     q: str | None = None
+    # Set for a manager who sees only their own and unassigned conversations.
+    visible_to: int | None = None
 
 
 def _prefix_query(q: str) -> str | None:
@@ -72,6 +74,8 @@ def _filters(where: _Where, f: Filters) -> None:
         where.add("c.platform = {0}", f.platform)
     if f.unread:
         where.add("c.unread_count > 0")
+    if f.visible_to is not None:
+        where.add("(c.assignee_id IS NULL OR c.assignee_id = {0})", f.visible_to)
 
 
 _TS_DOC = "to_tsvector('simple', coalesce(body, ''))"
@@ -179,15 +183,18 @@ async def by_ids(conn: Conn, ids: list[int]) -> list[asyncpg.Record]:
     return list(await conn.fetch(f"SELECT {_COLUMNS} {_FROM} WHERE c.id = ANY($1::bigint[])", ids))
 
 
-async def counts(conn: Conn, manager_id: int) -> asyncpg.Record:
+async def counts(conn: Conn, manager_id: int, restricted: bool) -> asyncpg.Record:
     row = await conn.fetchrow(
         """
         SELECT count(*) FILTER (WHERE assignee_id = $1) AS mine,
                count(*) FILTER (WHERE assignee_id IS NULL) AS unassigned,
                count(*) AS all_open
-          FROM conversations WHERE status = 'open' AND NOT is_archived
+          FROM conversations
+         WHERE status = 'open' AND NOT is_archived
+           AND (NOT $2 OR assignee_id IS NULL OR assignee_id = $1)
         """,
         manager_id,
+        restricted,
     )
     assert row is not None
     return row

@@ -14,7 +14,7 @@ SELECT m.id, m.conversation_id, m.event_id, m.client_txn_id, m.direction, m.chan
        m.media_duration_ms, m.media_filename, m.thumbnail_url, m.latitude, m.longitude,
        m.status, m.error, m.edited_at, m.deleted_at, m.created_at, m.sender_contact_id,
        m.sender_manager_id, ct.display_name AS contact_name, mg.name AS manager_name,
-       (m.sender_mxid = c.bridge_bot) AS from_bridge,
+       (m.sender_mxid = c.bridge_bot) AS from_bridge, c.assignee_id AS conversation_assignee_id,
        (SELECT r.id FROM messages r WHERE r.event_id = m.reply_to_event_id) AS reply_to_id,
        (SELECT coalesce(jsonb_agg(jsonb_build_object('key', x.key, 'count', x.n,
                                                      'managers', x.managers)
@@ -63,8 +63,13 @@ async def media_of(conn: Conn, message_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """
         SELECT m.id, m.conversation_id, m.kind, m.media_url, m.media_mimetype, m.media_filename,
-               m.media_size, m.thumbnail_url, m.thumbnail_mimetype, m.deleted_at
-          FROM messages m WHERE m.id = $1
+               m.media_size, m.thumbnail_url, m.thumbnail_mimetype, m.deleted_at,
+               c.assignee_id AS conversation_assignee_id,
+               (SELECT o.payload ->> 'file' FROM outbox o
+                 WHERE o.message_id = m.id AND o.action IN ('send', 'email')
+                 ORDER BY o.id DESC LIMIT 1) AS spooled
+          FROM messages m JOIN conversations c ON c.id = m.conversation_id
+         WHERE m.id = $1
         """,
         message_id,
     )

@@ -332,7 +332,9 @@ async def retry(conn: Conn, message_id: int) -> bool:
 
 async def message_state(conn: Conn, message_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT id, conversation_id, direction, status, deleted_at FROM messages WHERE id = $1",
+        "SELECT m.id, m.conversation_id, m.direction, m.status, m.deleted_at,"
+        " c.assignee_id AS conversation_assignee_id"
+        " FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = $1",
         message_id,
     )
 
@@ -371,9 +373,11 @@ async def lock_message(conn: Conn, message_id: int) -> asyncpg.Record | None:
     on one message at once are applied one after the other."""
     return await conn.fetchrow(
         """
-        SELECT id, conversation_id, direction, channel, kind, body, html, event_id, status,
-               deleted_at, sender_manager_id
-          FROM messages WHERE id = $1 FOR UPDATE
+        SELECT m.id, m.conversation_id, m.direction, m.channel, m.kind, m.body, m.html,
+               m.event_id, m.status, m.deleted_at, m.sender_manager_id,
+               (SELECT c.assignee_id FROM conversations c WHERE c.id = m.conversation_id)
+                   AS conversation_assignee_id
+          FROM messages m WHERE m.id = $1 FOR UPDATE OF m
         """,
         message_id,
     )

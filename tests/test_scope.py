@@ -1,0 +1,119 @@
+"""`web.managers_see: assigned`: managers see the conversations assigned to them and the
+unassigned ones, everywhere (lists, counts, every conversation and message endpoint, media and
+the WebSocket); admins see all."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+import pytest
+
+from crm_appservice.config import Settings, load
+from crm_appservice.store import sessions
+
+from . import factories as f
+from .conftest import API, AS_TOKEN, HS_TOKEN, ConfigFactory, Homeserver, unused_port
+
+
+@pytest.fixture
+def settings(make_config: ConfigFactory) -> Settings:
+    path = make_config(
+        {
+            "appservice.as_token": AS_TOKEN,
+            "appservice.hs_token": HS_TOKEN,
+            "homeserver.address": f"http://127.0.0.1:{unused_port()}",
+            "web.managers_see": "assigned",
+        }
+    )
+    return load(path)[1]
+
+
+async def _token(db: asyncpg.Pool, manager_id: int) -> dict[str, str]:
+    async with db.acquire() as conn:
+        token, _ = await sessions.create(conn, manager_id, "api_token", None, "tests")
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_managers_see_their_own_and_unassigned(
+    api: API, hs: Homeserver, db: asyncpg.Pool, add_manager: Callable[..., Any]
+) -> None:
+    ids = {}
+    for room, phone, name in [("!free", "3361000001", "Free"), ("!mine", "3361000002", "Mine"),
+                              ("!theirs", "3361000003", "Theirs")]:  # fmt: skip
+        image = f.event(room, "m.room.message", f.ghost(phone), {
+            "msgtype": "m.image", "body": "photo.png", "url": "mxc://crm.localhost/abcDEF123",
+            "info": {"mimetype": "image/png", "size": 10}})  # fmt: skip
+        await hs.ok([*f.portal(room, phone, name), f.text(room, f.ghost(phone), "hi"), image])
+        ids[name] = await db.fetchval("SELECT id FROM conversations WHERE room_id = $1", room)
+    me = await add_manager("mo@example.com")
+    other = await add_manager("ola@example.com")
+    await db.execute("UPDATE conversations SET assignee_id = $2 WHERE id = $1", ids["Mine"], me)
+    await db.execute("UPDATE conversations SET assignee_id = $2 WHERE id = $1", ids["Theirs"],
+                     other)  # fmt: skip
+    mo = await _token(db, me)
+    theirs = ids["Theirs"]
+    their_message = await db.fetchval(
+        "SELECT id FROM messages WHERE conversation_id = $1 AND kind = 'text'", theirs
+    )
+    their_image = await db.fetchval(
+        "SELECT id FROM messages WHERE conversation_id = $1 AND kind = 'image'", theirs
+    )
+
+    _, page = await api.call("GET", "/api/v1/conversations", headers=mo)
+    assert sorted(c["title"] for c in page["items"]) == ["Free", "Mine"]
+    _, counts = await api.call("GET", "/api/v1/conversations/counts", headers=mo)
+    assert (counts["mine"], counts["unassigned"], counts["all_open"]) == (1, 1, 2)
+    path = f"/api/v1/conversations/{theirs}"
+    for method, url, body in [
+        ("GET", path, None),
+        ("GET", f"{path}/messages", None),
+        ("POST", f"{path}/read", None),
+        ("PATCH", path, {"status": "pending"}),
+        ("POST", f"{path}/notes", {"body": "x"}),
+        ("POST", f"{path}/messages", {"client_txn_id": "x", "body": "x"}),
+        ("POST", f"/api/v1/messages/{their_message}/reactions", {"key": "👍"}),
+        ("POST", f"/api/v1/messages/{their_message}/retry", None),
+        ("GET", f"/api/v1/media/{their_image}", None),
+    ]:
+        async with api.client.request(method, url, json=body, headers=mo) as resp:
+            assert resp.status == 404, (method, url, await resp.text())
+    # Their own and unassigned conversations work as usual; admins see everything.
+    assert (await api.call("GET", f"/api/v1/conversations/{ids['Mine']}", headers=mo))[0] == 200
+    assert (await api.call("GET", f"/api/v1/conversations/{ids['Free']}", headers=mo))[0] == 200
+    _, page = await api.call("GET", "/api/v1/conversations")
+    assert len(page["items"]) == 3
+    assert (await api.call("GET", path))[0] == 200
+    assert await db.fetchval("SELECT count(*) FROM notes") == 0
+
+
+async def test_websocket_hides_what_the_manager_may_not_see(
+    api: API, hs: Homeserver, db: asyncpg.Pool, add_manager: Callable[..., Any]
+) -> None:
+    await hs.ok([*f.portal("!a", "3362000001", "Ada"), *f.portal("!b", "3362000002", "Bea")])
+    ada = await db.fetchval("SELECT id FROM conversations WHERE room_id = '!a'")
+    bea = await db.fetchval("SELECT id FROM conversations WHERE room_id = '!b'")
+    me = await add_manager("mo@example.com")
+    other = await add_manager("ola@example.com")
+    await db.execute("UPDATE conversations SET assignee_id = $2 WHERE id = $1", ada, me)
+    await db.execute("UPDATE conversations SET assignee_id = $2 WHERE id = $1", bea, other)
+    async with api.client.ws_connect("/api/v1/ws", headers=await _token(db, me)) as ws:
+        assert (await ws.receive_json())["type"] == "hello"
+        await hs.ok([f.text("!b", f.ghost("3362000002"), "not for Mo"),
+                     f.text("!a", f.ghost("3362000001"), "for Mo")])  # fmt: skip
+        frames: list[dict[str, Any]] = []
+        async with asyncio.timeout(10):
+            while not any(fr["type"] == "message.created" for fr in frames):
+                frames.append(await ws.receive_json())
+            # The rest of the same transaction's frames: its two conversations' updates.
+            while len(frames) < 3:
+                frames.append(await ws.receive_json())
+    messages = [fr["data"]["body"] for fr in frames if fr["type"] == "message.created"]
+    assert messages == ["for Mo"]
+    assert {"type": "conversation.hidden", "id": bea} in [
+        {"type": fr["type"], "id": fr["data"]["id"]} for fr in frames
+    ]
+    updated = [fr["data"]["id"] for fr in frames if fr["type"] == "conversation.updated"]
+    assert updated == [ada]
