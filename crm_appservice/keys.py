@@ -7,6 +7,7 @@ from aiohttp import web
 from .config import Settings
 from .matrix.client import MatrixClient
 from .media.cache import MediaCache
+from .media.rows import MediaRows
 from .outbox.spool import Spool
 from .store.database import Pool
 
@@ -15,3 +16,4 @@ POOL = web.AppKey("pool", Pool)
 MATRIX = web.AppKey("matrix", MatrixClient)
 SPOOL = web.AppKey("spool", Spool)
 MEDIA_CACHE = web.AppKey("media_cache", MediaCache)
+MEDIA_ROWS = web.AppKey("media_rows", MediaRows)

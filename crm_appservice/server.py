@@ -20,13 +20,14 @@ from .api.conversations import render_live
 from .appservice import namespaces_from
 from .appservice.transactions import AppserviceAPI
 from .config import Settings
-from .keys import MATRIX, MEDIA_CACHE, POOL, SETTINGS, SPOOL
+from .keys import MATRIX, MEDIA_CACHE, MEDIA_ROWS, POOL, SETTINGS, SPOOL
 from .live.hub import Hub
 from .live.presence import Presence
 from .live.ws import HUB, PRESENCE
 from .matrix.client import MatrixClient
 from .matrix.invites import InviteWorker
 from .media.cache import MediaCache
+from .media.rows import MediaRows
 from .outbox.mail import MailSender
 from .outbox.matrix import MatrixSender
 from .outbox.notify import queue_notifications
@@ -62,6 +63,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     app[SETTINGS] = settings
     app[SPOOL] = Spool(settings.media.spool_dir)
     app[MEDIA_CACHE] = MediaCache(settings.media.cache_dir, settings.media.cache_size)
+    app[MEDIA_ROWS] = MediaRows()
     namespaces = namespaces_from(settings)
     appservice = AppserviceAPI(aps.hs_token, namespaces, aps.max_body_size)
     app[APPSERVICE] = appservice
@@ -96,6 +98,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
             settings.outbox.concurrency,
         )
         hub = app[HUB] = Hub(app[POOL], render_live)
+        hub.watchers.append(app[MEDIA_ROWS].changed)
         await hub.start()
         tasks = [
             asyncio.create_task(client.keep_handshaking(stopping), name="homeserver-handshake"),

@@ -8,15 +8,14 @@ so an uploaded HTML or SVG file opened directly can never run script in the inbo
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 from hashlib import sha256
-import os
 from urllib.parse import quote
 
 from aiohttp import hdrs, web
 import asyncpg
 
-from ..keys import MATRIX, MEDIA_CACHE, POOL, SETTINGS, SPOOL
+from ..keys import MATRIX, MEDIA_CACHE, MEDIA_ROWS, POOL, SETTINGS, SPOOL
 from ..media.cache import Cached
 from ..media.homeserver import (
     MediaMissing,
@@ -51,10 +50,14 @@ def _unavailable(error: MediaUnavailable) -> responses.APIError:
     return responses.APIError(502, "media_unavailable", f"The file could not be fetched: {error}")
 
 
-async def _cached(
-    request: web.Request, mxc_uri: str | None, thumbnail: bool
-) -> tuple[Cached, str]:
-    """The file of `mxc_uri` (or the homeserver's thumbnail of it) and its ETag."""
+async def _serve_cached(
+    request: web.Request,
+    mxc_uri: str | None,
+    thumbnail: bool,
+    headers: Callable[[Cached], dict[str, str]],
+) -> web.StreamResponse:
+    """Send the file of `mxc_uri` (or the homeserver's thumbnail of it) from the cache,
+    downloading it first if needed; `headers` are made knowing what the homeserver sent."""
     mxc = parse_mxc(mxc_uri)
     if mxc is None:
         raise responses.not_found("file")
@@ -62,22 +65,31 @@ async def _cached(
     key = sha256(f"{variant}\n{mxc[0]}/{mxc[1]}".encode()).hexdigest()
     limit = request.app[SETTINGS].media.cache_size
     matrix = request.app[MATRIX]
-    try:
-        cached = await request.app[MEDIA_CACHE].get(
-            key, lambda dest: download(matrix, mxc, dest, limit, thumbnail)
-        )
-    except MediaMissing:
-        raise responses.not_found("file") from None
-    except MediaUnavailable as e:
-        raise _unavailable(e) from None
-    return cached, f'"{key[:40]}"'
+    cache = request.app[MEDIA_CACHE]
+    for _ in range(2):
+        try:
+            cached = await cache.get(key, lambda d: download(matrix, mxc, d, limit, thumbnail))
+        except MediaMissing:
+            raise responses.not_found("file") from None
+        except MediaUnavailable as e:
+            raise _unavailable(e) from None
+        try:
+            return await send_file(request, cached.path, f'"{key[:40]}"', headers(cached))
+        except FileNotFoundError:
+            cache.forget(key)  # evicted by another instance sharing the directory
+    raise _unavailable(MediaUnavailable("the media cache lost the file twice"))
 
 
 async def _message(request: web.Request) -> asyncpg.Record:
     """The message whose file is asked for; 404 once it is deleted (its content is gone)."""
     message_id = int(request.match_info["message_id"])
-    async with request.app[POOL].acquire() as conn:
-        row = await message_store.media_of(conn, message_id)
+    rows = request.app[MEDIA_ROWS]
+    row = rows.get(message_id)
+    if row is None:
+        async with request.app[POOL].acquire() as conn:
+            row = await message_store.media_of(conn, message_id)
+        if row is not None:
+            rows.put(row)
     if row is None or row["deleted_at"] is not None:
         raise responses.not_found("file")
     if not (row["media_url"] or row["spooled"]):
@@ -100,20 +112,16 @@ def _headers(content_type: str, filename: str | None) -> dict[str, str]:
 async def media(request: web.Request) -> web.StreamResponse:
     """The message's file (GET or HEAD, with ranges)."""
     row = await _message(request)
-    content_type = content_type_of(row["media_mimetype"])
-    headers = _headers(content_type, row["media_filename"])
+    headers = _headers(content_type_of(row["media_mimetype"]), row["media_filename"])
     if not row["media_url"]:
         # A manager's attachment the homeserver does not have yet, or an e-mail's: the copy
         # in the outbox's spool (the same bytes the homeserver will have).
-        path = request.app[SPOOL].path(row["spooled"])
+        etag = f'"spool-{row["spooled"][:32]}"'
         try:
-            size = (await asyncio.to_thread(os.stat, path)).st_size
+            return await send_file(request, request.app[SPOOL].path(row["spooled"]), etag, headers)
         except FileNotFoundError:
             raise responses.not_found("file") from None
-        etag = f'"spool-{row["spooled"][:32]}"'
-        return await send_file(request, path, size, etag, headers)
-    cached, etag = await _cached(request, row["media_url"], thumbnail=False)
-    return await send_file(request, cached.path, cached.size, etag, headers)
+    return await _serve_cached(request, row["media_url"], False, lambda _: headers)
 
 
 @routes.get(r"/api/v1/media/{message_id:\d+}/thumbnail")
@@ -122,11 +130,16 @@ async def thumbnail(request: web.Request) -> web.StreamResponse:
     row = await _message(request)
     source = thumbnail_source(row["kind"], row["media_mimetype"], row["thumbnail_url"])
     if source == "stored":
-        cached, etag = await _cached(request, row["thumbnail_url"], thumbnail=False)
-        content_type = content_type_of(row["thumbnail_mimetype"] or cached.content_type)
-    elif source == "scaled":
-        cached, etag = await _cached(request, row["media_url"], thumbnail=True)
-        content_type = content_type_of(cached.content_type)
-    else:
-        raise responses.not_found("thumbnail")
-    return await send_file(request, cached.path, cached.size, etag, _headers(content_type, None))
+        stored_type = row["thumbnail_mimetype"]
+        return await _serve_cached(
+            request, row["thumbnail_url"], False,
+            lambda c: _headers(content_type_of(stored_type or c.content_type), None),
+        )  # fmt: skip
+    if source == "scaled":
+        return await _serve_cached(
+            request,
+            row["media_url"],
+            True,
+            lambda c: _headers(content_type_of(c.content_type), None),
+        )
+    raise responses.not_found("thumbnail")

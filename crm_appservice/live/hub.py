@@ -111,6 +111,8 @@ class Hub:
         self.last_seq = 0
         self._wake = asyncio.Event()
         self._gap_since: float | None = None
+        # Told of every batch of the feed's events, connected clients or not (caches).
+        self.watchers: list[Callable[[list[asyncpg.Record]], None]] = []
 
     async def start(self) -> None:
         async with self.pool.acquire() as conn:
@@ -151,6 +153,8 @@ class Hub:
             events = self._contiguous(events)
             if not events:
                 return False
+            for watch in self.watchers:
+                watch(events)
             # Nobody connected here: nothing to read or render (a reconnecting client replays).
             frames = await self.frames(conn, events) if self.clients else []
         for build in frames:

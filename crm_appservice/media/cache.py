@@ -87,11 +87,9 @@ class MediaCache:
         """The cached file for `key`, downloaded with `fetch` if it is not here yet."""
         cached = self._index.get(key)
         if cached is not None:
-            if await asyncio.to_thread(os.path.exists, cached.path):
-                self._index.move_to_end(key)
-                self.hits += 1
-                return cached
-            self._forget(key)  # removed by another instance sharing the directory
+            self._index.move_to_end(key)
+            self.hits += 1
+            return cached
         pending = self._inflight.get(key)
         if pending is None:
             pending = asyncio.get_running_loop().create_future()
@@ -134,6 +132,10 @@ class MediaCache:
         with open(path + ".type", "w") as f:
             f.write(content_type)
         os.replace(temp, path)
+
+    def forget(self, key: str) -> None:
+        """The file is gone from the disk (another instance sharing the directory evicted it)."""
+        self._forget(key)
 
     def _forget(self, key: str) -> None:
         old = self._index.pop(key, None)

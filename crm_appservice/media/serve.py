@@ -9,6 +9,7 @@ the file is evicted and fetched again.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from typing import BinaryIO
 
@@ -50,10 +51,26 @@ def _etag_matches(header: str, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
+def _open(path: str) -> tuple[BinaryIO, int]:
+    f = open(path, "rb")  # noqa: SIM115 (closed by the caller)
+    return f, os.fstat(f.fileno()).st_size
+
+
 async def send_file(
-    request: web.Request, path: str, size: int, etag: str, headers: dict[str, str]
+    request: web.Request, path: str, etag: str, headers: dict[str, str]
 ) -> web.StreamResponse:
-    """Answer a GET or HEAD for the file at `path` with the given headers."""
+    """Answer a GET or HEAD for the file at `path` with the given headers; FileNotFoundError
+    if it is gone."""
+    f, size = await asyncio.to_thread(_open, path)
+    try:
+        return await _send(request, f, size, etag, headers)
+    finally:
+        f.close()
+
+
+async def _send(
+    request: web.Request, f: BinaryIO, size: int, etag: str, headers: dict[str, str]
+) -> web.StreamResponse:
     headers = {**headers, hdrs.ETAG: etag, hdrs.ACCEPT_RANGES: "bytes"}
     if_none_match = request.headers.get(hdrs.IF_NONE_MATCH)
     if if_none_match is not None and _etag_matches(if_none_match, etag):
@@ -76,21 +93,17 @@ async def send_file(
         await response.prepare(request)
         await response.write_eof()
         return response
-    f = await asyncio.to_thread(open, path, "rb")
+    writer = await response.prepare(request)
+    assert writer is not None
+    transport = request.transport
+    if transport is None:
+        raise ConnectionResetError("Connection lost")
+    await writer.drain()
     try:
-        writer = await response.prepare(request)
-        assert writer is not None
-        transport = request.transport
-        if transport is None:
-            raise ConnectionResetError("Connection lost")
-        await writer.drain()
-        try:
-            await asyncio.get_running_loop().sendfile(transport, f, first, count)
-        except NotImplementedError:  # TLS terminated here, or no sendfile: copy in chunks
-            await _copy(response, f, first, count)
-        await response.write_eof()
-    finally:
-        await asyncio.to_thread(f.close)
+        await asyncio.get_running_loop().sendfile(transport, f, first, count)
+    except NotImplementedError:  # TLS terminated here, or no sendfile: copy in chunks
+        await _copy(response, f, first, count)
+    await response.write_eof()
     return response
 
 
