@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import aiohttp
@@ -152,3 +153,20 @@ async def test_a_peer_that_misses_pongs_is_dropped(
                 break
             await asyncio.sleep(0.05)
     await silent.close()
+
+
+async def test_reconnecting_while_the_hub_pushes_misses_nothing(api: API, hs: Homeserver) -> None:
+    """A client that reconnects at the moment the hub handles what it missed gets those events
+    exactly once, either pushed or replayed (each round of this loop hit that moment often)."""
+    for i in range(5):
+        async with api.client.ws_connect("/api/v1/ws") as ws:
+            hello = await ws.receive_json()
+        room, phone = f"!race{i}", f"155512399{i:02d}"
+        await hs.ok([*f.portal(room, phone, "Rae")[:2], f.text(room, f.ghost(phone), f"n{i}")])
+        async with api.client.ws_connect(f"/api/v1/ws?since={hello['seq']}") as ws:
+            frames = await frames_until(ws, {"conversation.created", "message.created"}, 5)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.3):
+                    frames.append(await ws.receive_json())  # nothing more may come
+        seqs = [fr["seq"] for fr in frames if fr["type"] != "hello"]
+        assert seqs == [hello["seq"] + 1, hello["seq"] + 2], frames

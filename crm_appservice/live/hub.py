@@ -155,12 +155,16 @@ class Hub:
                 return False
             for watch in self.watchers:
                 watch(events)
-            # Nobody connected here: nothing to read or render (a reconnecting client replays).
-            frames = await self.frames(conn, events) if self.clients else []
+            # Who gets these events is settled with last_seq, before any await: a client that
+            # attaches from now on replays them from the feed itself (and gets each once).
+            recipients = list(self.clients)
+            self.last_seq = events[-1]["seq"]
+            # Nobody connected here: nothing to read or render.
+            frames = await self.frames(conn, events) if recipients else []
         for build in frames:
-            for client in list(self.clients):
-                client.offer(build(client))
-        self.last_seq = events[-1]["seq"]
+            for client in recipients:
+                if client in self.clients:
+                    client.offer(build(client))
         return len(events) == BATCH
 
     def _contiguous(self, events: list[asyncpg.Record]) -> list[asyncpg.Record]:
