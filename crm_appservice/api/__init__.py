@@ -6,13 +6,15 @@ from aiohttp import web
 
 from ..live import ws
 from . import auth, contacts, conversations, managers, media, openapi, replies
-from .middleware import authenticate, errors
+from .middleware import SESSIONS, authenticate, errors
 from .ratelimit import FailureLimiter
+from .session_cache import SessionCache
 
 
 def setup(app: web.Application) -> None:
     app.middlewares.extend([errors, authenticate])
     app[auth.LIMITER] = FailureLimiter()
+    app[SESSIONS] = SessionCache()
     app.router.add_routes(auth.routes)
     app.router.add_routes(conversations.routes)
     app.router.add_routes(replies.routes)

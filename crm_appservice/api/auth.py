@@ -11,7 +11,7 @@ from .. import passwords
 from ..keys import POOL, SETTINGS
 from ..store import managers, sessions
 from . import responses
-from .middleware import current
+from .middleware import SESSIONS, current
 from .models import LoginBody, LoginOut, ManagerOut, NewTokenOut, TokenBody, TokenOut
 from .ratelimit import FailureLimiter
 
@@ -52,6 +52,7 @@ async def login(request: web.Request) -> web.Response:
             previous = await sessions.resolve(conn, old, lifetime)
             if previous:
                 await sessions.delete(conn, previous.id)
+                request.app[SESSIONS].drop_session(previous.id)
         token, session = await sessions.create(conn, found[0], "cookie", lifetime)
     out = LoginOut(manager=_manager_out(session.manager), csrf_token=session.csrf_token)
     response = responses.json_response(out)
@@ -81,6 +82,7 @@ async def logout(request: web.Request) -> web.Response:
     session = current(request)
     async with request.app[POOL].acquire() as conn:
         await sessions.delete(conn, session.id)
+    request.app[SESSIONS].drop_session(session.id)
     response = responses.json_response({})
     cookie = request.app[SETTINGS].web.cookie_name
     response.del_cookie(cookie, path="/")
@@ -127,4 +129,5 @@ async def delete_token(request: web.Request) -> web.Response:
         )
     if not deleted:
         raise responses.not_found("token")
+    request.app[SESSIONS].drop_session(int(request.match_info["token_id"]))
     return responses.json_response({})

@@ -11,7 +11,7 @@ from .. import passwords
 from ..keys import POOL
 from ..store import managers as store
 from . import responses
-from .middleware import require_admin
+from .middleware import SESSIONS, require_admin
 from .models import ManagerAdminOut, ManagerBody, ManagerPatch
 
 routes = web.RouteTableDef()
@@ -63,4 +63,5 @@ async def patch_manager(request: web.Request) -> web.Response:
     manager = await store.update(request.app[POOL], manager_id, changes)
     if manager is None:
         raise responses.not_found("manager")
+    request.app[SESSIONS].drop_manager(manager_id)  # deactivated, or a new role or name
     return responses.json_response(manager_out(manager))

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from ..keys import POOL, SETTINGS
 from ..store import sessions
 from . import responses
+from .session_cache import SessionCache
 
 log = logging.getLogger("crm.api")
 
@@ -28,6 +29,7 @@ SESSION = web.RequestKey("session", sessions.Session)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC = frozenset({("POST", "/api/v1/auth/login")})
 CSRF_HEADER = "X-CSRF-Token"
+SESSIONS = web.AppKey("session_cache", SessionCache)
 
 
 def current(request: web.Request) -> sessions.Session:
@@ -103,10 +105,15 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     token = request.cookies.get(settings.web.cookie_name, "") if by_cookie else header[7:]
     if not token:
         raise responses.unauthorized()
-    async with request.app[POOL].acquire() as conn:
-        session = await sessions.resolve(conn, token, lifetime)
+    cache = request.app[SESSIONS]
+    hashed = sessions.token_hash(token)
+    session = cache.get(hashed)
     if session is None:
-        raise responses.unauthorized()
+        async with request.app[POOL].acquire() as conn:
+            session = await sessions.resolve(conn, token, lifetime)
+        if session is None:
+            raise responses.unauthorized()
+        cache.put(hashed, session)
     if by_cookie and request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not (session.csrf_token and hmac.compare_digest(sent, session.csrf_token)):
