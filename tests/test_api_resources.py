@@ -97,6 +97,13 @@ async def test_admins_manage_managers(
             csrf = (await resp.json())["csrf_token"]
         async with browser.get(url("/api/v1/managers")) as resp:
             assert resp.status == 403  # not an admin
+        async with browser.get(url("/api/v1/team")) as resp:  # but names are for everyone
+            team = (await resp.json())["items"]
+            assert {(m["name"], m["role"]) for m in team} == {
+                ("Anna", "admin"),
+                ("Max", "manager"),
+            }
+            assert "email" not in team[0]
         status, _ = await api.call(
             "PATCH", f"/api/v1/managers/{created['id']}", json={"is_active": False}
         )

@@ -12,7 +12,7 @@ from ..keys import POOL
 from ..store import managers as store
 from . import responses
 from .middleware import SESSIONS, require_admin
-from .models import ManagerAdminOut, ManagerBody, ManagerPatch
+from .models import ManagerAdminOut, ManagerBody, ManagerPatch, TeamMemberOut
 
 routes = web.RouteTableDef()
 
@@ -28,6 +28,15 @@ async def list_managers(request: web.Request) -> web.Response:
     return responses.json_response(
         {"items": [manager_out(m).model_dump(mode="json") for m in managers]}
     )
+
+
+@routes.get("/api/v1/team")
+async def team(request: web.Request) -> web.Response:
+    """Every active manager's name, for everyone: assignee pickers and avatars."""
+    managers = await store.list_all(request.app[POOL])
+    members = [TeamMemberOut.model_validate(m, from_attributes=True) for m in managers
+               if m.is_active]  # fmt: skip
+    return responses.json_response({"items": [m.model_dump(mode="json") for m in members]})
 
 
 @routes.post("/api/v1/managers")

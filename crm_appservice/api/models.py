@@ -261,6 +261,12 @@ class ManagerPatch(Body):
     password: str | None = Field(default=None, min_length=8, max_length=1024)
 
 
+class TeamMemberOut(BaseModel):
+    id: int
+    name: str
+    role: Literal["admin", "manager"]
+
+
 class ManagerAdminOut(ManagerOut):
     is_active: bool
     created_at: datetime

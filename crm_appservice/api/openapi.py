@@ -53,6 +53,7 @@ OPERATIONS: list[Operation] = [
     ("get", "/api/v1/contacts/{contact_id}/orders", "A contact's orders", None, None),
     ("post", "/api/v1/contacts/{contact_id}/orders", "Add an order", m.OrderBody, m.OrderOut),
     ("patch", "/api/v1/orders/{order_id}", "Edit an order", m.OrderPatch, m.OrderOut),
+    ("get", "/api/v1/team", "The active managers' names (for everyone)", None, None),
     ("get", "/api/v1/managers", "All managers (admin)", None, None),
     ("post", "/api/v1/managers", "Add a manager (admin)", m.ManagerBody, m.ManagerAdminOut),
     ("patch", "/api/v1/managers/{manager_id}", "Change or deactivate a manager (admin)",
