@@ -94,7 +94,7 @@ async def test_filters_and_search(
     assert await titles("q=divano") == ["Carla Rossi"]
     assert rooms  # seeded
     counts = await api.get("/api/v1/conversations/counts")
-    assert counts == {"mine": 1, "unassigned": 0, "all_open": 2}
+    assert counts == {"mine": 1, "unassigned": 0, "all_open": 2, "unread": 2}
 
 
 async def test_bundle_messages_read_and_patch(api: API, hs: Homeserver, db: asyncpg.Pool) -> None:

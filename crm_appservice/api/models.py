@@ -146,6 +146,7 @@ class CountsOut(BaseModel):
     mine: int
     unassigned: int
     all_open: int
+    unread: int = Field(description="Conversations with unread messages (the page title)")
 
 
 class ContactDetailOut(ContactOut):

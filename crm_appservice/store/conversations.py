@@ -186,11 +186,12 @@ async def by_ids(conn: Conn, ids: list[int]) -> list[asyncpg.Record]:
 async def counts(conn: Conn, manager_id: int, restricted: bool) -> asyncpg.Record:
     row = await conn.fetchrow(
         """
-        SELECT count(*) FILTER (WHERE assignee_id = $1) AS mine,
-               count(*) FILTER (WHERE assignee_id IS NULL) AS unassigned,
-               count(*) AS all_open
+        SELECT count(*) FILTER (WHERE status = 'open' AND assignee_id = $1) AS mine,
+               count(*) FILTER (WHERE status = 'open' AND assignee_id IS NULL) AS unassigned,
+               count(*) FILTER (WHERE status = 'open') AS all_open,
+               count(*) FILTER (WHERE unread_count > 0) AS unread
           FROM conversations
-         WHERE status = 'open' AND NOT is_archived
+         WHERE (status = 'open' OR unread_count > 0) AND NOT is_archived
            AND (NOT $2 OR assignee_id IS NULL OR assignee_id = $1)
         """,
         manager_id,
