@@ -95,6 +95,7 @@ class Config(BaseFileConfig):
             "web.cookie_samesite",
             "web.session_lifetime",
             "web.managers_see",
+            "web.static_dir",
             "smtp.host",
             "smtp.port",
             "smtp.tls",
@@ -188,6 +189,7 @@ class WebSettings:
     cookie_samesite: str
     session_lifetime_hours: float
     managers_see: str
+    static_dir: str
 
     @property
     def secure_cookies(self) -> bool:
@@ -431,6 +433,7 @@ def read_settings(config: Config) -> Settings:
         cookie_samesite=r.choice("web.cookie_samesite", ("Lax", "Strict")),
         session_lifetime_hours=r.number("web.session_lifetime", 0.1, 24 * 366),
         managers_see=r.choice("web.managers_see", ("all", "assigned")),
+        static_dir=os.path.abspath(static) if (static := r.optional_str("web.static_dir")) else "",
     )
     smtp = SMTPSettings(
         host=r.optional_str("smtp.host"),

@@ -15,7 +15,7 @@ import logging
 from aiohttp import web
 import asyncpg
 
-from . import api
+from . import api, webapp
 from .api.conversations import render_live
 from .appservice import namespaces_from
 from .appservice.transactions import AppserviceAPI
@@ -134,4 +134,5 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     app.router.add_get("/healthz", healthz)
     appservice.register(app)
     api.setup(app)
+    webapp.setup(app)
     return app

@@ -166,8 +166,15 @@ async def test_validation_errors_name_the_field(client: TestClient) -> None:  # 
 
 
 async def test_every_route_requires_authentication(client: TestClient) -> None:  # type: ignore[type-arg]
-    """Walks the whole route table: only login and /healthz answer without credentials."""
-    public = {("POST", "/api/v1/auth/login"), ("GET", "/healthz")}
+    """Walks the whole route table: only login, /healthz and the web inbox's page and assets
+    (its login screen: no data) answer without credentials."""
+    public = {
+        ("POST", "/api/v1/auth/login"),
+        ("GET", "/healthz"),
+        ("GET", "/"),
+        ("GET", "/assets/{name}"),
+        ("GET", "/{path}"),
+    }
     checked = 0
     for route in client.app.router.routes():
         info = route.resource.get_info() if route.resource else {}

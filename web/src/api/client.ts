@@ -1,0 +1,169 @@
+// The one way the inbox talks to the API: JSON in and out, the session cookie, the CSRF header
+// on every change, and errors as ApiError with the server's message.
+
+import type {
+  Bundle,
+  Contact,
+  ContactDetail,
+  Conversation,
+  Counts,
+  Manager,
+  ManagerAdmin,
+  Message,
+  Note,
+  Order,
+  Page,
+  Status,
+  TeamMember,
+} from "./types";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrfToken: string | null = null;
+
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+function csrfFromCookie(): string | null {
+  const match = document.cookie.match(/(?:^|;\s*)crm_csrf=([^;]+)/);
+  return match?.[1] ? decodeURIComponent(match[1]) : null;
+}
+
+async function errorOf(resp: Response): Promise<ApiError> {
+  try {
+    const body = (await resp.json()) as { error?: { code: string; message: string; field?: string } };
+    if (body.error) return new ApiError(resp.status, body.error.code, body.error.message, body.error.field);
+  } catch {
+    // not JSON: a proxy's error page
+  }
+  return new ApiError(resp.status, "http_error", `The server answered ${resp.status}`);
+}
+
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined && !(body instanceof FormData)) headers["Content-Type"] = "application/json";
+  if (method !== "GET") {
+    const token = csrfToken ?? csrfFromCookie();
+    if (token) headers["X-CSRF-Token"] = token;
+  }
+  let resp: Response;
+  try {
+    resp = await fetch(path, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: body === undefined ? undefined : body instanceof FormData ? body : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, "offline", "The server cannot be reached");
+  }
+  if (!resp.ok) throw await errorOf(resp);
+  return (await resp.json()) as T;
+}
+
+/** A multipart reply with upload progress (fetch cannot report it). */
+export function upload<T>(path: string, form: FormData, onProgress: (fraction: number) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    const token = csrfToken ?? csrfFromCookie();
+    if (token) xhr.setRequestHeader("X-CSRF-Token", token);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded / e.total);
+    };
+    xhr.onload = () => {
+      let body: unknown = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        // not JSON
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body as T);
+      else {
+        const error = (body as { error?: { code: string; message: string; field?: string } } | null)?.error;
+        reject(new ApiError(xhr.status, error?.code ?? "http_error", error?.message ?? `The server answered ${xhr.status}`, error?.field));
+      }
+    };
+    xhr.onerror = () => reject(new ApiError(0, "offline", "The server cannot be reached"));
+    xhr.send(form);
+  });
+}
+
+export interface ListFilters {
+  tab: "mine" | "unassigned" | "all";
+  status: Status | null;
+  platform: string | null;
+  unread: boolean;
+  archived: boolean;
+  q: string;
+}
+
+export function listQuery(f: ListFilters, cursor: string | null): string {
+  const p = new URLSearchParams();
+  if (f.tab === "mine") p.set("assignee", "me");
+  if (f.tab === "unassigned") p.set("assignee", "none");
+  if (f.status) p.set("status", f.status);
+  if (f.platform) p.set("platform", f.platform);
+  if (f.unread) p.set("unread", "true");
+  if (f.archived) p.set("archived", "true");
+  if (f.q.trim()) p.set("q", f.q.trim());
+  if (cursor) p.set("cursor", cursor);
+  return p.toString();
+}
+
+export interface ReplyFields {
+  client_txn_id: string;
+  body: string;
+  reply_to?: number | null;
+}
+
+export const api = {
+  login: (email: string, password: string) =>
+    request<{ manager: Manager; csrf_token: string | null }>("POST", "/api/v1/auth/login", { email, password }),
+  logout: () => request<object>("POST", "/api/v1/auth/logout"),
+  me: () => request<{ manager: Manager; csrf_token: string | null }>("GET", "/api/v1/me"),
+  team: () => request<{ items: TeamMember[] }>("GET", "/api/v1/team"),
+  conversations: (f: ListFilters, cursor: string | null) =>
+    request<Page<Conversation>>("GET", `/api/v1/conversations?${listQuery(f, cursor)}`),
+  counts: () => request<Counts>("GET", "/api/v1/conversations/counts"),
+  bundle: (id: number) => request<Bundle>("GET", `/api/v1/conversations/${id}`),
+  messages: (id: number, cursor: string) =>
+    request<Page<Message>>("GET", `/api/v1/conversations/${id}/messages?cursor=${encodeURIComponent(cursor)}`),
+  read: (id: number) => request<Conversation>("POST", `/api/v1/conversations/${id}/read`),
+  patch: (id: number, changes: Partial<Pick<Conversation, "status" | "snoozed_until" | "assignee_id" | "is_archived">>) =>
+    request<Conversation>("PATCH", `/api/v1/conversations/${id}`, changes),
+  reply: (id: number, fields: ReplyFields) => request<Message>("POST", `/api/v1/conversations/${id}/messages`, fields),
+  replyWithFile: (id: number, form: FormData, onProgress: (f: number) => void) =>
+    upload<Message>(`/api/v1/conversations/${id}/messages`, form, onProgress),
+  retry: (messageId: number) => request<Message>("POST", `/api/v1/messages/${messageId}/retry`),
+  react: (messageId: number, key: string) => request<Message>("POST", `/api/v1/messages/${messageId}/reactions`, { key }),
+  unreact: (messageId: number, key: string) =>
+    request<Message>("DELETE", `/api/v1/messages/${messageId}/reactions/${encodeURIComponent(key)}`),
+  edit: (messageId: number, body: string) => request<Message>("PATCH", `/api/v1/messages/${messageId}`, { body }),
+  remove: (messageId: number) => request<Message>("DELETE", `/api/v1/messages/${messageId}`),
+  addNote: (id: number, body: string) => request<Note>("POST", `/api/v1/conversations/${id}/notes`, { body }),
+  contact: (id: number) => request<ContactDetail>("GET", `/api/v1/contacts/${id}`),
+  patchContact: (id: number, changes: Partial<Pick<ContactDetail, "display_name" | "phone" | "email">>) =>
+    request<ContactDetail>("PATCH", `/api/v1/contacts/${id}`, changes),
+  addOrder: (contactId: number, order: { number: string; status: string; total: string; currency: string }) =>
+    request<Order>("POST", `/api/v1/contacts/${contactId}/orders`, order),
+  patchOrder: (orderId: number, changes: Partial<Pick<Order, "number" | "status" | "total" | "currency">>) =>
+    request<Order>("PATCH", `/api/v1/orders/${orderId}`, changes),
+  managers: () => request<{ items: ManagerAdmin[] }>("GET", "/api/v1/managers"),
+  addManager: (m: { email: string; name: string; password: string; role: "admin" | "manager" }) =>
+    request<ManagerAdmin>("POST", "/api/v1/managers", m),
+  patchManager: (id: number, changes: { is_active?: boolean; role?: "admin" | "manager"; name?: string }) =>
+    request<ManagerAdmin>("PATCH", `/api/v1/managers/${id}`, changes),
+};
+
+export type { Contact };

@@ -1,0 +1,158 @@
+// The resources of the inbox API (crm_appservice/api/models.py), as the browser receives them.
+
+export type Status = "open" | "pending" | "resolved" | "snoozed";
+export type Delivery = "pending" | "sent" | "delivered" | "read" | "failed";
+
+export interface Manager {
+  id: number;
+  email: string;
+  name: string;
+  role: "admin" | "manager";
+}
+
+export interface TeamMember {
+  id: number;
+  name: string;
+  role: "admin" | "manager";
+}
+
+export interface ManagerAdmin extends Manager {
+  is_active: boolean;
+  created_at: string;
+}
+
+export interface Contact {
+  id: number;
+  display_name: string | null;
+  phone: string | null;
+  avatar_url: string | null;
+}
+
+export interface ContactDetail extends Contact {
+  platform: string;
+  remote_id: string;
+  email: string | null;
+  attributes: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MessagePreview {
+  id: number;
+  text: string | null;
+  created_at: string | null;
+}
+
+export interface Conversation {
+  id: number;
+  platform: string;
+  kind: "dm" | "group";
+  room_id: string;
+  title: string | null;
+  status: Status;
+  snoozed_until: string | null;
+  assignee_id: number | null;
+  is_archived: boolean;
+  unread_count: number;
+  last_message_at: string | null;
+  last_message: MessagePreview | null;
+  contact: Contact | null;
+}
+
+export interface Media {
+  url: string;
+  thumbnail_url: string | null;
+  mimetype: string | null;
+  size: number | null;
+  width: number | null;
+  height: number | null;
+  duration_ms: number | null;
+  filename: string | null;
+}
+
+export interface Reaction {
+  key: string;
+  count: number;
+  mine: boolean;
+}
+
+export interface Message {
+  id: number;
+  conversation_id: number;
+  event_id: string | null;
+  client_txn_id: string | null;
+  direction: "in" | "out";
+  channel: "matrix" | "email";
+  sender: { type: "contact" | "manager" | "system"; id: number | null; name: string | null };
+  kind: string;
+  body: string | null;
+  html: string | null;
+  media: Media | null;
+  location: { latitude: number; longitude: number } | null;
+  reply_to: number | null;
+  reactions: Reaction[];
+  status: Delivery | null;
+  error: string | null;
+  edited_at: string | null;
+  deleted_at: string | null;
+  created_at: string;
+  // Only on messages the browser shows before the server has them.
+  local?: { file?: File; previewUrl?: string; progress?: number; failed?: string; retry?: () => void };
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface Note {
+  id: number;
+  conversation_id: number;
+  author_id: number | null;
+  author_name: string | null;
+  body: string;
+  created_at: string;
+}
+
+export interface Order {
+  id: number;
+  contact_id: number;
+  number: string;
+  status: string;
+  total: string;
+  currency: string;
+  items: Record<string, unknown>[];
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Bundle {
+  conversation: Conversation;
+  contact: Contact | null;
+  orders: Order[];
+  notes: Note[];
+  messages: Page<Message>;
+}
+
+export interface Counts {
+  mine: number;
+  unassigned: number;
+  all_open: number;
+  unread: number;
+}
+
+export type LiveType =
+  | "hello"
+  | "resync"
+  | "message.created"
+  | "message.updated"
+  | "conversation.created"
+  | "conversation.updated"
+  | "conversation.hidden"
+  | "note.created";
+
+export interface LiveFrame {
+  type: LiveType;
+  seq: number;
+  data: unknown;
+}

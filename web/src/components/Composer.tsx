@@ -1,0 +1,255 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type KeyboardEvent } from "react";
+
+import { api } from "../api/client";
+import type { Conversation, Manager, Message } from "../api/types";
+import { addNote, addOptimistic, patchOptimistic, upsertMessage } from "../state/cache";
+import { t } from "../strings";
+
+const DRAFT_PREFIX = "crm.draft.";
+
+export function loadDraft(conversationId: number): string {
+  try {
+    return localStorage.getItem(DRAFT_PREFIX + conversationId) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+export function saveDraft(conversationId: number, text: string): void {
+  try {
+    if (text) localStorage.setItem(DRAFT_PREFIX + conversationId, text);
+    else localStorage.removeItem(DRAFT_PREFIX + conversationId);
+  } catch {
+    // storage full or blocked: the draft lives as long as the page
+  }
+}
+
+function kindOf(file: File): string {
+  if (file.type.startsWith("image/") && file.type !== "image/svg+xml") return "image";
+  if (file.type.startsWith("video/")) return "video";
+  if (file.type.startsWith("audio/")) return "audio";
+  return "file";
+}
+
+/** Width and height of an image or video, duration of a video or audio file, if the browser can tell. */
+async function measure(file: File, url: string): Promise<{ width?: number; height?: number; duration_ms?: number }> {
+  const kind = kindOf(file);
+  try {
+    if (kind === "image") {
+      const img = new Image();
+      img.src = url;
+      await img.decode();
+      return { width: img.naturalWidth, height: img.naturalHeight };
+    }
+    if (kind === "video" || kind === "audio") {
+      const el = document.createElement(kind);
+      el.preload = "metadata";
+      el.src = url;
+      await new Promise((resolve, reject) => {
+        el.onloadedmetadata = resolve;
+        el.onerror = reject;
+        setTimeout(reject, 3000);
+      });
+      const size = kind === "video" ? { width: (el as HTMLVideoElement).videoWidth, height: (el as HTMLVideoElement).videoHeight } : {};
+      return { ...size, duration_ms: Number.isFinite(el.duration) ? Math.round(el.duration * 1000) : undefined };
+    }
+  } catch {
+    // unknown to this browser: sent without dimensions
+  }
+  return {};
+}
+
+export function newTxnId(): string {
+  return typeof crypto.randomUUID === "function" ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+}
+
+interface Props {
+  conversation: Conversation;
+  me: Manager;
+  replyTo: Message | null;
+  clearReply: () => void;
+}
+
+export function Composer({ conversation, me, replyTo, clearReply }: Props) {
+  const qc = useQueryClient();
+  const [text, setText] = useState(() => loadDraft(conversation.id));
+  const [file, setFile] = useState<File | null>(null);
+  const [noteMode, setNoteMode] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const input = useRef<HTMLTextAreaElement>(null);
+  const picker = useRef<HTMLInputElement>(null);
+
+  useEffect(() => saveDraft(conversation.id, text), [conversation.id, text]);
+  useEffect(() => {
+    if (replyTo) input.current?.focus();
+  }, [replyTo]);
+
+  function optimistic(txn: string, body: string, extra: Partial<Message>): Message {
+    return {
+      id: -Date.now(),
+      conversation_id: conversation.id,
+      event_id: null,
+      client_txn_id: txn,
+      direction: "out",
+      channel: "matrix",
+      sender: { type: "manager", id: me.id, name: me.name },
+      kind: "text",
+      body,
+      html: null,
+      media: null,
+      location: null,
+      reply_to: replyTo?.id ?? null,
+      reactions: [],
+      status: "pending",
+      error: null,
+      edited_at: null,
+      deleted_at: null,
+      created_at: new Date().toISOString(),
+      ...extra,
+    };
+  }
+
+  function sendText(body: string) {
+    const txn = newTxnId();
+    const reply = replyTo?.id ?? null;
+    const attempt = () =>
+      api.reply(conversation.id, { client_txn_id: txn, body, reply_to: reply }).then(
+        (answer) => upsertMessage(qc, answer),
+        (e: Error) =>
+          patchOptimistic(qc, conversation.id, txn, (m) => ({
+            ...m,
+            status: "failed",
+            error: e.message,
+            local: { ...m.local, failed: e.message, retry },
+          })),
+      );
+    const retry = () => {
+      patchOptimistic(qc, conversation.id, txn, (m) => ({ ...m, status: "pending", error: null }));
+      void attempt();
+    };
+    addOptimistic(qc, optimistic(txn, body, {}));
+    void attempt();
+  }
+
+  async function sendFile(f: File, caption: string) {
+    const txn = newTxnId();
+    const previewUrl = URL.createObjectURL(f);
+    const kind = kindOf(f);
+    addOptimistic(
+      qc,
+      optimistic(txn, caption, {
+        kind,
+        media: { url: previewUrl, thumbnail_url: null, mimetype: f.type, size: f.size, width: null, height: null, duration_ms: null, filename: f.name },
+        local: { file: f, previewUrl, progress: 0 },
+      }),
+    );
+    const dims = await measure(f, previewUrl);
+    const form = new FormData();
+    form.set("client_txn_id", txn);
+    if (caption) form.set("body", caption);
+    if (replyTo) form.set("reply_to", String(replyTo.id));
+    for (const [key, value] of Object.entries(dims)) if (value) form.set(key, String(value));
+    form.set("file", f, f.name);
+    try {
+      const answer = await api.replyWithFile(conversation.id, form, (progress) =>
+        patchOptimistic(qc, conversation.id, txn, (m) => ({ ...m, local: { ...m.local, progress } })),
+      );
+      upsertMessage(qc, answer);
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      patchOptimistic(qc, conversation.id, txn, (m) => ({ ...m, status: "failed", error: reason, local: { ...m.local, failed: reason } }));
+    }
+  }
+
+  function submit() {
+    const body = text.trim();
+    setError(null);
+    if (noteMode) {
+      if (!body) return;
+      api.addNote(conversation.id, body).then(
+        (note) => addNote(qc, note),
+        (e: Error) => setError(e.message),
+      );
+    } else if (file) {
+      void sendFile(file, body);
+      setFile(null);
+    } else if (body) {
+      sendText(body);
+    } else {
+      return;
+    }
+    setText("");
+    clearReply();
+  }
+
+  function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      submit();
+    }
+  }
+
+  function takeFile(files: FileList | null | undefined) {
+    const f = files?.[0];
+    if (f) setFile(f);
+  }
+
+  return (
+    <div
+      className={`composer${noteMode ? " note-mode" : ""}`}
+      onDragOver={(e: DragEvent) => e.preventDefault()}
+      onDrop={(e: DragEvent) => {
+        e.preventDefault();
+        takeFile(e.dataTransfer.files);
+      }}
+    >
+      {replyTo && (
+        <div className="reply-bar">
+          <span>
+            {t.replyingTo} <strong>{replyTo.sender.name ?? t.you}</strong>: {replyTo.body ?? replyTo.media?.filename}
+          </span>
+          <button type="button" onClick={clearReply} aria-label={t.cancel}>
+            ✕
+          </button>
+        </div>
+      )}
+      {file && (
+        <div className="attachment-preview">
+          <span>📎 {file.name}</span>
+          <button type="button" onClick={() => setFile(null)} aria-label={t.cancel}>
+            ✕
+          </button>
+        </div>
+      )}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      <div className="composer-row">
+        <label className="note-toggle">
+          <input type="checkbox" checked={noteMode} onChange={(e) => setNoteMode(e.target.checked)} />
+          {t.note}
+        </label>
+        <button type="button" onClick={() => picker.current?.click()} aria-label={t.attach} disabled={noteMode}>
+          📎
+        </button>
+        <input ref={picker} type="file" hidden onChange={(e) => (takeFile(e.target.files), (e.target.value = ""))} />
+        <textarea
+          ref={input}
+          rows={1}
+          value={text}
+          placeholder={noteMode ? t.composerNote : file ? t.caption : t.composer}
+          aria-label={t.composer}
+          onChange={(e) => setText(e.target.value)}
+          onKeyDown={onKeyDown}
+          onPaste={(e: ClipboardEvent) => takeFile(e.clipboardData.files)}
+        />
+        <button type="button" className="send" onClick={submit}>
+          {t.send}
+        </button>
+      </div>
+    </div>
+  );
+}

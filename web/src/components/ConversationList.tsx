@@ -1,0 +1,189 @@
+import { memo, useEffect, useMemo, useState, type RefObject } from "react";
+import { Virtuoso } from "react-virtuoso";
+
+import type { ListFilters } from "../api/client";
+import type { Conversation, Manager, Status, TeamMember } from "../api/types";
+import { colourFor, initials, listTime } from "../format";
+import { flatten } from "../state/cache";
+import { useConversations, useCounts, useTeam } from "../state/hooks";
+import { t } from "../strings";
+import { DEFAULT_FILTERS } from "./Inbox";
+
+interface Props {
+  filters: ListFilters;
+  setFilters: (f: ListFilters) => void;
+  selected: number | null;
+  select: (id: number) => void;
+  me: Manager;
+  searchRef: RefObject<HTMLInputElement | null>;
+}
+
+const PLATFORMS = ["whatsapp", "telegram", "signal"];
+
+export function ConversationList({ filters, setFilters, selected, select, searchRef }: Props) {
+  const list = useConversations(filters);
+  const counts = useCounts();
+  const team = useTeam();
+  const rows = useMemo(() => flatten(list.data), [list.data]);
+  const [query, setQuery] = useState(filters.q);
+  const names = useMemo(() => new Map((team.data?.items ?? []).map((m: TeamMember) => [m.id, m.name])), [team.data]);
+
+  // The search runs a moment after typing stops, not on every key.
+  useEffect(() => {
+    if (query === filters.q) return;
+    const timer = setTimeout(() => setFilters({ ...filters, q: query }), 250);
+    return () => clearTimeout(timer);
+  }, [query, filters, setFilters]);
+
+  const tab = (name: ListFilters["tab"], label: string, count: number | undefined) => (
+    <button
+      type="button"
+      role="tab"
+      aria-selected={filters.tab === name}
+      className={filters.tab === name ? "active" : ""}
+      onClick={() => setFilters({ ...filters, tab: name })}
+    >
+      {label} {count !== undefined && <span className="count">{count}</span>}
+    </button>
+  );
+  const filtered = filters.status || filters.platform || filters.unread || filters.archived || filters.q;
+
+  return (
+    <nav className="list" aria-label="Conversations">
+      <div role="tablist" className="tabs">
+        {tab("mine", t.tabs.mine, counts.data?.mine)}
+        {tab("unassigned", t.tabs.unassigned, counts.data?.unassigned)}
+        {tab("all", t.tabs.all, counts.data?.all_open)}
+      </div>
+      <input
+        ref={searchRef}
+        type="search"
+        className="search"
+        placeholder={t.search}
+        aria-label={t.search}
+        value={query}
+        onChange={(e) => setQuery(e.target.value)}
+      />
+      <div className="chips">
+        <select
+          aria-label={t.filters.status}
+          value={filters.status ?? ""}
+          onChange={(e) => setFilters({ ...filters, status: (e.target.value || null) as Status | null })}
+        >
+          <option value="">{t.filters.anyStatus}</option>
+          {(["open", "pending", "resolved", "snoozed"] as const).map((s) => (
+            <option key={s} value={s}>
+              {t.status[s]}
+            </option>
+          ))}
+        </select>
+        <select
+          aria-label={t.filters.platform}
+          value={filters.platform ?? ""}
+          onChange={(e) => setFilters({ ...filters, platform: e.target.value || null })}
+        >
+          <option value="">{t.filters.anyPlatform}</option>
+          {PLATFORMS.map((p) => (
+            <option key={p} value={p}>
+              {p}
+            </option>
+          ))}
+        </select>
+        <label className="chip">
+          <input type="checkbox" checked={filters.unread} onChange={(e) => setFilters({ ...filters, unread: e.target.checked })} />
+          {t.filters.unread}
+        </label>
+        <label className="chip">
+          <input
+            type="checkbox"
+            checked={filters.archived}
+            onChange={(e) => setFilters({ ...filters, archived: e.target.checked })}
+          />
+          {t.filters.archived}
+        </label>
+      </div>
+      {list.isPending ? (
+        <ul className="skeleton" aria-busy="true">
+          {Array.from({ length: 8 }, (_, i) => (
+            <li key={i} />
+          ))}
+        </ul>
+      ) : rows.length === 0 ? (
+        <p className="empty">
+          {t.emptyList}
+          {filtered && (
+            <>
+              {" — "}
+              <button
+                type="button"
+                className="link"
+                onClick={() => {
+                  setQuery("");
+                  setFilters({ ...DEFAULT_FILTERS, tab: filters.tab });
+                }}
+              >
+                {t.filters.clear}
+              </button>
+            </>
+          )}
+        </p>
+      ) : (
+        <Virtuoso
+          className="rows"
+          data={rows}
+          computeItemKey={(_, c) => c.id}
+          endReached={() => {
+            if (list.hasNextPage && !list.isFetchingNextPage) void list.fetchNextPage();
+          }}
+          itemContent={(_, c) => (
+            <Row conversation={c} active={c.id === selected} onOpen={select} assignee={c.assignee_id ? names.get(c.assignee_id) : undefined} />
+          )}
+        />
+      )}
+    </nav>
+  );
+}
+
+const Row = memo(function Row({
+  conversation: c,
+  active,
+  onOpen,
+  assignee,
+}: {
+  conversation: Conversation;
+  active: boolean;
+  onOpen: (id: number) => void;
+  assignee: string | undefined;
+}) {
+  const name = c.title ?? c.contact?.display_name ?? c.contact?.phone ?? "—";
+  return (
+    <button
+      type="button"
+      className={`row${active ? " active" : ""}${c.unread_count > 0 ? " unread" : ""}`}
+      aria-current={active ? "true" : undefined}
+      data-conversation={c.id}
+      onClick={() => onOpen(c.id)}
+    >
+      <span className="avatar" style={{ background: colourFor(c.contact?.id ?? c.id) }} aria-hidden="true">
+        {initials(name)}
+      </span>
+      <span className="row-main">
+        <span className="row-top">
+          <span className="name">{name}</span>
+          <span className="badge platform">{c.platform}</span>
+          <time className="time">{listTime(c.last_message_at)}</time>
+        </span>
+        <span className="row-bottom">
+          <span className="preview">{c.last_message?.text ?? ""}</span>
+          {c.status !== "open" && <span className={`badge status-${c.status}`}>{t.status[c.status]}</span>}
+          {assignee && (
+            <span className="assignee" title={assignee}>
+              {initials(assignee)}
+            </span>
+          )}
+          {c.unread_count > 0 && <span className="unread-count">{c.unread_count}</span>}
+        </span>
+      </span>
+    </button>
+  );
+});

@@ -1,0 +1,184 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useRef, useState } from "react";
+
+import { api, type ListFilters } from "../api/client";
+import type { Conversation, LiveFrame, Manager, Message } from "../api/types";
+import { LiveConnection, type LiveState } from "../live/socket";
+import { applyFrame, flatten, keys, resync, type Pages } from "../state/cache";
+import { useCounts } from "../state/hooks";
+import { t } from "../strings";
+import { ConversationList } from "./ConversationList";
+import { SidePanel } from "./SidePanel";
+import { Team } from "./Team";
+import { Thread } from "./Thread";
+
+export const DEFAULT_FILTERS: ListFilters = {
+  tab: "all",
+  status: null,
+  platform: null,
+  unread: false,
+  archived: false,
+  q: "",
+};
+
+function idFromPath(): number | null {
+  const match = location.pathname.match(/^\/conversations\/(\d+)/);
+  return match?.[1] ? Number(match[1]) : null;
+}
+
+function inInput(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
+}
+
+export function Inbox({ me }: { me: Manager }) {
+  const qc = useQueryClient();
+  const [filters, setFilters] = useState<ListFilters>(DEFAULT_FILTERS);
+  const [selected, setSelected] = useState<number | null>(idFromPath);
+  const [live, setLive] = useState<LiveState>("connecting");
+  const [panelOpen, setPanelOpen] = useState(true);
+  const [view, setView] = useState<"inbox" | "team">("inbox");
+  const [notify, setNotify] = useState(() => typeof Notification !== "undefined" && Notification.permission === "granted");
+  const searchRef = useRef<HTMLInputElement>(null);
+  const filtersRef = useRef(filters);
+  filtersRef.current = filters;
+  const selectedRef = useRef(selected);
+  selectedRef.current = selected;
+  const notifyRef = useRef(notify);
+  notifyRef.current = notify;
+
+  const select = useCallback((id: number | null) => {
+    setSelected(id);
+    const path = id === null ? "/" : `/conversations/${id}`;
+    if (location.pathname !== path) history.pushState(null, "", path);
+  }, []);
+
+  useEffect(() => {
+    const onPop = () => setSelected(idFromPath());
+    addEventListener("popstate", onPop);
+    return () => removeEventListener("popstate", onPop);
+  }, []);
+
+  // The live connection feeds the cache in place; counts follow a moment later.
+  useEffect(() => {
+    let countsTimer: ReturnType<typeof setTimeout> | null = null;
+    const connection = new LiveConnection({
+      state: setLive,
+      frame: (frame: LiveFrame) => {
+        if (applyFrame(qc, frame, me.id)) {
+          void resync(qc);
+          return;
+        }
+        if (frame.type.startsWith("conversation.")) {
+          if (countsTimer) clearTimeout(countsTimer);
+          countsTimer = setTimeout(() => void qc.invalidateQueries({ queryKey: keys.counts }), 400);
+        }
+        if (frame.type === "message.created") {
+          const message = frame.data as Message;
+          if (message.direction === "in" && notifyRef.current && document.hidden) {
+            new Notification(message.sender.name ?? t.appTitle, { body: message.body ?? "", tag: `c${message.conversation_id}` });
+          }
+        }
+      },
+    });
+    connection.start();
+    (window as unknown as { __live?: LiveConnection }).__live = connection;
+    return () => {
+      connection.stop();
+      if (countsTimer) clearTimeout(countsTimer);
+    };
+  }, [qc, me.id]);
+
+  // Keyboard: next/previous conversation, search, resolve, assign to me, close.
+  useEffect(() => {
+    const move = (step: number) => {
+      const rows = flatten(qc.getQueryData<Pages<Conversation>>(keys.list(filtersRef.current)));
+      if (rows.length === 0) return;
+      const at = rows.findIndex((c) => c.id === selectedRef.current);
+      const next = rows[Math.max(0, Math.min(rows.length - 1, at < 0 ? 0 : at + step))];
+      if (next) select(next.id);
+    };
+    const onKey = (e: KeyboardEvent) => {
+      if (e.altKey && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
+        e.preventDefault();
+        move(e.key === "ArrowDown" ? 1 : -1);
+        return;
+      }
+      if (e.key === "Escape") {
+        if (inInput(e.target)) (e.target as HTMLElement).blur();
+        else setPanelOpen(false);
+        return;
+      }
+      if (inInput(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
+      const id = selectedRef.current;
+      if (e.key === "j") move(1);
+      else if (e.key === "k") move(-1);
+      else if (e.key === "/") {
+        e.preventDefault();
+        searchRef.current?.focus();
+      } else if (e.key === "e" && id !== null) void api.patch(id, { status: "resolved" });
+      else if (e.key === "a" && id !== null) void api.patch(id, { assignee_id: me.id });
+    };
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, [qc, select, me.id]);
+
+  return (
+    <div className="app">
+      <UnreadTitle />
+      {live !== "open" && (
+        <div className="banner" role="status">
+          {t.reconnecting}
+        </div>
+      )}
+      <header className="topbar">
+        <strong>{t.appTitle}</strong>
+        <span className="spacer" />
+        {typeof Notification !== "undefined" && !notify && (
+          <button type="button" onClick={() => void Notification.requestPermission().then((p) => setNotify(p === "granted"))}>
+            {t.notifications}
+          </button>
+        )}
+        {me.role === "admin" && (
+          <button type="button" onClick={() => setView(view === "team" ? "inbox" : "team")}>
+            {view === "team" ? t.backToInbox : t.admin}
+          </button>
+        )}
+        <span className="me">{me.name}</span>
+        <button
+          type="button"
+          onClick={() =>
+            void api.logout().then(() => {
+              qc.clear();
+              location.assign("/");
+            })
+          }
+        >
+          {t.logout}
+        </button>
+      </header>
+      {view === "team" ? (
+        <Team me={me} />
+      ) : (
+        <div className={`panes${selected === null ? " nothing-open" : ""}`}>
+          <ConversationList filters={filters} setFilters={setFilters} selected={selected} select={select} me={me} searchRef={searchRef} />
+          {selected === null ? (
+            <section className="thread empty">{t.emptyThread}</section>
+          ) : (
+            <Thread key={selected} id={selected} me={me} onBack={() => select(null)} togglePanel={() => setPanelOpen((o) => !o)} />
+          )}
+          {selected !== null && panelOpen && <SidePanel key={selected} id={selected} onClose={() => setPanelOpen(false)} />}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function UnreadTitle() {
+  const counts = useCounts();
+  const unread = counts.data?.unread ?? 0;
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread}) ${t.appTitle}` : t.appTitle;
+  }, [unread]);
+  return null;
+}

@@ -1,0 +1,171 @@
+import { useQueryClient } from "@tanstack/react-query";
+import DOMPurify from "dompurify";
+import { memo, useState } from "react";
+
+import { api } from "../api/client";
+import type { Manager, Message } from "../api/types";
+import { clock } from "../format";
+import { upsertMessage } from "../state/cache";
+import { t } from "../strings";
+import { MediaView } from "./MediaView";
+
+const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
+
+const TICKS: Record<string, string> = { pending: "🕓", sent: "✓", delivered: "✓✓", read: "✓✓", failed: "❗" };
+
+/**
+ * Message HTML is the contact's (untrusted): only formatting survives. Where DOMPurify cannot
+ * work, there is no HTML at all (null: the plain body is shown).
+ */
+export function safeHtml(html: string): string | null {
+  if (!DOMPurify.isSupported) return null;
+  return DOMPurify.sanitize(html, {
+    ALLOWED_TAGS: ["b", "strong", "i", "em", "u", "s", "del", "code", "pre", "br", "p", "ul", "ol", "li", "blockquote", "a"],
+    ALLOWED_ATTR: ["href"],
+  });
+}
+
+interface Props {
+  message: Message;
+  grouped: boolean;
+  me: Manager;
+  quoted: Message | undefined;
+  onReply: (m: Message) => void;
+  onQuoteClick: (id: number) => void;
+}
+
+export const MessageBubble = memo(function MessageBubble({ message: m, grouped, me, quoted, onReply, onQuoteClick }: Props) {
+  const qc = useQueryClient();
+  const [editing, setEditing] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const out = m.direction === "out";
+  const mine = out && m.sender.type === "manager" && (m.sender.id === me.id || me.role === "admin") && m.channel === "matrix";
+  const act = (call: Promise<Message>) => {
+    setError(null);
+    call.then(
+      (answer) => upsertMessage(qc, answer),
+      (e: Error) => setError(e.message),
+    );
+  };
+  const react = (key: string) => {
+    const existing = m.reactions.find((r) => r.key === key && r.mine);
+    act(existing ? api.unreact(m.id, key) : api.react(m.id, key));
+  };
+  const deleted = m.deleted_at !== null;
+
+  return (
+    <div className={`bubble-row ${out ? "out" : "in"}${grouped ? " grouped" : ""}`} data-message={m.id}>
+      <div className={`bubble${deleted ? " deleted" : ""}${m.status === "failed" ? " failed" : ""}`}>
+        {!grouped && !out && m.sender.name && <div className="sender">{m.sender.name}</div>}
+        {!grouped && out && m.sender.name && <div className="sender">{m.sender.name}</div>}
+        {quoted && !deleted && (
+          <button type="button" className="quote" onClick={() => onQuoteClick(quoted.id)}>
+            <strong>{quoted.sender.name ?? (quoted.direction === "out" ? t.you : "")}</strong>
+            <span>{quoted.deleted_at ? t.deleted : (quoted.body ?? quoted.media?.filename ?? "")}</span>
+          </button>
+        )}
+        {deleted ? (
+          <em>{t.deleted}</em>
+        ) : editing !== null ? (
+          <form
+            className="edit"
+            onSubmit={(e) => {
+              e.preventDefault();
+              act(api.edit(m.id, editing));
+              setEditing(null);
+            }}
+          >
+            <textarea value={editing} onChange={(e) => setEditing(e.target.value)} aria-label={t.edit} autoFocus />
+            <button type="submit">{t.save}</button>
+            <button type="button" onClick={() => setEditing(null)}>
+              {t.cancel}
+            </button>
+          </form>
+        ) : (
+          <>
+            {m.media && <MediaView message={m} />}
+            {m.location && (
+              <a
+                className="location"
+                href={`https://www.openstreetmap.org/?mlat=${m.location.latitude}&mlon=${m.location.longitude}#map=16/${m.location.latitude}/${m.location.longitude}`}
+                target="_blank"
+                rel="noreferrer noopener"
+              >
+                📍 {m.location.latitude.toFixed(5)}, {m.location.longitude.toFixed(5)} · {t.media.openMap}
+              </a>
+            )}
+            {m.html && safeHtml(m.html) !== null ? (
+              <div className="text" dangerouslySetInnerHTML={{ __html: safeHtml(m.html) ?? "" }} />
+            ) : (
+              m.body &&
+              !(m.media && m.body === m.media.filename) && <div className={`text kind-${m.kind}`}>{m.body}</div>
+            )}
+          </>
+        )}
+        <div className="meta">
+          {m.edited_at && !deleted && <span className="edited">{t.edited}</span>}
+          <time dateTime={m.created_at}>{clock(m.created_at)}</time>
+          {out && m.status && (
+            <span className={`tick tick-${m.status}`} title={m.status === "failed" ? (m.error ?? t.tick.failed) : t.tick[m.status]} aria-label={t.tick[m.status]}>
+              {TICKS[m.status]}
+            </span>
+          )}
+        </div>
+        {m.local?.progress !== undefined && m.local.progress < 1 && (
+          <progress className="upload" value={m.local.progress} max={1} aria-label="upload" />
+        )}
+        {m.status === "failed" && (
+          <div className="failure">
+            <span>{m.error ?? m.local?.failed}</span>
+            {m.id > 0 && !deleted && (
+              <button type="button" onClick={() => act(api.retry(m.id))}>
+                {t.retry}
+              </button>
+            )}
+            {m.id < 0 && m.local?.retry && (
+              <button type="button" onClick={m.local.retry}>
+                {t.retry}
+              </button>
+            )}
+          </div>
+        )}
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
+      </div>
+      {m.reactions.length > 0 && !deleted && (
+        <div className="reactions">
+          {m.reactions.map((r) => (
+            <button type="button" key={r.key} className={r.mine ? "mine" : ""} onClick={() => react(r.key)}>
+              {r.key} {r.count > 1 && r.count}
+            </button>
+          ))}
+        </div>
+      )}
+      {m.id > 0 && !deleted && (
+        <div className="actions">
+          <button type="button" onClick={() => onReply(m)} title={t.reply}>
+            ↩
+          </button>
+          {QUICK_REACTIONS.map((key) => (
+            <button type="button" key={key} onClick={() => react(key)} title={t.react}>
+              {key}
+            </button>
+          ))}
+          {mine && m.kind === "text" && (
+            <button type="button" onClick={() => setEditing(m.body ?? "")} title={t.edit}>
+              ✎
+            </button>
+          )}
+          {mine && (
+            <button type="button" onClick={() => act(api.remove(m.id))} title={t.delete}>
+              🗑
+            </button>
+          )}
+        </div>
+      )}
+    </div>
+  );
+});

@@ -1,0 +1,219 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+
+import { api } from "../api/client";
+import type { Bundle, Order } from "../api/types";
+import { addNote, keys } from "../state/cache";
+import { useBundle } from "../state/hooks";
+import { t } from "../strings";
+
+/** The contact, their orders and the conversation's notes: all from the bundle. */
+export function SidePanel({ id, onClose }: { id: number; onClose: () => void }) {
+  const bundle = useBundle(id);
+  if (!bundle.data) return <aside className="side" aria-busy="true" />;
+  return (
+    <aside className="side" aria-label={t.side.contact}>
+      <button type="button" className="close" onClick={onClose} aria-label={t.media.close}>
+        ✕
+      </button>
+      <ContactCard bundle={bundle.data} />
+      <Orders bundle={bundle.data} />
+      <Notes bundle={bundle.data} />
+    </aside>
+  );
+}
+
+function ContactCard({ bundle }: { bundle: Bundle }) {
+  const qc = useQueryClient();
+  const contact = bundle.contact;
+  const [editing, setEditing] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  if (!contact) return null;
+
+  function save(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget);
+    const changes = {
+      display_name: String(form.get("display_name") ?? "").trim() || undefined,
+      phone: String(form.get("phone") ?? "").trim() || undefined,
+      email: String(form.get("email") ?? "").trim() || undefined,
+    };
+    api.patchContact(contact!.id, changes).then(
+      (updated) => {
+        qc.setQueryData<Bundle>(keys.bundle(bundle.conversation.id), (b) =>
+          b ? { ...b, contact: { ...b.contact!, display_name: updated.display_name, phone: updated.phone } } : b,
+        );
+        setEditing(false);
+        setError(null);
+      },
+      (err: Error) => setError(err.message),
+    );
+  }
+
+  return (
+    <section>
+      <h3>{t.side.contact}</h3>
+      {editing ? (
+        <form onSubmit={save} className="stack">
+          <label>
+            {t.side.name}
+            <input name="display_name" defaultValue={contact.display_name ?? ""} />
+          </label>
+          <label>
+            {t.side.phone}
+            <input name="phone" defaultValue={contact.phone ?? ""} />
+          </label>
+          <label>
+            {t.side.email}
+            <input name="email" type="email" />
+          </label>
+          {error && (
+            <p role="alert" className="error">
+              {error}
+            </p>
+          )}
+          <div>
+            <button type="submit">{t.save}</button>
+            <button type="button" onClick={() => setEditing(false)}>
+              {t.cancel}
+            </button>
+          </div>
+        </form>
+      ) : (
+        <dl>
+          <dt>{t.side.name}</dt>
+          <dd>{contact.display_name ?? "—"}</dd>
+          <dt>{t.side.phone}</dt>
+          <dd>{contact.phone ?? "—"}</dd>
+          <dd>
+            <button type="button" className="link" onClick={() => setEditing(true)}>
+              {t.side.edit}
+            </button>
+          </dd>
+        </dl>
+      )}
+    </section>
+  );
+}
+
+function Orders({ bundle }: { bundle: Bundle }) {
+  const qc = useQueryClient();
+  const [adding, setAdding] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const contact = bundle.contact;
+  if (!contact) return null;
+  const put = (order: Order) =>
+    qc.setQueryData<Bundle>(keys.bundle(bundle.conversation.id), (b) =>
+      b ? { ...b, orders: [order, ...b.orders.filter((o) => o.id !== order.id)] } : b,
+    );
+
+  function add(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget);
+    api
+      .addOrder(contact!.id, {
+        number: String(form.get("number")),
+        status: String(form.get("status") || "new"),
+        total: String(form.get("total") || "0"),
+        currency: String(form.get("currency") || "EUR"),
+      })
+      .then(
+        (order) => {
+          put(order);
+          setAdding(false);
+          setError(null);
+        },
+        (err: Error) => setError(err.message),
+      );
+  }
+
+  return (
+    <section>
+      <h3>{t.side.orders}</h3>
+      {bundle.orders.length === 0 && <p className="muted">{t.side.noOrders}</p>}
+      <ul className="orders">
+        {bundle.orders.map((o) => (
+          <li key={o.id}>
+            <strong>#{o.number}</strong> · {o.total} {o.currency} ·{" "}
+            <select
+              aria-label={t.side.orderStatus}
+              value={o.status}
+              onChange={(e) => api.patchOrder(o.id, { status: e.target.value }).then(put, (err: Error) => setError(err.message))}
+            >
+              {Array.from(new Set(["new", "paid", "shipped", "delivered", "cancelled", o.status])).map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          </li>
+        ))}
+      </ul>
+      {adding ? (
+        <form onSubmit={add} className="stack">
+          <input name="number" placeholder={t.side.orderNumber} required />
+          <input name="total" placeholder={t.side.orderTotal} inputMode="decimal" />
+          <input name="currency" placeholder="EUR" maxLength={3} />
+          <div>
+            <button type="submit">{t.save}</button>
+            <button type="button" onClick={() => setAdding(false)}>
+              {t.cancel}
+            </button>
+          </div>
+        </form>
+      ) : (
+        <button type="button" className="link" onClick={() => setAdding(true)}>
+          {t.side.addOrder}
+        </button>
+      )}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}
+
+function Notes({ bundle }: { bundle: Bundle }) {
+  const qc = useQueryClient();
+  const [text, setText] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  function add(e: FormEvent) {
+    e.preventDefault();
+    if (!text.trim()) return;
+    api.addNote(bundle.conversation.id, text.trim()).then(
+      (note) => {
+        addNote(qc, note);
+        setText("");
+        setError(null);
+      },
+      (err: Error) => setError(err.message),
+    );
+  }
+  return (
+    <section>
+      <h3>{t.side.notes}</h3>
+      {bundle.notes.length === 0 && <p className="muted">{t.side.noNotes}</p>}
+      <ul className="notes">
+        {bundle.notes.map((n) => (
+          <li key={n.id} className="note">
+            <p>{n.body}</p>
+            <small>
+              {n.author_name} · {new Date(n.created_at).toLocaleString()}
+            </small>
+          </li>
+        ))}
+      </ul>
+      <form onSubmit={add}>
+        <textarea value={text} onChange={(e) => setText(e.target.value)} placeholder={t.side.addNote} aria-label={t.side.addNote} />
+        <button type="submit">{t.save}</button>
+      </form>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,243 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { Virtuoso, type VirtuosoHandle } from "react-virtuoso";
+
+import { api } from "../api/client";
+import type { Conversation, Manager, Message, Status } from "../api/types";
+import { dayKey, dayLabel } from "../format";
+import { applyConversation, chronological } from "../state/cache";
+import { useBundle, useTeam, useThread } from "../state/hooks";
+import { t } from "../strings";
+import { Composer } from "./Composer";
+import { MessageBubble } from "./MessageBubble";
+
+// Virtuoso keeps the reading position when older messages are prepended if the index of the
+// first item goes down by as many items: rows before the newest page's first message.
+const BASE_INDEX = 1_000_000;
+const GROUP_WINDOW = 5 * 60_000;
+
+export type Row =
+  | { kind: "day"; key: string; label: string }
+  | { kind: "unread"; key: string; count: number }
+  | { kind: "message"; key: string; message: Message; grouped: boolean };
+
+function senderKey(m: Message): string {
+  return `${m.direction}:${m.sender.type}:${m.sender.id ?? ""}`;
+}
+
+/** The thread's rows: date separators, the unread marker, messages grouped by sender. */
+export function buildRows(messages: Message[], unreadFrom: number | null): Row[] {
+  const rows: Row[] = [];
+  let previous: Message | null = null;
+  for (const m of messages) {
+    const day = dayKey(m.created_at);
+    const newDay = !previous || dayKey(previous.created_at) !== day;
+    if (newDay) rows.push({ kind: "day", key: `d${day}`, label: dayLabel(m.created_at) });
+    let unreadRow = false;
+    if (unreadFrom !== null && m.id === unreadFrom) {
+      const count = messages.filter((x) => x.direction === "in" && x.id >= unreadFrom).length;
+      rows.push({ kind: "unread", key: "unread", count });
+      unreadRow = true;
+    }
+    const grouped =
+      !newDay &&
+      !unreadRow &&
+      previous !== null &&
+      senderKey(previous) === senderKey(m) &&
+      new Date(m.created_at).getTime() - new Date(previous.created_at).getTime() < GROUP_WINDOW;
+    rows.push({ kind: "message", key: m.id < 0 ? `t${m.client_txn_id}` : `m${m.id}`, message: m, grouped });
+    previous = m;
+  }
+  return rows;
+}
+
+export function Thread({ id, me, onBack, togglePanel }: { id: number; me: Manager; onBack: () => void; togglePanel: () => void }) {
+  const qc = useQueryClient();
+  const thread = useThread(id);
+  const bundle = useBundle(id);
+  const conversation = bundle.data?.conversation;
+  const messages = useMemo(() => chronological(thread.data), [thread.data]);
+  const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const [atBottom, setAtBottom] = useState(true);
+  const [newCount, setNewCount] = useState(0);
+  const list = useRef<VirtuosoHandle>(null);
+
+  // Where the manager left off: fixed when the conversation opens.
+  const unreadFrom = useRef<number | null | undefined>(undefined);
+  if (unreadFrom.current === undefined && conversation && thread.data) {
+    const unread = conversation.unread_count;
+    const incoming = messages.filter((m) => m.direction === "in");
+    unreadFrom.current = unread > 0 ? (incoming[Math.max(0, incoming.length - unread)]?.id ?? null) : null;
+  }
+  const rows = useMemo(() => buildRows(messages, unreadFrom.current ?? null), [messages]);
+
+  const newestFirst = thread.data?.pages[0]?.items[0];
+  const anchor = newestFirst ? rows.findIndex((r) => r.kind === "message" && r.message.id === newestFirst.id) : 0;
+  const firstItemIndex = BASE_INDEX - Math.max(0, anchor);
+
+  // Opening a conversation with unread messages marks it read (its answer updates the list).
+  const markedRead = useRef(false);
+  useEffect(() => {
+    if (markedRead.current || !conversation || conversation.unread_count === 0) return;
+    markedRead.current = true;
+    void api.read(id).then((c) => applyConversation(qc, c, me.id));
+  }, [conversation, id, qc, me.id]);
+
+  // New messages while reading history: count them for the jump button.
+  const lastId = messages[messages.length - 1]?.id;
+  const seenLast = useRef(lastId);
+  useEffect(() => {
+    if (lastId !== seenLast.current) {
+      if (!atBottom) setNewCount((n) => n + 1);
+      seenLast.current = lastId;
+    }
+  }, [lastId, atBottom]);
+
+  const jump = useCallback(() => {
+    list.current?.scrollToIndex({ index: "LAST", align: "end", behavior: "smooth" });
+    setNewCount(0);
+  }, []);
+
+  if (thread.isPending || !conversation) {
+    return (
+      <section className="thread" aria-busy="true">
+        <div className="skeleton-thread" />
+      </section>
+    );
+  }
+  if (thread.error) {
+    return <section className="thread empty">{thread.error.message}</section>;
+  }
+  const initial = unreadFrom.current ? rows.findIndex((r) => r.kind === "unread") : rows.length - 1;
+
+  return (
+    <section className="thread" aria-label={conversation.title ?? undefined}>
+      <ThreadHeader conversation={conversation} me={me} onBack={onBack} togglePanel={togglePanel} />
+      {rows.length === 0 ? (
+        <p className="empty">{t.noMessages}</p>
+      ) : (
+        <Virtuoso
+          ref={list}
+          className="messages"
+          data={rows}
+          firstItemIndex={firstItemIndex}
+          initialTopMostItemIndex={Math.max(0, initial)}
+          computeItemKey={(_, row) => row.key}
+          startReached={() => {
+            if (thread.hasNextPage && !thread.isFetchingNextPage) void thread.fetchNextPage();
+          }}
+          followOutput={(bottom) => (bottom ? "smooth" : false)}
+          atBottomStateChange={(bottom) => {
+            setAtBottom(bottom);
+            if (bottom) setNewCount(0);
+          }}
+          components={{
+            Header: () => (thread.isFetchingNextPage ? <p className="loading-older">{t.loadingOlder}</p> : null),
+          }}
+          itemContent={(_, row) => {
+            if (row.kind === "day") return <div className="day">{row.label}</div>;
+            if (row.kind === "unread") return <div className="unread-marker">{t.unreadMarker(row.count)}</div>;
+            return (
+              <MessageBubble
+                message={row.message}
+                grouped={row.grouped}
+                me={me}
+                onReply={setReplyTo}
+                quoted={row.message.reply_to ? messages.find((m) => m.id === row.message.reply_to) : undefined}
+                onQuoteClick={(target) => {
+                  const index = rows.findIndex((r) => r.kind === "message" && r.message.id === target);
+                  if (index >= 0) list.current?.scrollToIndex({ index: firstItemIndex + index, align: "center" });
+                }}
+              />
+            );
+          }}
+        />
+      )}
+      {!atBottom && (
+        <button type="button" className="jump" onClick={jump}>
+          {t.newBelow(newCount)}
+        </button>
+      )}
+      <Composer conversation={conversation} me={me} replyTo={replyTo} clearReply={() => setReplyTo(null)} />
+    </section>
+  );
+}
+
+function ThreadHeader({
+  conversation: c,
+  me,
+  onBack,
+  togglePanel,
+}: {
+  conversation: Conversation;
+  me: Manager;
+  onBack: () => void;
+  togglePanel: () => void;
+}) {
+  const qc = useQueryClient();
+  const team = useTeam();
+  const [error, setError] = useState<string | null>(null);
+  const change = (changes: Parameters<typeof api.patch>[1]) => {
+    setError(null);
+    // Optimistic: the list and header move at once; the answer (or the error) settles it.
+    const previous = c;
+    applyConversation(qc, { ...c, ...changes } as Conversation, me.id);
+    api.patch(c.id, changes).then(
+      (answer) => applyConversation(qc, answer, me.id),
+      (e: Error) => {
+        applyConversation(qc, previous, me.id);
+        setError(e.message);
+      },
+    );
+  };
+  const name = c.title ?? c.contact?.display_name ?? "—";
+  return (
+    <header className="thread-header">
+      <button type="button" className="back" onClick={onBack} aria-label={t.backToInbox}>
+        ←
+      </button>
+      <div className="who">
+        <h2>{name}</h2>
+        <span className="phone">{c.contact?.phone}</span>
+      </div>
+      <select
+        aria-label={t.filters.status}
+        value={c.status}
+        onChange={(e) => {
+          const status = e.target.value as Status;
+          if (status === "snoozed") change({ status, snoozed_until: new Date(Date.now() + 86_400_000).toISOString() });
+          else change({ status });
+        }}
+      >
+        {(["open", "pending", "resolved", "snoozed"] as const).map((s) => (
+          <option key={s} value={s}>
+            {s === "snoozed" && c.status !== "snoozed" ? t.snooze : t.status[s]}
+          </option>
+        ))}
+      </select>
+      <select
+        aria-label={t.assignTo}
+        value={c.assignee_id ?? ""}
+        onChange={(e) => change({ assignee_id: e.target.value ? Number(e.target.value) : null })}
+      >
+        <option value="">{t.unassigned}</option>
+        {(team.data?.items ?? []).map((m) => (
+          <option key={m.id} value={m.id}>
+            {m.name}
+          </option>
+        ))}
+      </select>
+      <button type="button" onClick={() => change({ is_archived: !c.is_archived })}>
+        {c.is_archived ? t.unarchive : t.archive}
+      </button>
+      <button type="button" onClick={togglePanel} aria-label={t.side.contact}>
+        ☰
+      </button>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+    </header>
+  );
+}

@@ -1,0 +1,146 @@
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
+import type { ReactNode } from "react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+import type { Conversation, Manager, Message } from "../api/types";
+import { chronological, keys, type Pages } from "../state/cache";
+import { Composer, loadDraft } from "./Composer";
+import { MediaView } from "./MediaView";
+
+const me: Manager = { id: 9, email: "me@example.com", name: "Me", role: "manager" };
+const conversation: Conversation = {
+  id: 1,
+  platform: "whatsapp",
+  kind: "dm",
+  room_id: "!r",
+  title: "Ana",
+  status: "open",
+  snoozed_until: null,
+  assignee_id: null,
+  is_archived: false,
+  unread_count: 0,
+  last_message_at: null,
+  last_message: null,
+  contact: null,
+};
+
+function wrap(qc: QueryClient, node: ReactNode) {
+  return render(<QueryClientProvider client={qc}>{node}</QueryClientProvider>);
+}
+
+function media(kind: string, extra: Partial<Message["media"]> = {}): Message {
+  return {
+    id: 4,
+    conversation_id: 1,
+    event_id: "$e",
+    client_txn_id: null,
+    direction: "in",
+    channel: "matrix",
+    sender: { type: "contact", id: 2, name: "Ana" },
+    kind,
+    body: null,
+    html: null,
+    media: {
+      url: "/api/v1/media/4",
+      thumbnail_url: "/api/v1/media/4/thumbnail",
+      mimetype: "image/png",
+      size: 2048,
+      width: 1600,
+      height: 1200,
+      duration_ms: 4000,
+      filename: "photo.png",
+      ...extra,
+    },
+    location: null,
+    reply_to: null,
+    reactions: [],
+    status: null,
+    error: null,
+    edited_at: null,
+    deleted_at: null,
+    created_at: "2026-01-01T10:00:00Z",
+  };
+}
+
+afterEach(() => {
+  cleanup();
+  vi.restoreAllMocks();
+  localStorage.clear();
+});
+
+describe("Composer", () => {
+  let sent: { url: string; body: Record<string, unknown> }[];
+  beforeEach(() => {
+    sent = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string, init: RequestInit) => {
+        const body = JSON.parse(String(init.body)) as Record<string, unknown>;
+        sent.push({ url, body });
+        const answer = { ...media("text"), id: 50, media: null, direction: "out", client_txn_id: body.client_txn_id, body: body.body, status: "pending" };
+        return new Response(JSON.stringify(answer), { status: 202, headers: { "Content-Type": "application/json" } });
+      }),
+    );
+  });
+
+  it("sends on Enter with one optimistic bubble, breaks the line on Shift+Enter", async () => {
+    const qc = new QueryClient();
+    qc.setQueryData<Pages<Message>>(keys.thread(1), { pages: [{ items: [], next_cursor: null }], pageParams: [null] });
+    wrap(qc, <Composer conversation={conversation} me={me} replyTo={null} clearReply={() => {}} />);
+    const box = screen.getByRole("textbox");
+    fireEvent.change(box, { target: { value: "Hello" } });
+    fireEvent.keyDown(box, { key: "Enter", shiftKey: true });
+    expect(sent).toHaveLength(0);
+    await act(async () => {
+      fireEvent.keyDown(box, { key: "Enter" });
+    });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.url).toBe("/api/v1/conversations/1/messages");
+    expect(sent[0]?.body.body).toBe("Hello");
+    const messages = chronological(qc.getQueryData<Pages<Message>>(keys.thread(1)));
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.id).toBe(50); // the answer replaced the optimistic bubble
+    expect((box as HTMLTextAreaElement).value).toBe("");
+  });
+
+  it("keeps a draft per conversation across reloads", () => {
+    const qc = new QueryClient();
+    const first = wrap(qc, <Composer conversation={conversation} me={me} replyTo={null} clearReply={() => {}} />);
+    fireEvent.change(screen.getByRole("textbox"), { target: { value: "half a thought" } });
+    expect(loadDraft(1)).toBe("half a thought");
+    first.unmount();
+    wrap(qc, <Composer conversation={conversation} me={me} replyTo={null} clearReply={() => {}} />);
+    expect((screen.getByRole("textbox") as HTMLTextAreaElement).value).toBe("half a thought");
+    expect(loadDraft(2)).toBe("");
+  });
+});
+
+describe("MediaView", () => {
+  it("shows an image's thumbnail in a box sized before it loads", () => {
+    render(<MediaView message={media("image")} />);
+    const img = screen.getByRole("img");
+    expect(img.getAttribute("src")).toBe("/api/v1/media/4/thumbnail");
+    expect(img.getAttribute("width")).toBe("320");
+    expect(img.getAttribute("height")).toBe("240");
+    expect(img.getAttribute("loading")).toBe("lazy");
+  });
+
+  it("plays a video through the proxy, with its poster, and falls back to a download", () => {
+    const { container } = render(<MediaView message={media("video", { mimetype: "video/mp4", filename: "tour.mp4" })} />);
+    const video = container.querySelector("video");
+    expect(video?.getAttribute("poster")).toBe("/api/v1/media/4/thumbnail");
+    expect(container.querySelector("source")?.getAttribute("src")).toBe("/api/v1/media/4");
+    fireEvent.error(video!);
+    expect(screen.getByText(/cannot be played/)).toBeTruthy();
+    expect(screen.getByRole("link").getAttribute("href")).toBe("/api/v1/media/4");
+  });
+
+  it("shows files as download cards with name and size", () => {
+    render(<MediaView message={media("file", { mimetype: "application/pdf", filename: "prices.pdf", size: 2048 })} />);
+    const link = screen.getByRole("link");
+    expect(link.textContent).toContain("prices.pdf");
+    expect(link.textContent).toContain("2 kB");
+  });
+
+});

@@ -1,0 +1,76 @@
+// Small pure helpers for what the inbox shows: times, sizes, names, colours.
+
+import { t } from "./strings";
+
+function sameDay(a: Date, b: Date): boolean {
+  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+}
+
+/** A list row's time: HH:MM today, "Yesterday", the weekday within a week, else the date. */
+export function listTime(iso: string | null, now = new Date()): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (sameDay(d, now)) return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const yesterday = new Date(now);
+  yesterday.setDate(now.getDate() - 1);
+  if (sameDay(d, yesterday)) return t.yesterday;
+  if (now.getTime() - d.getTime() < 6 * 86_400_000) return d.toLocaleDateString([], { weekday: "long" });
+  return d.toLocaleDateString([], { day: "numeric", month: "short", year: "numeric" });
+}
+
+/** A date separator in the thread: "Today", "Yesterday", the weekday, or the full date. */
+export function dayLabel(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  if (sameDay(d, now)) return t.today;
+  const yesterday = new Date(now);
+  yesterday.setDate(now.getDate() - 1);
+  if (sameDay(d, yesterday)) return t.yesterday;
+  if (now.getTime() - d.getTime() < 6 * 86_400_000) return d.toLocaleDateString([], { weekday: "long" });
+  return d.toLocaleDateString([], { day: "numeric", month: "long", year: "numeric" });
+}
+
+export function dayKey(iso: string): string {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+}
+
+export function clock(iso: string): string {
+  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+export function fileSize(bytes: number | null): string {
+  if (bytes === null) return "";
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} kB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+export function duration(ms: number | null): string {
+  if (!ms) return "";
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+export function initials(name: string | null | undefined): string {
+  const parts = (name ?? "").trim().split(/\s+/).filter(Boolean);
+  if (parts.length === 0) return "?";
+  const first = parts[0]?.[0] ?? "";
+  const last = parts.length > 1 ? (parts[parts.length - 1]?.[0] ?? "") : "";
+  return (first + last).toUpperCase();
+}
+
+/** A stable colour for an avatar without a picture. */
+export function colourFor(id: number): string {
+  return `hsl(${(id * 137) % 360} 55% 45%)`;
+}
+
+/** The box a media element reserves before it loads, from the stored dimensions. */
+export function mediaBox(
+  width: number | null,
+  height: number | null,
+  max = 320,
+): { width: number; height: number } {
+  if (!width || !height) return { width: max, height: Math.round(max * 0.75) };
+  const scale = Math.min(1, max / Math.max(width, height));
+  return { width: Math.max(48, Math.round(width * scale)), height: Math.max(48, Math.round(height * scale)) };
+}

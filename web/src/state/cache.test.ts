@@ -1,0 +1,189 @@
+import { QueryClient } from "@tanstack/react-query";
+import { describe, expect, it } from "vitest";
+
+import type { ListFilters } from "../api/client";
+import type { Bundle, Conversation, Message, Note } from "../api/types";
+import { DEFAULT_FILTERS } from "../components/Inbox";
+import { applyFrame, chronological, flatten, keys, resync, upsertMessage, type Pages } from "./cache";
+
+function message(id: number, extra: Partial<Message> = {}): Message {
+  return {
+    id,
+    conversation_id: 1,
+    event_id: `$e${id}`,
+    client_txn_id: null,
+    direction: "in",
+    channel: "matrix",
+    sender: { type: "contact", id: 5, name: "Ana" },
+    kind: "text",
+    body: `m${id}`,
+    html: null,
+    media: null,
+    location: null,
+    reply_to: null,
+    reactions: [],
+    status: null,
+    error: null,
+    edited_at: null,
+    deleted_at: null,
+    created_at: new Date(Date.UTC(2026, 0, 1, 10, 0, id)).toISOString(),
+    ...extra,
+  };
+}
+
+function conversation(id: number, minute: number, extra: Partial<Conversation> = {}): Conversation {
+  return {
+    id,
+    platform: "whatsapp",
+    kind: "dm",
+    room_id: `!r${id}`,
+    title: `C${id}`,
+    status: "open",
+    snoozed_until: null,
+    assignee_id: null,
+    is_archived: false,
+    unread_count: 0,
+    last_message_at: new Date(Date.UTC(2026, 0, 1, 10, minute)).toISOString(),
+    last_message: null,
+    contact: null,
+    ...extra,
+  };
+}
+
+function withThread(qc: QueryClient, pages: Message[][]): void {
+  qc.setQueryData<Pages<Message>>(keys.thread(1), {
+    pages: pages.map((items, i) => ({ items, next_cursor: i < pages.length - 1 ? `c${i}` : null })),
+    pageParams: pages.map((_, i) => (i === 0 ? null : `c${i - 1}`)),
+  });
+}
+
+function thread(qc: QueryClient): Message[] {
+  return chronological(qc.getQueryData<Pages<Message>>(keys.thread(1)));
+}
+
+function withList(qc: QueryClient, f: ListFilters, rows: Conversation[], more = false): void {
+  qc.setQueryData<Pages<Conversation>>(keys.list(f), { pages: [{ items: rows, next_cursor: more ? "next" : null }], pageParams: [null] });
+}
+
+function list(qc: QueryClient, f: ListFilters): number[] {
+  return flatten(qc.getQueryData<Pages<Conversation>>(keys.list(f))).map((c) => c.id);
+}
+
+describe("message frames", () => {
+  it("append to an open thread in time order and replace by id", () => {
+    const qc = new QueryClient();
+    withThread(qc, [[message(3), message(4)], [message(1), message(2)]]);
+    applyFrame(qc, { type: "message.created", seq: 1, data: message(5) }, 9);
+    expect(thread(qc).map((m) => m.id)).toEqual([1, 2, 3, 4, 5]);
+    applyFrame(qc, { type: "message.updated", seq: 2, data: message(2, { body: "edited", edited_at: "x" }) }, 9);
+    expect(thread(qc).find((m) => m.id === 2)?.body).toBe("edited");
+    expect(thread(qc)).toHaveLength(5);
+  });
+
+  it("leave a thread that is not open alone", () => {
+    const qc = new QueryClient();
+    applyFrame(qc, { type: "message.created", seq: 1, data: message(5, { conversation_id: 2 }) }, 9);
+    expect(qc.getQueryData(keys.thread(2))).toBeUndefined();
+  });
+
+  it("replace the optimistic bubble, whichever of answer and frame comes first", () => {
+    for (const order of ["answer-first", "frame-first"]) {
+      const qc = new QueryClient();
+      withThread(qc, [[message(1)]]);
+      const optimistic = message(-1, { client_txn_id: "t1", direction: "out", status: "pending", sender: { type: "manager", id: 9, name: "Me" } });
+      upsertMessage(qc, optimistic);
+      const answer = message(7, { client_txn_id: "t1", direction: "out", status: "pending" });
+      const frame = message(7, { client_txn_id: "t1", direction: "out", status: "sent" });
+      if (order === "answer-first") {
+        upsertMessage(qc, answer);
+        applyFrame(qc, { type: "message.updated", seq: 3, data: frame }, 9);
+      } else {
+        applyFrame(qc, { type: "message.created", seq: 3, data: frame }, 9);
+        upsertMessage(qc, answer); // the API's older answer arrives last
+      }
+      const mine = thread(qc).filter((m) => m.client_txn_id === "t1");
+      expect(mine).toHaveLength(1);
+      expect(mine[0]?.id).toBe(7);
+      expect(mine[0]?.status).toBe("sent"); // never moved back by the older answer
+    }
+  });
+
+  it("move ticks forward only, but let a retry make a failed reply pending", () => {
+    const qc = new QueryClient();
+    withThread(qc, [[message(1, { direction: "out", status: "read" })]]);
+    upsertMessage(qc, message(1, { direction: "out", status: "delivered" }));
+    expect(thread(qc)[0]?.status).toBe("read");
+    upsertMessage(qc, message(1, { direction: "out", status: "failed", error: "no" }));
+    upsertMessage(qc, message(1, { direction: "out", status: "pending" }));
+    expect(thread(qc)[0]?.status).toBe("pending");
+  });
+});
+
+describe("conversation frames", () => {
+  it("move an updated conversation to the top of the lists it belongs to, in place", () => {
+    const qc = new QueryClient();
+    const all = DEFAULT_FILTERS;
+    const mine: ListFilters = { ...DEFAULT_FILTERS, tab: "mine" };
+    withList(qc, all, [conversation(1, 30), conversation(2, 20), conversation(3, 10)]);
+    withList(qc, mine, [conversation(2, 20, { assignee_id: 9 })]);
+    applyFrame(qc, { type: "conversation.updated", seq: 1, data: conversation(3, 40) }, 9);
+    expect(list(qc, all)).toEqual([3, 1, 2]);
+    expect(list(qc, mine)).toEqual([2]);
+    // Assigned to me: it joins "Mine"; unassigned again: it leaves.
+    applyFrame(qc, { type: "conversation.updated", seq: 2, data: conversation(3, 40, { assignee_id: 9 }) }, 9);
+    expect(list(qc, mine)).toEqual([3, 2]);
+    applyFrame(qc, { type: "conversation.updated", seq: 3, data: conversation(3, 40) }, 9);
+    expect(list(qc, mine)).toEqual([2]);
+  });
+
+  it("add a new conversation, drop archived and hidden ones", () => {
+    const qc = new QueryClient();
+    withList(qc, DEFAULT_FILTERS, [conversation(1, 30)]);
+    applyFrame(qc, { type: "conversation.created", seq: 1, data: conversation(5, 50) }, 9);
+    expect(list(qc, DEFAULT_FILTERS)).toEqual([5, 1]);
+    applyFrame(qc, { type: "conversation.updated", seq: 2, data: conversation(5, 50, { is_archived: true }) }, 9);
+    expect(list(qc, DEFAULT_FILTERS)).toEqual([1]);
+    applyFrame(qc, { type: "conversation.hidden", seq: 3, data: { id: 1 } }, 9);
+    expect(list(qc, DEFAULT_FILTERS)).toEqual([]);
+  });
+
+  it("never insert beyond the loaded pages, and never into a search's answer", () => {
+    const qc = new QueryClient();
+    withList(qc, DEFAULT_FILTERS, [conversation(1, 30), conversation(2, 20)], true);
+    applyFrame(qc, { type: "conversation.updated", seq: 1, data: conversation(9, 5) }, 9);
+    expect(list(qc, DEFAULT_FILTERS)).toEqual([1, 2]); // older than the last row: comes with its page
+    const search = { ...DEFAULT_FILTERS, q: "ana" };
+    withList(qc, search, [conversation(1, 30)]);
+    applyFrame(qc, { type: "conversation.updated", seq: 2, data: conversation(7, 60) }, 9);
+    expect(list(qc, search)).toEqual([1]);
+    applyFrame(qc, { type: "conversation.updated", seq: 3, data: conversation(1, 60, { title: "renamed" }) }, 9);
+    expect(flatten(qc.getQueryData<Pages<Conversation>>(keys.list(search)))[0]?.title).toBe("renamed");
+  });
+
+  it("update the open bundle and its notes", () => {
+    const qc = new QueryClient();
+    const bundle: Bundle = { conversation: conversation(1, 1), contact: null, orders: [], notes: [], messages: { items: [], next_cursor: null } };
+    qc.setQueryData(keys.bundle(1), bundle);
+    applyFrame(qc, { type: "conversation.updated", seq: 1, data: conversation(1, 1, { status: "resolved" }) }, 9);
+    const note: Note = { id: 3, conversation_id: 1, author_id: 9, author_name: "Me", body: "call back", created_at: "2026-01-01T10:00:00Z" };
+    applyFrame(qc, { type: "note.created", seq: 2, data: note }, 9);
+    applyFrame(qc, { type: "note.created", seq: 3, data: note }, 9);
+    const after = qc.getQueryData<Bundle>(keys.bundle(1));
+    expect(after?.conversation.status).toBe("resolved");
+    expect(after?.notes).toHaveLength(1);
+  });
+});
+
+describe("resync", () => {
+  it("is asked for by the frame, and keeps only the first page of each list", async () => {
+    const qc = new QueryClient();
+    qc.setQueryData<Pages<Conversation>>(keys.list(DEFAULT_FILTERS), {
+      pages: [{ items: [conversation(1, 3)], next_cursor: "a" }, { items: [conversation(2, 2)], next_cursor: null }],
+      pageParams: [null, "a"],
+    });
+    expect(applyFrame(qc, { type: "resync", seq: 10, data: null }, 9)).toBe(true);
+    await resync(qc);
+    expect(qc.getQueryData<Pages<Conversation>>(keys.list(DEFAULT_FILTERS))?.pages).toHaveLength(1);
+    expect(qc.getQueryState(keys.list(DEFAULT_FILTERS))?.isInvalidated).toBe(true);
+  });
+});

@@ -1,0 +1,254 @@
+// The client cache (TanStack Query) and every way it changes in place: from the API's answers,
+// from the live connection's frames, and from optimistic messages. Nothing here refetches a
+// list; a `resync` frame is the only thing that makes the open views load again.
+
+import type { InfiniteData, QueryClient } from "@tanstack/react-query";
+
+import type { ListFilters } from "../api/client";
+import type { Bundle, Conversation, LiveFrame, Message, Note, Page } from "../api/types";
+
+export type Pages<T> = InfiniteData<Page<T>, string | null>;
+
+export const keys = {
+  lists: ["conversations"] as const,
+  list: (f: ListFilters) => ["conversations", f] as const,
+  counts: ["counts"] as const,
+  bundle: (id: number) => ["bundle", id] as const,
+  thread: (id: number) => ["thread", id] as const,
+  team: ["team"] as const,
+  me: ["me"] as const,
+};
+
+// --- messages -------------------------------------------------------------------------------
+
+const RANK: Partial<Record<string, number>> = { pending: 0, sent: 1, delivered: 2, read: 3 };
+
+/**
+ * Whether `incoming` is an older state of `existing` (an API answer that arrives after the
+ * live connection already told of the next tick, or of the deletion).
+ */
+export function isStale(existing: Message, incoming: Message): boolean {
+  if (existing.deleted_at && !incoming.deleted_at) return true;
+  const a = RANK[existing.status ?? ""];
+  const b = RANK[incoming.status ?? ""];
+  return a !== undefined && b !== undefined && b < a;
+}
+
+function byTime(a: Message, b: Message): number {
+  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
+  return a.id - b.id;
+}
+
+/**
+ * Put a message into its thread: replace the one with the same id, or the optimistic one with
+ * the same client_txn_id (so a reply is always one bubble, whichever of the API's answer and
+ * the WebSocket's frame comes first), or add it to the newest page in time order.
+ */
+export function upsertMessage(qc: QueryClient, message: Message): void {
+  qc.setQueryData<Pages<Message>>(keys.thread(message.conversation_id), (data) => {
+    if (!data) return data;
+    let replaced = false;
+    const pages = data.pages.map((page) => {
+      const items = page.items.map((m) => {
+        if (m.id === message.id) {
+          replaced = true;
+          return isStale(m, message) ? m : message;
+        }
+        if (!replaced && m.id < 0 && message.client_txn_id && m.client_txn_id === message.client_txn_id) {
+          replaced = true;
+          if (m.local?.previewUrl) URL.revokeObjectURL(m.local.previewUrl);
+          return message;
+        }
+        return m;
+      });
+      return { ...page, items };
+    });
+    if (replaced) {
+      // Drop a second copy left by a race between the answer and the frame.
+      const seen = new Set<number>();
+      return {
+        ...data,
+        pages: pages.map((page) => ({
+          ...page,
+          items: page.items.filter((m) => (seen.has(m.id) ? false : (seen.add(m.id), true))),
+        })),
+      };
+    }
+    const [newest, ...older] = pages;
+    if (!newest) return { ...data, pages: [{ items: [message], next_cursor: null }] };
+    const items = [...newest.items, message].sort(byTime);
+    return { ...data, pages: [{ ...newest, items }, ...older] };
+  });
+}
+
+/** Show a reply at once, before the server has it (negative id, status pending). */
+export function addOptimistic(qc: QueryClient, message: Message): void {
+  upsertMessage(qc, message);
+}
+
+/** Change the optimistic message (upload progress, a failed request). */
+export function patchOptimistic(
+  qc: QueryClient,
+  conversationId: number,
+  clientTxnId: string,
+  change: (m: Message) => Message,
+): void {
+  qc.setQueryData<Pages<Message>>(keys.thread(conversationId), (data) =>
+    data
+      ? {
+          ...data,
+          pages: data.pages.map((page) => ({
+            ...page,
+            items: page.items.map((m) => (m.id < 0 && m.client_txn_id === clientTxnId ? change(m) : m)),
+          })),
+        }
+      : data,
+  );
+}
+
+export function removeOptimistic(qc: QueryClient, conversationId: number, clientTxnId: string): void {
+  qc.setQueryData<Pages<Message>>(keys.thread(conversationId), (data) =>
+    data
+      ? {
+          ...data,
+          pages: data.pages.map((page) => ({
+            ...page,
+            items: page.items.filter((m) => !(m.id < 0 && m.client_txn_id === clientTxnId)),
+          })),
+        }
+      : data,
+  );
+}
+
+export function findMessage(qc: QueryClient, conversationId: number, id: number): Message | undefined {
+  const data = qc.getQueryData<Pages<Message>>(keys.thread(conversationId));
+  for (const page of data?.pages ?? []) {
+    const found = page.items.find((m) => m.id === id);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+// --- conversations --------------------------------------------------------------------------
+
+/** Whether a conversation belongs in a list with these filters (search aside). */
+export function matches(f: ListFilters, c: Conversation, me: number | null): boolean {
+  if (f.tab === "mine" && c.assignee_id !== me) return false;
+  if (f.tab === "unassigned" && c.assignee_id !== null) return false;
+  if (f.status && c.status !== f.status) return false;
+  if (f.platform && c.platform !== f.platform) return false;
+  if (f.unread && c.unread_count === 0) return false;
+  return c.is_archived === f.archived;
+}
+
+/** The list's order: newest activity first, conversations without messages last. */
+export function before(a: Conversation, b: Conversation): boolean {
+  if (a.last_message_at !== b.last_message_at) {
+    if (a.last_message_at === null) return false;
+    if (b.last_message_at === null) return true;
+    return a.last_message_at > b.last_message_at;
+  }
+  return a.id > b.id;
+}
+
+function placeInList(data: Pages<Conversation>, c: Conversation, include: boolean, onlyUpdate: boolean): Pages<Conversation> {
+  const present = data.pages.some((p) => p.items.some((x) => x.id === c.id));
+  if (onlyUpdate) {
+    // A search list is the server's answer to the query: changed rows update, none move in.
+    if (!present) return data;
+    return { ...data, pages: data.pages.map((p) => ({ ...p, items: p.items.map((x) => (x.id === c.id ? c : x)) })) };
+  }
+  const pages = data.pages.map((p) => ({ ...p, items: p.items.filter((x) => x.id !== c.id) }));
+  if (include) {
+    const last = pages[pages.length - 1];
+    const all = pages.flatMap((p) => p.items);
+    const tail = all[all.length - 1];
+    // Beyond the loaded pages it arrives with the page that holds it.
+    const fits = !last?.next_cursor || (tail !== undefined && before(c, tail));
+    if (fits) {
+      for (const page of pages) {
+        const at = page.items.findIndex((x) => before(c, x));
+        if (at >= 0) {
+          page.items.splice(at, 0, c);
+          return { ...data, pages };
+        }
+      }
+      if (last) last.items.push(c);
+      else pages.push({ items: [c], next_cursor: null });
+    }
+  }
+  return { ...data, pages };
+}
+
+/** A conversation changed: every cached list moves or drops it, the open bundle shows it. */
+export function applyConversation(qc: QueryClient, c: Conversation, me: number | null): void {
+  for (const [key, data] of qc.getQueriesData<Pages<Conversation>>({ queryKey: keys.lists })) {
+    if (!data) continue;
+    const filters = key[1] as ListFilters;
+    const searching = filters.q.trim() !== "";
+    qc.setQueryData(key, placeInList(data, c, matches(filters, c, me), searching));
+  }
+  qc.setQueryData<Bundle>(keys.bundle(c.id), (b) => (b ? { ...b, conversation: c, contact: c.contact } : b));
+}
+
+export function hideConversation(qc: QueryClient, id: number): void {
+  for (const [key, data] of qc.getQueriesData<Pages<Conversation>>({ queryKey: keys.lists })) {
+    if (!data) continue;
+    qc.setQueryData(key, {
+      ...data,
+      pages: data.pages.map((p) => ({ ...p, items: p.items.filter((x) => x.id !== id) })),
+    });
+  }
+  qc.removeQueries({ queryKey: keys.bundle(id) });
+  qc.removeQueries({ queryKey: keys.thread(id) });
+}
+
+export function addNote(qc: QueryClient, note: Note): void {
+  qc.setQueryData<Bundle>(keys.bundle(note.conversation_id), (b) =>
+    b && !b.notes.some((n) => n.id === note.id) ? { ...b, notes: [...b.notes, note] } : b,
+  );
+}
+
+// --- the live connection ----------------------------------------------------------------------
+
+/** Apply one frame of `/api/v1/ws`; true when the caller should resync (refetch open views). */
+export function applyFrame(qc: QueryClient, frame: LiveFrame, me: number | null): boolean {
+  switch (frame.type) {
+    case "message.created":
+    case "message.updated":
+      upsertMessage(qc, frame.data as Message);
+      return false;
+    case "conversation.created":
+    case "conversation.updated":
+      applyConversation(qc, frame.data as Conversation, me);
+      return false;
+    case "conversation.hidden":
+      hideConversation(qc, (frame.data as { id: number }).id);
+      return false;
+    case "note.created":
+      addNote(qc, frame.data as Note);
+      return false;
+    case "resync":
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** After `resync`: every open view loads once more; lists start again from their first page. */
+export async function resync(qc: QueryClient): Promise<void> {
+  qc.setQueriesData<Pages<unknown>>({ queryKey: keys.lists }, (data) =>
+    data ? { pages: data.pages.slice(0, 1), pageParams: data.pageParams.slice(0, 1) } : data,
+  );
+  await qc.invalidateQueries();
+}
+
+/** A list's rows in order (its pages were loaded first to last). */
+export function flatten<T>(data: InfiniteData<Page<T>, unknown> | undefined): T[] {
+  return data ? data.pages.flatMap((p) => p.items) : [];
+}
+
+/** A thread's messages oldest first (its first page is the newest). */
+export function chronological(data: InfiniteData<Page<Message>, unknown> | undefined): Message[] {
+  return data ? [...data.pages].reverse().flatMap((p) => p.items) : [];
+}
