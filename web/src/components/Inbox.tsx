@@ -65,11 +65,13 @@ export function Inbox({ me }: { me: Manager }) {
     const connection = new LiveConnection({
       state: setLive,
       frame: (frame: LiveFrame) => {
-        if (applyFrame(qc, frame, me.id)) {
+        const outcome = applyFrame(qc, frame, me.id);
+        if (outcome.resync) {
           void resync(qc);
           return;
         }
-        if (frame.type.startsWith("conversation.")) {
+        if (outcome.countsStale) {
+          // A conversation this page never saw: the counts are fetched once things settle.
           if (countsTimer) clearTimeout(countsTimer);
           countsTimer = setTimeout(() => void qc.invalidateQueries({ queryKey: keys.counts }), 400);
         }

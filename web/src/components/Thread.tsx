@@ -5,7 +5,7 @@ import { Virtuoso, type VirtuosoHandle } from "react-virtuoso";
 import { api } from "../api/client";
 import type { Conversation, Manager, Message, Status } from "../api/types";
 import { dayKey, dayLabel } from "../format";
-import { applyConversation, chronological } from "../state/cache";
+import { changeConversation, chronological } from "../state/cache";
 import { useBundle, useTeam, useThread } from "../state/hooks";
 import { t } from "../strings";
 import { Composer } from "./Composer";
@@ -80,7 +80,7 @@ export function Thread({ id, me, onBack, togglePanel }: { id: number; me: Manage
   useEffect(() => {
     if (markedRead.current || !conversation || conversation.unread_count === 0) return;
     markedRead.current = true;
-    void api.read(id).then((c) => applyConversation(qc, c, me.id));
+    void api.read(id).then((c) => changeConversation(qc, c, me.id));
   }, [conversation, id, qc, me.id]);
 
   // New messages while reading history: count them for the jump button.
@@ -181,11 +181,11 @@ function ThreadHeader({
     setError(null);
     // Optimistic: the list and header move at once; the answer (or the error) settles it.
     const previous = c;
-    applyConversation(qc, { ...c, ...changes } as Conversation, me.id);
+    changeConversation(qc, { ...c, ...changes } as Conversation, me.id);
     api.patch(c.id, changes).then(
-      (answer) => applyConversation(qc, answer, me.id),
+      (answer) => changeConversation(qc, answer, me.id),
       (e: Error) => {
-        applyConversation(qc, previous, me.id);
+        changeConversation(qc, previous, me.id);
         setError(e.message);
       },
     );

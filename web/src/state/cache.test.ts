@@ -174,6 +174,21 @@ describe("conversation frames", () => {
   });
 });
 
+describe("counts", () => {
+  it("follow a known conversation in place, and ask for a fetch for an unknown one", () => {
+    const qc = new QueryClient();
+    qc.setQueryData(keys.counts, { mine: 0, unassigned: 2, all_open: 2, unread: 1 });
+    withList(qc, DEFAULT_FILTERS, [conversation(1, 30, { unread_count: 2 }), conversation(2, 20)]);
+    const read = applyFrame(qc, { type: "conversation.updated", seq: 1, data: conversation(1, 30) }, 9);
+    expect(read.countsStale).toBe(false);
+    const mine = applyFrame(qc, { type: "conversation.updated", seq: 2, data: conversation(2, 20, { assignee_id: 9 }) }, 9);
+    expect(mine.countsStale).toBe(false);
+    expect(qc.getQueryData(keys.counts)).toEqual({ mine: 1, unassigned: 1, all_open: 2, unread: 0 });
+    const unknown = applyFrame(qc, { type: "conversation.created", seq: 3, data: conversation(7, 40) }, 9);
+    expect(unknown.countsStale).toBe(true);
+  });
+});
+
 describe("resync", () => {
   it("is asked for by the frame, and keeps only the first page of each list", async () => {
     const qc = new QueryClient();
@@ -181,7 +196,7 @@ describe("resync", () => {
       pages: [{ items: [conversation(1, 3)], next_cursor: "a" }, { items: [conversation(2, 2)], next_cursor: null }],
       pageParams: [null, "a"],
     });
-    expect(applyFrame(qc, { type: "resync", seq: 10, data: null }, 9)).toBe(true);
+    expect(applyFrame(qc, { type: "resync", seq: 10, data: null }, 9).resync).toBe(true);
     await resync(qc);
     expect(qc.getQueryData<Pages<Conversation>>(keys.list(DEFAULT_FILTERS))?.pages).toHaveLength(1);
     expect(qc.getQueryState(keys.list(DEFAULT_FILTERS))?.isInvalidated).toBe(true);

@@ -5,7 +5,7 @@
 import type { InfiniteData, QueryClient } from "@tanstack/react-query";
 
 import type { ListFilters } from "../api/client";
-import type { Bundle, Conversation, LiveFrame, Message, Note, Page } from "../api/types";
+import type { Bundle, Conversation, Counts, LiveFrame, Message, Note, Page } from "../api/types";
 
 export type Pages<T> = InfiniteData<Page<T>, string | null>;
 
@@ -180,6 +180,48 @@ function placeInList(data: Pages<Conversation>, c: Conversation, include: boolea
   return { ...data, pages };
 }
 
+/** The conversation as the cache knows it (from a list or an open bundle), if anywhere. */
+export function knownConversation(qc: QueryClient, id: number): Conversation | undefined {
+  const bundle = qc.getQueryData<Bundle>(keys.bundle(id));
+  if (bundle) return bundle.conversation;
+  for (const [, data] of qc.getQueriesData<Pages<Conversation>>({ queryKey: keys.lists })) {
+    for (const page of data?.pages ?? []) {
+      const found = page.items.find((x) => x.id === id);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+function countsOf(c: Conversation | undefined, me: number | null): Counts {
+  const open = !!c && c.status === "open" && !c.is_archived;
+  return {
+    mine: open && c.assignee_id === me ? 1 : 0,
+    unassigned: open && c.assignee_id === null ? 1 : 0,
+    all_open: open ? 1 : 0,
+    unread: c && !c.is_archived && c.unread_count > 0 ? 1 : 0,
+  };
+}
+
+/**
+ * The tab counts after a conversation changed from `before` to `after`: computed in place when
+ * the earlier state is known; false when it is not (the caller fetches the counts).
+ */
+export function updateCounts(qc: QueryClient, before: Conversation | undefined, after: Conversation | undefined, me: number | null): boolean {
+  if (!before && after) return false;
+  const counts = qc.getQueryData<Counts>(keys.counts);
+  if (!counts) return true;
+  const was = countsOf(before, me);
+  const is = countsOf(after, me);
+  qc.setQueryData<Counts>(keys.counts, {
+    mine: counts.mine - was.mine + is.mine,
+    unassigned: counts.unassigned - was.unassigned + is.unassigned,
+    all_open: counts.all_open - was.all_open + is.all_open,
+    unread: counts.unread - was.unread + is.unread,
+  });
+  return true;
+}
+
 /** A conversation changed: every cached list moves or drops it, the open bundle shows it. */
 export function applyConversation(qc: QueryClient, c: Conversation, me: number | null): void {
   for (const [key, data] of qc.getQueriesData<Pages<Conversation>>({ queryKey: keys.lists })) {
@@ -189,6 +231,16 @@ export function applyConversation(qc: QueryClient, c: Conversation, me: number |
     qc.setQueryData(key, placeInList(data, c, matches(filters, c, me), searching));
   }
   qc.setQueryData<Bundle>(keys.bundle(c.id), (b) => (b ? { ...b, conversation: c, contact: c.contact } : b));
+}
+
+/**
+ * Put a conversation's new state everywhere (lists, bundle, tab counts), from an answer, a
+ * frame or an optimistic change; true when the counts could not follow in place.
+ */
+export function changeConversation(qc: QueryClient, c: Conversation, me: number | null): boolean {
+  const before = knownConversation(qc, c.id);
+  applyConversation(qc, c, me);
+  return !updateCounts(qc, before, c, me);
 }
 
 export function hideConversation(qc: QueryClient, id: number): void {
@@ -211,27 +263,36 @@ export function addNote(qc: QueryClient, note: Note): void {
 
 // --- the live connection ----------------------------------------------------------------------
 
-/** Apply one frame of `/api/v1/ws`; true when the caller should resync (refetch open views). */
-export function applyFrame(qc: QueryClient, frame: LiveFrame, me: number | null): boolean {
+export interface FrameOutcome {
+  resync: boolean;
+  /** The tab counts could not be updated in place (the conversation was unknown here). */
+  countsStale: boolean;
+}
+
+/** Apply one frame of `/api/v1/ws` to the cache, in place. */
+export function applyFrame(qc: QueryClient, frame: LiveFrame, me: number | null): FrameOutcome {
+  const done = { resync: false, countsStale: false };
   switch (frame.type) {
     case "message.created":
     case "message.updated":
       upsertMessage(qc, frame.data as Message);
-      return false;
+      return done;
     case "conversation.created":
     case "conversation.updated":
-      applyConversation(qc, frame.data as Conversation, me);
-      return false;
-    case "conversation.hidden":
-      hideConversation(qc, (frame.data as { id: number }).id);
-      return false;
+      return { ...done, countsStale: changeConversation(qc, frame.data as Conversation, me) };
+    case "conversation.hidden": {
+      const id = (frame.data as { id: number }).id;
+      const before = knownConversation(qc, id);
+      hideConversation(qc, id);
+      return { ...done, countsStale: !before || !updateCounts(qc, before, undefined, me) };
+    }
     case "note.created":
       addNote(qc, frame.data as Note);
-      return false;
+      return done;
     case "resync":
-      return true;
+      return { ...done, resync: true };
     default:
-      return false;
+      return done;
   }
 }
 

@@ -1,0 +1,266 @@
+"""The web inbox in headless Chromium (Debian's package, driven by Playwright) against the real
+backend: PostgreSQL, Synapse, the bridge emulator and the CRM serving the built inbox.
+
+Screenshots of the main screens are written to `test-artifacts/` (or $CRM_ARTIFACTS)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+import os
+import shutil
+import time
+from typing import Any
+
+from playwright.async_api import Browser, Page, Request, Response, async_playwright
+import pytest
+
+from crm_appservice import passwords
+from crm_appservice.store import managers
+from crm_appservice.testbed.media import png
+from crm_appservice.webapp import SOURCE_BUILD
+
+from .conftest import ConfigFactory
+from .matrix_world import World, running_world
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = os.environ.get("CRM_ARTIFACTS") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "test-artifacts"
+)
+PASSWORD = "a browser's password"
+WAIT = 20_000  # ms, for the page to show what the backend did
+
+
+@pytest.fixture
+async def world(db_dsn: str, make_config: ConfigFactory, workdir: str) -> AsyncIterator[World]:
+    assert os.path.isfile(os.path.join(SOURCE_BUILD, "index.html")), (
+        "the web inbox is not built: the README's test command builds it (npm run build in web/)"
+    )
+    async for w in running_world(make_config, workdir, db_dsn):
+        yield w
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--autoplay-policy=no-user-gesture-required"],
+        )  # fmt: skip
+        yield browser
+        await browser.close()
+
+
+async def shot(page: Page, name: str) -> None:
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    await page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"))
+
+
+async def logged_in(world: World, browser: Browser, email: str = "eve@example.com") -> Page:
+    await managers.create(world.db, email, "Eve", "admin", passwords.hash_password(PASSWORD),
+                          update_existing=True)  # fmt: skip
+    aps = world.crm.settings.appservice
+    page = await browser.new_page(viewport={"width": 1400, "height": 900})
+    await page.goto(f"http://{aps.hostname}:{aps.port}/")
+    await page.get_by_label("E-mail").fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("tab", name="All").wait_for(timeout=WAIT)
+    return page
+
+
+def row(page: Page, conversation_id: int) -> Any:
+    return page.locator(f'[data-conversation="{conversation_id}"]')
+
+
+def bubble(page: Page, text: str) -> Any:
+    return page.locator(".bubble-row", has_text=text)
+
+
+async def test_live_message_reply_ticks_and_one_request_per_switch(
+    world: World, browser: Browser
+) -> None:
+    emu = world.emulator
+    ana = await world.portal("15551260001", "Ana")
+    ben = await world.portal("15551260002", "Ben")
+    await emu.send_text(ben, "15551260002", "Hello from Ben")
+    ana_id = await world.conversation_id(ana.room_id)
+    ben_id = await world.conversation_id(ben.room_id)
+    await world.until(
+        lambda: world.db.fetchval(
+            "SELECT count(*) = 1 FROM messages WHERE conversation_id = $1", ben_id),
+        "Ben's message",
+    )  # fmt: skip
+    page = await logged_in(world, browser)
+    await shot(page, "1-inbox")
+
+    # A customer writes: the row and, once opened, the thread show it without a reload.
+    await emu.send_text(ana, "15551260001", "Is the blue sofa still available?")
+    await row(page, ana_id).get_by_text("Is the blue sofa").wait_for(timeout=WAIT)
+    await row(page, ana_id).click()
+    await bubble(page, "Is the blue sofa still available?").wait_for(timeout=WAIT)
+    await emu.send_text(ana, "15551260001", "And in green?")
+    await bubble(page, "And in green?").wait_for(timeout=WAIT)
+
+    # A reply: one bubble, ticking to delivered and then read.
+    box = page.get_by_role("textbox", name="Write a reply…")
+    await box.fill("Yes, both colours are in stock")
+    await box.press("Enter")
+    mine = bubble(page, "Yes, both colours are in stock")
+    await mine.locator(".tick-read").wait_for(timeout=WAIT)
+    assert await mine.count() == 1
+    await shot(page, "2-thread")
+
+    # Switching conversations: one request for what the screen shows (the bundle), no chain;
+    # Ben's unread message is marked read alongside, and the tab counts follow in place.
+    requests: list[str] = []
+
+    def seen(request: Request) -> None:
+        if "/api/v1/" in request.url and "/api/v1/media/" not in request.url:
+            requests.append(f"{request.method} {request.url.split('/api/v1', 1)[1]}")
+
+    page.on("request", seen)
+    await row(page, ben_id).click()
+    await bubble(page, "Hello from Ben").wait_for(timeout=WAIT)
+    await page.wait_for_timeout(500)
+    page.remove_listener("request", seen)
+    assert requests == [f"GET /conversations/{ben_id}", f"POST /conversations/{ben_id}/read"]
+    await page.wait_for_timeout(300)
+    # Back to Ana: cached and kept current by the live connection, so no request at all.
+    requests.clear()
+    page.on("request", seen)
+    await row(page, ana_id).click()
+    await bubble(page, "And in green?").wait_for(timeout=WAIT)
+    await page.wait_for_timeout(300)
+    assert requests == [], requests
+
+
+async def test_long_thread_stays_small_in_the_dom(world: World, browser: Browser) -> None:
+    cara = await world.portal("15551260003", "Cara")
+    conversation = await world.conversation_id(cara.room_id)
+    contact = await world.db.fetchval(
+        "SELECT contact_id FROM conversations WHERE id = $1", conversation
+    )
+    await world.db.execute(
+        """
+        INSERT INTO messages (conversation_id, event_id, direction, sender_contact_id, kind, body,
+                              created_at)
+        SELECT $1, '$old' || i, 'in', $2, 'text', 'history ' || i,
+               now() - interval '30 days' + i * interval '1 minute'
+          FROM generate_series(1, 5000) i
+        """,
+        conversation,
+        contact,
+    )
+    await world.db.execute(
+        "UPDATE conversations SET last_message_at = now() - interval '1 day' WHERE id = $1",
+        conversation,
+    )
+    page = await logged_in(world, browser)
+    await row(page, conversation).click()
+    await bubble(page, "history 5000").wait_for(timeout=WAIT)
+    most = 0
+    scroller = page.locator(".messages")
+    oldest = page.get_by_text("history 1", exact=True)  # not "history 10…"
+    deadline = time.monotonic() + 120
+    while not await oldest.count() and time.monotonic() < deadline:
+        await scroller.evaluate("el => el.scrollTop = 0")
+        await page.wait_for_timeout(100)
+        most = max(most, await page.locator(".bubble-row").count())
+    await oldest.wait_for(timeout=WAIT)
+    assert 0 < most < 200, most
+
+
+async def test_media_display_and_video_plays(world: World, browser: Browser) -> None:
+    emu = world.emulator
+    dora = await world.portal("15551260004", "Dora")
+    conversation = await world.conversation_id(dora.room_id)
+    page = await logged_in(world, browser)
+    # A real, playable video: recorded by the browser itself (WebM), so no codec tool is needed.
+    recorded: list[int] = await page.evaluate(
+        """async () => {
+            const canvas = document.createElement('canvas');
+            canvas.width = 160; canvas.height = 120;
+            const ctx = canvas.getContext('2d');
+            const stream = canvas.captureStream(15);
+            const recorder = new MediaRecorder(stream, {mimeType: 'video/webm'});
+            const chunks = [];
+            recorder.ondataavailable = (e) => chunks.push(e.data);
+            recorder.start(100);
+            for (let i = 0; i < 30; i++) {
+                ctx.fillStyle = `hsl(${i * 12} 70% 50%)`;
+                ctx.fillRect(0, 0, 160, 120);
+                await new Promise((r) => setTimeout(r, 66));
+            }
+            recorder.stop();
+            await new Promise((r) => recorder.onstop = r);
+            const buffer = await new Blob(chunks, {type: 'video/webm'}).arrayBuffer();
+            return Array.from(new Uint8Array(buffer));
+        }"""
+    )
+    video = bytes(recorded)
+    await emu.send_media(dora, "15551260004", "m.image", png(320, 200), "image/png", "shop.png",
+                         info={"w": 320, "h": 200})  # fmt: skip
+    video_event = await emu.send_media(
+        dora, "15551260004", "m.video", video, "video/webm", "tour.webm",
+        info={"w": 160, "h": 120, "duration": 2000}, thumbnail=(png(160, 120), "image/png", 160, 120),
+    )  # fmt: skip
+    gone_event = await emu.send_media(
+        dora, "15551260004", "m.video", video, "video/webm", "gone.webm", info={"w": 160, "h": 120}
+    )
+    gone = await world.message(gone_event)
+    await world.message(video_event)
+    # The file of the second video is no longer on the homeserver.
+    await world.db.execute(
+        "UPDATE messages SET media_url = 'mxc://crm.localhost/doesNotExist' WHERE id = $1",
+        gone["id"],
+    )
+
+    ranges: list[tuple[str, int]] = []
+
+    def answered(response: Response) -> None:
+        if "/api/v1/media/" in response.url and response.request.headers.get("range"):
+            ranges.append((response.request.headers["range"], response.status))
+
+    page.on("response", answered)
+    await row(page, conversation).click()
+    image = page.locator(".image img")
+    await image.wait_for(timeout=WAIT)
+    await page.wait_for_function(
+        "() => { const i = document.querySelector('.image img'); return i && i.naturalWidth > 0 }",
+        timeout=WAIT,
+    )
+    player = page.locator("video").first
+    await player.evaluate("v => v.play()")
+    await page.wait_for_function(
+        "() => { const v = document.querySelector('video'); return v && v.currentTime > 0.2 }",
+        timeout=WAIT,
+    )
+    assert any(status == 206 for _, status in ranges), ranges
+    # The missing file: a visible fallback with a download link, not a broken player.
+    fallback = page.locator(".media-fallback", has_text="cannot be played")
+    await page.locator("video").nth(1).evaluate("v => v.load()")
+    await fallback.wait_for(timeout=WAIT)
+    assert await fallback.get_by_role("link", name="Download").count() == 1
+    await shot(page, "3-media")
+
+
+async def test_websocket_cut_and_restored(world: World, browser: Browser) -> None:
+    emu = world.emulator
+    eli = await world.portal("15551260005", "Eli")
+    conversation = await world.conversation_id(eli.room_id)
+    await emu.send_text(eli, "15551260005", "first")
+    page = await logged_in(world, browser)
+    await row(page, conversation).click()
+    await bubble(page, "first").wait_for(timeout=WAIT)
+    # The CRM goes away (every socket cut); the customer writes meanwhile; the CRM comes back.
+    await world.crm.stop()
+    await page.get_by_text("Reconnecting…").wait_for(timeout=WAIT)
+    await emu.send_text(eli, "15551260005", "sent while you were away")
+    await asyncio.sleep(1)
+    await world.crm.start()
+    await bubble(page, "sent while you were away").wait_for(timeout=60_000)
+    await page.get_by_text("Reconnecting…").wait_for(state="hidden", timeout=WAIT)
+    await shot(page, "4-reconnected")
