@@ -205,7 +205,8 @@ async def test_media_display_and_video_plays(world: World, browser: Browser) -> 
                          info={"w": 320, "h": 200})  # fmt: skip
     video_event = await emu.send_media(
         dora, "15551260004", "m.video", video, "video/webm", "tour.webm",
-        info={"w": 160, "h": 120, "duration": 2000}, thumbnail=(png(160, 120), "image/png", 160, 120),
+        info={"w": 160, "h": 120, "duration": 2000},
+        thumbnail=(png(160, 120), "image/png", 160, 120),
     )  # fmt: skip
     gone_event = await emu.send_media(
         dora, "15551260004", "m.video", video, "video/webm", "gone.webm", info={"w": 160, "h": 120}
