@@ -127,6 +127,7 @@ async def test_live_message_reply_ticks_and_one_request_per_switch(
     await page.wait_for_timeout(500)
     page.remove_listener("request", seen)
     assert requests == [f"GET /conversations/{ben_id}", f"POST /conversations/{ben_id}/read"]
+    assert await page.locator("section.thread").count() == 1  # the previous one is gone
     await page.wait_for_timeout(300)
     # Back to Ana: cached and kept current by the live connection, so no request at all.
     requests.clear()
@@ -135,6 +136,8 @@ async def test_live_message_reply_ticks_and_one_request_per_switch(
     await bubble(page, "And in green?").wait_for(timeout=WAIT)
     await page.wait_for_timeout(300)
     assert requests == [], requests
+    assert await page.locator("section.thread").count() == 1
+    assert await page.locator("aside.side").count() == 1
 
 
 async def test_long_thread_stays_small_in_the_dom(world: World, browser: Browser) -> None:

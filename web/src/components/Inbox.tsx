@@ -167,9 +167,9 @@ export function Inbox({ me }: { me: Manager }) {
           {selected === null ? (
             <section className="thread empty">{t.emptyThread}</section>
           ) : (
-            <Thread key={selected} id={selected} me={me} onBack={() => select(null)} togglePanel={() => setPanelOpen((o) => !o)} />
+            <Thread key={`thread-${selected}`} id={selected} me={me} onBack={() => select(null)} togglePanel={() => setPanelOpen((o) => !o)} />
           )}
-          {selected !== null && panelOpen && <SidePanel key={selected} id={selected} onClose={() => setPanelOpen(false)} />}
+          {selected !== null && panelOpen && <SidePanel key={`side-${selected}`} id={selected} onClose={() => setPanelOpen(false)} />}
         </div>
       )}
     </div>

@@ -127,6 +127,7 @@ export function Thread({ id, me, onBack, togglePanel }: { id: number; me: Manage
             if (thread.hasNextPage && !thread.isFetchingNextPage) void thread.fetchNextPage();
           }}
           followOutput={(bottom) => (bottom ? "smooth" : false)}
+          increaseViewportBy={{ top: 600, bottom: 600 }}
           atBottomStateChange={(bottom) => {
             setAtBottom(bottom);
             if (bottom) setNewCount(0);

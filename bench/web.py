@@ -1,0 +1,281 @@
+"""Web inbox benchmark: the built inbox in headless Chromium against the CRM on the seeded
+database of the inbox benchmark (100,000 conversations, 5,000,000 messages).
+
+It prints the time from signing in to the first list painted, the conversation switch time
+(click to the thread's newest message in the DOM, conversations not opened before), the time
+from an ingested transaction to its bubble in the DOM (p50/p99 over 100 messages, measured in
+the page by a MutationObserver against the moment the transaction was sent), the DOM size of a
+5,000-message thread scrolled from bottom to top, and the gzipped size of the JavaScript.
+
+    .venv/bin/python bench/web.py [--conversations 100000] [--messages 5000000]
+
+Everything listens on 127.0.0.1 and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import glob
+import gzip
+import itertools
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+import aiohttp
+import asyncpg
+from playwright.async_api import Page, async_playwright
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from inbox import EMAIL, PASSWORD, fill
+from ingest import HS_TOKEN, percentile, start_crm, tear_down
+
+from crm_appservice.store.embedded import EmbeddedPostgres
+from crm_appservice.store.migrate import apply_migrations
+from crm_appservice.webapp import SOURCE_BUILD
+
+TARGETS = {"switch": 150.0, "ingest": 200.0, "js": 250.0}
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+VISIBLE_ROWS = 8
+_txn = itertools.count(1)
+
+# Records when a text first appears anywhere in the page (the bubble's own node).
+OBSERVE = """() => {
+    window.__seen = {};
+    new MutationObserver((records) => {
+        const now = Date.now();
+        for (const r of records) for (const n of r.addedNodes) {
+            const text = n.textContent || "";
+            for (const m of text.matchAll(/bench-marker-(\\d+)-end/g)) {
+                if (!(m[1] in window.__seen)) window.__seen[m[1]] = now;
+            }
+        }
+    }).observe(document.body, {childList: true, subtree: true});
+}"""
+
+
+# Records when a frame of the live connection carrying a marker reaches the page.
+WATCH_SOCKET = """(() => {
+    const Native = window.WebSocket;
+    window.__frames = {};
+    window.WebSocket = function (url, protocols) {
+        const ws = new Native(url, protocols);
+        ws.addEventListener("message", (e) => {
+            const m = /bench-marker-(\\d+)-end/.exec(e.data);
+            if (m && !(m[1] in window.__frames)) window.__frames[m[1]] = Date.now();
+        });
+        return ws;
+    };
+    window.WebSocket.prototype = Native.prototype;
+})()"""
+
+
+async def sign_in(page: Page, url: str) -> float:
+    """Sign in; ms from the click to the first row of the list painted."""
+    await page.goto(url)
+    await page.get_by_label("E-mail").fill(EMAIL)
+    await page.get_by_label("Password").fill(PASSWORD)
+    t0 = time.perf_counter()
+    await page.get_by_role("button", name="Sign in").click()
+    await page.locator(".row").first.wait_for(timeout=30_000)
+    await page.evaluate("() => new Promise(requestAnimationFrame)")
+    return (time.perf_counter() - t0) * 1000
+
+
+# Clicks a row in the page and resolves with the ms until the next frame is painted with the
+# conversation's messages on screen (measured in the page: no driver overhead).
+SWITCH = """(id) => new Promise((resolve) => {
+    const row = document.querySelector(`[data-conversation="${id}"]`);
+    const t0 = performance.now();
+    const done = () => location.pathname.endsWith("/" + id)
+        && document.querySelector(".thread [data-message]")
+        && document.querySelector(".thread h2");
+    const check = () => {
+        if (done()) requestAnimationFrame(() => resolve(performance.now() - t0));
+        else requestAnimationFrame(check);
+    };
+    row.click();
+    check();
+})"""
+
+
+async def switch_times(page: Page, n: int) -> list[float]:
+    """Open the next n conversations of the list, each for the first time."""
+    times: list[float] = []
+    rows = page.locator(".row")
+    for i in range(1, n + 1):
+        conversation = await rows.nth(i % VISIBLE_ROWS).get_attribute("data-conversation")
+        times.append(float(await page.evaluate(SWITCH, conversation)))
+        if i % VISIBLE_ROWS == VISIBLE_ROWS - 1:  # the next rows: scroll the list on
+            await page.locator(".rows").evaluate(f"el => el.scrollTop += 64 * {VISIBLE_ROWS}")
+            await page.wait_for_timeout(300)
+        await page.wait_for_timeout(100)
+    return times
+
+
+async def ingest_to_dom(
+    page: Page, url: str, room_id: str, n: int
+) -> tuple[list[float], list[float]]:
+    """(ms from sending the transaction to the bubble in the DOM, ms to the frame's arrival)."""
+    # The manager reads the newest messages: the thread follows what arrives.
+    await page.locator(".messages").evaluate("el => el.scrollTop = el.scrollHeight")
+    await page.wait_for_timeout(300)
+    await page.evaluate(OBSERVE)
+    latencies: list[float] = []
+    frames: list[float] = []
+    async with aiohttp.ClientSession() as http:
+        for i in range(n):
+            event = {
+                "event_id": f"$bench-web-{i}-{time.time_ns()}", "room_id": room_id,
+                "type": "m.room.message", "sender": "@whatsapp_4915000000001:x",
+                "origin_server_ts": int(time.time() * 1000),
+                "content": {"msgtype": "m.text", "body": f"bench-marker-{i}-end"},
+            }  # fmt: skip
+            sent = time.time() * 1000
+            async with http.put(
+                f"{url}/_matrix/app/v1/transactions/web{next(_txn)}-{time.time_ns()}",
+                data=json.dumps({"events": [event]}),
+                headers={"Authorization": f"Bearer {HS_TOKEN}"},
+            ) as resp:
+                if resp.status != 200:
+                    raise RuntimeError(f"transaction answered {resp.status}")
+            seen = await page.wait_for_function(
+                f"() => window.__seen['{i}']", timeout=30_000, polling=5
+            )
+            latencies.append(float(await seen.json_value()) - sent)
+            frames.append(float(await page.evaluate(f"() => window.__frames['{i}']")) - sent)
+            await asyncio.sleep(0.05)
+    return latencies, frames
+
+
+async def long_thread(page: Page) -> tuple[int, int]:
+    """Scroll a 5,000-message thread from its newest message to its oldest: the most message
+    rows and the most elements the page held on the way."""
+    most_rows = most_elements = 0
+    scroller = page.locator(".messages")
+    oldest = page.get_by_text("long thread 1", exact=True)
+    deadline = time.monotonic() + 600
+    while not await oldest.count() and time.monotonic() < deadline:
+        await scroller.evaluate("el => el.scrollTop = 0")
+        await page.wait_for_timeout(80)
+        rows, elements = await page.evaluate(
+            "() => [document.querySelectorAll('[data-message]').length,"
+            " document.getElementsByTagName('*').length]"
+        )
+        most_rows, most_elements = max(most_rows, rows), max(most_elements, elements)
+    if not await oldest.count():
+        raise RuntimeError("never reached the top of the long thread")
+    return most_rows, most_elements
+
+
+def script_size() -> int:
+    """The gzipped bytes of the built inbox's JavaScript."""
+    if not os.path.isfile(os.path.join(SOURCE_BUILD, "index.html")):
+        raise SystemExit("build the web inbox first: cd web && npm ci && npm run build")
+    total = 0
+    for path in glob.glob(os.path.join(SOURCE_BUILD, "assets", "*.js")):
+        with open(path, "rb") as f:
+            total += len(gzip.compress(f.read(), 9))
+    return total
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--conversations", type=int, default=100_000)
+    parser.add_argument("--messages", type=int, default=5_000_000)
+    parser.add_argument("--logins", type=int, default=5)
+    parser.add_argument("--switches", type=int, default=40)
+    parser.add_argument("--ingested", type=int, default=100)
+    args = parser.parse_args()
+    js = await asyncio.to_thread(script_size)
+
+    workdir = tempfile.mkdtemp(prefix="crm-bench-web-")
+    os.chmod(workdir, 0o755)
+    pg = EmbeddedPostgres(os.path.join(workdir, "pg"))
+    proc = None
+    try:
+        await pg.start()
+        await asyncio.to_thread(apply_migrations, pg.dsn())
+        t0 = time.perf_counter()
+        await fill(pg.dsn(), args.conversations, args.messages)
+        print(f"filled {args.conversations} conversations, {args.messages} messages "
+              f"in {time.perf_counter() - t0:.0f} s", flush=True)  # fmt: skip
+        db = await asyncpg.connect(pg.dsn())
+        # One long thread, the newest conversation of all.
+        long_id = await db.fetchval(
+            "INSERT INTO conversations (room_id, platform, kind, title, contact_id,"
+            " last_message_at) VALUES ('!long', 'whatsapp', 'dm', 'Long thread', 1, now())"
+            " RETURNING id"
+        )
+        await db.execute(
+            "INSERT INTO messages (conversation_id, event_id, direction, sender_contact_id,"
+            " kind, body, created_at) SELECT $1, '$long' || i, 'in', 1, 'text',"
+            " 'long thread ' || i, now() - interval '3 days' + i * interval '30 seconds'"
+            " FROM generate_series(1, 5000) i",
+            long_id,
+        )
+        await db.close()
+        proc, url = await start_crm(workdir, pg.dsn())
+
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            logins = []
+            for _ in range(args.logins):
+                context = await browser.new_context(viewport={"width": 1400, "height": 900})
+                page = await context.new_page()
+                logins.append(await sign_in(page, url))
+                await context.close()
+            context = await browser.new_context(viewport={"width": 1400, "height": 900})
+            await context.add_init_script(WATCH_SOCKET)
+            page = await context.new_page()
+            await sign_in(page, url)
+            await page.locator(f'[data-conversation="{long_id}"]').wait_for()
+            await page.locator(".row").nth(1).click()  # warm: code paths, first fetches
+            await page.locator("[data-message]").last.wait_for()
+            try:
+                switches = await switch_times(page, args.switches)
+            except Exception:
+                await page.screenshot(path=os.path.join(workdir, "failed.png"))
+                raise
+            # Ingest into the conversation on screen.
+            current = await page.evaluate("() => location.pathname.split('/').pop()")
+            room = f"!bench{current}"
+            ingested, framed = await ingest_to_dom(page, url, room, args.ingested)
+            await page.locator(".rows").evaluate("el => el.scrollTop = 0")
+            await page.locator(f'[data-conversation="{long_id}"]').click()
+            await page.get_by_text("long thread 5000", exact=True).wait_for()
+            rows, elements = await long_thread(page)
+            await browser.close()
+
+        print()
+        print(f"web: {args.conversations} conversations, {args.messages} messages,"
+              " headless Chromium")  # fmt: skip
+        print(f"  sign-in to first list painted, median of {args.logins}: "
+              f"{statistics.median(logins):8.1f} ms")  # fmt: skip
+        print(f"  conversation switch p50 / p99 ({args.switches}):      "
+              f"{percentile(switches, 0.5):8.1f} / {percentile(switches, 0.99):.1f} ms"
+              f"   (target p99 ≤ {TARGETS['switch']:.0f} ms)")  # fmt: skip
+        print(f"  ingested message to DOM p50 / p99 ({args.ingested}): "
+              f"{percentile(ingested, 0.5):8.1f} / {percentile(ingested, 0.99):.1f} ms"
+              f"   (target p99 ≤ {TARGETS['ingest']:.0f} ms)")  # fmt: skip
+        print(f"    of which until the frame reached the page, p50:   "
+              f"{percentile(framed, 0.5):8.1f} ms")  # fmt: skip
+        print(f"  5,000-message thread, most message rows in the DOM:   {rows:8d}")
+        print(f"  5,000-message thread, most elements in the page:      {elements:8d}")
+        print(f"  JavaScript, gzipped:                                  {js / 1024:8.1f} kB"
+              f"   (target ≤ {TARGETS['js']:.0f} kB)")  # fmt: skip
+    finally:
+        await tear_down(proc, pg, workdir)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
