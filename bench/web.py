@@ -127,8 +127,10 @@ async def ingest_to_dom(
 ) -> tuple[list[float], list[float]]:
     """(ms from sending the transaction to the bubble in the DOM, ms to the frame's arrival)."""
     # The manager reads the newest messages: the thread follows what arrives.
-    await page.locator(".messages").evaluate("el => el.scrollTop = el.scrollHeight")
-    await page.wait_for_timeout(300)
+    jump = page.locator(".jump")
+    if await jump.count():
+        await jump.click()
+        await page.wait_for_timeout(500)
     await page.evaluate(OBSERVE)
     latencies: list[float] = []
     frames: list[float] = []
@@ -249,7 +251,12 @@ async def main() -> None:
             # Ingest into the conversation on screen.
             current = await page.evaluate("() => location.pathname.split('/').pop()")
             room = f"!bench{current}"
-            ingested, framed = await ingest_to_dom(page, url, room, args.ingested)
+            try:
+                ingested, framed = await ingest_to_dom(page, url, room, args.ingested)
+            except Exception:
+                await page.screenshot(path=os.path.join(tempfile.gettempdir(), "bench-web.png"))
+                print("ingest into", room, "failed on", await page.evaluate("location.pathname"))
+                raise
             await page.locator(".rows").evaluate("el => el.scrollTop = 0")
             await page.locator(f'[data-conversation="{long_id}"]').click()
             await page.get_by_text("long thread 5000", exact=True).wait_for()

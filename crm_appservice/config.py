@@ -96,6 +96,7 @@ class Config(BaseFileConfig):
             "web.session_lifetime",
             "web.managers_see",
             "web.static_dir",
+            "web.metrics_token",
             "smtp.host",
             "smtp.port",
             "smtp.tls",
@@ -190,6 +191,7 @@ class WebSettings:
     session_lifetime_hours: float
     managers_see: str
     static_dir: str
+    metrics_token: str | None
 
     @property
     def secure_cookies(self) -> bool:
@@ -434,6 +436,7 @@ def read_settings(config: Config) -> Settings:
         session_lifetime_hours=r.number("web.session_lifetime", 0.1, 24 * 366),
         managers_see=r.choice("web.managers_see", ("all", "assigned")),
         static_dir=os.path.abspath(static) if (static := r.optional_str("web.static_dir")) else "",
+        metrics_token=r.optional_str("web.metrics_token"),
     )
     smtp = SMTPSettings(
         host=r.optional_str("smtp.host"),

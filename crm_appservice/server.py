@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 import contextlib
 import logging
 
+import aiohttp
 from aiohttp import web
 import asyncpg
 
@@ -28,6 +29,7 @@ from .matrix.client import MatrixClient
 from .matrix.invites import InviteWorker
 from .media.cache import MediaCache
 from .media.rows import MediaRows
+from .metrics import METRICS, Metrics, metrics
 from .outbox.mail import MailSender
 from .outbox.matrix import MatrixSender
 from .outbox.notify import queue_notifications
@@ -43,8 +45,33 @@ APPSERVICE = web.AppKey("appservice", AppserviceAPI)
 HEALTH_TIMEOUT = 2.0
 
 
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: the database answers and the homeserver can be reached (a load balancer sends
+    managers elsewhere otherwise). 503 names what is not ready."""
+    checks: dict[str, str] = {}
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT):
+            await request.app[POOL].fetchval("SELECT 1")
+        checks["database"] = "ok"
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+        checks["database"] = "unreachable"
+    matrix = request.app[MATRIX]
+    try:
+        async with (
+            asyncio.timeout(HEALTH_TIMEOUT),
+            matrix.session.get(matrix.api.base_url / "_matrix/client/versions") as resp,
+        ):
+            checks["homeserver"] = "ok" if resp.status == 200 else f"answered {resp.status}"
+    except (aiohttp.ClientError, OSError, TimeoutError):
+        checks["homeserver"] = "unreachable"
+    ready = all(v == "ok" for v in checks.values())
+    return web.json_response(
+        {"status": "ready" if ready else "unavailable", **checks}, status=200 if ready else 503
+    )
+
+
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness and readiness in one: 200 only when the database answers."""
+    """Liveness: 200 while the database answers."""
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT):
             await request.app[POOL].fetchval("SELECT 1")
@@ -66,6 +93,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     app[MEDIA_ROWS] = MediaRows()
     namespaces = namespaces_from(settings)
     appservice = AppserviceAPI(aps.hs_token, namespaces, aps.max_body_size)
+    app[METRICS] = appservice.metrics = Metrics()
     app[APPSERVICE] = appservice
     stopping = asyncio.Event()
 
@@ -97,6 +125,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
             RetryPolicy.from_settings(settings.outbox),
             settings.outbox.concurrency,
         )
+        outbox.metrics = app[METRICS]
         hub = app[HUB] = Hub(app[POOL], render_live)
         hub.watchers.append(app[MEDIA_ROWS].changed)
         await hub.start()
@@ -132,6 +161,8 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     app.cleanup_ctx.extend([database, matrix, workers])
     app.on_shutdown.append(close_sockets)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
     appservice.register(app)
     api.setup(app)
     webapp.setup(app)

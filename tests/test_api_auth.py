@@ -166,11 +166,12 @@ async def test_validation_errors_name_the_field(client: TestClient) -> None:  # 
 
 
 async def test_every_route_requires_authentication(client: TestClient) -> None:  # type: ignore[type-arg]
-    """Walks the whole route table: only login, /healthz and the web inbox's page and assets
-    (its login screen: no data) answer without credentials."""
+    """Walks the whole route table: only login, /healthz, /readyz and the web inbox's page and
+    assets (its login screen: no data) answer without credentials (/metrics has its own token)."""
     public = {
         ("POST", "/api/v1/auth/login"),
         ("GET", "/healthz"),
+        ("GET", "/readyz"),
         ("GET", "/"),
         ("GET", "/assets/{name}"),
         ("GET", "/{path}"),

@@ -12,7 +12,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 import hmac
 import logging
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 import asyncpg
@@ -20,6 +21,9 @@ import orjson
 
 from ..ingest.events import Batch, Namespaces, Parser
 from ..store.ingest import IngestResult, write_transaction
+
+if TYPE_CHECKING:
+    from ..metrics import Metrics
 
 log = logging.getLogger("crm.appservice")
 
@@ -40,6 +44,7 @@ class AppserviceAPI:
 
     pool: asyncpg.Pool
     on_ingested: OnIngested | None = None
+    metrics: Metrics | None = None
 
     def __init__(self, hs_token: str, namespaces: Namespaces, max_body_size: int) -> None:
         self._hs_token = hs_token.encode()
@@ -92,6 +97,7 @@ class AppserviceAPI:
         if denied:
             return denied
         txn_id = request.match_info["txn_id"]
+        started = time.perf_counter()
         try:
             text, body = await self._read_body(request)
         except _Reject as e:
@@ -121,6 +127,9 @@ class AppserviceAPI:
             log.debug("Transaction %s was already stored", txn_id)
         else:
             known.update(batch.contacts)
+            if self.metrics:
+                self.metrics.received([r["event_type"] for r in batch.raw])
+                self.metrics.transaction_seconds.observe(time.perf_counter() - started)
             log.debug(
                 "Transaction %s stored: %d events, %d ephemeral",
                 txn_id,

@@ -17,6 +17,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 import logging
+from typing import TYPE_CHECKING
 
 from ..store import live, outbox as store
 from ..store.database import DB_ERRORS, Conn, Pool, listen_until_stopped, wait_for_either
@@ -25,6 +26,9 @@ from .mail import MailSender
 from .matrix import LiveEvents, MatrixSender
 from .policy import RetryPolicy
 from .spool import Spool
+
+if TYPE_CHECKING:
+    from ..metrics import Metrics
 
 log = logging.getLogger("crm.outbox")
 
@@ -50,6 +54,7 @@ class OutboxWorker:
         self.policy = policy
         self._wakes = [asyncio.Event() for _ in range(concurrency)]
         self._handlers: dict[str, Handler] = {}
+        self.metrics: Metrics | None = None
         if matrix is not None:
             self._handlers.update(send=matrix.send, react=matrix.react, unreact=matrix.unreact,
                                   edit=matrix.edit, redact=matrix.redact)  # fmt: skip
@@ -133,6 +138,8 @@ class OutboxWorker:
         except SendError as e:
             return await self._failed(conn, entry, e)
         await live.record(conn, changes)
+        if self.metrics:
+            self.metrics.sent.labels(entry.lane).inc()
         return True
 
     async def _failed(self, conn: Conn, entry: store.Entry, error: SendError) -> bool:
@@ -145,6 +152,8 @@ class OutboxWorker:
             log.info("Outbox entry %d (%s) not sent (%s), retry in %.1f s",
                      entry.id, entry.action, error, delay)  # fmt: skip
             await store.schedule_retry(conn, entry, error.reason, delay)
+            if self.metrics:
+                self.metrics.retries.labels(entry.lane).inc()
             return False
         reason = error.reason
         if error.retriable:
@@ -152,6 +161,8 @@ class OutboxWorker:
         log.warning("Outbox entry %d (%s, message %s) failed: %s",
                     entry.id, entry.action, entry.message_id, reason)  # fmt: skip
         await store.mark_failed(conn, entry, reason)
+        if self.metrics:
+            self.metrics.failures.labels(entry.lane).inc()
         await self._show_failure(conn, entry, reason)
         return False
 

@@ -214,6 +214,14 @@ async def claim(conn: Conn) -> Entry | None:
     return Entry(**fields)
 
 
+async def depth_by_lane(conn: Conn) -> dict[str, int]:
+    """Entries waiting to be sent, per lane (for the metrics)."""
+    rows = await conn.fetch(
+        "SELECT lane, count(*) AS n FROM outbox WHERE state = 'pending' GROUP BY lane"
+    )
+    return {r["lane"]: r["n"] for r in rows}
+
+
 async def next_due(conn: Conn) -> datetime | None:
     """When the earliest pending entry is due (for the worker's timer)."""
     value: datetime | None = await conn.fetchval(

@@ -108,7 +108,9 @@ export function Thread({ id, me, onBack, togglePanel }: { id: number; me: Manage
   if (thread.error) {
     return <section className="thread empty">{thread.error.message}</section>;
   }
-  const initial = unreadFrom.current ? rows.findIndex((r) => r.kind === "unread") : rows.length - 1;
+  // Open at the unread marker, or with the newest message at the bottom.
+  const marker = unreadFrom.current ? rows.findIndex((r) => r.kind === "unread") : -1;
+  const initial = marker >= 0 ? { index: marker, align: "start" as const } : { index: Math.max(0, rows.length - 1), align: "end" as const };
 
   return (
     <section className="thread" aria-label={conversation.title ?? undefined}>
@@ -121,7 +123,7 @@ export function Thread({ id, me, onBack, togglePanel }: { id: number; me: Manage
           className="messages"
           data={rows}
           firstItemIndex={firstItemIndex}
-          initialTopMostItemIndex={Math.max(0, initial)}
+          initialTopMostItemIndex={initial}
           computeItemKey={(_, row) => row.key}
           startReached={() => {
             if (thread.hasNextPage && !thread.isFetchingNextPage) void thread.fetchNextPage();

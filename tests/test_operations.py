@@ -1,0 +1,66 @@
+"""Operating the CRM: readiness and the Prometheus metrics."""
+
+from __future__ import annotations
+
+from aiohttp.test_utils import TestClient
+import pytest
+
+from crm_appservice.config import Settings, load
+
+from . import factories as f
+from .conftest import API, AS_TOKEN, HS_TOKEN, ConfigFactory, Homeserver, unused_port
+
+TOKEN = "metrics-token-for-tests"
+
+
+@pytest.fixture
+def settings(make_config: ConfigFactory) -> Settings:
+    path = make_config(
+        {
+            "appservice.as_token": AS_TOKEN,
+            "appservice.hs_token": HS_TOKEN,
+            "homeserver.address": f"http://127.0.0.1:{unused_port()}",  # nobody listens
+            "web.metrics_token": TOKEN,
+            "outbox.retry_initial_delay": 5,
+        }
+    )
+    return load(path)[1]
+
+
+async def test_readiness_names_what_is_missing(client: TestClient) -> None:  # type: ignore[type-arg]
+    assert (await client.get("/healthz")).status == 200  # alive: the database answers
+    resp = await client.get("/readyz")
+    assert resp.status == 503
+    assert await resp.json() == {
+        "status": "unavailable", "database": "ok", "homeserver": "unreachable"}  # fmt: skip
+
+
+async def test_metrics(api: API, hs: Homeserver, client: TestClient) -> None:  # type: ignore[type-arg]
+    assert (await client.get("/metrics")).status == 401
+    bad = await client.get("/metrics", headers={"Authorization": "Bearer nope"})
+    assert bad.status == 401
+    ghost = f.ghost("3364000001")
+    await hs.ok([*f.portal("!ops", "3364000001", "Ops"), f.text("!ops", ghost, "hi"),
+                 f.text("!ops", ghost, "there")])  # fmt: skip
+    conversation = (await api.get("/api/v1/conversations"))["items"][0]["id"]
+    status, _ = await api.call("POST", f"/api/v1/conversations/{conversation}/messages",
+                               json={"client_txn_id": "m1", "body": "hello"})  # fmt: skip
+    assert status == 202
+    async with client.ws_connect("/api/v1/ws") as ws:
+        await ws.receive_json()
+        resp = await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/plain")
+        text = await resp.text()
+
+    def value(line_start: str) -> float:
+        line = next(x for x in text.splitlines() if x.startswith(line_start))
+        return float(line.rsplit(" ", 1)[1])
+
+    assert value("crm_appservice_transactions_total") == 1
+    assert value('crm_appservice_events_total{type="m.room.message"}') == 2
+    assert value('crm_appservice_events_total{type="m.room.member"}') == 2
+    assert value("crm_appservice_transaction_seconds_count") == 1
+    assert value('crm_outbox_depth{channel="matrix"}') == 1  # waits for the homeserver
+    assert value("crm_websocket_connections") == 1
+    assert value("crm_database_pool_in_use") >= 1
+    assert "crm_media_cache_bytes" in text
