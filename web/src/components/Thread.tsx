@@ -15,6 +15,7 @@ import { MessageBubble } from "./MessageBubble";
 // first item goes down by as many items: rows before the newest page's first message.
 const BASE_INDEX = 1_000_000;
 const GROUP_WINDOW = 5 * 60_000;
+const FEW_UNREAD = 6;
 
 export type Row =
   | { kind: "day"; key: string; label: string }
@@ -93,6 +94,13 @@ export function Thread({ id, me, onBack, togglePanel }: { id: number; me: Manage
     }
   }, [lastId, atBottom]);
 
+  // Stable: a new component type on every render would remount the header and move the list.
+  const fetchingOlder = thread.isFetchingNextPage;
+  const components = useMemo(
+    () => ({ Header: () => (fetchingOlder ? <p className="loading-older">{t.loadingOlder}</p> : null) }),
+    [fetchingOlder],
+  );
+
   const jump = useCallback(() => {
     list.current?.scrollToIndex({ index: "LAST", align: "end", behavior: "smooth" });
     setNewCount(0);
@@ -108,8 +116,10 @@ export function Thread({ id, me, onBack, togglePanel }: { id: number; me: Manage
   if (thread.error) {
     return <section className="thread empty">{thread.error.message}</section>;
   }
-  // Open at the unread marker, or with the newest message at the bottom.
-  const marker = unreadFrom.current ? rows.findIndex((r) => r.kind === "unread") : -1;
+  // Open with the newest message at the bottom, where a few unread messages show with their
+  // marker anyway; with more than fit on screen, open at the marker.
+  const manyUnread = (conversation.unread_count || 0) > FEW_UNREAD;
+  const marker = unreadFrom.current && manyUnread ? rows.findIndex((r) => r.kind === "unread") : -1;
   const initial = marker >= 0 ? { index: marker, align: "start" as const } : { index: Math.max(0, rows.length - 1), align: "end" as const };
 
   return (
@@ -128,15 +138,14 @@ export function Thread({ id, me, onBack, togglePanel }: { id: number; me: Manage
           startReached={() => {
             if (thread.hasNextPage && !thread.isFetchingNextPage) void thread.fetchNextPage();
           }}
-          followOutput={(bottom) => (bottom ? "smooth" : false)}
+          followOutput={(bottom) => (bottom ? "auto" : false)}
           increaseViewportBy={{ top: 600, bottom: 600 }}
           atBottomStateChange={(bottom) => {
             setAtBottom(bottom);
             if (bottom) setNewCount(0);
           }}
-          components={{
-            Header: () => (thread.isFetchingNextPage ? <p className="loading-older">{t.loadingOlder}</p> : null),
-          }}
+          atBottomThreshold={80}
+          components={components}
           itemContent={(_, row) => {
             if (row.kind === "day") return <div className="day">{row.label}</div>;
             if (row.kind === "unread") return <div className="unread-marker">{t.unreadMarker(row.count)}</div>;
