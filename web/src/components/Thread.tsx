@@ -139,12 +139,17 @@ export function Thread({ id, me, onBack, togglePanel }: { id: number; me: Manage
             if (thread.hasNextPage && !thread.isFetchingNextPage) void thread.fetchNextPage();
           }}
           followOutput={(bottom) => (bottom ? "auto" : false)}
-          increaseViewportBy={{ top: 600, bottom: 600 }}
+          increaseViewportBy={{ top: 200, bottom: 400 }}
           atBottomStateChange={(bottom) => {
             setAtBottom(bottom);
             if (bottom) setNewCount(0);
           }}
-          atBottomThreshold={80}
+          // "At the bottom" within a tall message of it: a message that arrives on a new day
+          // (with its date separator) or with a photo must still be followed.
+          atBottomThreshold={400}
+          // No "probe" pass to guess a row's height (a date separator would be a poor guess):
+          // the first messages are painted in the first pass.
+          defaultItemHeight={56}
           components={components}
           itemContent={(_, row) => {
             if (row.kind === "day") return <div className="day">{row.label}</div>;
