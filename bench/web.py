@@ -98,10 +98,17 @@ SWITCH = """() => new Promise((resolve) => {
     const before = document.querySelector("section.thread");
     const path = location.pathname;
     const t0 = performance.now();
+    // Done when the newest message is painted inside the thread's visible area.
     const done = () => {
         const thread = document.querySelector("section.thread");
-        return location.pathname !== path && thread && thread !== before
-            && thread.querySelector("[data-message]") && thread.querySelector("h2");
+        if (location.pathname === path || !thread || thread === before) return false;
+        const scroller = thread.querySelector(".messages");
+        const bubbles = thread.querySelectorAll("[data-message]");
+        const newest = bubbles[bubbles.length - 1];
+        if (!scroller || !newest || !thread.querySelector("h2")) return false;
+        const view = scroller.getBoundingClientRect();
+        const box = newest.getBoundingClientRect();
+        return box.height > 0 && box.bottom <= view.bottom + 1 && box.top >= view.top - 1;
     };
     const check = () => {
         if (done()) requestAnimationFrame(() => {
