@@ -21,6 +21,7 @@ import psycopg
 
 from . import __version__, passwords
 from .config import Config, ConfigError, Settings, load
+from .doctor import Doctor
 from .program import Program
 from .registration import generate_registration
 from .store import managers
@@ -60,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
         help="write the homeserver registration and put new tokens in the config",
     )
     sub.add_parser("migrate", parents=[common], help="apply pending database migrations")
+    sub.add_parser(
+        "doctor",
+        parents=[common, registration],
+        help="check the deployment piece by piece (the CRM should be running)",
+    )
     add = sub.add_parser(
         "add-manager", parents=[common], help="create a manager (password read from stdin)"
     )
@@ -163,6 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_migrate(settings))
         elif command == "add-manager":
             asyncio.run(_add_manager(settings, args))
+        elif command == "doctor":
+            healthy = asyncio.run(Doctor(settings, args.registration).run())
+            return 0 if healthy else 1
     except ConfigError as e:
         print(f"crm-appservice: config error: {e}", file=sys.stderr)
         return 2

@@ -104,6 +104,8 @@ class Config(BaseFileConfig):
             "smtp.password",
             "smtp.from",
             "smtp.notify_period",
+            "bridge.provisioning_url",
+            "bridge.provisioning_secret",
             "media.max_upload_size",
             "media.cache_dir",
             "media.cache_size",
@@ -235,6 +237,12 @@ class OutboxSettings:
 
 
 @dataclass(frozen=True)
+class BridgeSettings:
+    provisioning_url: str | None
+    provisioning_secret: str | None
+
+
+@dataclass(frozen=True)
 class Settings:
     path: str
     homeserver: HomeserverSettings
@@ -245,6 +253,7 @@ class Settings:
     media: MediaSettings
     outbox: OutboxSettings
     logging: dict[str, Any]
+    bridge: BridgeSettings
 
 
 _LOCALPART = re.compile(r"^[a-z0-9._=\-/+]+$")
@@ -472,6 +481,10 @@ def read_settings(config: Config) -> Settings:
         media=media,
         outbox=outbox,
         logging=_plain(r.mapping("logging")),
+        bridge=BridgeSettings(
+            provisioning_url=r.optional_str("bridge.provisioning_url"),
+            provisioning_secret=r.optional_str("bridge.provisioning_secret"),
+        ),
     )
 
 
