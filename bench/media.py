@@ -20,24 +20,17 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 
 import aiohttp
 from aiohttp import web
 import asyncpg
-from ruamel.yaml import YAML
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ingest import AS_TOKEN, DOMAIN, HS_TOKEN, free_port, percentile, tear_down
-from outbox import CRM_USER, start_crm, write_config
+from ingest import free_port, percentile
+from outbox import crm_with_synapse
 
-from crm_appservice.config import load
-from crm_appservice.registration import build_registration
 from crm_appservice.store import managers, sessions
-from crm_appservice.store.embedded import EmbeddedPostgres
-from crm_appservice.store.migrate import apply_migrations
-from crm_appservice.testbed.world import LocalMatrix
 
 RANGE = 1024 * 1024
 SCRIPT = os.path.abspath(__file__)
@@ -105,95 +98,82 @@ async def read_run(
 
 
 async def main(args: argparse.Namespace) -> None:
-    workdir = tempfile.mkdtemp(prefix="crm-bench-")
-    os.chmod(workdir, 0o755)
-    pg = EmbeddedPostgres(os.path.join(workdir, "pg"))
-    proc = baseline = None
-    hs_port = free_port()
-    matrix: LocalMatrix | None = None
+    baseline = None
     try:
-        await pg.start()
-        await asyncio.to_thread(apply_migrations, pg.dsn())
-        config = write_config(workdir, pg.dsn(), hs_port)
-        registration = os.path.join(workdir, "registration.yaml")
-        with open(registration, "w") as f:
-            YAML().dump(build_registration(load(config)[1], AS_TOKEN, HS_TOKEN), f)
-        matrix = LocalMatrix(os.path.join(workdir, "tb"), DOMAIN, registration, CRM_USER, hs_port)
-        await matrix.start()
-        proc, url = await start_crm(config, workdir)
+        async with crm_with_synapse() as tb:
+            video = random.Random(1).randbytes(args.size_mb * 1024 * 1024)
+            path = os.path.join(tb.workdir, "video.mp4")
+            with open(path, "wb") as f:
+                f.write(video)
+            baseline, baseline_url = await start_baseline(path, tb.workdir)
 
-        video = random.Random(1).randbytes(args.size_mb * 1024 * 1024)
-        path = os.path.join(workdir, "video.mp4")
-        with open(path, "wb") as f:
-            f.write(video)
-        baseline, baseline_url = await start_baseline(path, workdir)
-
-        emu = matrix.emulator
-        portal = await emu.create_portal(PHONE, "Viewer")
-        event_id = await emu.send_media(portal, PHONE, "m.video", video, "video/mp4", "tour.mp4")
-        db = await asyncpg.connect(pg.dsn())
-        message_id = None
-        for _ in range(600):
-            message_id = await db.fetchval("SELECT id FROM messages WHERE event_id = $1", event_id)
-            if message_id:
-                break
-            await asyncio.sleep(0.1)
-        if message_id is None:
-            raise RuntimeError("the video message did not arrive")
-        manager, _ = await managers.create(db, "bench@example.com", "Bench", "admin", "-")
-        token, _ = await sessions.create(db, manager.id, "api_token", None, "bench")
-        await db.close()
-
-        auth = {"Authorization": f"Bearer {token}"}
-        media_url = f"{url}/api/v1/media/{message_id}"
-        async with aiohttp.ClientSession(headers=auth) as http, http.get(media_url) as resp:
-            if resp.status != 200 or await resp.read() != video:  # fills the cache
-                raise RuntimeError(f"the media proxy answered {resp.status}")
-
-        size = len(video)
-        await read_run(media_url, auth, size, args.readers, video)  # warm-up
-        await read_run(baseline_url, {}, size, args.readers, video)
-        rates: dict[str, list[float]] = {"proxy": [], "file": []}
-        ttfbs: dict[str, list[float]] = {"proxy": [], "file": []}
-        for run in range(1, args.runs + 1):
-            order = [("proxy", media_url, auth), ("file", baseline_url, {})]
-            if run % 2 == 0:
-                order.reverse()  # neither side always runs first
-            for name, target, headers in order:
-                rate, ttfb = await read_run(target, headers, size, args.readers, video)
-                rates[name].append(rate)
-                ttfbs[name] += ttfb
-            proxy_rate, file_rate = rates["proxy"][-1], rates["file"][-1]
-            print(
-                f"run {run}: proxy {proxy_rate:7.0f} MB/s   FileResponse {file_rate:7.0f} MB/s"
-                f"   ratio {file_rate / proxy_rate:.2f}"
+            emu = tb.matrix.emulator
+            portal = await emu.create_portal(PHONE, "Viewer")
+            event_id = await emu.send_media(
+                portal, PHONE, "m.video", video, "video/mp4", "tour.mp4"
             )
-        proxy, file = statistics.median(rates["proxy"]), statistics.median(rates["file"])
-        p99_proxy, p99_file = percentile(ttfbs["proxy"], 0.99), percentile(ttfbs["file"], 0.99)
-        print()
-        print(
-            f"media: {args.runs} runs, a cached {args.size_mb} MB video read in 1 MiB ranges by"
-            f" {args.readers} readers at once"
-        )
-        print(f"  media proxy, MB/s (median):              {proxy:8.0f}")
-        print(f"  aiohttp FileResponse, MB/s (median):     {file:8.0f}")
-        print(f"  FileResponse / proxy throughput:         {file / proxy:8.2f}  (target ≤ 1.5)")
-        print(
-            f"  time to first byte p50, proxy:           {percentile(ttfbs['proxy'], 0.5):8.2f} ms"
-        )
-        print(f"  time to first byte p99, proxy:           {p99_proxy:8.2f} ms")
-        print(
-            f"  time to first byte p50, FileResponse:    {percentile(ttfbs['file'], 0.5):8.2f} ms"
-        )
-        print(f"  time to first byte p99, FileResponse:    {p99_file:8.2f} ms")
-        print(f"  proxy / FileResponse, p99 TTFB:          {p99_proxy / p99_file:8.2f}")
+            db = await asyncpg.connect(tb.pg.dsn())
+            message_id = None
+            for _ in range(600):
+                message_id = await db.fetchval(
+                    "SELECT id FROM messages WHERE event_id = $1", event_id
+                )
+                if message_id:
+                    break
+                await asyncio.sleep(0.1)
+            if message_id is None:
+                raise RuntimeError("the video message did not arrive")
+            manager, _ = await managers.create(db, "bench@example.com", "Bench", "admin", "-")
+            token, _ = await sessions.create(db, manager.id, "api_token", None, "bench")
+            await db.close()
+
+            auth = {"Authorization": f"Bearer {token}"}
+            media_url = f"{tb.url}/api/v1/media/{message_id}"
+            async with aiohttp.ClientSession(headers=auth) as http, http.get(media_url) as resp:
+                if resp.status != 200 or await resp.read() != video:  # fills the cache
+                    raise RuntimeError(f"the media proxy answered {resp.status}")
+
+            size = len(video)
+            await read_run(media_url, auth, size, args.readers, video)  # warm-up
+            await read_run(baseline_url, {}, size, args.readers, video)
+            rates: dict[str, list[float]] = {"proxy": [], "file": []}
+            ttfbs: dict[str, list[float]] = {"proxy": [], "file": []}
+            for run in range(1, args.runs + 1):
+                order = [("proxy", media_url, auth), ("file", baseline_url, {})]
+                if run % 2 == 0:
+                    order.reverse()  # neither side always runs first
+                for name, target, headers in order:
+                    rate, ttfb = await read_run(target, headers, size, args.readers, video)
+                    rates[name].append(rate)
+                    ttfbs[name] += ttfb
+                proxy_rate, file_rate = rates["proxy"][-1], rates["file"][-1]
+                print(
+                    f"run {run}: proxy {proxy_rate:7.0f} MB/s   FileResponse {file_rate:7.0f} MB/s"
+                    f"   ratio {file_rate / proxy_rate:.2f}"
+                )
+            proxy, file = statistics.median(rates["proxy"]), statistics.median(rates["file"])
+            p99_proxy, p99_file = percentile(ttfbs["proxy"], 0.99), percentile(ttfbs["file"], 0.99)
+            print()
+            print(
+                f"media: {args.runs} runs, a cached {args.size_mb} MB video read in 1 MiB"
+                f" ranges by {args.readers} readers at once"
+            )
+            print(f"  media proxy, MB/s (median):              {proxy:8.0f}")
+            print(f"  aiohttp FileResponse, MB/s (median):     {file:8.0f}")
+            print(
+                f"  FileResponse / proxy throughput:         {file / proxy:8.2f}  (target ≤ 1.5)"
+            )
+            p50_proxy, p50_file = percentile(ttfbs["proxy"], 0.5), percentile(ttfbs["file"], 0.5)
+            print(f"  time to first byte p50, proxy:           {p50_proxy:8.2f} ms")
+            print(f"  time to first byte p99, proxy:           {p99_proxy:8.2f} ms")
+            print(f"  time to first byte p50, FileResponse:    {p50_file:8.2f} ms")
+            print(f"  time to first byte p99, FileResponse:    {p99_file:8.2f} ms")
+            print(f"  proxy / FileResponse, p99 TTFB:          {p99_proxy / p99_file:8.2f}")
+
     finally:
         if baseline is not None and baseline.returncode is None:
             baseline.terminate()
             await baseline.wait()
-        if matrix is not None:
-            await matrix.stop()
-        await tear_down(proc, pg, workdir)
 
 
 if __name__ == "__main__":

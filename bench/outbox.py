@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import AsyncIterator
+import contextlib
+from dataclasses import dataclass
 import json
 import os
 import statistics
@@ -82,6 +85,41 @@ async def start_crm(config: str, workdir: str) -> tuple[asyncio.subprocess.Proce
             await asyncio.sleep(0.1)
     proc.kill()
     raise RuntimeError("the CRM did not start")
+
+
+@dataclass
+class Testbed:
+    workdir: str
+    pg: EmbeddedPostgres
+    matrix: LocalMatrix
+    url: str  # the CRM's
+
+
+@contextlib.asynccontextmanager
+async def crm_with_synapse() -> AsyncIterator[Testbed]:
+    """PostgreSQL, a real Synapse with the bridge emulator, and the CRM as its own process, all
+    on 127.0.0.1 and all stopped (and their files removed) afterwards."""
+    workdir = tempfile.mkdtemp(prefix="crm-bench-")
+    os.chmod(workdir, 0o755)
+    pg = EmbeddedPostgres(os.path.join(workdir, "pg"))
+    proc = None
+    hs_port = free_port()
+    matrix: LocalMatrix | None = None
+    try:
+        await pg.start()
+        await asyncio.to_thread(apply_migrations, pg.dsn())
+        config = write_config(workdir, pg.dsn(), hs_port)
+        registration = os.path.join(workdir, "registration.yaml")
+        with open(registration, "w") as f:
+            YAML().dump(build_registration(load(config)[1], AS_TOKEN, HS_TOKEN), f)
+        matrix = LocalMatrix(os.path.join(workdir, "tb"), DOMAIN, registration, CRM_USER, hs_port)
+        await matrix.start()
+        proc, url = await start_crm(config, workdir)
+        yield Testbed(workdir, pg, matrix, url)
+    finally:
+        if matrix is not None:
+            await matrix.stop()
+        await tear_down(proc, pg, workdir)
 
 
 class Ticks:
@@ -174,27 +212,11 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="managers writing at once")
     args = parser.parse_args()
 
-    workdir = tempfile.mkdtemp(prefix="crm-bench-")
-    os.chmod(workdir, 0o755)
-    pg = EmbeddedPostgres(os.path.join(workdir, "pg"))
-    proc = None
-    hs_port = free_port()
-    matrix: LocalMatrix | None = None
-    try:
-        await pg.start()
-        await asyncio.to_thread(apply_migrations, pg.dsn())
-        config = write_config(workdir, pg.dsn(), hs_port)
-        registration = os.path.join(workdir, "registration.yaml")
-        with open(registration, "w") as f:
-            YAML().dump(build_registration(load(config)[1], AS_TOKEN, HS_TOKEN), f)
-        matrix = LocalMatrix(os.path.join(workdir, "tb"), DOMAIN, registration, CRM_USER, hs_port)
-        await matrix.start()
-        matrix.emulator.outcome.result = "silent"
-        proc, url = await start_crm(config, workdir)
-
-        db = await asyncpg.connect(pg.dsn())
+    async with crm_with_synapse() as tb:
+        tb.matrix.emulator.outcome.result = "silent"
+        db = await asyncpg.connect(tb.pg.dsn())
         portals = [
-            await matrix.emulator.create_portal(f"4917{i:08d}", f"Customer {i}")
+            await tb.matrix.emulator.create_portal(f"4917{i:08d}", f"Customer {i}")
             for i in range(PORTALS)
         ]
         rooms = [p.room_id for p in portals]
@@ -214,7 +236,7 @@ async def main() -> None:
         await db.close()
 
         headers = {"Authorization": f"Bearer {token}"}
-        async with aiohttp.ClientSession(url, headers=headers) as http:
+        async with aiohttp.ClientSession(tb.url, headers=headers) as http:
             ticks = Ticks()
             ws = await http.ws_connect("/api/v1/ws")
             listener = asyncio.create_task(ticks.listen(ws))
@@ -224,7 +246,7 @@ async def main() -> None:
                 rate, lat = await replies_run(
                     http, conversations, ticks, args.replies, args.clients
                 )
-                base = await synapse_run(matrix, rooms, args.replies, args.clients)
+                base = await synapse_run(tb.matrix, rooms, args.replies, args.clients)
                 rates.append(rate)
                 baselines.append(base)
                 latencies += lat
@@ -246,10 +268,6 @@ async def main() -> None:
         print(f"  API call → sent p99:                {percentile(latencies, 0.99):7.1f} ms")
         print(f"  Synapse alone, same load (median):  {base:7.0f} msg/s")
         print(f"  ratio outbox / Synapse alone:       {rate / base:7.2f}")
-    finally:
-        if matrix is not None:
-            await matrix.stop()
-        await tear_down(proc, pg, workdir)
 
 
 if __name__ == "__main__":
