@@ -277,17 +277,23 @@ async def start_crm(workdir: str, dsn: str) -> tuple[asyncio.subprocess.Process,
         stderr=asyncio.subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
+    await wait_until_up(proc, f"{url}/healthz", "the CRM")
+    return proc, url
+
+
+async def wait_until_up(proc: asyncio.subprocess.Process, url: str, what: str) -> None:
+    """Wait (up to a minute) until `url` answers 200; kill `proc` if it never does."""
     async with aiohttp.ClientSession() as http:
         for _ in range(600):
             try:
-                async with http.get(f"{url}/healthz") as resp:
+                async with http.get(url) as resp:
                     if resp.status == 200:
-                        return proc, url
+                        return
             except aiohttp.ClientError:
                 pass
             await asyncio.sleep(0.1)
     proc.kill()
-    raise RuntimeError("the CRM did not start")
+    raise RuntimeError(f"{what} did not start")
 
 
 async def tear_down(

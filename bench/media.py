@@ -27,7 +27,7 @@ from aiohttp import web
 import asyncpg
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ingest import free_port, percentile
+from ingest import free_port, percentile, wait_until_up
 from outbox import crm_with_synapse
 
 from crm_appservice.store import managers, sessions
@@ -55,17 +55,8 @@ async def start_baseline(path: str, workdir: str) -> tuple[asyncio.subprocess.Pr
         cwd=workdir,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/video.mp4"
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            try:
-                async with http.head(url) as resp:
-                    if resp.status == 200:
-                        return proc, url
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("the baseline server did not start")
+    await wait_until_up(proc, url, "the baseline server")
+    return proc, url
 
 
 async def read_run(

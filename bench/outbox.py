@@ -34,7 +34,7 @@ import asyncpg
 from ruamel.yaml import YAML
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ingest import AS_TOKEN, DOMAIN, HS_TOKEN, free_port, percentile, tear_down
+from ingest import AS_TOKEN, DOMAIN, HS_TOKEN, free_port, percentile, tear_down, wait_until_up
 
 from crm_appservice.config import load
 from crm_appservice.registration import build_registration
@@ -74,17 +74,8 @@ async def start_crm(config: str, workdir: str) -> tuple[asyncio.subprocess.Proce
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{settings.appservice.port}"
-    async with aiohttp.ClientSession() as http:
-        for _ in range(600):
-            try:
-                async with http.get(f"{url}/healthz") as resp:
-                    if resp.status == 200:
-                        return proc, url
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("the CRM did not start")
+    await wait_until_up(proc, f"{url}/healthz", "the CRM")
+    return proc, url
 
 
 @dataclass

@@ -46,16 +46,22 @@ async def world(db_dsn: str, make_config: ConfigFactory, workdir: str) -> AsyncI
         yield w
 
 
-async def crm_events(emu: BridgeEmulator, room_id: str) -> list[dict[str, Any]]:
-    """The messages of the CRM's user in the room as the homeserver holds them, newest first
+async def room_events(emu: BridgeEmulator, room_id: str) -> list[dict[str, Any]]:
+    """Every event of the CRM's user in the room as the homeserver holds them, oldest first
     (read as the bridge bot)."""
     resp = await emu.request(
         "GET",
         f"/_matrix/client/v3/rooms/{room_id}/messages",
         user_id=emu.bot,
-        params={"dir": "b", "limit": "1000"},
+        params={"dir": "f", "limit": "1000"},
     )
-    return [e for e in resp["chunk"] if e["type"] == "m.room.message" and e["sender"] == CRM_USER]
+    return [e for e in resp["chunk"] if e["sender"] == CRM_USER and "state_key" not in e]
+
+
+async def crm_events(emu: BridgeEmulator, room_id: str) -> list[dict[str, Any]]:
+    """The messages of the CRM's user in the room, newest first."""
+    events = await room_events(emu, room_id)
+    return [e for e in reversed(events) if e["type"] == "m.room.message"]
 
 
 async def reply(inbox: Inbox, conversation_id: int, body: str, **kw: Any) -> dict[str, Any]:
@@ -411,17 +417,6 @@ async def test_each_attachment_kind_reaches_the_bridge(world: World) -> None:
     # The spool is empty again once everything is sent.
     spool = world.crm.settings.media.spool_dir
     assert not os.path.isdir(spool) or os.listdir(spool) == []
-
-
-async def room_events(emu: BridgeEmulator, room_id: str) -> list[dict[str, Any]]:
-    """Every event of the CRM's user in the room as the homeserver holds them, oldest first."""
-    resp = await emu.request(
-        "GET",
-        f"/_matrix/client/v3/rooms/{room_id}/messages",
-        user_id=emu.bot,
-        params={"dir": "f", "limit": "1000"},
-    )
-    return [e for e in resp["chunk"] if e["sender"] == CRM_USER and "state_key" not in e]
 
 
 async def test_reactions_edits_and_deletions_reach_the_room(world: World) -> None:
