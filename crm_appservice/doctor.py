@@ -18,6 +18,7 @@ import aiohttp
 import asyncpg
 from ruamel.yaml import YAML
 
+from . import bridge
 from .config import Settings
 from .store import migrate
 from .store.database import database_dsn
@@ -113,7 +114,7 @@ class Doctor:
         return f"{self.registration_path} matches the config"
 
     def _user(self) -> str:
-        return f"@{self.settings.appservice.bot_username}:{self.settings.homeserver.domain}"
+        return bridge.acting_user(self.settings)
 
     async def _homeserver(self, method: str, path: str, **kw: Any) -> tuple[int, Any]:
         hs = self.settings.homeserver
@@ -154,33 +155,15 @@ class Doctor:
         return f"answered in {body.get('duration_ms', '?')} ms"
 
     async def bridge(self) -> str:
-        bridge = self.settings.bridge
-        if not bridge.provisioning_url:
-            raise Problem("bridge.provisioning_url is not set: set it and"
-                          " bridge.provisioning_secret from the bridge's config")  # fmt: skip
-        url = bridge.provisioning_url.rstrip("/") + "/v3/logins"
-        headers = {"Authorization": f"Bearer {bridge.provisioning_secret or ''}"}
         try:
-            async with (
-                aiohttp.ClientSession(timeout=TIMEOUT) as http,
-                http.get(url, headers=headers, params={"user_id": self._user()}) as resp,
-            ):
-                status, body = resp.status, await resp.json(content_type=None)
-        except (aiohttp.ClientError, OSError, TimeoutError) as e:
-            raise Problem(
-                f"cannot reach the provisioning API at {bridge.provisioning_url}"
-                f" ({e or type(e).__name__}): check that the bridge runs"
-            ) from None
-        if status in (401, 403):
-            raise Problem("the bridge refused bridge.provisioning_secret: copy it from the"
-                          " bridge's provisioning.shared_secret")  # fmt: skip
-        if status != 200 or not isinstance(body, dict):
-            raise Problem(f"the provisioning API answered {status}")
-        logins = body.get("login_ids") or []
-        if not logins:
+            async with aiohttp.ClientSession(timeout=TIMEOUT) as http:
+                found = await bridge.logins(http, self.settings)
+        except bridge.BridgeError as e:
+            raise Problem(str(e)) from None
+        if not found:
             raise Problem("the bridge has no WhatsApp login: connect WhatsApp from the inbox's"
                           " admin page")  # fmt: skip
-        return f"{len(logins)} login(s)"
+        return f"{len(found)} login(s)"
 
 
 class Problem(Exception):

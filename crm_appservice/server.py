@@ -16,7 +16,7 @@ import aiohttp
 from aiohttp import web
 import asyncpg
 
-from . import api, webapp
+from . import api, bridge, webapp
 from .api.conversations import render_live
 from .appservice import namespaces_from
 from .appservice.transactions import AppserviceAPI
@@ -46,8 +46,9 @@ HEALTH_TIMEOUT = 2.0
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Readiness: the database answers and the homeserver can be reached (a load balancer sends
-    managers elsewhere otherwise). 503 names what is not ready."""
+    """Readiness: the database answers, the homeserver can be reached and (when its provisioning
+    API is configured) the bridge has a WhatsApp login. 503 names what is not ready."""
+    settings = request.app[SETTINGS]
     checks: dict[str, str] = {}
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT):
@@ -64,6 +65,13 @@ async def readyz(request: web.Request) -> web.Response:
             checks["homeserver"] = "ok" if resp.status == 200 else f"answered {resp.status}"
     except (aiohttp.ClientError, OSError, TimeoutError):
         checks["homeserver"] = "unreachable"
+    if settings.bridge.provisioning_url:
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT):
+                found = await bridge.logins(matrix.session, settings)
+            checks["bridge"] = "ok" if found else "not logged in to WhatsApp"
+        except (bridge.BridgeError, TimeoutError) as e:
+            checks["bridge"] = str(e) or "no answer"
     ready = all(v == "ok" for v in checks.values())
     return web.json_response(
         {"status": "ready" if ready else "unavailable", **checks}, status=200 if ready else 503

@@ -39,9 +39,23 @@ async def test_doctor_passes_then_names_each_broken_piece(world: World, workdir:
         world.crm.settings,
         bridge=BridgeSettings(f"{emu.url}/_matrix/provision", emu.provisioning_secret),
     )
+    # The CRM itself runs with the bridge's provisioning API configured (readiness asks it).
+    await world.crm.stop()
+    world.crm.settings = settings
+    await world.crm.start()
+    aps = settings.appservice
+    ready_url = f"http://{aps.hostname}:{aps.port}/readyz"
+
+    async def readiness() -> tuple[int, dict[str, str]]:
+        async with aiohttp.ClientSession() as http, http.get(ready_url) as resp:
+            return resp.status, await resp.json()
+
     # The bridge has no WhatsApp login yet: that is the one thing to fix.
     report = await diagnose(settings, registration)
     assert report["bridge"].startswith("FAIL: the bridge has no WhatsApp login")
+    status, ready = await readiness()
+    assert status == 503 and ready["bridge"] == "not logged in to WhatsApp", ready
+    assert ready["database"] == ready["homeserver"] == "ok"
     headers = {"Authorization": f"Bearer {emu.provisioning_secret}"}
     async with aiohttp.ClientSession(emu.url, headers=headers) as http:
         async with http.post(f"{PREFIX}/login/start/qr") as resp:
@@ -53,6 +67,8 @@ async def test_doctor_passes_then_names_each_broken_piece(world: World, workdir:
         async with await waiter as resp:
             assert (await resp.json())["type"] == "complete"
 
+    assert await readiness() == (200, {"status": "ready", "database": "ok", "homeserver": "ok",
+                                       "bridge": "ok"})  # fmt: skip
     report = await diagnose(settings, registration)
     assert all(v.startswith("ok") for v in report.values()), [
         v for v in report.values() if not v.startswith("ok")

@@ -64,3 +64,22 @@ async def test_metrics(api: API, hs: Homeserver, client: TestClient) -> None:  #
     assert value("crm_websocket_connections") == 1
     assert value("crm_database_pool_in_use") >= 1
     assert "crm_media_cache_bytes" in text
+
+
+def test_json_logs_from_the_example_config(make_config: ConfigFactory) -> None:
+    import importlib
+    import json
+    import logging
+
+    settings = load(make_config({"logging.handlers.console.formatter": "json"}))[1]
+    assert settings.logging["handlers"]["console"]["formatter"] == "json"
+    module, _, name = settings.logging["formatters"]["json"]["()"].rpartition(".")
+    formatter = getattr(importlib.import_module(module), name)()
+    record = logging.makeLogRecord({
+        "name": "crm.test", "levelno": logging.WARNING, "levelname": "WARNING",
+        "msg": "Message %d sent", "args": (7,), "message_id": 7,
+    })  # fmt: skip
+    entry = json.loads(formatter.format(record))
+    assert (entry["level"], entry["logger"], entry["message"]) == (
+        "WARNING", "crm.test", "Message 7 sent")  # fmt: skip
+    assert entry["message_id"] == 7 and entry["time"].endswith("+00:00")
