@@ -97,12 +97,19 @@ class _Search:
 async def _search(conn: Conn, q: str) -> _Search:
     """Collect the conversations a search matches, from the trigram and full-text indexes."""
     pattern, words = _search_terms(q)
-    by_contact = await conn.fetch(
-        "SELECT m.id FROM conversations m WHERE m.contact_id IN"
-        " (SELECT id FROM contacts WHERE display_name ILIKE $1 OR phone LIKE $1)"
-        f" LIMIT {SEARCH_CAP}",
+    # Contacts first, then their conversations: two index lookups, never a join the planner
+    # could turn into a scan of every conversation when it misjudges how many names match.
+    contact_ids = await conn.fetch(
+        f"SELECT id FROM contacts WHERE display_name ILIKE $1 OR phone LIKE $1 LIMIT {SEARCH_CAP}",
         pattern,
     )
+    by_contact = []
+    if contact_ids:
+        by_contact = await conn.fetch(
+            "SELECT id FROM conversations WHERE contact_id = ANY($1::bigint[])"
+            f" LIMIT {SEARCH_CAP}",
+            [r[0] for r in contact_ids],
+        )
     by_message: list[int] | None = []
     if words:
         rows = await conn.fetch(
