@@ -20,9 +20,14 @@ def acting_user(settings: Settings) -> str:
 
 
 async def request(
-    session: aiohttp.ClientSession, settings: Settings, method: str, path: str
+    session: aiohttp.ClientSession,
+    settings: Settings,
+    method: str,
+    path: str,
+    body: Any = None,
 ) -> Any:
-    """Call the provisioning API; its JSON answer, or BridgeError."""
+    """Call the provisioning API; its JSON answer, or BridgeError (BridgeRefused when the
+    bridge itself said no)."""
     bridge = settings.bridge
     if not bridge.provisioning_url:
         raise BridgeError("bridge.provisioning_url is not set: set it and"
@@ -31,9 +36,9 @@ async def request(
     headers = {"Authorization": f"Bearer {bridge.provisioning_secret or ''}"}
     try:
         async with session.request(
-            method, url, headers=headers, params={"user_id": acting_user(settings)}
+            method, url, headers=headers, params={"user_id": acting_user(settings)}, json=body
         ) as resp:
-            body = await resp.json(content_type=None)
+            answer = await resp.json(content_type=None)
             status = resp.status
     except (aiohttp.ClientError, OSError, TimeoutError) as e:
         reason = f"{e or type(e).__name__}"
@@ -43,8 +48,17 @@ async def request(
         raise BridgeError("the bridge refused bridge.provisioning_secret: copy it from the"
                           " bridge's provisioning.shared_secret")  # fmt: skip
     if status != 200:
-        raise BridgeError(f"the provisioning API answered {status}")
-    return body
+        said = answer.get("error") if isinstance(answer, dict) else None
+        raise BridgeRefused(status, str(said or f"the provisioning API answered {status}"))
+    return answer
+
+
+class BridgeRefused(BridgeError):
+    """The bridge answered, with an error of its own (a wrong number, no login, …)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 async def logins(session: aiohttp.ClientSession, settings: Settings) -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 import os
 import shutil
 import time
@@ -16,6 +17,7 @@ from playwright.async_api import Browser, Page, Request, Response, async_playwri
 import pytest
 
 from crm_appservice import passwords
+from crm_appservice.config import BridgeSettings
 from crm_appservice.store import managers
 from crm_appservice.testbed.media import png
 from crm_appservice.webapp import SOURCE_BUILD
@@ -268,3 +270,35 @@ async def test_websocket_cut_and_restored(world: World, browser: Browser) -> Non
     await bubble(page, "sent while you were away").wait_for(timeout=60_000)
     await page.get_by_text("Reconnecting…").wait_for(state="hidden", timeout=WAIT)
     await shot(page, "4-reconnected")
+
+
+async def test_connect_whatsapp_and_open_a_new_chat(world: World, browser: Browser) -> None:
+    emu = world.emulator
+    await world.crm.stop()
+    world.crm.settings = replace(world.crm.settings, bridge=BridgeSettings(
+        f"{emu.url}/_matrix/provision", emu.provisioning_secret))  # fmt: skip
+    await world.crm.start()
+    page = await logged_in(world, browser)
+    await page.get_by_role("button", name="Team").click()
+    await page.get_by_text("WhatsApp is not connected yet.").wait_for(timeout=WAIT)
+    await page.get_by_role("button", name="Connect with a QR code").click()
+    qr = page.locator("canvas.qr")
+    await qr.wait_for(timeout=WAIT)
+    await page.wait_for_function(
+        "() => { const c = document.querySelector('canvas.qr'); return c && c.width > 100 }"
+    )
+    await shot(page, "5-connect-whatsapp")
+    emu.provisioning.complete()  # the phone scans the code
+    await page.get_by_text(f"+{emu.owner_phone}").first.wait_for(timeout=WAIT)
+    assert await qr.count() == 0
+
+    await page.get_by_role("button", name="Back to the inbox").click()
+    await page.get_by_role("button", name="+ New conversation").click()
+    await page.get_by_label("Phone number with country code").fill("+49 151 2345 6789")
+    await page.get_by_role("button", name="Open", exact=True).click()
+    await page.locator(".thread h2", has_text="+4915123456789").wait_for(timeout=WAIT)
+    conversation = await world.db.fetchval(
+        "SELECT c.id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id"
+        " WHERE ct.phone = '+4915123456789'"
+    )
+    assert page.url.endswith(f"/conversations/{conversation}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..live import ws
-from . import auth, contacts, conversations, managers, media, openapi, replies
+from . import auth, contacts, conversations, managers, media, openapi, replies, whatsapp
 from .middleware import SESSIONS, authenticate, errors
 from .ratelimit import FailureLimiter
 from .session_cache import SessionCache
@@ -16,6 +16,7 @@ def setup(app: web.Application) -> None:
     app[auth.LIMITER] = FailureLimiter()
     app[SESSIONS] = SessionCache()
     app.router.add_routes(auth.routes)
+    app.router.add_routes(whatsapp.routes)  # before the conversation routes: /conversations/new
     app.router.add_routes(conversations.routes)
     app.router.add_routes(replies.routes)
     app.router.add_routes(contacts.routes)

@@ -235,6 +235,10 @@ class EditBody(Body):
     body: str = Field(min_length=1, max_length=65_536)
 
 
+class NewConversationBody(Body):
+    phone: str = Field(pattern=r"^\+?[0-9 ()\-]{5,25}$", description="With the country code")
+
+
 class NoteBody(Body):
     body: str = Field(min_length=1, max_length=10_000)
 

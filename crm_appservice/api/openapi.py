@@ -61,6 +61,18 @@ OPERATIONS: list[Operation] = [
     ("get", "/api/v1/media/{message_id}",
      "A message's file (also HEAD; Range and If-None-Match honoured)", None, None),
     ("get", "/api/v1/media/{message_id}/thumbnail", "A message's thumbnail", None, None),
+    ("get", "/api/v1/whatsapp", "The bridge's WhatsApp logins (admin)", None, None),
+    ("post", "/api/v1/whatsapp/login/{flow}", "Start logging in: qr or phone (admin)", None,
+     None),
+    ("post", "/api/v1/whatsapp/login/{login_id}/{step_id}/wait",
+     "The next step of a login: a new QR code, or complete (admin)", None, None),
+    ("post", "/api/v1/whatsapp/login/{login_id}/{step_id}/input",
+     "Answer a login step's fields, e.g. the phone number (admin)", None, None),
+    ("post", "/api/v1/whatsapp/login/{login_id}/cancel", "Cancel a login (admin)", None, None),
+    ("post", "/api/v1/whatsapp/logout/{login_id}", "Log a WhatsApp account out (admin)", None,
+     None),
+    ("post", "/api/v1/conversations/new", "Open a chat with a phone number",
+     m.NewConversationBody, m.ConversationOut),
     ("get", "/api/v1/ws", "Live updates (WebSocket; ?since=<seq>)", None, None),
     ("get", "/api/v1/openapi.json", "This document", None, None),
 ]  # fmt: skip
@@ -91,7 +103,8 @@ def document() -> dict[str, Any]:
                 "schema": {"$ref": f"#/components/schemas/{body.__name__}"}}}}  # fmt: skip
         parameters = [
             {"name": part.strip("{}"), "in": "path", "required": True,
-             "schema": {"type": "string" if part == "{key}" else "integer"}}
+             "schema": {"type": "integer" if part.endswith("_id}") and part not in
+                        ("{login_id}", "{step_id}") else "string"}}
             for part in path.split("/")
             if part.startswith("{")
         ]  # fmt: skip

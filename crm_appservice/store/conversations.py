@@ -189,6 +189,10 @@ async def get(conn: Conn, conversation_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow(f"SELECT {_COLUMNS} {_FROM} WHERE c.id = $1", conversation_id)
 
 
+async def by_room(conn: Conn, room_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"SELECT {_COLUMNS} {_FROM} WHERE c.room_id = $1", room_id)
+
+
 async def by_ids(conn: Conn, ids: list[int]) -> list[asyncpg.Record]:
     return list(await conn.fetch(f"SELECT {_COLUMNS} {_FROM} WHERE c.id = ANY($1::bigint[])", ids))
 

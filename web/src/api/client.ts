@@ -121,6 +121,16 @@ export function listQuery(f: ListFilters, cursor: string | null): string {
   return p.toString();
 }
 
+export interface LoginStep {
+  login_id: string;
+  step_id: string;
+  type: "display_and_wait" | "user_input" | "complete" | "cookies";
+  instructions?: string;
+  display_and_wait?: { type: "qr" | "code" | "emoji" | "nothing"; data?: string };
+  user_input?: { fields: { id: string; name?: string; type?: string }[] };
+  complete?: { user_login_id?: string };
+}
+
 export interface ReplyFields {
   client_txn_id: string;
   body: string;
@@ -159,6 +169,15 @@ export const api = {
     request<Order>("POST", `/api/v1/contacts/${contactId}/orders`, order),
   patchOrder: (orderId: number, changes: Partial<Pick<Order, "number" | "status" | "total" | "currency">>) =>
     request<Order>("PATCH", `/api/v1/orders/${orderId}`, changes),
+  whatsapp: () => request<{ logins: string[] }>("GET", "/api/v1/whatsapp"),
+  loginStart: (flow: "qr" | "phone") => request<LoginStep>("POST", `/api/v1/whatsapp/login/${flow}`),
+  loginWait: (login: string, step: string) =>
+    request<LoginStep>("POST", `/api/v1/whatsapp/login/${encodeURIComponent(login)}/${encodeURIComponent(step)}/wait`),
+  loginInput: (login: string, step: string, fields: Record<string, string>) =>
+    request<LoginStep>("POST", `/api/v1/whatsapp/login/${encodeURIComponent(login)}/${encodeURIComponent(step)}/input`, fields),
+  loginCancel: (login: string) => request<object>("POST", `/api/v1/whatsapp/login/${encodeURIComponent(login)}/cancel`),
+  logout_whatsapp: (login: string) => request<object>("POST", `/api/v1/whatsapp/logout/${encodeURIComponent(login)}`),
+  newConversation: (phone: string) => request<Conversation | { room_id: string }>("POST", "/api/v1/conversations/new", { phone }),
   managers: () => request<{ items: ManagerAdmin[] }>("GET", "/api/v1/managers"),
   addManager: (m: { email: string; name: string; password: string; role: "admin" | "manager" }) =>
     request<ManagerAdmin>("POST", "/api/v1/managers", m),

@@ -1,10 +1,11 @@
-import { memo, useEffect, useMemo, useState, type RefObject } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { memo, useEffect, useMemo, useState, type FormEvent, type RefObject } from "react";
 import { Virtuoso } from "react-virtuoso";
 
-import type { ListFilters } from "../api/client";
+import { api, type ListFilters } from "../api/client";
 import type { Conversation, Manager, Status, TeamMember } from "../api/types";
 import { colourFor, initials, listTime } from "../format";
-import { flatten } from "../state/cache";
+import { changeConversation, flatten } from "../state/cache";
 import { useConversations, useCounts, useTeam } from "../state/hooks";
 import { t } from "../strings";
 import { DEFAULT_FILTERS } from "./Inbox";
@@ -20,7 +21,48 @@ interface Props {
 
 const PLATFORMS = ["whatsapp", "telegram", "signal"];
 
-export function ConversationList({ filters, setFilters, selected, select, searchRef }: Props) {
+/** Open a chat with a phone number: the bridge makes the portal, the CRM answers with its
+ * conversation once it has arrived, and the inbox opens it. */
+function NewChat({ select, me }: { select: (id: number) => void; me: Manager }) {
+  const qc = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const [phone, setPhone] = useState("");
+  const [note, setNote] = useState<string | null>(null);
+  if (!open) {
+    return (
+      <button type="button" className="new-chat" onClick={() => setOpen(true)}>
+        + {t.newChat.open}
+      </button>
+    );
+  }
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    setNote(null);
+    api.newConversation(phone).then(
+      (answer) => {
+        if ("id" in answer) {
+          changeConversation(qc, answer, me.id);
+          select(answer.id);
+          setOpen(false);
+          setPhone("");
+        } else setNote(t.newChat.waiting);
+      },
+      (err: Error) => setNote(err.message),
+    );
+  }
+  return (
+    <form className="new-chat" onSubmit={submit}>
+      <input type="tel" required autoFocus value={phone} onChange={(e) => setPhone(e.target.value)} placeholder={t.newChat.phone} aria-label={t.newChat.phone} />
+      <button type="submit">{t.newChat.start}</button>
+      <button type="button" onClick={() => setOpen(false)} aria-label={t.cancel}>
+        ✕
+      </button>
+      {note && <p role="status">{note}</p>}
+    </form>
+  );
+}
+
+export function ConversationList({ filters, setFilters, selected, select, searchRef, me }: Props) {
   const list = useConversations(filters);
   const counts = useCounts();
   const team = useTeam();
@@ -55,6 +97,7 @@ export function ConversationList({ filters, setFilters, selected, select, search
         {tab("unassigned", t.tabs.unassigned, counts.data?.unassigned)}
         {tab("all", t.tabs.all, counts.data?.all_open)}
       </div>
+      <NewChat select={select} me={me} />
       <input
         ref={searchRef}
         type="search"

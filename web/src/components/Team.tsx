@@ -5,6 +5,7 @@ import { api } from "../api/client";
 import type { Manager, ManagerAdmin } from "../api/types";
 import { keys } from "../state/cache";
 import { t } from "../strings";
+import { WhatsApp } from "./WhatsApp";
 
 /** Admins: the managers, add one, deactivate or activate. */
 export function Team({ me }: { me: Manager }) {
@@ -41,6 +42,7 @@ export function Team({ me }: { me: Manager }) {
 
   return (
     <main className="team">
+      <WhatsApp />
       <h2>{t.team.title}</h2>
       <table>
         <tbody>

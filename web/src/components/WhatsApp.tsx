@@ -1,0 +1,119 @@
+import QRCode from "qrcode";
+import { useEffect, useRef, useState, type FormEvent } from "react";
+
+import { api, type LoginStep } from "../api/client";
+import { t } from "../strings";
+
+/**
+ * Connect WhatsApp (admins): the bridge's login steps, through the CRM. A QR code is drawn here
+ * from the step's data and replaced as the bridge sends new ones; the phone-number flow shows the
+ * pairing code to type in WhatsApp.
+ */
+export function WhatsApp() {
+  const [logins, setLogins] = useState<string[] | null>(null);
+  const [step, setStep] = useState<LoginStep | null>(null);
+  const [phone, setPhone] = useState("");
+  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const active = useRef(true);
+
+  const refresh = () => api.whatsapp().then((r) => setLogins(r.logins), (e: Error) => setError(e.message));
+  useEffect(() => {
+    active.current = true;
+    void refresh();
+    return () => {
+      active.current = false;
+    };
+  }, []);
+
+  // Draw the QR code of the current step.
+  useEffect(() => {
+    const data = step?.display_and_wait?.type === "qr" ? step.display_and_wait.data : null;
+    if (data && canvas.current) void QRCode.toCanvas(canvas.current, data, { width: 264, margin: 1 });
+  }, [step]);
+
+  // While a code is shown, wait for the next step: a new code, or done.
+  useEffect(() => {
+    if (!step || step.type !== "display_and_wait") return;
+    let cancelled = false;
+    api.loginWait(step.login_id, step.step_id).then(
+      (next) => {
+        if (cancelled || !active.current) return;
+        if (next.type === "complete") {
+          setStep(null);
+          setMessage(next.instructions ?? t.wa.connected);
+          void refresh();
+        } else setStep(next);
+      },
+      (e: Error) => {
+        if (cancelled || !active.current) return;
+        setStep(null);
+        setError(e.message);
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [step]);
+
+  const begin = (flow: "qr" | "phone") => {
+    setError(null);
+    setMessage(null);
+    api.loginStart(flow).then(setStep, (e: Error) => setError(e.message));
+  };
+
+  function submitPhone(e: FormEvent) {
+    e.preventDefault();
+    if (!step) return;
+    const field = step.user_input?.fields[0]?.id ?? "phone_number";
+    api.loginInput(step.login_id, step.step_id, { [field]: phone }).then(setStep, (err: Error) => setError(err.message));
+  }
+
+  return (
+    <section className="whatsapp" aria-label={t.wa.title}>
+      <h3>{t.wa.title}</h3>
+      {logins !== null && logins.length === 0 && !step && <p>{t.wa.none}</p>}
+      <ul>
+        {(logins ?? []).map((id) => (
+          <li key={id}>
+            +{id}{" "}
+            <button type="button" onClick={() => api.logout_whatsapp(id).then(refresh, (e: Error) => setError(e.message))}>
+              {t.wa.logout}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {!step && (
+        <p>
+          <button type="button" onClick={() => begin("qr")}>
+            {t.wa.qr}
+          </button>{" "}
+          <button type="button" onClick={() => begin("phone")}>
+            {t.wa.phone}
+          </button>
+        </p>
+      )}
+      {step?.instructions && <p>{step.instructions}</p>}
+      {step?.display_and_wait?.type === "qr" && <canvas ref={canvas} className="qr" aria-label={t.wa.qrLabel} />}
+      {step?.display_and_wait?.type === "code" && <p className="pairing-code">{step.display_and_wait.data}</p>}
+      {step?.type === "user_input" && (
+        <form onSubmit={submitPhone}>
+          <input type="tel" value={phone} onChange={(e) => setPhone(e.target.value)} placeholder="+49 170 1234567" aria-label={t.side.phone} required />
+          <button type="submit">{t.wa.next}</button>
+        </form>
+      )}
+      {step && (
+        <button type="button" onClick={() => api.loginCancel(step.login_id).finally(() => setStep(null))}>
+          {t.cancel}
+        </button>
+      )}
+      {message && <p role="status">{message}</p>}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}
