@@ -27,8 +27,20 @@ function ContactCard({ bundle }: { bundle: Bundle }) {
   const qc = useQueryClient();
   const contact = bundle.contact;
   const [editing, setEditing] = useState(false);
+  const [email, setEmail] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   if (!contact) return null;
+
+  function edit() {
+    // The e-mail address is not part of the list's contact: read it when it is edited.
+    api.contact(contact!.id).then(
+      (detail) => {
+        setEmail(detail.email ?? "");
+        setEditing(true);
+      },
+      (err: Error) => setError(err.message),
+    );
+  }
 
   function save(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -65,7 +77,7 @@ function ContactCard({ bundle }: { bundle: Bundle }) {
           </label>
           <label>
             {t.side.email}
-            <input name="email" type="email" />
+            <input name="email" type="email" defaultValue={email ?? ""} />
           </label>
           {error && (
             <p role="alert" className="error">
@@ -86,7 +98,7 @@ function ContactCard({ bundle }: { bundle: Bundle }) {
           <dt>{t.side.phone}</dt>
           <dd>{contact.phone ?? "—"}</dd>
           <dd>
-            <button type="button" className="link" onClick={() => setEditing(true)}>
+            <button type="button" className="link" onClick={edit}>
               {t.side.edit}
             </button>
           </dd>
