@@ -3,7 +3,6 @@
 
 import type {
   Bundle,
-  Contact,
   ContactDetail,
   Conversation,
   Counts,
@@ -185,4 +184,3 @@ export const api = {
     request<ManagerAdmin>("PATCH", `/api/v1/managers/${id}`, changes),
 };
 
-export type { Contact };

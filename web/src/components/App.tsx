@@ -6,6 +6,7 @@ import { keys } from "../state/cache";
 import { useMe } from "../state/hooks";
 import { t } from "../strings";
 import { Inbox } from "./Inbox";
+import { ErrorLine } from "./ErrorLine";
 
 export function App() {
   const me = useMe();
@@ -60,11 +61,7 @@ function Login() {
             onChange={(e) => setPassword(e.target.value)}
           />
         </label>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
+        <ErrorLine error={error} />
         <button type="submit" disabled={busy}>
           {busy ? t.login.busy : t.login.submit}
         </button>

@@ -3,8 +3,9 @@ import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type 
 
 import { api } from "../api/client";
 import type { Conversation, Manager, Message } from "../api/types";
-import { addNote, addOptimistic, patchOptimistic, upsertMessage } from "../state/cache";
+import { addNote, patchOptimistic, upsertMessage } from "../state/cache";
 import { t } from "../strings";
+import { ErrorLine } from "./ErrorLine";
 
 const DRAFT_PREFIX = "crm.draft.";
 
@@ -128,7 +129,7 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
       patchOptimistic(qc, conversation.id, txn, (m) => ({ ...m, status: "pending", error: null }));
       void attempt();
     };
-    addOptimistic(qc, optimistic(txn, body, {}));
+    upsertMessage(qc, optimistic(txn, body, {}));
     void attempt();
   }
 
@@ -136,7 +137,7 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
     const txn = newTxnId();
     const previewUrl = URL.createObjectURL(f);
     const kind = kindOf(f);
-    addOptimistic(
+    upsertMessage(
       qc,
       optimistic(txn, caption, {
         kind,
@@ -222,11 +223,7 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
           </button>
         </div>
       )}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
       <div className="composer-row">
         <label className="note-toggle">
           <input type="checkbox" checked={noteMode} onChange={(e) => setNoteMode(e.target.checked)} />

@@ -84,7 +84,6 @@ export function Inbox({ me }: { me: Manager }) {
       },
     });
     connection.start();
-    (window as unknown as { __live?: LiveConnection }).__live = connection;
     return () => {
       connection.stop();
       if (countsTimer) clearTimeout(countsTimer);

@@ -8,6 +8,7 @@ import { clock } from "../format";
 import { upsertMessage } from "../state/cache";
 import { t } from "../strings";
 import { MediaView } from "./MediaView";
+import { ErrorLine } from "./ErrorLine";
 
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
 
@@ -129,11 +130,7 @@ export const MessageBubble = memo(function MessageBubble({ message: m, grouped, 
             )}
           </div>
         )}
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
+        <ErrorLine error={error} />
       </div>
       {m.reactions.length > 0 && !deleted && (
         <div className="reactions">

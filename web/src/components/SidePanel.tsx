@@ -6,6 +6,7 @@ import type { Bundle, Order } from "../api/types";
 import { addNote, keys } from "../state/cache";
 import { useBundle } from "../state/hooks";
 import { t } from "../strings";
+import { ErrorLine } from "./ErrorLine";
 
 /** The contact, their orders and the conversation's notes: all from the bundle. */
 export function SidePanel({ id, onClose }: { id: number; onClose: () => void }) {
@@ -79,11 +80,7 @@ function ContactCard({ bundle }: { bundle: Bundle }) {
             {t.side.email}
             <input name="email" type="email" defaultValue={email ?? ""} />
           </label>
-          {error && (
-            <p role="alert" className="error">
-              {error}
-            </p>
-          )}
+          <ErrorLine error={error} />
           <div>
             <button type="submit">{t.save}</button>
             <button type="button" onClick={() => setEditing(false)}>
@@ -178,11 +175,7 @@ function Orders({ bundle }: { bundle: Bundle }) {
           {t.side.addOrder}
         </button>
       )}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
     </section>
   );
 }
@@ -221,11 +214,7 @@ function Notes({ bundle }: { bundle: Bundle }) {
         <textarea value={text} onChange={(e) => setText(e.target.value)} placeholder={t.side.addNote} aria-label={t.side.addNote} />
         <button type="submit">{t.save}</button>
       </form>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
     </section>
   );
 }

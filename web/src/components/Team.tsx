@@ -6,6 +6,7 @@ import type { Manager, ManagerAdmin } from "../api/types";
 import { keys } from "../state/cache";
 import { t } from "../strings";
 import { WhatsApp } from "./WhatsApp";
+import { ErrorLine } from "./ErrorLine";
 
 /** Admins: the managers, add one, deactivate or activate. */
 export function Team({ me }: { me: Manager }) {
@@ -88,11 +89,7 @@ export function Team({ me }: { me: Manager }) {
           </select>
         </label>
         <button type="submit">{t.team.add}</button>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
+        <ErrorLine error={error} />
       </form>
     </main>
   );

@@ -10,6 +10,7 @@ import { useBundle, useTeam, useThread } from "../state/hooks";
 import { t } from "../strings";
 import { Composer } from "./Composer";
 import { MessageBubble } from "./MessageBubble";
+import { ErrorLine } from "./ErrorLine";
 
 // Virtuoso keeps the reading position when older messages are prepended if the index of the
 // first item goes down by as many items: rows before the newest page's first message.
@@ -58,6 +59,7 @@ export function Thread({ id, me, onBack, togglePanel }: { id: number; me: Manage
   const bundle = useBundle(id);
   const conversation = bundle.data?.conversation;
   const messages = useMemo(() => chronological(thread.data), [thread.data]);
+  const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
   const [replyTo, setReplyTo] = useState<Message | null>(null);
   const [atBottom, setAtBottom] = useState(true);
   const [newCount, setNewCount] = useState(0);
@@ -160,7 +162,7 @@ export function Thread({ id, me, onBack, togglePanel }: { id: number; me: Manage
                 grouped={row.grouped}
                 me={me}
                 onReply={setReplyTo}
-                quoted={row.message.reply_to ? messages.find((m) => m.id === row.message.reply_to) : undefined}
+                quoted={row.message.reply_to ? byId.get(row.message.reply_to) : undefined}
                 onQuoteClick={(target) => {
                   const index = rows.findIndex((r) => r.kind === "message" && r.message.id === target);
                   if (index >= 0) list.current?.scrollToIndex({ index: firstItemIndex + index, align: "center" });
@@ -250,11 +252,7 @@ function ThreadHeader({
       <button type="button" onClick={togglePanel} aria-label={t.side.contact}>
         ☰
       </button>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
     </header>
   );
 }

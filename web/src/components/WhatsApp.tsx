@@ -3,6 +3,7 @@ import { useEffect, useRef, useState, type FormEvent } from "react";
 
 import { api, type LoginStep } from "../api/client";
 import { t } from "../strings";
+import { ErrorLine } from "./ErrorLine";
 
 /**
  * Connect WhatsApp (admins): the bridge's login steps, through the CRM. A QR code is drawn here
@@ -109,11 +110,7 @@ export function WhatsApp() {
         </button>
       )}
       {message && <p role="status">{message}</p>}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
     </section>
   );
 }

@@ -42,12 +42,6 @@ export class LiveConnection {
     this.ws = null;
   }
 
-  /** For tests and the "reconnect now" of a returning tab. */
-  reconnectNow(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.ws?.close(4000);
-  }
-
   private connect(): void {
     this.handlers.state(this.seq === null ? "connecting" : "reconnecting");
     const ws = new WebSocket(this.url(this.seq));

@@ -81,11 +81,6 @@ export function upsertMessage(qc: QueryClient, message: Message): void {
   });
 }
 
-/** Show a reply at once, before the server has it (negative id, status pending). */
-export function addOptimistic(qc: QueryClient, message: Message): void {
-  upsertMessage(qc, message);
-}
-
 /** Change the optimistic message (upload progress, a failed request). */
 export function patchOptimistic(
   qc: QueryClient,
@@ -104,29 +99,6 @@ export function patchOptimistic(
         }
       : data,
   );
-}
-
-export function removeOptimistic(qc: QueryClient, conversationId: number, clientTxnId: string): void {
-  qc.setQueryData<Pages<Message>>(keys.thread(conversationId), (data) =>
-    data
-      ? {
-          ...data,
-          pages: data.pages.map((page) => ({
-            ...page,
-            items: page.items.filter((m) => !(m.id < 0 && m.client_txn_id === clientTxnId)),
-          })),
-        }
-      : data,
-  );
-}
-
-export function findMessage(qc: QueryClient, conversationId: number, id: number): Message | undefined {
-  const data = qc.getQueryData<Pages<Message>>(keys.thread(conversationId));
-  for (const page of data?.pages ?? []) {
-    const found = page.items.find((m) => m.id === id);
-    if (found) return found;
-  }
-  return undefined;
 }
 
 // --- conversations --------------------------------------------------------------------------
