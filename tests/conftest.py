@@ -156,22 +156,41 @@ def unused_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def settings(make_config: ConfigFactory) -> Settings:
-    """Settings with tokens, pointing at a homeserver address where nothing listens."""
+def offline_settings(make_config: ConfigFactory, overrides: dict[str, Any]) -> Settings:
+    """Settings with tokens, pointing at a homeserver address where nothing listens; test
+    modules that need other settings override the `settings` fixture with this."""
     path = make_config(
         {
             "appservice.as_token": AS_TOKEN,
             "appservice.hs_token": HS_TOKEN,
             "homeserver.address": f"http://127.0.0.1:{unused_port()}",
+            **overrides,
+        }
+    )
+    return load(path)[1]
+
+
+async def bearer(db: asyncpg.Pool, manager_id: int) -> dict[str, str]:
+    """Headers of a new API token of the manager (they win over the test client's cookie)."""
+    from crm_appservice.store import sessions
+
+    async with db.acquire() as conn:
+        token, _ = await sessions.create(conn, manager_id, "api_token", None, "tests")
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def settings(make_config: ConfigFactory) -> Settings:
+    return offline_settings(
+        make_config,
+        {
             "appservice.max_body_size": 1,
             # Replies meet the missing homeserver: fail them quickly.
             "outbox.retry_initial_delay": 0.05,
             "outbox.retry_max_delay": 0.2,
             "outbox.max_attempts": 3,
-        }
+        },
     )
-    return load(path)[1]
 
 
 _txn = itertools.count(1)

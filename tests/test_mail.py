@@ -17,10 +17,10 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 import asyncpg
 import pytest
 
-from crm_appservice.config import Settings, load
+from crm_appservice.config import Settings
 
 from . import factories as f
-from .conftest import API, AS_TOKEN, HS_TOKEN, PASSWORD, ConfigFactory, Homeserver, unused_port
+from .conftest import API, PASSWORD, ConfigFactory, Homeserver, offline_settings, unused_port
 
 ROOM = "!mailroom"
 PHONE = "33698765432"
@@ -77,11 +77,9 @@ def smtp() -> Iterator[SMTPServer]:
 
 @pytest.fixture
 def settings(make_config: ConfigFactory, smtp: SMTPServer) -> Settings:
-    path = make_config(
+    return offline_settings(
+        make_config,
         {
-            "appservice.as_token": AS_TOKEN,
-            "appservice.hs_token": HS_TOKEN,
-            "homeserver.address": f"http://127.0.0.1:{unused_port()}",
             "smtp.host": "127.0.0.1",
             "smtp.port": smtp.port,
             "smtp.tls": "none",
@@ -90,9 +88,8 @@ def settings(make_config: ConfigFactory, smtp: SMTPServer) -> Settings:
             "outbox.retry_initial_delay": 0.1,
             "outbox.retry_max_delay": 0.3,
             "outbox.max_attempts": 100,
-        }
+        },
     )
-    return load(path)[1]
 
 
 async def until(check: Callable[[], Any], timeout: float = 15.0) -> Any:

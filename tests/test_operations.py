@@ -8,23 +8,16 @@ import pytest
 from crm_appservice.config import Settings, load
 
 from . import factories as f
-from .conftest import API, AS_TOKEN, HS_TOKEN, ConfigFactory, Homeserver, unused_port
+from .conftest import API, ConfigFactory, Homeserver, offline_settings
 
 TOKEN = "metrics-token-for-tests"
 
 
 @pytest.fixture
 def settings(make_config: ConfigFactory) -> Settings:
-    path = make_config(
-        {
-            "appservice.as_token": AS_TOKEN,
-            "appservice.hs_token": HS_TOKEN,
-            "homeserver.address": f"http://127.0.0.1:{unused_port()}",  # nobody listens
-            "web.metrics_token": TOKEN,
-            "outbox.retry_initial_delay": 5,
-        }
+    return offline_settings(
+        make_config, {"web.metrics_token": TOKEN, "outbox.retry_initial_delay": 5}
     )
-    return load(path)[1]
 
 
 async def test_readiness_names_what_is_missing(client: TestClient) -> None:  # type: ignore[type-arg]

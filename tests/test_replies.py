@@ -17,10 +17,9 @@ from crm_appservice.config import Settings
 from crm_appservice.ingest.events import CRM_MESSAGE_KEY
 from crm_appservice.outbox.errors import explain
 from crm_appservice.outbox.policy import RetryPolicy
-from crm_appservice.store import sessions
 
 from . import factories as f
-from .conftest import API, Homeserver
+from .conftest import API, Homeserver, bearer
 
 ROOM = "!shop"
 PHONE = "33612345678"
@@ -250,9 +249,7 @@ async def test_react_edit_delete_rules(
 
     # Another manager may not change Anna's reply; Anna (an admin) may change theirs.
     ben_id = await add_manager("ben@example.com", name="Ben")
-    async with db.acquire() as conn:
-        token, _ = await sessions.create(conn, ben_id, "api_token", None, "tests")
-    ben = {"Authorization": f"Bearer {token}"}  # wins over the client's cookie (Anna's)
+    ben = await bearer(db, ben_id)  # wins over the client's cookie (Anna's)
     status, answer = await api.call("PATCH", path, json={"body": "Hi"}, headers=ben)
     assert status == 403 and "your own" in answer["error"]["message"]
     assert (await api.call("DELETE", path, headers=ben))[0] == 403

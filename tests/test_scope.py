@@ -11,30 +11,15 @@ from typing import Any
 import asyncpg
 import pytest
 
-from crm_appservice.config import Settings, load
-from crm_appservice.store import sessions
+from crm_appservice.config import Settings
 
 from . import factories as f
-from .conftest import API, AS_TOKEN, HS_TOKEN, ConfigFactory, Homeserver, unused_port
+from .conftest import API, ConfigFactory, Homeserver, bearer, offline_settings
 
 
 @pytest.fixture
 def settings(make_config: ConfigFactory) -> Settings:
-    path = make_config(
-        {
-            "appservice.as_token": AS_TOKEN,
-            "appservice.hs_token": HS_TOKEN,
-            "homeserver.address": f"http://127.0.0.1:{unused_port()}",
-            "web.managers_see": "assigned",
-        }
-    )
-    return load(path)[1]
-
-
-async def _token(db: asyncpg.Pool, manager_id: int) -> dict[str, str]:
-    async with db.acquire() as conn:
-        token, _ = await sessions.create(conn, manager_id, "api_token", None, "tests")
-    return {"Authorization": f"Bearer {token}"}
+    return offline_settings(make_config, {"web.managers_see": "assigned"})
 
 
 async def test_managers_see_their_own_and_unassigned(
@@ -53,7 +38,7 @@ async def test_managers_see_their_own_and_unassigned(
     await db.execute("UPDATE conversations SET assignee_id = $2 WHERE id = $1", ids["Mine"], me)
     await db.execute("UPDATE conversations SET assignee_id = $2 WHERE id = $1", ids["Theirs"],
                      other)  # fmt: skip
-    mo = await _token(db, me)
+    mo = await bearer(db, me)
     theirs = ids["Theirs"]
     their_message = await db.fetchval(
         "SELECT id FROM messages WHERE conversation_id = $1 AND kind = 'text'", theirs
@@ -99,7 +84,7 @@ async def test_websocket_hides_what_the_manager_may_not_see(
     other = await add_manager("ola@example.com")
     await db.execute("UPDATE conversations SET assignee_id = $2 WHERE id = $1", ada, me)
     await db.execute("UPDATE conversations SET assignee_id = $2 WHERE id = $1", bea, other)
-    async with api.client.ws_connect("/api/v1/ws", headers=await _token(db, me)) as ws:
+    async with api.client.ws_connect("/api/v1/ws", headers=await bearer(db, me)) as ws:
         assert (await ws.receive_json())["type"] == "hello"
         await hs.ok([f.text("!b", f.ghost("3362000002"), "not for Mo"),
                      f.text("!a", f.ghost("3362000001"), "for Mo")])  # fmt: skip
