@@ -21,7 +21,6 @@ import os
 import random
 import resource
 import sys
-import tempfile
 import time
 from typing import Any
 
@@ -29,12 +28,10 @@ import aiohttp
 import asyncpg
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ingest import HS_TOKEN, percentile, start_crm, tear_down
+from ingest import HS_TOKEN, new_database, percentile, start_crm, tear_down
 
 from crm_appservice import passwords
 from crm_appservice.store import contacts, conversations, messages
-from crm_appservice.store.embedded import EmbeddedPostgres
-from crm_appservice.store.migrate import apply_migrations
 
 EMAIL, PASSWORD = "bench@example.com", "benchmark password"
 NAME_42 = hashlib.md5(b"42", usedforsecurity=False).hexdigest()[:6].title()  # one customer
@@ -161,14 +158,10 @@ async def main() -> None:
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--cycles", type=int, default=10_000)
     args = parser.parse_args()
-    workdir = tempfile.mkdtemp(prefix="crm-bench-inbox-")
-    os.chmod(workdir, 0o755)
-    pg = EmbeddedPostgres(os.path.join(workdir, "pg"))
+    workdir, pg = await new_database("crm-bench-inbox-")
     proc = None
     results: list[tuple[str, float, float, float | None]] = []
     try:
-        await pg.start()
-        await asyncio.to_thread(apply_migrations, pg.dsn())
         t0 = time.perf_counter()
         await fill(pg.dsn(), args.conversations, args.messages)
         print(f"filled {args.conversations} conversations, {args.messages} messages "

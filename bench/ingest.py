@@ -296,6 +296,21 @@ async def wait_until_up(proc: asyncio.subprocess.Process, url: str, what: str) -
     raise RuntimeError(f"{what} did not start")
 
 
+async def new_database(prefix: str) -> tuple[str, EmbeddedPostgres]:
+    """A new temporary directory with a started, migrated embedded PostgreSQL in it (both
+    removed again if it does not start); `tear_down` removes them after the run."""
+    workdir = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(workdir, 0o755)
+    pg = EmbeddedPostgres(os.path.join(workdir, "pg"))
+    try:
+        await pg.start()
+        await asyncio.to_thread(apply_migrations, pg.dsn())
+    except BaseException:
+        await tear_down(None, pg, workdir)
+        raise
+    return workdir, pg
+
+
 async def tear_down(
     proc: asyncio.subprocess.Process | None, pg: EmbeddedPostgres, workdir: str
 ) -> None:
@@ -366,13 +381,9 @@ async def main() -> None:
     parser.add_argument("--history", type=int, default=200, help="transactions stored first")
     args = parser.parse_args()
 
-    workdir = tempfile.mkdtemp(prefix="crm-bench-")
-    os.chmod(workdir, 0o755)
-    pg = EmbeddedPostgres(os.path.join(workdir, "pg"))
+    workdir, pg = await new_database("crm-bench-")
     proc = None
     try:
-        await pg.start()
-        await asyncio.to_thread(apply_migrations, pg.dsn())
         proc, url = await start_crm(workdir, pg.dsn())
         load = Workload()
         setup = [json.dumps({"events": t}).encode() for t in load.portals()]

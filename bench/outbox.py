@@ -24,7 +24,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from typing import Any
 import uuid
@@ -34,13 +33,21 @@ import asyncpg
 from ruamel.yaml import YAML
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ingest import AS_TOKEN, DOMAIN, HS_TOKEN, free_port, percentile, tear_down, wait_until_up
+from ingest import (
+    AS_TOKEN,
+    DOMAIN,
+    HS_TOKEN,
+    free_port,
+    new_database,
+    percentile,
+    tear_down,
+    wait_until_up,
+)
 
 from crm_appservice.config import load
 from crm_appservice.registration import build_registration
 from crm_appservice.store import managers, sessions
 from crm_appservice.store.embedded import EmbeddedPostgres
-from crm_appservice.store.migrate import apply_migrations
 from crm_appservice.testbed.world import LocalMatrix
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -90,15 +97,11 @@ class Testbed:
 async def crm_with_synapse() -> AsyncIterator[Testbed]:
     """PostgreSQL, a real Synapse with the bridge emulator, and the CRM as its own process, all
     on 127.0.0.1 and all stopped (and their files removed) afterwards."""
-    workdir = tempfile.mkdtemp(prefix="crm-bench-")
-    os.chmod(workdir, 0o755)
-    pg = EmbeddedPostgres(os.path.join(workdir, "pg"))
+    workdir, pg = await new_database("crm-bench-")
     proc = None
     hs_port = free_port()
     matrix: LocalMatrix | None = None
     try:
-        await pg.start()
-        await asyncio.to_thread(apply_migrations, pg.dsn())
         config = write_config(workdir, pg.dsn(), hs_port)
         registration = os.path.join(workdir, "registration.yaml")
         with open(registration, "w") as f:

@@ -24,7 +24,6 @@ import os
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 
 import aiohttp
@@ -33,10 +32,8 @@ from playwright.async_api import Page, async_playwright
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from inbox import EMAIL, PASSWORD, fill
-from ingest import HS_TOKEN, percentile, start_crm, tear_down
+from ingest import HS_TOKEN, new_database, percentile, start_crm, tear_down
 
-from crm_appservice.store.embedded import EmbeddedPostgres
-from crm_appservice.store.migrate import apply_migrations
 from crm_appservice.webapp import SOURCE_BUILD
 
 TARGETS = {"switch": 150.0, "ingest": 200.0, "js": 250.0}
@@ -217,13 +214,9 @@ async def main() -> None:
     args = parser.parse_args()
     js = await asyncio.to_thread(script_size)
 
-    workdir = tempfile.mkdtemp(prefix="crm-bench-web-")
-    os.chmod(workdir, 0o755)
-    pg = EmbeddedPostgres(os.path.join(workdir, "pg"))
+    workdir, pg = await new_database("crm-bench-web-")
     proc = None
     try:
-        await pg.start()
-        await asyncio.to_thread(apply_migrations, pg.dsn())
         t0 = time.perf_counter()
         await fill(pg.dsn(), args.conversations, args.messages)
         print(f"filled {args.conversations} conversations, {args.messages} messages "
