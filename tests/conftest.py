@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import shutil
+import socket
 import tempfile
 from typing import Any
 import uuid
@@ -149,11 +150,23 @@ HS_TOKEN = "hs-token-for-tests-0123456789abcdef"
 
 
 def unused_port() -> int:
+    """A port free now, for a server the test starts on it later."""
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+# A port held (bound, never listening) for the whole run: connecting to it is refused, and no
+# server of another test can take it, as one could take a port that was merely free.
+_CLOSED = socket.socket()
+_CLOSED.bind(("127.0.0.1", 0))
+
+
+def closed_port() -> int:
+    """A port where nothing ever listens: a homeserver or database that is not there."""
+    return int(_CLOSED.getsockname()[1])
 
 
 def offline_settings(make_config: ConfigFactory, overrides: dict[str, Any]) -> Settings:
@@ -163,7 +176,7 @@ def offline_settings(make_config: ConfigFactory, overrides: dict[str, Any]) -> S
         {
             "appservice.as_token": AS_TOKEN,
             "appservice.hs_token": HS_TOKEN,
-            "homeserver.address": f"http://127.0.0.1:{unused_port()}",
+            "homeserver.address": f"http://127.0.0.1:{closed_port()}",
             **overrides,
         }
     )

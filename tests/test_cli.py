@@ -17,7 +17,7 @@ import pytest
 from crm_appservice.passwords import verify_password
 from crm_appservice.store.embedded import EmbeddedPostgres
 
-from .conftest import ALL_MIGRATIONS, EXAMPLE_CONFIG, ConfigFactory
+from .conftest import ALL_MIGRATIONS, EXAMPLE_CONFIG, ConfigFactory, closed_port
 
 
 def free_port() -> int:
@@ -163,7 +163,7 @@ def test_add_manager_rejects_bad_input(
 
 
 def test_unreachable_database_is_one_line(make_config: ConfigFactory, workdir: str) -> None:
-    path = make_config({"database.url": f"postgresql://crm:pw@127.0.0.1:{free_port()}/crm"})
+    path = make_config({"database.url": f"postgresql://crm:pw@127.0.0.1:{closed_port()}/crm"})
     result = _cli("migrate", "-c", path, cwd=workdir)
     assert result.returncode == 1
     assert result.stderr.startswith("crm-appservice: ")

@@ -16,7 +16,7 @@ from crm_appservice.config import BridgeSettings, Settings
 from crm_appservice.doctor import Doctor
 from crm_appservice.testbed.provisioning import PREFIX
 
-from .conftest import ConfigFactory, unused_port
+from .conftest import ConfigFactory, closed_port
 from .matrix_world import World, running_world
 
 
@@ -86,7 +86,7 @@ async def test_doctor_passes_then_names_each_broken_piece(world: World, workdir:
         out.write(f.read().replace(settings.appservice.hs_token, "another-token-0123456789"))
     assert "differ from the config's" in (await diagnose(settings, other))["registration"]
     no_db = replace(settings, database=replace(
-        settings.database, url=f"postgresql://crm@127.0.0.1:{unused_port()}/crm"))  # fmt: skip
+        settings.database, url=f"postgresql://crm@127.0.0.1:{closed_port()}/crm"))  # fmt: skip
     report = await diagnose(no_db, registration)
     assert report["database"].startswith("FAIL: cannot connect")
     assert report["schema"].startswith("FAIL") and report["homeserver"].startswith("ok")
@@ -111,7 +111,7 @@ async def test_doctor_passes_then_names_each_broken_piece(world: World, workdir:
 def test_doctor_command_exit_status(make_config: ConfigFactory, workdir: str) -> None:
     """Nothing runs: the command exits 1 (the checks' lines say why)."""
     path = make_config({
-        "homeserver.address": f"http://127.0.0.1:{unused_port()}",
-        "database.url": f"postgresql://crm@127.0.0.1:{unused_port()}/crm",
+        "homeserver.address": f"http://127.0.0.1:{closed_port()}",
+        "database.url": f"postgresql://crm@127.0.0.1:{closed_port()}/crm",
     })  # fmt: skip
     assert main(["doctor", "-c", path, "-r", os.path.join(workdir, "missing.yaml")]) == 1

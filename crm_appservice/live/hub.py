@@ -31,6 +31,7 @@ from ..store.database import Pool, listen_until_stopped, wait_for_either
 log = logging.getLogger("crm.live")
 
 QUEUE_SIZE = 256
+HIDDEN = 0  # the frame cache's key of `conversation.hidden` (manager ids start at 1)
 BATCH = 500
 GAP_PATIENCE = 2.0  # seconds a missing seq may take to commit before it is skipped
 POLL_INTERVAL = 10.0
@@ -241,11 +242,17 @@ def _builder(render: Render, etype: str, seq: int, row: asyncpg.Record, kind: st
     or for the conversation itself `conversation.hidden`, so its list drops it."""
     cache: dict[int, bytes] = {}
     assignee = row["assignee_id"] if kind == "conversation" else row["conversation_assignee_id"]
-    hidden = orjson.dumps({"type": "conversation.hidden", "seq": seq, "data": {"id": row["id"]}})
 
     def build(client: Client) -> bytes | None:
         if not client.sees(assignee):
-            return hidden if kind == "conversation" else None
+            if kind != "conversation":
+                return None
+            hidden = cache.get(HIDDEN)  # made once, for the first viewer who gets it
+            if hidden is None:
+                hidden = cache[HIDDEN] = orjson.dumps(
+                    {"type": "conversation.hidden", "seq": seq, "data": {"id": row["id"]}}
+                )
+            return hidden
         viewer = client.manager_id
         frame = cache.get(viewer)
         if frame is None:

@@ -76,10 +76,6 @@ class MailSender:
     async def reply(self, conn: Conn, entry: store.Entry) -> LiveEvents:
         """A manager's reply to a contact, by e-mail."""
         assert entry.message_id is not None
-        if entry.deleted:
-            await store.mark_done(conn, entry)
-            await store.fail_message(conn, entry.message_id, "Deleted before it was sent")
-            return [("message.updated", entry.message_id)]
         contact = await mail_store.recipient(conn, entry.conversation_id)
         if contact is None or not contact["email"]:
             raise SendError("The contact has no e-mail address", False)

@@ -83,10 +83,6 @@ class MatrixSender:
             # in between): the message is in the room already.
             await store.mark_done(conn, entry)
             return []
-        if entry.deleted:
-            await store.mark_done(conn, entry)
-            await store.fail_message(conn, entry.message_id, "Deleted before it was sent")
-            return [("message.updated", entry.message_id)]
         # A plain dict: mautrix sends it as it is (its typed contents would drop our key).
         content: Any = {
             "msgtype": "m.text",

@@ -121,14 +121,21 @@ class OutboxWorker:
                 return False
             finished = await self._handle(conn, entry)
         spooled = entry.payload.get("file")
-        if finished and entry.action == "send" and isinstance(spooled, str):
-            # Only once the outcome is committed, and only when the homeserver has the file:
-            # an e-mail's attachment stays the inbox's copy of what was sent.
+        if finished and (entry.action == "send" or entry.deleted) and isinstance(spooled, str):
+            # Only once the outcome is committed, and only when the homeserver has the file (or
+            # the message is gone): a sent e-mail's attachment stays the inbox's copy of it.
             await self.spool.discard(spooled)
         return True
 
     async def _handle(self, conn: Conn, entry: store.Entry) -> bool:
         """Send the entry and record the outcome; True if nothing is left to do for it."""
+        if entry.action in ("send", "email") and entry.deleted and entry.event_id is None:
+            # Deleted while it waited (or between failed attempts): it is never sent.
+            assert entry.message_id is not None
+            await store.mark_done(conn, entry)
+            await store.fail_message(conn, entry.message_id, "Deleted before it was sent")
+            await live.record(conn, [("message.updated", entry.message_id)])
+            return True
         handler = self._handlers.get(entry.action)
         try:
             if handler is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncpg
 
 from .database import Conn
-from .outbox import OUTBOX_CHANNEL
+from .outbox import OUTBOX_CHANNEL, txn_id_sql
 
 
 async def recipient(conn: Conn, conversation_id: int) -> asyncpg.Record | None:
@@ -56,7 +56,7 @@ WITH due AS (
 ), box AS (
     INSERT INTO outbox (message_id, conversation_id, action, lane, payload, txn_id)
     SELECT NULL, due.id, 'notify', 'notify', jsonb_build_object('manager_id', due.assignee_id),
-           'crm-notify-' || due.id || '-' || substr(md5(random()::text), 1, 10)
+           {txn_id_sql("'notify'", "due.id")}
       FROM due
     RETURNING id
 )

@@ -22,7 +22,13 @@ from .database import Conn
 
 OUTBOX_CHANNEL = "crm_outbox"
 
-_NEW_TXN_ID = "'crm-' || {message} || '-' || substr(md5(random()::text), 1, 10)"
+
+def txn_id_sql(action: str, ref: str) -> str:
+    """The SQL of a new entry's Matrix transaction id (and Message-ID), from SQL expressions of
+    its action and the row it is for: fixed when the entry is queued, so every retry of the
+    entry reuses it, and a manual retry gets a new one."""
+    return f"'crm-' || {action} || '-' || {ref} || '-' || substr(md5(random()::text), 1, 10)"
+
 
 _CREATE_REPLY = f"""
 WITH msg AS (
@@ -42,7 +48,7 @@ WITH msg AS (
 ), box AS (
     INSERT INTO outbox (message_id, conversation_id, action, lane, payload, txn_id)
     SELECT id, conversation_id, $8, CASE WHEN $8 = 'email' THEN 'email' ELSE 'matrix' END,
-           $9::jsonb, {_NEW_TXN_ID.format(message="id")} FROM msg
+           $9::jsonb, {txn_id_sql("$8::text", "id")} FROM msg
     RETURNING id
 ), conv AS (
     UPDATE conversations c
@@ -321,7 +327,7 @@ WITH msg AS (
     UPDATE outbox o
        SET state = 'pending', attempts = 0, last_error = NULL, next_attempt_at = now(),
            queued_at = now(), updated_at = now(),
-           txn_id = {_NEW_TXN_ID.format(message="o.message_id")}
+           txn_id = {txn_id_sql("o.action", "o.message_id")}
       FROM msg
      WHERE o.message_id = msg.id AND o.action IN ('send', 'email')
     RETURNING o.id
@@ -353,8 +359,7 @@ _ENQUEUE = f"""
 WITH box AS (
     INSERT INTO outbox (message_id, conversation_id, action, lane, payload, txn_id)
     VALUES ($1::bigint, $2::bigint, $3::text, $4::text, $5::jsonb,
-            'crm-' || $3::text || '-' || coalesce($1::bigint, $2::bigint)::text || '-'
-            || substr(md5(random()::text), 1, 10))
+            {txn_id_sql("$3::text", "coalesce($1::bigint, $2::bigint)::text")})
     RETURNING id
 )
 SELECT id, pg_notify('{OUTBOX_CHANNEL}', '') FROM box
