@@ -8,6 +8,7 @@ accepting requests, close the app (pool and workers), and only then stop the emb
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 
@@ -51,6 +52,11 @@ class Program:
                 site = web.TCPSite(runner, aps.hostname, aps.port, reuse_address=True)
                 await site.start()
                 log.info("Listening on http://%s:%d", aps.hostname, aps.port)
+                # Everything made while starting (modules, models, the app) lives as long as the
+                # process: kept out of the collector's full passes, which would otherwise walk
+                # it all again each time and stall the loop (a live fan-out to a thousand
+                # sockets took 60 ms longer whenever one landed in it).
+                gc.freeze()
                 await self.stopping.wait()
             finally:
                 await runner.cleanup()

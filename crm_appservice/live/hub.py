@@ -16,7 +16,7 @@ import logging
 import time
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 import asyncpg
 import orjson
 
@@ -101,7 +101,8 @@ class Client:
             if frame is None:
                 await self.ws.close(code=4008, message=b"too slow")
                 return
-            await self.ws.send_str(frame.decode())
+            # The frame is already UTF-8 JSON: sent as a text frame as it is.
+            await self.ws.send_frame(frame, WSMsgType.TEXT)
 
 
 class Hub:
