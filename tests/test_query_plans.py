@@ -59,6 +59,8 @@ async def _plans(conn: asyncpg.Connection, run: Any) -> list[tuple[str, list[dic
         conn.remove_query_logger(log)
     plans = []
     for query, args in issued:
+        if not query.lstrip().upper().startswith(("SELECT", "WITH")):
+            continue  # BEGIN, SET LOCAL, COMMIT: nothing to plan
         explained = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {query}", *args)
         plans.append((query, list(_nodes(orjson.loads(explained)[0]["Plan"]))))
     return plans

@@ -25,6 +25,7 @@ _COLUMNS = """
 _FROM = "FROM conversations c LEFT JOIN contacts ct ON ct.id = c.contact_id"
 _WORD = re.compile(r"\w+", re.UNICODE)
 SEARCH_CAP = 2_000
+SEARCH_WORK_MEM = "32MB"
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,43 @@ class _Search:
     words: str | None
 
 
+# Conversations checked in list order for a broad search before it falls back to collecting.
+WALK_BUDGET = 200
+
+# The full-text index's statistics: its most common lexemes and the share of messages that
+# hold each, and how many messages and conversations there are (estimates, from ANALYZE).
+_TEXT_STATS = """
+SELECT s.most_common_elems::text::text[] AS lexemes, s.most_common_elem_freqs AS shares,
+       (SELECT reltuples FROM pg_class WHERE oid = 'messages'::regclass) AS messages,
+       (SELECT reltuples FROM pg_class WHERE oid = 'conversations'::regclass) AS conversations
+  FROM pg_stats s
+ WHERE s.schemaname = current_schema() AND s.tablename = 'messages_body_fts_idx'
+"""
+
+
+def broad_share(prefixes: list[str], lexemes: list[str], shares: list[float]) -> float:
+    """The share of messages estimated to match every prefix (independent words), from the
+    most common lexemes; a prefix that starts none of them is rare and makes the search narrow."""
+    share = 1.0
+    for prefix in prefixes:
+        found = sum(f for w, f in zip(lexemes, shares, strict=False) if w.startswith(prefix))
+        share *= min(1.0, found)
+    return share
+
+
+async def _is_broad(conn: Conn, q: str) -> bool:
+    """True when the words are so common that, on average, every conversation has a message
+    with them: the list walked in order then fills a page after a few conversations, while
+    collecting the matches would read hundreds of thousands of index entries first."""
+    prefixes = _WORD.findall(q.lower())[:8]
+    stats = await conn.fetchrow(_TEXT_STATS)
+    if not prefixes or stats is None or stats["lexemes"] is None:
+        return False
+    share = broad_share(prefixes, stats["lexemes"], stats["shares"])
+    messages, conversations = float(stats["messages"]), float(stats["conversations"])
+    return share * messages >= max(conversations, 1.0)
+
+
 async def _search(conn: Conn, q: str) -> _Search:
     """Collect the conversations a search matches, from the trigram and full-text indexes."""
     pattern, words = _search_terms(q)
@@ -110,15 +148,30 @@ async def _search(conn: Conn, q: str) -> _Search:
             f" LIMIT {SEARCH_CAP}",
             [r[0] for r in contact_ids],
         )
-    by_message: list[int] | None = []
-    if words:
+    contacts = sorted({r[0] for r in by_contact})
+    if words and await _is_broad(conn, q):
+        return _Search(contacts, None, words)
+    return _Search(contacts, await _by_message(conn, words, SEARCH_CAP), words)
+
+
+async def _by_message(conn: Conn, words: str | None, cap: int | None) -> list[int] | None:
+    """The conversations with a message matching `words`; None if more than `cap` messages
+    match. (A full-text index is read as a whole bitmap: LIMIT does not shorten the read.)"""
+    if not words:
+        return []
+    limit = f" LIMIT {cap + 1}" if cap is not None else ""
+    async with conn.transaction():
+        # Common words' index entries make bitmaps larger than the default 4 MB of work_mem;
+        # a lossy bitmap would recheck every message of its pages (seconds, not milliseconds).
+        await conn.execute(f"SET LOCAL work_mem = '{SEARCH_WORK_MEM}'")
         rows = await conn.fetch(
             f"SELECT conversation_id FROM messages WHERE {_TS_DOC} @@ to_tsquery('simple', $1)"
-            f" AND deleted_at IS NULL LIMIT {SEARCH_CAP + 1}",
+            f" AND deleted_at IS NULL{limit}",
             words,
         )
-        by_message = None if len(rows) > SEARCH_CAP else sorted({r[0] for r in rows})
-    return _Search(sorted({r[0] for r in by_contact}), by_message, words)
+    if cap is not None and len(rows) > cap:
+        return None
+    return sorted({r[0] for r in rows})
 
 
 def _search_filter(where: _Where, search: _Search) -> None:
@@ -139,6 +192,38 @@ def _search_filter(where: _Where, search: _Search) -> None:
     )
 
 
+async def _walk(
+    conn: Conn,
+    f: Filters,
+    search: _Search,
+    cursor: tuple[datetime | None, int] | None,
+    limit: int,
+) -> tuple[list[asyncpg.Record] | None, bool]:
+    """A broad search's page from the next WALK_BUDGET conversations of the list, if they hold
+    enough matches; and whether they were all that is left of the list (with messages)."""
+    if cursor is not None and cursor[0] is None:
+        return None, True  # past the conversations with messages: none left to walk
+    window = _Where()
+    _filters(window, f)
+    window.add("c.last_message_at IS NOT NULL")
+    if cursor is not None:
+        window.add("(c.last_message_at, c.id) < ({0}, {1})", cursor[0], cursor[1])
+    order = "ORDER BY c.last_message_at DESC NULLS LAST, c.id DESC"
+    walked = f"SELECT c.* FROM conversations c WHERE {window.sql()} {order} LIMIT {WALK_BUDGET}"
+    matching = _Where()
+    matching.args = list(window.args)
+    _search_filter(matching, search)
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM ({walked}) c LEFT JOIN contacts ct ON ct.id = c.contact_id"
+        f" WHERE {matching.sql()} {order} LIMIT {limit + 1}",
+        *matching.args,
+    )
+    if len(rows) > limit:
+        return list(rows[:limit]), False
+    count = await conn.fetchval(f"SELECT count(*) FROM ({walked}) w", *window.args)
+    return None, count < WALK_BUDGET
+
+
 async def list_page(
     conn: Conn, f: Filters, cursor: tuple[datetime | None, int] | None, limit: int
 ) -> tuple[list[asyncpg.Record], bool]:
@@ -149,6 +234,14 @@ async def list_page(
     selective a search is; a search too broad for that walks the list instead.
     """
     search = await _search(conn, f.q) if f.q else None
+    if search is not None and search.by_message is None:
+        page, whole_list = await _walk(conn, f, search, cursor, limit)
+        if page is not None:
+            return page, True
+        if not whole_list:
+            # Common words, but seldom in one conversation: collected after all.
+            by_message = await _by_message(conn, search.words, None)
+            search = _Search(search.by_contact, by_message, search.words)
 
     def filters(where: _Where) -> None:
         _filters(where, f)
