@@ -48,6 +48,20 @@ async def database_dsn(settings: DatabaseSettings) -> AsyncIterator[str]:
         log.info("Embedded PostgreSQL stopped")
 
 
+class _Connection(asyncpg.Connection):
+    """A pooled connection that goes back to the pool without a reset statement.
+
+    asyncpg's default sends `RESET ALL; UNLISTEN *; CLOSE ALL; pg_advisory_unlock_all()` on every
+    release: a second round trip for each one-query request. The store leaves no session state
+    to reset: its settings are `SET LOCAL` and its advisory locks transaction-scoped, it opens no
+    cursors outside transactions, and every LISTEN is undone by its owner before release. A
+    transaction left open is still rolled back by the pool.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def create_pool(dsn: str, settings: DatabaseSettings) -> Pool:
     """One pool per process, created at start and closed at shutdown."""
     server_settings = {"application_name": "crm-appservice"}
@@ -58,6 +72,7 @@ async def create_pool(dsn: str, settings: DatabaseSettings) -> Pool:
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
         server_settings=server_settings,
+        connection_class=_Connection,
         command_timeout=settings.statement_timeout + 5 if settings.statement_timeout else None,
     )
     return pool
