@@ -202,6 +202,12 @@ async def main() -> None:
                 ("list q=name", f"q={NAME_42}", conversations.Filters(q=NAME_42)),
                 ("list q=text", "q=invoice", conversations.Filters(q="invoice")),
             ]  # fmt: skip
+            # The floor: an endpoint that only asks the database `SELECT 1` through the pool.
+            api = await timed(lambda: get("/healthz"), args.samples)
+            sql = await timed(lambda: raw.fetchval("SELECT 1"), args.samples)
+            results.append(("HTTP floor: /healthz", percentile(api, 0.5), percentile(api, 0.99),
+                            percentile(sql, 0.5)))  # fmt: skip
+            show(results[-1])
             for name, query, filters in cases:
                 # A word in an eighth of all messages is slow to search today: a few samples.
                 samples = 10 if name == "list q=text" else args.samples
