@@ -212,13 +212,15 @@ WITH m AS (
     ON CONFLICT (event_id) DO NOTHING
     RETURNING id, conversation_id, direction, created_at, event_id
 ), newest AS (
+    -- Per conversation: its newest new message, and what arrived from the contact.
     SELECT DISTINCT ON (ins.conversation_id)
-           ins.conversation_id, ins.id, ins.created_at, m.preview
+           ins.conversation_id, ins.id, ins.created_at, m.preview,
+           count(*) FILTER (WHERE ins.direction = 'in') OVER w AS n_in,
+           min(ins.created_at) FILTER (WHERE ins.direction = 'in') OVER w AS first_in,
+           max(ins.created_at) FILTER (WHERE ins.direction = 'in') OVER w AS last_in
       FROM ins JOIN m ON m.event_id = ins.event_id
+    WINDOW w AS (PARTITION BY ins.conversation_id)
      ORDER BY ins.conversation_id, ins.created_at DESC, ins.id DESC
-), counts AS (
-    SELECT conversation_id, max(created_at) FILTER (WHERE direction = 'in') AS last_in
-      FROM ins GROUP BY conversation_id
 ), upd AS (
     UPDATE conversations c
        SET last_message_at = greatest(c.last_message_at, n.created_at),
@@ -227,17 +229,21 @@ WITH m AS (
            last_message_preview = CASE
                                   WHEN n.created_at >= coalesce(c.last_message_at, '-infinity')
                                   THEN n.preview ELSE c.last_message_preview END,
-           unread_count = c.unread_count + (
-                SELECT count(*) FROM ins i
-                 WHERE i.conversation_id = c.id AND i.direction = 'in'
-                   AND (c.last_read_at IS NULL OR i.created_at > c.last_read_at)),
-           status = CASE WHEN k.last_in > coalesce(c.last_message_at, '-infinity')
+           -- Unread: incoming messages after the last read; usually all of them, and only
+           -- backfilled history (older than the last read) needs counting one by one.
+           unread_count = c.unread_count + CASE
+                WHEN n.n_in = 0 THEN 0
+                WHEN c.last_read_at IS NULL OR n.first_in > c.last_read_at THEN n.n_in
+                ELSE (SELECT count(*) FROM ins i
+                       WHERE i.conversation_id = c.id AND i.direction = 'in'
+                         AND i.created_at > c.last_read_at) END,
+           status = CASE WHEN n.last_in > coalesce(c.last_message_at, '-infinity')
                           AND c.status IN ('resolved', 'snoozed') THEN 'open' ELSE c.status END,
-           snoozed_until = CASE WHEN k.last_in > coalesce(c.last_message_at, '-infinity')
+           snoozed_until = CASE WHEN n.last_in > coalesce(c.last_message_at, '-infinity')
                                  AND c.status IN ('resolved', 'snoozed') THEN NULL
                                 ELSE c.snoozed_until END,
            updated_at = now()
-      FROM newest n JOIN counts k USING (conversation_id)
+      FROM newest n
      WHERE c.id = n.conversation_id
     RETURNING c.id
 )
