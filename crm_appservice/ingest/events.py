@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 import re
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from .content import BadEvent, MessageContent, parse_message, preview
 
@@ -43,6 +43,7 @@ IGNORED_TYPES = frozenset(
         "org.matrix.msc3381.poll.response",
     }
 )
+GHOST_CACHE_SIZE = 100_000
 # Ephemeral events with no lasting meaning: neither stored nor mapped.
 TRANSIENT_EDU_TYPES = frozenset({"m.typing", "m.presence"})
 
@@ -95,17 +96,18 @@ class MessageRecord(TypedDict):
     body: str | None
     html: str | None
     preview: str
-    media_url: str | None
-    media_mimetype: str | None
-    media_size: int | None
-    media_width: int | None
-    media_height: int | None
-    media_duration_ms: int | None
-    media_filename: str | None
-    thumbnail_url: str | None
-    thumbnail_mimetype: str | None
-    thumbnail_width: int | None
-    thumbnail_height: int | None
+    # Only media messages have these (an absent key is NULL to the store).
+    media_url: NotRequired[str | None]
+    media_mimetype: NotRequired[str | None]
+    media_size: NotRequired[int | None]
+    media_width: NotRequired[int | None]
+    media_height: NotRequired[int | None]
+    media_duration_ms: NotRequired[int | None]
+    media_filename: NotRequired[str | None]
+    thumbnail_url: NotRequired[str | None]
+    thumbnail_mimetype: NotRequired[str | None]
+    thumbnail_width: NotRequired[int | None]
+    thumbnail_height: NotRequired[int | None]
     latitude: float | None
     longitude: float | None
     reply_to: str | None
@@ -202,6 +204,9 @@ class Namespaces:
         ]
         self._bots = frozenset(f"@{b}:{domain}" for b in bridge_bots)
         self._inviters = [re.compile(p) for p in invite_patterns]
+        # Every event's sender is looked up, and the same few thousand ghosts write again and
+        # again: their answers are kept (a bounded map, emptied when full).
+        self._remote_ids: dict[str, str | None] = {}
 
     def is_crm_user(self, mxid: str) -> bool:
         if mxid == self.bot_mxid:
@@ -210,12 +215,21 @@ class Namespaces:
         return server == self.domain and localpart.startswith(self.user_prefix)
 
     def ghost_remote_id(self, mxid: str) -> str | None:
+        try:
+            return self._remote_ids[mxid]
+        except KeyError:
+            pass
+        found = None
         for pattern, prefix in zip(self._ghosts, self._prefixes, strict=True):
             match = pattern.match(mxid)
             if match:
                 localpart: str = match.group(1)
-                return localpart[len(prefix) :] if prefix else localpart
-        return None
+                found = localpart[len(prefix) :] if prefix else localpart
+                break
+        if len(self._remote_ids) >= GHOST_CACHE_SIZE:
+            self._remote_ids.clear()
+        self._remote_ids[mxid] = found
+        return found
 
     def is_bridge_bot(self, mxid: str) -> bool:
         return mxid in self._bots
@@ -261,9 +275,8 @@ def _crm_id(event: dict[str, Any], key: str, ns: Namespaces) -> int | None:
 def _message_record(
     event: dict[str, Any], content: MessageContent, ns: Namespaces, reply_to: str | None
 ) -> MessageRecord:
-    media = content.media
     sender: str = event["sender"]
-    return {
+    record: MessageRecord = {
         "event_id": event["event_id"],
         "room_id": event["room_id"],
         "sender": sender,
@@ -273,22 +286,25 @@ def _message_record(
         "body": content.body,
         "html": content.html,
         "preview": preview(content),
-        "media_url": media.url if media else None,
-        "media_mimetype": media.mimetype if media else None,
-        "media_size": media.size if media else None,
-        "media_width": media.width if media else None,
-        "media_height": media.height if media else None,
-        "media_duration_ms": media.duration_ms if media else None,
-        "media_filename": media.filename if media else None,
-        "thumbnail_url": media.thumbnail_url if media else None,
-        "thumbnail_mimetype": media.thumbnail_mimetype if media else None,
-        "thumbnail_width": media.thumbnail_width if media else None,
-        "thumbnail_height": media.thumbnail_height if media else None,
         "latitude": content.latitude,
         "longitude": content.longitude,
         "reply_to": reply_to,
         "ts": event["origin_server_ts"],
     }
+    media = content.media
+    if media:  # absent keys are NULL to the store: most messages are text
+        record["media_url"] = media.url
+        record["media_mimetype"] = media.mimetype
+        record["media_size"] = media.size
+        record["media_width"] = media.width
+        record["media_height"] = media.height
+        record["media_duration_ms"] = media.duration_ms
+        record["media_filename"] = media.filename
+        record["thumbnail_url"] = media.thumbnail_url
+        record["thumbnail_mimetype"] = media.thumbnail_mimetype
+        record["thumbnail_width"] = media.thumbnail_width
+        record["thumbnail_height"] = media.thumbnail_height
+    return record
 
 
 class _Parser:
