@@ -44,8 +44,9 @@ def _records(param: str, alias: str, columns: str) -> str:
 
     The planner takes any set-returning function to return 100 rows; for the small batches
     (a few edits, reactions or receipts) that makes a hash join over a whole table look cheaper
-    than a few index lookups. A LIMIT it cannot evaluate when planning counts as 10 rows in
-    the generic plan (and as the real count in a custom one), so lookups stay index lookups.
+    than a few index lookups. A LIMIT it cannot evaluate when planning (a sub-select) counts as
+    10 rows, in custom and generic plans alike, so the prepared statement keeps one generic
+    plan and its lookups stay index lookups.
     """
     return (
         f"(SELECT * FROM jsonb_to_recordset({param}::jsonb) AS _r({columns})"
