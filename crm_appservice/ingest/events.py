@@ -43,9 +43,10 @@ IGNORED_TYPES = frozenset(
         "org.matrix.msc3381.poll.response",
     }
 )
-GHOST_CACHE_SIZE = 100_000
 # Ephemeral events with no lasting meaning: neither stored nor mapped.
 TRANSIENT_EDU_TYPES = frozenset({"m.typing", "m.presence"})
+# Ghosts whose remote id is remembered (see Namespaces.ghost_remote_id).
+GHOST_CACHE_SIZE = 100_000
 
 
 class RawRecord(TypedDict):
