@@ -1,4 +1,5 @@
-"""Every list query of the inbox is served by an index at 100,000 conversations."""
+"""Every list query of the inbox is served by an index at 100,000 conversations, and every
+ingest lookup of earlier rows by an index whatever the tables' size."""
 
 from __future__ import annotations
 
@@ -128,3 +129,68 @@ async def test_bundle_queries_use_indexes(big: asyncpg.Connection) -> None:
 
     for query, nodes in await _plans(big, bundle):
         assert not _seq_scans(nodes), query
+
+
+# A CRM some weeks in: tables big enough to be worth an index, small enough that a scan of all
+# of them looks cheap to a planner that takes each batch for 100 rows.
+MID_FILL = """
+INSERT INTO conversations (room_id, platform, remote_chat_id, kind, title, last_message_at)
+SELECT '!m' || i, 'whatsapp', i::text, 'dm', 'Customer ' || i, now()
+  FROM generate_series(1, 500) i;
+INSERT INTO messages (conversation_id, event_id, direction, kind, body, status, created_at)
+SELECT 1 + i % 500, '$m' || i, CASE WHEN i % 5 = 0 THEN 'out' ELSE 'in' END, 'text',
+       'message ' || i, CASE WHEN i % 5 = 0 THEN 'sent' END, now() - (i || ' seconds')::interval
+  FROM generate_series(1, 20000) i;
+INSERT INTO reactions (message_id, event_id, sender_mxid, key, created_at)
+SELECT i, '$r' || i, '@whatsapp_1:x', '+', now() FROM generate_series(1, 12000) i;
+INSERT INTO message_edits (message_id, event_id, body, edited_at)
+SELECT i, '$d' || i, 'before', now() FROM generate_series(1, 12000) i;
+ANALYZE;
+"""
+GHOST = "@whatsapp_1:x"
+
+
+def _batches() -> list[tuple[str, list[str]]]:
+    """Each ingest statement that looks up earlier rows, with a typical small batch."""
+    from crm_appservice.store import ingest
+
+    def rows(*records: dict[str, Any]) -> str:
+        return orjson.dumps(list(records)).decode()
+
+    ts = 1_800_000_000_000
+    by = {"sender": GHOST, "crm_id": None, "ts": ts}
+    text = {"kind": "text", "body": "hi", "html": None, "preview": "hi", "reply_to": None}
+    new_messages = [
+        {**by, **text, "event_id": f"$new{i}", "room_id": "!m7", "from_crm": False}
+        for i in range(5)
+    ]
+    edit = {**by, "event_id": "$e1", "target": "$m10", "body": "b", "html": None, "preview": "b"}
+    reaction = {**by, "event_id": "$x1", "target": "$m11", "key": "+"}
+    redaction = {**by, "event_id": "$y1", "room_id": "!m12", "redacts": "$r12"}
+    status = {"target": "$m15", "status": "delivered", "error": None}
+    receipt = {"room_id": "!m16", "event_id": "$m15", "user_id": GHOST}
+    return [
+        (ingest._MESSAGES, [rows(*new_messages)]),
+        (ingest._EDITS, [rows(edit)]),
+        (ingest._REACTIONS, [rows(reaction)]),
+        (ingest._REDACTIONS, [rows(redaction)]),
+        (ingest._STATUSES, [rows(status), rows(receipt)]),
+    ]
+
+
+async def test_ingest_lookups_use_indexes_at_any_table_size(db_dsn: str) -> None:
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        await conn.execute(MID_FILL)
+        for sql, args in _batches():
+            explained = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
+            nodes = list(_nodes(orjson.loads(explained)[0]["Plan"]))
+            scanned = [
+                n["Relation Name"]
+                for n in nodes
+                if n["Node Type"] == "Seq Scan"
+                and n["Relation Name"] in {"messages", "reactions", "message_edits"}
+            ]
+            assert not scanned, (scanned, sql)
+    finally:
+        await conn.close()
