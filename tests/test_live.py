@@ -60,6 +60,19 @@ async def test_changes_are_pushed_in_order(api: API, hs: Homeserver) -> None:
         assert update["data"]["status"] == "pending"
 
 
+async def test_frames_are_sent_uncompressed_even_when_the_browser_offers_deflate(
+    api: API, hs: Homeserver
+) -> None:
+    async with api.client.ws_connect("/api/v1/ws", compress=15) as ws:
+        assert ws.compress == 0  # permessage-deflate was offered and declined
+        assert (await ws.receive_json())["type"] == "hello"
+        await hs.ok([*f.portal("!z", "15551230001", "Zoe")[:2],
+                     f.text("!z", f.ghost("15551230001"), "Olá 👋")])  # fmt: skip
+        frames = await frames_until(ws, {"message.created"})
+        message = next(fr for fr in frames if fr["type"] == "message.created")
+        assert message["data"]["body"] == "Olá 👋"
+
+
 async def test_reconnect_with_since_replays_or_resyncs(
     api: API,
     hs: Homeserver,
