@@ -5,7 +5,7 @@ import { api } from "../api/client";
 import type { Conversation, Manager, Message } from "../api/types";
 import { addNote, patchOptimistic, upsertMessage } from "../state/cache";
 import { t } from "../strings";
-import { ErrorLine } from "./ErrorLine";
+import { ErrorLine, useActionError } from "./ErrorLine";
 
 const DRAFT_PREFIX = "crm.draft.";
 
@@ -77,7 +77,7 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
   const [text, setText] = useState(() => loadDraft(conversation.id));
   const [file, setFile] = useState<File | null>(null);
   const [noteMode, setNoteMode] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { error, setError, run } = useActionError();
   const input = useRef<HTMLTextAreaElement>(null);
   const picker = useRef<HTMLInputElement>(null);
 
@@ -168,10 +168,7 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
     setError(null);
     if (noteMode) {
       if (!body) return;
-      api.addNote(conversation.id, body).then(
-        (note) => addNote(qc, note),
-        (e: Error) => setError(e.message),
-      );
+      run(api.addNote(conversation.id, body), (note) => addNote(qc, note));
     } else if (file) {
       void sendFile(file, body);
       setFile(null);

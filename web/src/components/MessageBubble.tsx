@@ -8,7 +8,7 @@ import { clock } from "../format";
 import { upsertMessage } from "../state/cache";
 import { t } from "../strings";
 import { MediaView } from "./MediaView";
-import { ErrorLine } from "./ErrorLine";
+import { ErrorLine, useActionError } from "./ErrorLine";
 
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
 
@@ -38,16 +38,10 @@ interface Props {
 export const MessageBubble = memo(function MessageBubble({ message: m, grouped, me, quoted, onReply, onQuoteClick }: Props) {
   const qc = useQueryClient();
   const [editing, setEditing] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useActionError();
   const out = m.direction === "out";
   const mine = out && m.sender.type === "manager" && (m.sender.id === me.id || me.role === "admin") && m.channel === "matrix";
-  const act = (call: Promise<Message>) => {
-    setError(null);
-    call.then(
-      (answer) => upsertMessage(qc, answer),
-      (e: Error) => setError(e.message),
-    );
-  };
+  const act = (call: Promise<Message>) => run(call, (answer) => upsertMessage(qc, answer));
   const react = (key: string) => {
     const existing = m.reactions.find((r) => r.key === key && r.mine);
     act(existing ? api.unreact(m.id, key) : api.react(m.id, key));

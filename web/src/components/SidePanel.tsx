@@ -6,7 +6,7 @@ import type { Bundle, Order } from "../api/types";
 import { addNote, keys } from "../state/cache";
 import { useBundle } from "../state/hooks";
 import { t } from "../strings";
-import { ErrorLine } from "./ErrorLine";
+import { ErrorLine, useActionError } from "./ErrorLine";
 
 /** The contact, their orders and the conversation's notes: all from the bundle. */
 export function SidePanel({ id, onClose }: { id: number; onClose: () => void }) {
@@ -29,18 +29,15 @@ function ContactCard({ bundle }: { bundle: Bundle }) {
   const contact = bundle.contact;
   const [editing, setEditing] = useState(false);
   const [email, setEmail] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useActionError();
   if (!contact) return null;
 
   function edit() {
     // The e-mail address is not part of the list's contact: read it when it is edited.
-    api.contact(contact!.id).then(
-      (detail) => {
-        setEmail(detail.email ?? "");
-        setEditing(true);
-      },
-      (err: Error) => setError(err.message),
-    );
+    run(api.contact(contact!.id), (detail) => {
+      setEmail(detail.email ?? "");
+      setEditing(true);
+    });
   }
 
   function save(e: FormEvent<HTMLFormElement>) {
@@ -51,16 +48,12 @@ function ContactCard({ bundle }: { bundle: Bundle }) {
       phone: String(form.get("phone") ?? "").trim() || undefined,
       email: String(form.get("email") ?? "").trim() || undefined,
     };
-    api.patchContact(contact!.id, changes).then(
-      (updated) => {
-        qc.setQueryData<Bundle>(keys.bundle(bundle.conversation.id), (b) =>
-          b ? { ...b, contact: { ...b.contact!, display_name: updated.display_name, phone: updated.phone } } : b,
-        );
-        setEditing(false);
-        setError(null);
-      },
-      (err: Error) => setError(err.message),
-    );
+    run(api.patchContact(contact!.id, changes), (updated) => {
+      qc.setQueryData<Bundle>(keys.bundle(bundle.conversation.id), (b) =>
+        b ? { ...b, contact: { ...b.contact!, display_name: updated.display_name, phone: updated.phone } } : b,
+      );
+      setEditing(false);
+    });
   }
 
   return (
@@ -108,7 +101,7 @@ function ContactCard({ bundle }: { bundle: Bundle }) {
 function Orders({ bundle }: { bundle: Bundle }) {
   const qc = useQueryClient();
   const [adding, setAdding] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useActionError();
   const contact = bundle.contact;
   if (!contact) return null;
   const put = (order: Order) =>
@@ -119,21 +112,16 @@ function Orders({ bundle }: { bundle: Bundle }) {
   function add(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
-    api
-      .addOrder(contact!.id, {
-        number: String(form.get("number")),
-        status: String(form.get("status") || "new"),
-        total: String(form.get("total") || "0"),
-        currency: String(form.get("currency") || "EUR"),
-      })
-      .then(
-        (order) => {
-          put(order);
-          setAdding(false);
-          setError(null);
-        },
-        (err: Error) => setError(err.message),
-      );
+    const order = {
+      number: String(form.get("number")),
+      status: String(form.get("status") || "new"),
+      total: String(form.get("total") || "0"),
+      currency: String(form.get("currency") || "EUR"),
+    };
+    run(api.addOrder(contact!.id, order), (added) => {
+      put(added);
+      setAdding(false);
+    });
   }
 
   return (
@@ -147,7 +135,7 @@ function Orders({ bundle }: { bundle: Bundle }) {
             <select
               aria-label={t.side.orderStatus}
               value={o.status}
-              onChange={(e) => api.patchOrder(o.id, { status: e.target.value }).then(put, (err: Error) => setError(err.message))}
+              onChange={(e) => run(api.patchOrder(o.id, { status: e.target.value }), put)}
             >
               {Array.from(new Set(["new", "paid", "shipped", "delivered", "cancelled", o.status])).map((s) => (
                 <option key={s} value={s}>
@@ -183,18 +171,14 @@ function Orders({ bundle }: { bundle: Bundle }) {
 function Notes({ bundle }: { bundle: Bundle }) {
   const qc = useQueryClient();
   const [text, setText] = useState("");
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useActionError();
   function add(e: FormEvent) {
     e.preventDefault();
     if (!text.trim()) return;
-    api.addNote(bundle.conversation.id, text.trim()).then(
-      (note) => {
-        addNote(qc, note);
-        setText("");
-        setError(null);
-      },
-      (err: Error) => setError(err.message),
-    );
+    run(api.addNote(bundle.conversation.id, text.trim()), (note) => {
+      addNote(qc, note);
+      setText("");
+    });
   }
   return (
     <section>

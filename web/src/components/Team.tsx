@@ -1,18 +1,18 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import type { FormEvent } from "react";
 
 import { api } from "../api/client";
 import type { Manager, ManagerAdmin } from "../api/types";
 import { keys } from "../state/cache";
 import { t } from "../strings";
 import { WhatsApp } from "./WhatsApp";
-import { ErrorLine } from "./ErrorLine";
+import { ErrorLine, useActionError } from "./ErrorLine";
 
 /** Admins: the managers, add one, deactivate or activate. */
 export function Team({ me }: { me: Manager }) {
   const qc = useQueryClient();
   const managers = useQuery({ queryKey: ["managers"], queryFn: api.managers });
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useActionError();
   const put = (m: ManagerAdmin) => {
     qc.setQueryData<{ items: ManagerAdmin[] }>(["managers"], (d) =>
       d ? { items: d.items.some((x) => x.id === m.id) ? d.items.map((x) => (x.id === m.id ? m : x)) : [...d.items, m] } : d,
@@ -24,21 +24,16 @@ export function Team({ me }: { me: Manager }) {
     e.preventDefault();
     const el = e.currentTarget;
     const form = new FormData(el);
-    api
-      .addManager({
-        email: String(form.get("email")),
-        name: String(form.get("name")),
-        password: String(form.get("password")),
-        role: form.get("role") === "admin" ? "admin" : "manager",
-      })
-      .then(
-        (m) => {
-          put(m);
-          el.reset();
-          setError(null);
-        },
-        (err: Error) => setError(err.message),
-      );
+    const manager = {
+      email: String(form.get("email")),
+      name: String(form.get("name")),
+      password: String(form.get("password")),
+      role: form.get("role") === "admin" ? ("admin" as const) : ("manager" as const),
+    };
+    run(api.addManager(manager), (m) => {
+      put(m);
+      el.reset();
+    });
   }
 
   return (
@@ -56,7 +51,7 @@ export function Team({ me }: { me: Manager }) {
                 {m.id !== me.id && (
                   <button
                     type="button"
-                    onClick={() => api.patchManager(m.id, { is_active: !m.is_active }).then(put, (err: Error) => setError(err.message))}
+                    onClick={() => run(api.patchManager(m.id, { is_active: !m.is_active }), put)}
                   >
                     {m.is_active ? t.team.deactivate : t.team.activate}
                   </button>

@@ -3,7 +3,7 @@ import { useEffect, useRef, useState, type FormEvent } from "react";
 
 import { api, type LoginStep } from "../api/client";
 import { t } from "../strings";
-import { ErrorLine } from "./ErrorLine";
+import { ErrorLine, useActionError } from "./ErrorLine";
 
 /**
  * Connect WhatsApp (admins): the bridge's login steps, through the CRM. A QR code is drawn here
@@ -15,14 +15,14 @@ export function WhatsApp() {
   const [step, setStep] = useState<LoginStep | null>(null);
   const [phone, setPhone] = useState("");
   const [message, setMessage] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { error, setError, run } = useActionError();
   const canvas = useRef<HTMLCanvasElement>(null);
   const active = useRef(true);
 
-  const refresh = () => api.whatsapp().then((r) => setLogins(r.logins), (e: Error) => setError(e.message));
+  const refresh = () => run(api.whatsapp(), (r) => setLogins(r.logins));
   useEffect(() => {
     active.current = true;
-    void refresh();
+    refresh();
     return () => {
       active.current = false;
     };
@@ -44,7 +44,7 @@ export function WhatsApp() {
         if (next.type === "complete") {
           setStep(null);
           setMessage(next.instructions ?? t.wa.connected);
-          void refresh();
+          refresh();
         } else setStep(next);
       },
       (e: Error) => {
@@ -61,14 +61,14 @@ export function WhatsApp() {
   const begin = (flow: "qr" | "phone") => {
     setError(null);
     setMessage(null);
-    api.loginStart(flow).then(setStep, (e: Error) => setError(e.message));
+    run(api.loginStart(flow), setStep);
   };
 
   function submitPhone(e: FormEvent) {
     e.preventDefault();
     if (!step) return;
     const field = step.user_input?.fields[0]?.id ?? "phone_number";
-    api.loginInput(step.login_id, step.step_id, { [field]: phone }).then(setStep, (err: Error) => setError(err.message));
+    run(api.loginInput(step.login_id, step.step_id, { [field]: phone }), setStep);
   }
 
   return (
@@ -79,7 +79,7 @@ export function WhatsApp() {
         {(logins ?? []).map((id) => (
           <li key={id}>
             +{id}{" "}
-            <button type="button" onClick={() => api.logout_whatsapp(id).then(refresh, (e: Error) => setError(e.message))}>
+            <button type="button" onClick={() => run(api.logout_whatsapp(id), refresh)}>
               {t.wa.logout}
             </button>
           </li>
