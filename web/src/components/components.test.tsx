@@ -5,42 +5,23 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { Conversation, Manager, Message } from "../api/types";
 import { chronological, keys, type Pages } from "../state/cache";
+import { conversation, message } from "../test/fixtures";
 import { Composer, loadDraft } from "./Composer";
 import { MediaView } from "./MediaView";
 
 const me: Manager = { id: 9, email: "me@example.com", name: "Me", role: "manager" };
-const conversation: Conversation = {
-  id: 1,
-  platform: "whatsapp",
-  kind: "dm",
-  room_id: "!r",
-  title: "Ana",
-  status: "open",
-  snoozed_until: null,
-  assignee_id: null,
-  is_archived: false,
-  unread_count: 0,
-  last_message_at: null,
-  last_message: null,
-  contact: null,
-};
+const ana: Conversation = conversation(1, 0, { title: "Ana", last_message_at: null });
 
 function wrap(qc: QueryClient, node: ReactNode) {
   return render(<QueryClientProvider client={qc}>{node}</QueryClientProvider>);
 }
 
 function media(kind: string, extra: Partial<Message["media"]> = {}): Message {
-  return {
-    id: 4,
-    conversation_id: 1,
-    event_id: "$e",
-    client_txn_id: null,
-    direction: "in",
-    channel: "matrix",
-    sender: { type: "contact", id: 2, name: "Ana" },
+  return message(4, {
     kind,
     body: null,
-    html: null,
+    sender: { type: "contact", id: 2, name: "Ana" },
+    created_at: "2026-01-01T10:00:00Z",
     media: {
       url: "/api/v1/media/4",
       thumbnail_url: "/api/v1/media/4/thumbnail",
@@ -52,15 +33,7 @@ function media(kind: string, extra: Partial<Message["media"]> = {}): Message {
       filename: "photo.png",
       ...extra,
     },
-    location: null,
-    reply_to: null,
-    reactions: [],
-    status: null,
-    error: null,
-    edited_at: null,
-    deleted_at: null,
-    created_at: "2026-01-01T10:00:00Z",
-  };
+  });
 }
 
 afterEach(() => {
@@ -87,7 +60,7 @@ describe("Composer", () => {
   it("sends on Enter with one optimistic bubble, breaks the line on Shift+Enter", async () => {
     const qc = new QueryClient();
     qc.setQueryData<Pages<Message>>(keys.thread(1), { pages: [{ items: [], next_cursor: null }], pageParams: [null] });
-    wrap(qc, <Composer conversation={conversation} me={me} replyTo={null} clearReply={() => {}} />);
+    wrap(qc, <Composer conversation={ana} me={me} replyTo={null} clearReply={() => {}} />);
     const box = screen.getByRole("textbox");
     fireEvent.change(box, { target: { value: "Hello" } });
     fireEvent.keyDown(box, { key: "Enter", shiftKey: true });
@@ -106,11 +79,11 @@ describe("Composer", () => {
 
   it("keeps a draft per conversation across reloads", () => {
     const qc = new QueryClient();
-    const first = wrap(qc, <Composer conversation={conversation} me={me} replyTo={null} clearReply={() => {}} />);
+    const first = wrap(qc, <Composer conversation={ana} me={me} replyTo={null} clearReply={() => {}} />);
     fireEvent.change(screen.getByRole("textbox"), { target: { value: "half a thought" } });
     expect(loadDraft(1)).toBe("half a thought");
     first.unmount();
-    wrap(qc, <Composer conversation={conversation} me={me} replyTo={null} clearReply={() => {}} />);
+    wrap(qc, <Composer conversation={ana} me={me} replyTo={null} clearReply={() => {}} />);
     expect((screen.getByRole("textbox") as HTMLTextAreaElement).value).toBe("half a thought");
     expect(loadDraft(2)).toBe("");
   });

@@ -3,52 +3,9 @@ import { describe, expect, it } from "vitest";
 
 import type { ListFilters } from "../api/client";
 import type { Bundle, Conversation, Message, Note } from "../api/types";
+import { conversation, message } from "../test/fixtures";
 import { DEFAULT_FILTERS } from "../components/Inbox";
 import { applyFrame, chronological, flatten, keys, resync, upsertMessage, type Pages } from "./cache";
-
-function message(id: number, extra: Partial<Message> = {}): Message {
-  return {
-    id,
-    conversation_id: 1,
-    event_id: `$e${id}`,
-    client_txn_id: null,
-    direction: "in",
-    channel: "matrix",
-    sender: { type: "contact", id: 5, name: "Ana" },
-    kind: "text",
-    body: `m${id}`,
-    html: null,
-    media: null,
-    location: null,
-    reply_to: null,
-    reactions: [],
-    status: null,
-    error: null,
-    edited_at: null,
-    deleted_at: null,
-    created_at: new Date(Date.UTC(2026, 0, 1, 10, 0, id)).toISOString(),
-    ...extra,
-  };
-}
-
-function conversation(id: number, minute: number, extra: Partial<Conversation> = {}): Conversation {
-  return {
-    id,
-    platform: "whatsapp",
-    kind: "dm",
-    room_id: `!r${id}`,
-    title: `C${id}`,
-    status: "open",
-    snoozed_until: null,
-    assignee_id: null,
-    is_archived: false,
-    unread_count: 0,
-    last_message_at: new Date(Date.UTC(2026, 0, 1, 10, minute)).toISOString(),
-    last_message: null,
-    contact: null,
-    ...extra,
-  };
-}
 
 function withThread(qc: QueryClient, pages: Message[][]): void {
   qc.setQueryData<Pages<Message>>(keys.thread(1), {
