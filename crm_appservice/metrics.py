@@ -24,6 +24,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from .api import responses
 from .keys import MEDIA_CACHE, POOL, SETTINGS
 from .live.ws import HUB
 from .store import outbox as outbox_store
@@ -95,21 +96,12 @@ METRICS = web.AppKey("metrics", Metrics)
 async def metrics(request: web.Request) -> web.Response:
     token = request.app[SETTINGS].web.metrics_token
     if not token:
-        return web.json_response(
-            {"error": {"code": "forbidden", "message": "Metrics are off: set web.metrics_token"}},
-            status=403,
-        )
+        return responses.forbidden("Metrics are off: set web.metrics_token").response()
     sent = request.headers.get("Authorization", "").removeprefix("Bearer ")
     if not hmac.compare_digest(sent.encode(), token.encode()):
-        return web.json_response(
-            {
-                "error": {
-                    "code": "unauthorized",
-                    "message": "The metrics token is missing or wrong",
-                }
-            },
-            status=401,
-        )
+        return responses.APIError(
+            401, "unauthorized", "The metrics token is missing or wrong"
+        ).response()
     m = request.app[METRICS]
     pool = request.app[POOL]
     async with pool.acquire() as conn:
