@@ -201,6 +201,9 @@ async def main() -> None:
                 ("list archived", "archived=true", conversations.Filters(archived=True)),
                 ("list q=name", f"q={NAME_42}", conversations.Filters(q=NAME_42)),
                 ("list q=text", "q=invoice", conversations.Filters(q="invoice")),
+                # Its worst case: two words as common, never in the same message.
+                ("list q=two common words", "q=sofa+invoice",
+                 conversations.Filters(q="sofa invoice")),
             ]  # fmt: skip
             # The floor: an endpoint that only asks the database `SELECT 1` through the pool.
             api = await timed(lambda: get("/healthz"), args.samples)
