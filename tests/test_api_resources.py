@@ -8,6 +8,8 @@ from typing import Any
 import aiohttp
 import asyncpg
 
+from crm_appservice.api import models
+
 from . import factories as f
 from .conftest import API, Homeserver
 from .test_live import frames_until
@@ -129,3 +131,61 @@ async def test_openapi_document(api: API) -> None:
         path = route.resource.canonical if route.resource else ""
         if path.startswith("/api/") and route.method != "HEAD":
             assert (route.method, path) in documented, (route.method, path)
+
+
+def _documented_model(doc: dict[str, Any], method: str, path: str, status: str) -> type[Any]:
+    schema = doc["paths"][path][method]["responses"][status]["content"]["application/json"]
+    model = getattr(models, schema["schema"]["$ref"].rsplit("/", 1)[1])
+    assert isinstance(model, type)
+    return model
+
+
+def _fields_of(model: type[Any], answer: Any) -> None:
+    """`answer` has exactly the fields the model documents, at every level."""
+    if isinstance(answer, dict) and hasattr(model, "model_fields"):
+        assert set(answer) == set(model.model_fields), (model.__name__, sorted(answer))
+
+
+async def test_every_answer_is_what_the_document_says(
+    api: API, hs: Homeserver, db: asyncpg.Pool
+) -> None:
+    """The reads of the inbox answer with exactly the model their OpenAPI entry names: no
+    undocumented answer, no field missing or added."""
+    conv_id, contact_id = await _conversation(hs, db)
+    await hs.ok([f.text("!r", f.ghost("4915112345678"), "Is the sofa in stock?")])
+    status, _ = await api.call(
+        "POST", f"/api/v1/contacts/{contact_id}/orders", json={"number": "A-1", "total": "5"}
+    )
+    assert status == 201
+    await api.call("POST", f"/api/v1/conversations/{conv_id}/notes", json={"body": "Call back"})
+    await api.call("POST", "/api/v1/tokens", json={"label": "script"})
+    doc = await api.get("/api/v1/openapi.json")
+    reads = {
+        "/api/v1/me": "/api/v1/me",
+        "/api/v1/tokens": "/api/v1/tokens",
+        "/api/v1/conversations": "/api/v1/conversations",
+        "/api/v1/conversations/counts": "/api/v1/conversations/counts",
+        "/api/v1/conversations/{conversation_id}": f"/api/v1/conversations/{conv_id}",
+        "/api/v1/conversations/{conversation_id}/messages":
+            f"/api/v1/conversations/{conv_id}/messages",
+        "/api/v1/contacts/{contact_id}": f"/api/v1/contacts/{contact_id}",
+        "/api/v1/contacts/{contact_id}/orders": f"/api/v1/contacts/{contact_id}/orders",
+        "/api/v1/team": "/api/v1/team",
+        "/api/v1/managers": "/api/v1/managers",
+    }  # fmt: skip
+    for documented, path in reads.items():
+        answer = await api.get(path)
+        model = _documented_model(doc, "get", documented, "200")
+        model.model_validate(answer)
+        _fields_of(model, answer)
+    bundle = await api.get(f"/api/v1/conversations/{conv_id}")
+    assert [o["number"] for o in bundle["orders"]] == ["A-1"]
+    assert [n["body"] for n in bundle["notes"]] == ["Call back"]
+    _fields_of(models.ConversationOut, bundle["conversation"])
+    _fields_of(models.MessageOut, bundle["messages"]["items"][0])
+    _fields_of(models.SenderOut, bundle["messages"]["items"][0]["sender"])
+    # Every JSON read of the API names its answer's model (files and the socket are not JSON).
+    for path, operations in doc["paths"].items():
+        get = operations.get("get")
+        if get and not path.startswith(("/api/v1/media/", "/api/v1/ws", "/api/v1/openapi")):
+            assert "content" in get["responses"]["200"], path

@@ -12,7 +12,7 @@ from ..keys import POOL, SETTINGS
 from ..store import managers, sessions
 from . import responses
 from .middleware import SESSIONS, current
-from .models import LoginBody, LoginOut, ManagerOut, NewTokenOut, TokenBody, TokenOut
+from .models import LoginBody, LoginOut, ManagerOut, NewTokenOut, TokenBody, TokenList, TokenOut
 from .ratelimit import FailureLimiter
 
 CSRF_COOKIE = "crm_csrf"
@@ -103,8 +103,7 @@ async def list_tokens(request: web.Request) -> web.Response:
     session = current(request)
     async with request.app[POOL].acquire() as conn:
         rows = await sessions.list_tokens(conn, session.manager.id)
-    items = [TokenOut.model_validate(r) for r in rows]
-    return responses.json_response({"items": [t.model_dump(mode="json") for t in items]})
+    return responses.json_response(TokenList(items=[TokenOut.model_validate(r) for r in rows]))
 
 
 @routes.post("/api/v1/tokens")

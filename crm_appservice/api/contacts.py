@@ -12,7 +12,7 @@ from ..keys import POOL
 from ..store import contacts as store, live
 from . import responses
 from .middleware import current
-from .models import ContactDetailOut, ContactPatch, OrderBody, OrderOut, OrderPatch
+from .models import ContactDetailOut, ContactPatch, OrderBody, OrderList, OrderOut, OrderPatch
 
 routes = web.RouteTableDef()
 CONTACT = r"/api/v1/contacts/{contact_id:\d+}"
@@ -68,7 +68,7 @@ async def list_orders(request: web.Request) -> web.Response:
         if await store.get(conn, contact_id) is None:
             raise responses.not_found("contact")
         rows = await store.orders(conn, contact_id)
-    return responses.json_response({"items": [order_out(r).model_dump(mode="json") for r in rows]})
+    return responses.json_response(OrderList(items=[order_out(r) for r in rows]))
 
 
 @routes.post(CONTACT + "/orders")

@@ -12,7 +12,14 @@ from ..keys import POOL
 from ..store import managers as store
 from . import responses
 from .middleware import SESSIONS, require_admin
-from .models import ManagerAdminOut, ManagerBody, ManagerPatch, TeamMemberOut
+from .models import (
+    ManagerAdminOut,
+    ManagerBody,
+    ManagerList,
+    ManagerPatch,
+    TeamList,
+    TeamMemberOut,
+)
 
 routes = web.RouteTableDef()
 
@@ -25,9 +32,7 @@ def manager_out(manager: store.Manager) -> ManagerAdminOut:
 async def list_managers(request: web.Request) -> web.Response:
     require_admin(request)
     managers = await store.list_all(request.app[POOL])
-    return responses.json_response(
-        {"items": [manager_out(m).model_dump(mode="json") for m in managers]}
-    )
+    return responses.json_response(ManagerList(items=[manager_out(m) for m in managers]))
 
 
 @routes.get("/api/v1/team")
@@ -36,7 +41,7 @@ async def team(request: web.Request) -> web.Response:
     managers = await store.list_all(request.app[POOL])
     members = [TeamMemberOut.model_validate(m, from_attributes=True) for m in managers
                if m.is_active]  # fmt: skip
-    return responses.json_response({"items": [m.model_dump(mode="json") for m in members]})
+    return responses.json_response(TeamList(items=members))
 
 
 @routes.post("/api/v1/managers")

@@ -12,21 +12,26 @@ from .. import __version__
 from . import models as m, responses
 from .conversations import ConversationPatch, ListQuery, PageQuery
 
-Operation = tuple[str, str, str, type[BaseModel] | None, type[BaseModel] | None]
+# An answer's model for 200, or the model of each status it answers with (201, 202, …).
+Answer = type[BaseModel] | dict[str, type[BaseModel]] | None
+Operation = tuple[str, str, str, type[BaseModel] | None, Answer]
+# Sent to a worker: 202 while it goes out; the same request again answers 200.
+_QUEUED: dict[str, type[BaseModel]] = {"202": m.MessageOut, "200": m.MessageOut}
 
-# (method, path, summary, request body, response)
+# (method, path, summary, request body, answer)
 OPERATIONS: list[Operation] = [
     ("post", "/api/v1/auth/login", "Log in (sets the session cookie)", m.LoginBody, m.LoginOut),
     ("post", "/api/v1/auth/logout", "Log out", None, None),
     ("get", "/api/v1/me", "The current manager", None, m.LoginOut),
-    ("get", "/api/v1/tokens", "This manager's API tokens", None, None),
-    ("post", "/api/v1/tokens", "Create an API token (shown once)", m.TokenBody, m.NewTokenOut),
+    ("get", "/api/v1/tokens", "This manager's API tokens", None, m.TokenList),
+    ("post", "/api/v1/tokens", "Create an API token (shown once)", m.TokenBody,
+     {"201": m.NewTokenOut}),
     ("delete", "/api/v1/tokens/{token_id}", "Revoke an API token", None, None),
     ("get", "/api/v1/conversations", "The inbox, newest activity first", None,
      m.ConversationPage),
     ("get", "/api/v1/conversations/counts", "Counts for the inbox tabs", None, m.CountsOut),
     ("get", "/api/v1/conversations/{conversation_id}", "Everything the conversation screen needs",
-     None, None),
+     None, m.BundleOut),
     ("patch", "/api/v1/conversations/{conversation_id}", "Status, snooze, assignee, archive",
      ConversationPatch, m.ConversationOut),
     ("post", "/api/v1/conversations/{conversation_id}/read", "Mark read", None,
@@ -35,47 +40,57 @@ OPERATIONS: list[Operation] = [
      m.MessagePage),
     ("post", "/api/v1/conversations/{conversation_id}/messages",
      "Send a reply (202, status pending; the same client_txn_id again: 200, the same message)",
-     m.ReplyBody, m.MessageOut),
-    ("post", "/api/v1/messages/{message_id}/retry", "Send a failed reply again (202)", None,
-     m.MessageOut),
-    ("patch", "/api/v1/messages/{message_id}", "Edit an own reply's text (202)", m.EditBody,
-     m.MessageOut),
-    ("delete", "/api/v1/messages/{message_id}", "Delete an own reply (202)", None, m.MessageOut),
-    ("post", "/api/v1/messages/{message_id}/reactions", "React to a message (202)",
-     m.ReactionBody, m.MessageOut),
-    ("delete", "/api/v1/messages/{message_id}/reactions/{key}", "Take a reaction back (202)",
-     None, m.MessageOut),
+     m.ReplyBody, _QUEUED),
+    ("post", "/api/v1/messages/{message_id}/retry", "Send a failed reply again", None,
+     {"202": m.MessageOut}),
+    ("patch", "/api/v1/messages/{message_id}", "Edit an own reply's text", m.EditBody, _QUEUED),
+    ("delete", "/api/v1/messages/{message_id}", "Delete an own reply", None, _QUEUED),
+    ("post", "/api/v1/messages/{message_id}/reactions", "React to a message", m.ReactionBody,
+     _QUEUED),
+    ("delete", "/api/v1/messages/{message_id}/reactions/{key}", "Take a reaction back", None,
+     {"202": m.MessageOut}),
     ("post", "/api/v1/conversations/{conversation_id}/notes", "Add a note", m.NoteBody,
-     m.NoteOut),
+     {"201": m.NoteOut}),
     ("get", "/api/v1/contacts/{contact_id}", "A contact", None, m.ContactDetailOut),
     ("patch", "/api/v1/contacts/{contact_id}", "Edit a contact", m.ContactPatch,
      m.ContactDetailOut),
-    ("get", "/api/v1/contacts/{contact_id}/orders", "A contact's orders", None, None),
-    ("post", "/api/v1/contacts/{contact_id}/orders", "Add an order", m.OrderBody, m.OrderOut),
+    ("get", "/api/v1/contacts/{contact_id}/orders", "A contact's orders", None, m.OrderList),
+    ("post", "/api/v1/contacts/{contact_id}/orders", "Add an order", m.OrderBody,
+     {"201": m.OrderOut}),
     ("patch", "/api/v1/orders/{order_id}", "Edit an order", m.OrderPatch, m.OrderOut),
-    ("get", "/api/v1/team", "The active managers' names (for everyone)", None, None),
-    ("get", "/api/v1/managers", "All managers (admin)", None, None),
-    ("post", "/api/v1/managers", "Add a manager (admin)", m.ManagerBody, m.ManagerAdminOut),
+    ("get", "/api/v1/team", "The active managers' names (for everyone)", None, m.TeamList),
+    ("get", "/api/v1/managers", "All managers (admin)", None, m.ManagerList),
+    ("post", "/api/v1/managers", "Add a manager (admin)", m.ManagerBody,
+     {"201": m.ManagerAdminOut}),
     ("patch", "/api/v1/managers/{manager_id}", "Change or deactivate a manager (admin)",
      m.ManagerPatch, m.ManagerAdminOut),
     ("get", "/api/v1/media/{message_id}",
      "A message's file (also HEAD; Range and If-None-Match honoured)", None, None),
     ("get", "/api/v1/media/{message_id}/thumbnail", "A message's thumbnail", None, None),
-    ("get", "/api/v1/whatsapp", "The bridge's WhatsApp logins (admin)", None, None),
+    ("get", "/api/v1/whatsapp", "The bridge's WhatsApp logins (admin)", None, m.WhatsAppOut),
     ("post", "/api/v1/whatsapp/login/{flow}", "Start logging in: qr or phone (admin)", None,
-     None),
+     m.LoginStepOut),
     ("post", "/api/v1/whatsapp/login/{login_id}/{step_id}/wait",
-     "The next step of a login: a new QR code, or complete (admin)", None, None),
+     "The next step of a login: a new QR code, or complete (admin)", None, m.LoginStepOut),
     ("post", "/api/v1/whatsapp/login/{login_id}/{step_id}/input",
-     "Answer a login step's fields, e.g. the phone number (admin)", None, None),
+     "Answer a login step's fields, e.g. the phone number (admin)", None, m.LoginStepOut),
     ("post", "/api/v1/whatsapp/login/{login_id}/cancel", "Cancel a login (admin)", None, None),
     ("post", "/api/v1/whatsapp/logout/{login_id}", "Log a WhatsApp account out (admin)", None,
      None),
-    ("post", "/api/v1/conversations/new", "Open a chat with a phone number",
-     m.NewConversationBody, m.ConversationOut),
+    ("post", "/api/v1/conversations/new",
+     "Open a chat with a phone number (202: the bridge is still making it, it arrives live)",
+     m.NewConversationBody, {"201": m.ConversationOut, "202": m.NewChatPendingOut}),
     ("get", "/api/v1/ws", "Live updates (WebSocket; ?since=<seq>)", None, None),
     ("get", "/api/v1/openapi.json", "This document", None, None),
 ]  # fmt: skip
+
+
+def _answers(answer: Answer) -> dict[str, type[BaseModel]]:
+    if answer is None:
+        return {}
+    return answer if isinstance(answer, dict) else {"200": answer}
+
+
 QUERIES: dict[str, type[BaseModel]] = {
     "/api/v1/conversations": ListQuery,
     "/api/v1/conversations/{conversation_id}/messages": PageQuery,
@@ -83,7 +98,8 @@ QUERIES: dict[str, type[BaseModel]] = {
 
 
 def document() -> dict[str, Any]:
-    used = {model for op in OPERATIONS for model in op[3:] if model} | set(QUERIES.values())
+    used = {op[3] for op in OPERATIONS if op[3]} | set(QUERIES.values())
+    used |= {model for op in OPERATIONS for model in _answers(op[4]).values()}
     _, schemas = models_json_schema(
         [(model, "validation") for model in sorted(used, key=lambda x: x.__name__)],
         ref_template="#/components/schemas/{model}",
@@ -91,13 +107,14 @@ def document() -> dict[str, Any]:
     error = {"$ref": "#/components/schemas/Error"}
     paths: dict[str, dict[str, Any]] = {}
     for method, path, summary, body, answer in OPERATIONS:
-        op: dict[str, Any] = {"summary": summary, "responses": {
-            "200": {"description": "OK"} if answer is None else {
-                "description": "OK", "content": {"application/json": {
-                    "schema": {"$ref": f"#/components/schemas/{answer.__name__}"}}}},
-            "default": {"description": "Error", "content": {"application/json": {
-                "schema": error}}},
-        }}  # fmt: skip
+        answers: dict[str, Any] = {
+            status: {"description": "OK", "content": {"application/json": {
+                "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
+            for status, model in _answers(answer).items()
+        } or {"200": {"description": "OK"}}  # fmt: skip
+        answers["default"] = {"description": "Error", "content": {"application/json": {
+            "schema": error}}}  # fmt: skip
+        op: dict[str, Any] = {"summary": summary, "responses": answers}
         if body is not None:
             op["requestBody"] = {"required": True, "content": {"application/json": {
                 "schema": {"$ref": f"#/components/schemas/{body.__name__}"}}}}  # fmt: skip

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from .. import bridge
 from ..keys import MATRIX, POOL, SETTINGS
@@ -21,7 +22,7 @@ from ..store import conversations as store
 from . import responses
 from .conversations import conversation_out
 from .middleware import require_admin
-from .models import NewConversationBody
+from .models import LoginStepOut, NewChatPendingOut, NewConversationBody, WhatsAppOut
 
 routes = web.RouteTableDef()
 LOGIN = r"/api/v1/whatsapp/login/{login_id:[A-Za-z0-9_.:-]+}"
@@ -40,12 +41,22 @@ async def _bridge(request: web.Request, method: str, path: str, body: Any = None
         raise responses.APIError(502, "bridge_unavailable", str(e)) from None
 
 
+def _step(answer: Any) -> LoginStepOut:
+    """The bridge's login step, checked: a browser never has to guess at a malformed one."""
+    try:
+        return LoginStepOut.model_validate(answer)
+    except ValidationError:
+        raise responses.APIError(
+            502, "bridge_unavailable", "The bridge answered with a login step it did not describe"
+        ) from None
+
+
 @routes.get("/api/v1/whatsapp")
 async def status(request: web.Request) -> web.Response:
     """The bridge's WhatsApp logins (admin)."""
     require_admin(request)
     answer = await _bridge(request, "GET", "/v3/logins")
-    return responses.json_response({"logins": answer.get("login_ids") or []})
+    return responses.json_response(WhatsAppOut(logins=answer.get("login_ids") or []))
 
 
 @routes.post(r"/api/v1/whatsapp/login/{flow:qr|phone}")
@@ -53,7 +64,7 @@ async def start(request: web.Request) -> web.Response:
     """Start logging in: a QR code to scan, or a phone number to ask for (admin)."""
     require_admin(request)
     step = await _bridge(request, "POST", f"/v3/login/start/{request.match_info['flow']}")
-    return responses.json_response(step)
+    return responses.json_response(_step(step))
 
 
 @routes.post(LOGIN + r"/{step_id:[A-Za-z0-9_.:-]+}/wait")
@@ -62,7 +73,7 @@ async def wait(request: web.Request) -> web.Response:
     require_admin(request)
     login, step = request.match_info["login_id"], request.match_info["step_id"]
     answer = await _bridge(request, "POST", f"/v3/login/step/{login}/{step}/display_and_wait")
-    return responses.json_response(answer)
+    return responses.json_response(_step(answer))
 
 
 @routes.post(LOGIN + r"/{step_id:[A-Za-z0-9_.:-]+}/input")
@@ -76,7 +87,7 @@ async def user_input(request: web.Request) -> web.Response:
         raise responses.bad_request("Send the step's fields as a JSON object of strings")
     login, step = request.match_info["login_id"], request.match_info["step_id"]
     answer = await _bridge(request, "POST", f"/v3/login/step/{login}/{step}/user_input", fields)
-    return responses.json_response(answer)
+    return responses.json_response(_step(answer))
 
 
 @routes.post(LOGIN + "/cancel")
@@ -113,5 +124,5 @@ async def new_conversation(request: web.Request) -> web.Response:
         if row is not None:
             return responses.json_response(conversation_out(row), 201)
         if loop.time() > deadline:
-            return responses.json_response({"room_id": room_id}, 202)
+            return responses.json_response(NewChatPendingOut(room_id=room_id), 202)
         await asyncio.sleep(0.2)
