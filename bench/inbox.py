@@ -205,7 +205,11 @@ async def main() -> None:
                 ("list q=two common words", "q=sofa+invoice",
                  conversations.Filters(q="sofa invoice")),
             ]  # fmt: skip
-            # The floor: an endpoint that only asks the database `SELECT 1` through the pool.
+            # The floors: HTTP and the session check alone, then one `SELECT 1` through the pool.
+            api = await timed(lambda: get("/api/v1/me"), args.samples)
+            results.append(("HTTP floor: /api/v1/me", percentile(api, 0.5),
+                            percentile(api, 0.99), None))  # fmt: skip
+            show(results[-1])
             api = await timed(lambda: get("/healthz"), args.samples)
             sql = await timed(lambda: raw.fetchval("SELECT 1"), args.samples)
             results.append(("HTTP floor: /healthz", percentile(api, 0.5), percentile(api, 0.99),

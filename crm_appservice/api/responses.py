@@ -42,9 +42,10 @@ def json_response(
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> web.Response:
-    payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
+    # A model goes to JSON in pydantic's own serializer, without a dict of it in between.
+    body = data.model_dump_json().encode() if isinstance(data, BaseModel) else orjson.dumps(data)
     return web.Response(
-        body=orjson.dumps(payload),
+        body=body,
         status=status,
         content_type="application/json",
         headers=headers,
