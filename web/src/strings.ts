@@ -21,6 +21,8 @@ export const t = {
     clear: "Clear filters",
   },
   status: { open: "Open", pending: "Pending", resolved: "Resolved", snoozed: "Snoozed" },
+  // Networks by their own spelling; a platform not listed here shows as the bridge names it.
+  platforms: { whatsapp: "WhatsApp", telegram: "Telegram", signal: "Signal" } as Record<string, string>,
   emptyList: "No conversations match these filters",
   emptyThread: "Pick a conversation on the left",
   noMessages: "No messages yet",

@@ -6,6 +6,7 @@ import type { Conversation, Manager, Message } from "../api/types";
 import { addNote, patchOptimistic, upsertMessage } from "../state/cache";
 import { t } from "../strings";
 import { ErrorLine, useActionError } from "./ErrorLine";
+import { Icon } from "./Icon";
 
 const DRAFT_PREFIX = "crm.draft.";
 
@@ -207,16 +208,18 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
           <span>
             {t.replyingTo} <strong>{replyTo.sender.name ?? t.you}</strong>: {replyTo.body ?? replyTo.media?.filename}
           </span>
-          <button type="button" onClick={clearReply} aria-label={t.cancel}>
-            ✕
+          <button type="button" className="icon-button" onClick={clearReply} aria-label={t.cancel}>
+            <Icon name="close" />
           </button>
         </div>
       )}
       {file && (
         <div className="attachment-preview">
-          <span>📎 {file.name}</span>
-          <button type="button" onClick={() => setFile(null)} aria-label={t.cancel}>
-            ✕
+          <span>
+            <Icon name="attach" /> {file.name}
+          </span>
+          <button type="button" className="icon-button" onClick={() => setFile(null)} aria-label={t.cancel}>
+            <Icon name="close" />
           </button>
         </div>
       )}
@@ -226,8 +229,8 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
           <input type="checkbox" checked={noteMode} onChange={(e) => setNoteMode(e.target.checked)} />
           {t.note}
         </label>
-        <button type="button" onClick={() => picker.current?.click()} aria-label={t.attach} disabled={noteMode}>
-          📎
+        <button type="button" className="icon-button" onClick={() => picker.current?.click()} aria-label={t.attach} disabled={noteMode}>
+          <Icon name="attach" />
         </button>
         <input ref={picker} type="file" hidden onChange={(e) => (takeFile(e.target.files), (e.target.value = ""))} />
         <textarea

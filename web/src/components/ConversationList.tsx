@@ -9,6 +9,7 @@ import { changeConversation, flatten } from "../state/cache";
 import { useConversations, useCounts, useTeam } from "../state/hooks";
 import { t } from "../strings";
 import { DEFAULT_FILTERS } from "./Inbox";
+import { Icon } from "./Icon";
 
 interface Props {
   filters: ListFilters;
@@ -19,7 +20,7 @@ interface Props {
   searchRef: RefObject<HTMLInputElement | null>;
 }
 
-const PLATFORMS = ["whatsapp", "telegram", "signal"];
+const PLATFORMS = Object.keys(t.platforms);
 
 /** Open a chat with a phone number: the bridge makes the portal, the CRM answers with its
  * conversation once it has arrived, and the inbox opens it. */
@@ -54,8 +55,8 @@ function NewChat({ select, me }: { select: (id: number) => void; me: Manager }) 
     <form className="new-chat" onSubmit={submit}>
       <input type="tel" required autoFocus value={phone} onChange={(e) => setPhone(e.target.value)} placeholder={t.newChat.phone} aria-label={t.newChat.phone} />
       <button type="submit">{t.newChat.start}</button>
-      <button type="button" onClick={() => setOpen(false)} aria-label={t.cancel}>
-        ✕
+      <button type="button" className="icon-button" onClick={() => setOpen(false)} aria-label={t.cancel}>
+        <Icon name="close" />
       </button>
       {note && <p role="status">{note}</p>}
     </form>
@@ -128,7 +129,7 @@ export function ConversationList({ filters, setFilters, selected, select, search
           <option value="">{t.filters.anyPlatform}</option>
           {PLATFORMS.map((p) => (
             <option key={p} value={p}>
-              {p}
+              {t.platforms[p]}
             </option>
           ))}
         </select>
@@ -213,7 +214,7 @@ const Row = memo(function Row({
       <span className="row-main">
         <span className="row-top">
           <span className="name">{name}</span>
-          <span className="badge platform">{c.platform}</span>
+          <span className="badge platform">{t.platforms[c.platform] ?? c.platform}</span>
           <time className="time">{listTime(c.last_message_at)}</time>
         </span>
         <span className="row-bottom">

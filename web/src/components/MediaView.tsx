@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 import type { Message } from "../api/types";
 import { duration, fileSize, mediaBox } from "../format";
 import { t } from "../strings";
+import { Icon } from "./Icon";
 
 /**
  * A message's file, from the URLs the API gave (never built here). Images and videos reserve
@@ -23,7 +24,9 @@ export function MediaView({ message }: { message: Message }) {
     case "voice":
       return (
         <div className="audio">
-          <span>{message.kind === "voice" ? `🎤 ${t.media.voice}` : `🎵 ${media.filename ?? t.media.audio}`}</span>
+          <span>
+            <Icon name={message.kind === "voice" ? "voice" : "audio"} /> {message.kind === "voice" ? t.media.voice : (media.filename ?? t.media.audio)}
+          </span>
           <audio controls preload="none" src={url}>
             <a href={url} download>
               {t.media.download}
@@ -41,7 +44,7 @@ export function FileCard({ url, name, size }: { url: string; name: string | null
   return (
     <a className="file-card" href={url} download={name ?? true}>
       <span className="file-icon" aria-hidden="true">
-        📄
+        <Icon name="file" />
       </span>
       <span className="file-name">{name ?? t.media.file}</span>
       <span className="file-size">{fileSize(size)}</span>
@@ -134,7 +137,9 @@ export function VideoMedia({
   if (failed) {
     return (
       <div className="media-fallback" style={box} role="note">
-        <span>🎥 {t.media.cannotPlay}</span>
+        <span>
+          <Icon name="video" /> {t.media.cannotPlay}
+        </span>
         <a href={url} download={name ?? true}>
           {t.media.download}
         </a>

@@ -1,6 +1,6 @@
 import { useQueryClient } from "@tanstack/react-query";
 import DOMPurify from "dompurify";
-import { memo, useState } from "react";
+import { memo, useState, type ReactNode } from "react";
 
 import { api } from "../api/client";
 import type { Manager, Message } from "../api/types";
@@ -9,10 +9,18 @@ import { upsertMessage } from "../state/cache";
 import { t } from "../strings";
 import { MediaView } from "./MediaView";
 import { ErrorLine, useActionError } from "./ErrorLine";
+import { Icon } from "./Icon";
 
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
 
-const TICKS: Record<string, string> = { pending: "🕓", sent: "✓", delivered: "✓✓", read: "✓✓", failed: "❗" };
+// Ticks as WhatsApp draws them; waiting and failing are symbols of the inbox's own.
+const TICKS: Record<string, ReactNode> = {
+  pending: <Icon name="pending" />,
+  sent: "✓",
+  delivered: "✓✓",
+  read: "✓✓",
+  failed: <Icon name="failed" />,
+};
 
 /**
  * Message HTML is the contact's (untrusted): only formatting survives. Where DOMPurify cannot
@@ -86,7 +94,7 @@ export const MessageBubble = memo(function MessageBubble({ message: m, grouped, 
                 target="_blank"
                 rel="noreferrer noopener"
               >
-                📍 {m.location.latitude.toFixed(5)}, {m.location.longitude.toFixed(5)} · {t.media.openMap}
+                <Icon name="location" /> {m.location.latitude.toFixed(5)}, {m.location.longitude.toFixed(5)} · {t.media.openMap}
               </a>
             )}
             {m.html && safeHtml(m.html) !== null ? (
@@ -137,8 +145,8 @@ export const MessageBubble = memo(function MessageBubble({ message: m, grouped, 
       )}
       {m.id > 0 && !deleted && (
         <div className="actions">
-          <button type="button" onClick={() => onReply(m)} title={t.reply}>
-            ↩
+          <button type="button" onClick={() => onReply(m)} title={t.reply} aria-label={t.reply}>
+            <Icon name="reply" />
           </button>
           {QUICK_REACTIONS.map((key) => (
             <button type="button" key={key} onClick={() => react(key)} title={t.react}>
@@ -146,13 +154,13 @@ export const MessageBubble = memo(function MessageBubble({ message: m, grouped, 
             </button>
           ))}
           {mine && m.kind === "text" && (
-            <button type="button" onClick={() => setEditing(m.body ?? "")} title={t.edit}>
-              ✎
+            <button type="button" onClick={() => setEditing(m.body ?? "")} title={t.edit} aria-label={t.edit}>
+              <Icon name="edit" />
             </button>
           )}
           {mine && (
-            <button type="button" onClick={() => act(api.remove(m.id))} title={t.delete}>
-              🗑
+            <button type="button" onClick={() => act(api.remove(m.id))} title={t.delete} aria-label={t.delete}>
+              <Icon name="delete" />
             </button>
           )}
         </div>

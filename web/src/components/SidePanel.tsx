@@ -7,6 +7,7 @@ import { addNote, keys } from "../state/cache";
 import { useBundle } from "../state/hooks";
 import { t } from "../strings";
 import { ErrorLine, useActionError } from "./ErrorLine";
+import { Icon } from "./Icon";
 
 /** The contact, their orders and the conversation's notes: all from the bundle. */
 export function SidePanel({ id, onClose }: { id: number; onClose: () => void }) {
@@ -15,7 +16,7 @@ export function SidePanel({ id, onClose }: { id: number; onClose: () => void }) 
   return (
     <aside className="side" aria-label={t.side.contact}>
       <button type="button" className="close" onClick={onClose} aria-label={t.media.close}>
-        ✕
+        <Icon name="close" />
       </button>
       <ContactCard bundle={bundle.data} />
       <Orders bundle={bundle.data} />

@@ -11,6 +11,7 @@ import { t } from "../strings";
 import { Composer } from "./Composer";
 import { MessageBubble } from "./MessageBubble";
 import { ErrorLine } from "./ErrorLine";
+import { Icon } from "./Icon";
 
 // Virtuoso keeps the reading position when older messages are prepended if the index of the
 // first item goes down by as many items: rows before the newest page's first message.
@@ -249,8 +250,8 @@ function ThreadHeader({
       <button type="button" onClick={() => change({ is_archived: !c.is_archived })}>
         {c.is_archived ? t.unarchive : t.archive}
       </button>
-      <button type="button" onClick={togglePanel} aria-label={t.side.contact}>
-        ☰
+      <button type="button" className="icon-button" onClick={togglePanel} aria-label={t.side.contact}>
+        <Icon name="menu" />
       </button>
       <ErrorLine error={error} />
     </header>

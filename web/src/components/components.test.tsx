@@ -116,4 +116,13 @@ describe("MediaView", () => {
     expect(link.textContent).toContain("2 kB");
   });
 
+  it("draws its symbols as SVG, never as emoji that a machine may have no font for", () => {
+    for (const kind of ["voice", "audio", "file"]) {
+      const { container } = render(<MediaView message={media(kind, { mimetype: "audio/ogg" })} />);
+      expect(container.querySelector(`svg.icon-${kind}`)).toBeTruthy();
+      expect(container.textContent).not.toMatch(/\p{Extended_Pictographic}/u);
+      cleanup();
+    }
+  });
+
 });
