@@ -47,6 +47,7 @@ async def test_list_order_pagination_and_shape(api: API, hs: Homeserver) -> None
     assert carla["platform"] == "whatsapp" and carla["kind"] == "dm"
     assert carla["unread_count"] == 1
     assert carla["last_message"]["text"] == "Il divano è disponibile?"
+    assert carla["last_message"]["direction"] == "in"
     assert carla["contact"]["phone"] == "+393401234567"
     assert carla["status"] == "open" and carla["is_archived"] is False
     assert body["items"][2]["last_message"] is None

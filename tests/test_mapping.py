@@ -7,6 +7,8 @@ from typing import Any
 
 import asyncpg
 
+from crm_appservice.ingest.content import parse_message, preview
+
 from . import factories as f
 from .conftest import Homeserver, count
 
@@ -223,6 +225,21 @@ async def test_resolved_conversation_reopens_on_new_incoming(
     assert await db.fetchval("SELECT status FROM conversations") == "open"
 
 
+async def test_the_list_knows_whose_word_was_last(hs: Homeserver, db: asyncpg.Pool) -> None:
+    await _portal(hs)
+    last_out = "SELECT last_message_out FROM conversations"
+    await hs.ok([_msg({"msgtype": "m.text", "body": "Is it in stock?"})])
+    assert await db.fetchval(last_out) is False
+    # Written on the business phone: still the team's word ("You: …" in the list).
+    await hs.ok([_msg({"msgtype": "m.text", "body": "Yes"}, sender=f.ghost(f.OWNER_PHONE))])
+    assert await db.fetchval(last_out) is True
+    # History arriving late does not change who spoke last.
+    await hs.ok([_msg({"msgtype": "m.text", "body": "old"}, ts=1_000_000_000_000)])
+    assert await db.fetchval(last_out) is True
+    await hs.ok([_msg({"msgtype": "m.text", "body": "Thanks"})])
+    assert await db.fetchval(last_out) is False
+
+
 async def test_outgoing_status_moves_forward_only(hs: Homeserver, db: asyncpg.Pool) -> None:
     await _portal(hs)
     ours = [_msg({"msgtype": "m.text", "body": f"reply {i}"}, sender=f.BOT) for i in range(4)]
@@ -322,3 +339,25 @@ async def test_events_before_the_bridge_state_are_mapped_when_it_arrives(
     assert (conv["unread_count"], conv["last_message_preview"]) == (1, "anyone there?")
     assert conv["contact_id"] is not None
     assert await count(db, "messages") == 1
+
+
+def test_list_previews_read_as_whatsapp_lists_them() -> None:
+    def shown(content: dict[str, Any]) -> str:
+        return preview(parse_message("m.room.message", {"url": MXC, **content}))
+
+    assert shown({"msgtype": "m.image", "body": "photo.jpg"}) == "📷 Photo"
+    assert shown({"msgtype": "m.image", "body": "The green one", "filename": "a.jpg"}) == (
+        "📷 Photo: The green one"
+    )
+    voice = {"msgtype": "m.audio", "body": "Voice message", "org.matrix.msc3245.voice": {}}
+    assert shown({**voice, "org.matrix.msc1767.audio": {"duration": 4400}}) == (
+        "🎤 Voice message 0:04"
+    )
+    assert shown({**voice, "info": {"duration": 75_000}}) == "🎤 Voice message 1:15"
+    assert shown(voice) == "🎤 Voice message"
+    assert shown({"msgtype": "m.file", "body": "price list.pdf"}) == "📄 price list.pdf"
+    assert shown({"msgtype": "m.file", "body": "Prices", "filename": "p.pdf"}) == (
+        "📄 File: Prices"
+    )
+    text = parse_message("m.room.message", {"msgtype": "m.text", "body": " two\n lines "})
+    assert preview(text) == "two lines"

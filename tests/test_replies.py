@@ -72,6 +72,10 @@ async def test_reply_is_stored_pending_and_once_per_client_txn_id(
     assert await db.fetchval("SELECT count(*) FROM messages WHERE direction = 'out'") == 2
     assert await db.fetchval("SELECT count(*) FROM outbox") == 2
 
+    listed = (await api.get("/api/v1/conversations"))["items"][0]
+    # The team had the last word: the list says so ("You: x").
+    assert listed["last_message"]["direction"] == "out"
+    assert listed["last_message"]["text"] == "x"
     conversation = await api.get(f"/api/v1/conversations/{conversation_id}")
     assert conversation["conversation"]["unread_count"] == 0  # replying reads the thread
     assert conversation["conversation"]["last_message"]["text"] == "x"

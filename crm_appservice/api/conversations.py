@@ -75,6 +75,7 @@ def conversation_fields(row: asyncpg.Record) -> dict[str, Any]:
         if last_id is None
         else {
             "id": last_id,
+            "direction": "out" if row["last_message_out"] else "in",
             "text": row["last_message_preview"],
             "created_at": row["last_message_at"],
         },

@@ -112,6 +112,7 @@ class MessageOut(BaseModel):
 
 class MessagePreviewOut(BaseModel):
     id: int
+    direction: Literal["in", "out"] = Field(description="out: the team's (the list says 'You:')")
     text: str | None
     created_at: datetime | None
 

@@ -203,12 +203,21 @@ _PREVIEW = {
 PREVIEW_LENGTH = 200
 
 
+def _clock(ms: int) -> str:
+    seconds = round(ms / 1000)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
 def preview(content: MessageContent) -> str:
-    """The one-line text the conversation list shows for a message."""
+    """The one-line text the conversation list shows for a message: as WhatsApp lists them, a
+    symbol for media, a voice message's length, a file's name."""
     text = (content.body or "").strip()
     label = _PREVIEW.get(content.kind)
-    if content.kind == "file" and content.media and content.media.filename and not text:
-        text = content.media.filename
+    media = content.media
+    if content.kind == "voice" and media and media.duration_ms and not text:
+        label = f"{label} {_clock(media.duration_ms)}"
+    if content.kind == "file" and media and media.filename and not text:
+        label, text = f"📄 {media.filename}", ""
     if label and text:
         text = f"{label}: {text}"
     elif label:

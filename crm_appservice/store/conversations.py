@@ -19,7 +19,7 @@ from .database import Conn, set_clause
 _COLUMNS = """
     c.id, c.platform, c.kind, c.room_id, c.title, c.status, c.snoozed_until, c.assignee_id,
     c.is_archived, c.unread_count, c.last_message_at, c.last_message_id, c.last_message_preview,
-    c.contact_id, ct.display_name AS contact_name, ct.phone AS contact_phone,
+    c.last_message_out, c.contact_id, ct.display_name AS contact_name, ct.phone AS contact_phone,
     ct.avatar_url AS contact_avatar_url
 """
 _FROM = "FROM conversations c LEFT JOIN contacts ct ON ct.id = c.contact_id"

@@ -215,7 +215,7 @@ WITH m AS (
 ), newest AS (
     -- Per conversation: its newest new message, and what arrived from the contact.
     SELECT DISTINCT ON (ins.conversation_id)
-           ins.conversation_id, ins.id, ins.created_at, m.preview,
+           ins.conversation_id, ins.id, ins.created_at, ins.direction, m.preview,
            count(*) FILTER (WHERE ins.direction = 'in') OVER w AS n_in,
            min(ins.created_at) FILTER (WHERE ins.direction = 'in') OVER w AS first_in,
            max(ins.created_at) FILTER (WHERE ins.direction = 'in') OVER w AS last_in
@@ -230,6 +230,9 @@ WITH m AS (
            last_message_preview = CASE
                                   WHEN n.created_at >= coalesce(c.last_message_at, '-infinity')
                                   THEN n.preview ELSE c.last_message_preview END,
+           last_message_out = CASE
+                              WHEN n.created_at >= coalesce(c.last_message_at, '-infinity')
+                              THEN n.direction = 'out' ELSE c.last_message_out END,
            -- Unread: incoming messages after the last read; usually all of them, and only
            -- backfilled history (older than the last read) needs counting one by one.
            unread_count = c.unread_count + CASE

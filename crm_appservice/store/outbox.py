@@ -53,7 +53,7 @@ WITH msg AS (
 ), conv AS (
     UPDATE conversations c
        SET last_message_at = greatest(c.last_message_at, msg.created_at),
-           last_message_id = msg.id, last_message_preview = $12,
+           last_message_id = msg.id, last_message_preview = $12, last_message_out = true,
            unread_count = 0, last_read_at = msg.created_at, updated_at = now()
       FROM msg WHERE c.id = msg.conversation_id
     RETURNING c.id

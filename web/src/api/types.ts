@@ -39,6 +39,7 @@ export interface ContactDetail extends Contact {
 
 export interface MessagePreview {
   id: number;
+  direction: "in" | "out";
   text: string | null;
   created_at: string | null;
 }

@@ -188,7 +188,7 @@ export function ConversationList({ filters, setFilters, selected, select, search
   );
 }
 
-const Row = memo(function Row({
+export const Row = memo(function Row({
   conversation: c,
   active,
   onOpen,
@@ -218,7 +218,10 @@ const Row = memo(function Row({
           <time className="time">{listTime(c.last_message_at)}</time>
         </span>
         <span className="row-bottom">
-          <span className="preview">{c.last_message?.text ?? ""}</span>
+          <span className="preview">
+            {c.last_message?.direction === "out" && <span className="preview-you">{t.you}: </span>}
+            {c.last_message?.text ?? ""}
+          </span>
           {c.status !== "open" && <span className={`badge status-${c.status}`}>{t.status[c.status]}</span>}
           {assignee && (
             <span className="assignee" title={assignee}>

@@ -7,6 +7,7 @@ import type { Conversation, Manager, Message } from "../api/types";
 import { chronological, keys, type Pages } from "../state/cache";
 import { conversation, message } from "../test/fixtures";
 import { Composer, loadDraft } from "./Composer";
+import { Row } from "./ConversationList";
 import { MediaView } from "./MediaView";
 
 const me: Manager = { id: 9, email: "me@example.com", name: "Me", role: "manager" };
@@ -125,4 +126,23 @@ describe("MediaView", () => {
     }
   });
 
+});
+
+describe("Conversation row", () => {
+  const preview = (direction: "in" | "out") =>
+    conversation(3, 5, { title: "Ben", unread_count: 2, last_message: { id: 7, direction, text: "📷 Photo", created_at: null } });
+
+  it("says whose word was last, names the network as it spells itself, and counts unread", () => {
+    render(<Row conversation={preview("out")} active={false} onOpen={() => {}} assignee="Eve" />);
+    const row = screen.getByRole("button");
+    expect(row.querySelector(".preview")?.textContent).toBe("You: 📷 Photo");
+    expect(row.querySelector(".platform")?.textContent).toBe("WhatsApp");
+    expect(row.querySelector(".unread-count")?.textContent).toBe("2");
+    expect(row.className).toContain("unread");
+  });
+
+  it("shows the customer's last message as it is", () => {
+    render(<Row conversation={preview("in")} active={false} onOpen={() => {}} assignee={undefined} />);
+    expect(screen.getByRole("button").querySelector(".preview")?.textContent).toBe("📷 Photo");
+  });
 });
