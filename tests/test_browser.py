@@ -113,7 +113,18 @@ async def test_live_message_reply_ticks_and_one_request_per_switch(
     mine = bubble(page, "Yes, both colours are in stock")
     await mine.locator(".tick-read").wait_for(timeout=WAIT)
     assert await mine.count() == 1
+    # The list says the team had the last word.
+    await row(page, ana_id).get_by_text("You: Yes, both colours").wait_for(timeout=WAIT)
     await shot(page, "2-thread")
+
+    # `?` lists the keyboard shortcuts (outside the composer), Esc closes the list.
+    await page.locator("body").click(position={"x": 5, "y": 5})
+    await page.keyboard.press("?")
+    shortcuts = page.get_by_role("dialog", name="Keyboard shortcuts")
+    await shortcuts.get_by_text("Assign the conversation to me").wait_for(timeout=WAIT)
+    await shot(page, "6-shortcuts")
+    await page.keyboard.press("Escape")
+    await shortcuts.wait_for(state="detached", timeout=WAIT)
 
     # Switching conversations: one request for what the screen shows (the bundle), no chain;
     # Ben's unread message is marked read alongside, and the tab counts follow in place.

@@ -119,5 +119,17 @@ export const t = {
   },
   notifications: "Notify me",
   notificationsOn: "Notifications on",
-  shortcuts: "Alt+↑/↓ or j/k: next conversation · /: search · Esc: close · e: resolve · a: assign to me",
+  shortcuts: {
+    title: "Keyboard shortcuts",
+    open: "Keyboard shortcuts (?)",
+    list: [
+      ["Alt+↓ / Alt+↑, j / k", "Next / previous conversation"],
+      ["/", "Search"],
+      ["Enter", "Send (Shift+Enter: new line)"],
+      ["Esc", "Close the side panel or picture, leave the composer"],
+      ["e", "Resolve the conversation"],
+      ["a", "Assign the conversation to me"],
+      ["?", "Show or hide this list"],
+    ] as const,
+  },
 };

@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect, useRef, useState } from "react";
+import { Fragment, useCallback, useEffect, useRef, useState } from "react";
 
 import { api, type ListFilters } from "../api/client";
 import type { Conversation, LiveFrame, Manager, Message } from "../api/types";
@@ -38,6 +38,9 @@ export function Inbox({ me }: { me: Manager }) {
   const [live, setLive] = useState<LiveState>("connecting");
   const [panelOpen, setPanelOpen] = useState(true);
   const [view, setView] = useState<"inbox" | "team">("inbox");
+  const [help, setHelp] = useState(false);
+  const helpRef = useRef(help);
+  helpRef.current = help;
   const [notify, setNotify] = useState(() => typeof Notification !== "undefined" && Notification.permission === "granted");
   const searchRef = useRef<HTMLInputElement>(null);
   const filtersRef = useRef(filters);
@@ -107,6 +110,7 @@ export function Inbox({ me }: { me: Manager }) {
       }
       if (e.key === "Escape") {
         if (inInput(e.target)) (e.target as HTMLElement).blur();
+        else if (helpRef.current) setHelp(false);
         else setPanelOpen(false);
         return;
       }
@@ -119,6 +123,7 @@ export function Inbox({ me }: { me: Manager }) {
         searchRef.current?.focus();
       } else if (e.key === "e" && id !== null) void api.patch(id, { status: "resolved" });
       else if (e.key === "a" && id !== null) void api.patch(id, { assignee_id: me.id });
+      else if (e.key === "?") setHelp((open) => !open);
     };
     addEventListener("keydown", onKey);
     return () => removeEventListener("keydown", onKey);
@@ -145,6 +150,9 @@ export function Inbox({ me }: { me: Manager }) {
             {view === "team" ? t.backToInbox : t.admin}
           </button>
         )}
+        <button type="button" className="icon-button" onClick={() => setHelp((open) => !open)} aria-label={t.shortcuts.open} title={t.shortcuts.open}>
+          ?
+        </button>
         <span className="me">{me.name}</span>
         <button
           type="button"
@@ -158,6 +166,7 @@ export function Inbox({ me }: { me: Manager }) {
           {t.logout}
         </button>
       </header>
+      {help && <Shortcuts onClose={() => setHelp(false)} />}
       {view === "team" ? (
         <Team me={me} />
       ) : (
@@ -171,6 +180,27 @@ export function Inbox({ me }: { me: Manager }) {
           {selected !== null && panelOpen && <SidePanel key={`side-${selected}`} id={selected} onClose={() => setPanelOpen(false)} />}
         </div>
       )}
+    </div>
+  );
+}
+
+/** What the keyboard does, over the inbox; a click anywhere or Esc closes it. */
+function Shortcuts({ onClose }: { onClose: () => void }) {
+  return (
+    <div className="shortcuts" role="dialog" aria-label={t.shortcuts.title} onClick={onClose}>
+      <div className="shortcuts-card">
+        <h2>{t.shortcuts.title}</h2>
+        <dl>
+          {t.shortcuts.list.map(([keys, what]) => (
+            <Fragment key={keys}>
+              <dt>
+                <kbd>{keys}</kbd>
+              </dt>
+              <dd>{what}</dd>
+            </Fragment>
+          ))}
+        </dl>
+      </div>
     </div>
   );
 }
