@@ -115,6 +115,18 @@ async def test_live_message_reply_ticks_and_one_request_per_switch(
     assert await mine.count() == 1
     # The list says the team had the last word.
     await row(page, ana_id).get_by_text("You: Yes, both colours").wait_for(timeout=WAIT)
+
+    # A private note from the composer: in the thread where it was written, never sent.
+    await page.get_by_label("Note", exact=True).check()
+    await box.fill("Call her back about the green one")
+    await box.press("Enter")
+    written = page.get_by_role("note", name="Private note")
+    await written.get_by_text("Call her back about the green one").wait_for(timeout=WAIT)
+    await page.get_by_label("Note", exact=True).uncheck()
+    assert await world.db.fetchval("SELECT count(*) FROM notes") == 1
+    assert not await world.db.fetchval(
+        "SELECT count(*) FROM messages WHERE body LIKE 'Call her back%'"
+    )
     await shot(page, "2-thread")
 
     # `?` lists the keyboard shortcuts (outside the composer), Esc closes the list.

@@ -52,6 +52,7 @@ export const t = {
   composer: "Write a reply…",
   composerNote: "Write a private note (never sent to the customer)…",
   note: "Note",
+  privateNote: "Private note",
   send: "Send",
   attach: "Attach a file",
   caption: "Add a caption…",

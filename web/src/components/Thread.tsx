@@ -3,8 +3,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Virtuoso, type VirtuosoHandle } from "react-virtuoso";
 
 import { api } from "../api/client";
-import type { Conversation, Manager, Message, Status } from "../api/types";
-import { dayKey, dayLabel } from "../format";
+import type { Conversation, Manager, Message, Note, Status } from "../api/types";
+import { clock, dayKey, dayLabel } from "../format";
 import { changeConversation, chronological } from "../state/cache";
 import { useBundle, useTeam, useThread } from "../state/hooks";
 import { t } from "../strings";
@@ -22,20 +22,43 @@ const FEW_UNREAD = 6;
 export type Row =
   | { kind: "day"; key: string; label: string }
   | { kind: "unread"; key: string; count: number }
-  | { kind: "message"; key: string; message: Message; grouped: boolean };
+  | { kind: "message"; key: string; message: Message; grouped: boolean }
+  | { kind: "note"; key: string; note: Note };
 
 function senderKey(m: Message): string {
   return `${m.direction}:${m.sender.type}:${m.sender.id ?? ""}`;
 }
 
-/** The thread's rows: date separators, the unread marker, messages grouped by sender. */
-export function buildRows(messages: Message[], unreadFrom: number | null): Row[] {
+/**
+ * The thread's rows: date separators, the unread marker, messages grouped by sender, and the
+ * team's private notes where they were written. While older messages are still to be loaded,
+ * notes older than the first loaded message wait for them (they would show out of place).
+ */
+export function buildRows(messages: Message[], unreadFrom: number | null, notes: Note[] = [], olderToLoad = false): Row[] {
+  const first = messages[0]?.created_at;
+  const shown = olderToLoad && first !== undefined ? notes.filter((n) => n.created_at >= first) : notes;
+  type Entry = { at: string; message: Message; note?: undefined } | { at: string; note: Note; message?: undefined };
+  const entries: Entry[] = messages.map((m) => ({ at: m.created_at, message: m }));
+  let i = 0;
+  for (const n of [...shown].sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id - b.id))) {
+    while (i < entries.length && entries[i]!.at <= n.created_at) i++;
+    entries.splice(i, 0, { at: n.created_at, note: n });
+    i++;
+  }
   const rows: Row[] = [];
+  let previousAt: string | null = null;
   let previous: Message | null = null;
-  for (const m of messages) {
-    const day = dayKey(m.created_at);
-    const newDay = !previous || dayKey(previous.created_at) !== day;
-    if (newDay) rows.push({ kind: "day", key: `d${day}`, label: dayLabel(m.created_at) });
+  for (const entry of entries) {
+    const day = dayKey(entry.at);
+    const newDay = previousAt === null || dayKey(previousAt) !== day;
+    if (newDay) rows.push({ kind: "day", key: `d${day}`, label: dayLabel(entry.at) });
+    previousAt = entry.at;
+    if (entry.note) {
+      rows.push({ kind: "note", key: `n${entry.note.id}`, note: entry.note });
+      previous = null; // a note between two messages ends their group
+      continue;
+    }
+    const m = entry.message;
     let unreadRow = false;
     if (unreadFrom !== null && m.id === unreadFrom) {
       const count = messages.filter((x) => x.direction === "in" && x.id >= unreadFrom).length;
@@ -73,7 +96,9 @@ export function Thread({ id, me, onBack, togglePanel }: { id: number; me: Manage
     const incoming = messages.filter((m) => m.direction === "in");
     unreadFrom.current = unread > 0 ? (incoming[Math.max(0, incoming.length - unread)]?.id ?? null) : null;
   }
-  const rows = useMemo(() => buildRows(messages, unreadFrom.current ?? null), [messages]);
+  const notes = bundle.data?.notes;
+  const olderToLoad = thread.hasNextPage;
+  const rows = useMemo(() => buildRows(messages, unreadFrom.current ?? null, notes, olderToLoad), [messages, notes, olderToLoad]);
 
   const newestFirst = thread.data?.pages[0]?.items[0];
   const anchor = newestFirst ? rows.findIndex((r) => r.kind === "message" && r.message.id === newestFirst.id) : 0;
@@ -157,6 +182,7 @@ export function Thread({ id, me, onBack, togglePanel }: { id: number; me: Manage
           itemContent={(_, row) => {
             if (row.kind === "day") return <div className="day">{row.label}</div>;
             if (row.kind === "unread") return <div className="unread-marker">{t.unreadMarker(row.count)}</div>;
+            if (row.kind === "note") return <NoteRow note={row.note} />;
             return (
               <MessageBubble
                 message={row.message}
@@ -255,5 +281,22 @@ function ThreadHeader({
       </button>
       <ErrorLine error={error} />
     </header>
+  );
+}
+
+/** A private note in the timeline: the team's, never sent, and drawn so nobody mistakes it. */
+function NoteRow({ note }: { note: Note }) {
+  return (
+    <div className="bubble-row note-row" role="note" aria-label={t.privateNote}>
+      <div className="thread-note">
+        <span className="note-label">
+          {t.privateNote} · {note.author_name ?? t.you}
+        </span>
+        <div className="text">{note.body}</div>
+        <div className="meta">
+          <time dateTime={note.created_at}>{clock(note.created_at)}</time>
+        </div>
+      </div>
+    </div>
   );
 }

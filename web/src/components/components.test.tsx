@@ -3,11 +3,12 @@ import { act, cleanup, fireEvent, render, screen } from "@testing-library/react"
 import type { ReactNode } from "react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import type { Conversation, Manager, Message } from "../api/types";
+import type { Conversation, Manager, Message, Note } from "../api/types";
 import { chronological, keys, type Pages } from "../state/cache";
 import { conversation, message } from "../test/fixtures";
 import { Composer, loadDraft } from "./Composer";
 import { Row } from "./ConversationList";
+import { buildRows } from "./Thread";
 import { MediaView } from "./MediaView";
 
 const me: Manager = { id: 9, email: "me@example.com", name: "Me", role: "manager" };
@@ -144,5 +145,30 @@ describe("Conversation row", () => {
   it("shows the customer's last message as it is", () => {
     render(<Row conversation={preview("in")} active={false} onOpen={() => {}} assignee={undefined} />);
     expect(screen.getByRole("button").querySelector(".preview")?.textContent).toBe("📷 Photo");
+  });
+});
+
+describe("Thread rows", () => {
+  const note = (id: number, second: number): Note => ({
+    id,
+    conversation_id: 1,
+    author_id: 9,
+    author_name: "Me",
+    body: `note ${id}`,
+    created_at: new Date(Date.UTC(2026, 0, 1, 10, 0, second)).toISOString(),
+  });
+  const kinds = (rows: ReturnType<typeof buildRows>) => rows.map((r) => (r.kind === "message" ? `m${r.message.id}` : r.kind === "note" ? `n${r.note.id}` : r.kind));
+
+  it("puts private notes where they were written, and a note ends a sender's group", () => {
+    const rows = buildRows([message(1), message(3), message(5)], null, [note(40, 4), note(20, 2)]);
+    expect(kinds(rows)).toEqual(["day", "m1", "n20", "m3", "n40", "m5"]);
+    const third = rows[5];
+    expect(third?.kind === "message" && third.grouped).toBe(false);
+  });
+
+  it("holds back notes older than the loaded messages until those are loaded", () => {
+    const notes = [note(10, 1), note(40, 4)];
+    expect(kinds(buildRows([message(3), message(5)], null, notes, true))).toEqual(["day", "m3", "n40", "m5"]);
+    expect(kinds(buildRows([message(3), message(5)], null, notes, false))).toEqual(["day", "n10", "m3", "n40", "m5"]);
   });
 });
