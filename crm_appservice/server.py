@@ -24,6 +24,7 @@ from .config import Settings
 from .keys import MATRIX, MEDIA_CACHE, MEDIA_ROWS, POOL, SETTINGS, SPOOL
 from .live.hub import Hub
 from .live.presence import Presence
+from .live.snooze import wake_snoozed
 from .live.ws import HUB, PRESENCE
 from .matrix.client import MatrixClient
 from .matrix.invites import InviteWorker
@@ -142,6 +143,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
             asyncio.create_task(invites.run(stopping), name="invite-worker"),
             asyncio.create_task(hub.run(stopping), name="live-hub"),
             asyncio.create_task(outbox.run(stopping), name="outbox"),
+            asyncio.create_task(wake_snoozed(app[POOL], stopping), name="snooze"),
         ]
         if smtp.notifications:
             presence = app[PRESENCE] = Presence(app[POOL], hub)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+
+from crm_appservice.live import snooze
+from crm_appservice.store import conversations
 
 from . import factories as f
 from .conftest import API, Homeserver
@@ -172,3 +176,38 @@ async def test_bundle_messages_read_and_patch(api: API, hs: Homeserver, db: asyn
     assert status == 422
     status, err = await api.call("GET", "/api/v1/conversations/99999")
     assert (status, err["error"]["code"]) == (404, "not_found")
+
+
+async def test_a_snoozed_conversation_comes_back_when_its_time_is_up(
+    api: API, hs: Homeserver, db: asyncpg.Pool
+) -> None:
+    await _seed(hs)
+    conv_id = await db.fetchval("SELECT id FROM conversations WHERE room_id = '!room0'")
+    later = await db.fetchval("SELECT id FROM conversations WHERE room_id = '!room1'")
+    soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    async with api.client.ws_connect("/api/v1/ws") as ws:
+        await ws.receive_json()
+        for cid, until in ((conv_id, soon), (later, tomorrow)):
+            body = {"status": "snoozed", "snoozed_until": until}
+            status, _ = await api.call("PATCH", f"/api/v1/conversations/{cid}", json=body)
+            assert status == 200
+        # The instance's own waker reopens it and every inbox hears of it.
+        async with asyncio.timeout(snooze.INTERVAL + 5):
+            while True:
+                frame = await ws.receive_json()
+                data = frame["data"]
+                ours = frame["type"] == "conversation.updated" and data["id"] == conv_id
+                if ours and data["status"] == "open":
+                    break
+        assert data["snoozed_until"] is None
+    assert await db.fetchval("SELECT status FROM conversations WHERE id = $1", later) == "snoozed"
+    # Due conversations are taken once, whichever instance asks first.
+    await db.execute(
+        "UPDATE conversations SET snoozed_until = now() - interval '1 s' WHERE id = $1", later
+    )
+    async with db.acquire() as a, db.acquire() as b:
+        woken = await asyncio.gather(conversations.wake_snoozed(a), conversations.wake_snoozed(b))
+    # (The instance's waker may have been first: then neither call took it.)
+    assert len(woken[0] + woken[1]) <= 1
+    assert await db.fetchval("SELECT status FROM conversations WHERE id = $1", later) == "open"

@@ -163,6 +163,30 @@ async def test_live_message_reply_ticks_and_one_request_per_switch(
     assert requests == [], requests
     assert await page.locator("section.thread").count() == 1
     assert await page.locator("aside.side").count() == 1
+    page.remove_listener("request", seen)
+
+    # Snoozed until tomorrow morning: the header says until when, and Open ends it.
+    status = page.locator(".thread-header").get_by_role("combobox", name="Status")
+    await status.select_option(label="Snooze until tomorrow 9:00")
+    until = await world.until(
+        lambda: world.db.fetchval(
+            "SELECT snoozed_until FROM conversations WHERE id = $1 AND status = 'snoozed'",
+            ana_id),
+        "Ana snoozed",
+    )  # fmt: skip
+    morning = await page.evaluate(
+        "() => { const d = new Date(); d.setDate(d.getDate() + 1); d.setHours(9, 0, 0, 0);"
+        " return d.toISOString(); }"
+    )
+    assert until.isoformat().replace("+00:00", ".000Z") == morning
+    assert (await status.locator("option:checked").inner_text()).startswith("Snoozed until ")
+    await status.select_option(label="Open")
+    await world.until(
+        lambda: world.db.fetchval(
+            "SELECT status = 'open' AND snoozed_until IS NULL FROM conversations WHERE id = $1",
+            ana_id),
+        "Ana open again",
+    )  # fmt: skip
 
 
 async def test_long_thread_stays_small_in_the_dom(world: World, browser: Browser) -> None:

@@ -131,6 +131,16 @@ async def test_bundle_queries_use_indexes(big: asyncpg.Connection) -> None:
         assert not _seq_scans(nodes), query
 
 
+async def test_snoozed_conversations_are_found_by_index(big: asyncpg.Connection) -> None:
+    await big.execute(
+        "UPDATE conversations SET status = 'snoozed', snoozed_until = now() + interval '1 day'"
+        " WHERE id % 50 = 0"
+    )
+    await big.execute("ANALYZE conversations")
+    explained = await big.fetchval(f"EXPLAIN (FORMAT JSON) {conversations.WAKE_SNOOZED}")
+    assert not _seq_scans(list(_nodes(orjson.loads(explained)[0]["Plan"])))
+
+
 # A CRM some weeks in: tables big enough to be worth an index, small enough that a scan of all
 # of them looks cheap to a planner that takes each batch for 100 rows.
 MID_FILL = """

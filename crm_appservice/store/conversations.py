@@ -333,5 +333,18 @@ async def update(conn: Conn, conversation_id: int, changes: dict[str, Any]) -> b
     return result.endswith(" 1")
 
 
+WAKE_SNOOZED = """
+UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_at = now()
+ WHERE status = 'snoozed' AND snoozed_until <= now()
+RETURNING id
+"""
+
+
+async def wake_snoozed(conn: Conn) -> list[int]:
+    """Reopen the snoozed conversations whose time is up (each once, whichever instance asks
+    first); their ids."""
+    return [r["id"] for r in await conn.fetch(WAKE_SNOOZED)]
+
+
 async def manager_is_active(conn: Conn, manager_id: int) -> bool:
     return bool(await conn.fetchval("SELECT is_active FROM managers WHERE id = $1", manager_id))

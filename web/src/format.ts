@@ -74,3 +74,28 @@ export function mediaBox(
   const scale = Math.min(1, max / Math.max(width, height));
   return { width: Math.max(48, Math.round(width * scale)), height: Math.max(48, Math.round(height * scale)) };
 }
+
+/** When a snooze can end: in three hours, tomorrow at 9:00, next Monday at 9:00 (local time). */
+export function snoozeChoices(now = new Date()): { key: "later" | "tomorrow" | "nextWeek"; until: Date }[] {
+  const later = new Date(now.getTime() + 3 * 3_600_000);
+  const tomorrow = new Date(now);
+  tomorrow.setDate(now.getDate() + 1);
+  tomorrow.setHours(9, 0, 0, 0);
+  const monday = new Date(now);
+  monday.setDate(now.getDate() + (((8 - now.getDay()) % 7) || 7));
+  monday.setHours(9, 0, 0, 0);
+  return [
+    { key: "later", until: later },
+    { key: "tomorrow", until: tomorrow },
+    { key: "nextWeek", until: monday },
+  ];
+}
+
+/** A snooze's end: the time today, else the weekday within a week, else the date, with the time. */
+export function untilLabel(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (sameDay(d, now)) return time;
+  if (d.getTime() - now.getTime() < 6 * 86_400_000) return `${d.toLocaleDateString([], { weekday: "short" })} ${time}`;
+  return `${d.toLocaleDateString([], { day: "numeric", month: "short" })} ${time}`;
+}

@@ -34,7 +34,12 @@ export const t = {
   assignTo: "Assignee",
   archive: "Archive",
   unarchive: "Unarchive",
-  snooze: "Snooze 1 day",
+  snooze: {
+    later: "Snooze 3 hours",
+    tomorrow: "Snooze until tomorrow 9:00",
+    nextWeek: "Snooze until Monday 9:00",
+    until: (when: string) => `Snoozed until ${when}`,
+  },
   today: "Today",
   yesterday: "Yesterday",
   unreadMarker: (n: number) => `${n} unread message${n === 1 ? "" : "s"}`,

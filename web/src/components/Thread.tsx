@@ -4,7 +4,7 @@ import { Virtuoso, type VirtuosoHandle } from "react-virtuoso";
 
 import { api } from "../api/client";
 import type { Conversation, Manager, Message, Note, Status } from "../api/types";
-import { clock, dayKey, dayLabel } from "../format";
+import { clock, dayKey, dayLabel, snoozeChoices, untilLabel } from "../format";
 import { changeConversation, chronological } from "../state/cache";
 import { useBundle, useTeam, useThread } from "../state/hooks";
 import { t } from "../strings";
@@ -250,14 +250,20 @@ function ThreadHeader({
         aria-label={t.filters.status}
         value={c.status}
         onChange={(e) => {
-          const status = e.target.value as Status;
-          if (status === "snoozed") change({ status, snoozed_until: new Date(Date.now() + 86_400_000).toISOString() });
-          else change({ status });
+          const choice = snoozeChoices().find((s) => `snooze:${s.key}` === e.target.value);
+          if (choice) change({ status: "snoozed", snoozed_until: choice.until.toISOString() });
+          else if (e.target.value !== "snoozed") change({ status: e.target.value as Status });
         }}
       >
-        {(["open", "pending", "resolved", "snoozed"] as const).map((s) => (
+        {(["open", "pending", "resolved"] as const).map((s) => (
           <option key={s} value={s}>
-            {s === "snoozed" && c.status !== "snoozed" ? t.snooze : t.status[s]}
+            {t.status[s]}
+          </option>
+        ))}
+        {c.status === "snoozed" && c.snoozed_until && <option value="snoozed">{t.snooze.until(untilLabel(c.snoozed_until))}</option>}
+        {snoozeChoices().map((s) => (
+          <option key={s.key} value={`snooze:${s.key}`}>
+            {t.snooze[s.key]}
           </option>
         ))}
       </select>
