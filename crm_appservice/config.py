@@ -115,6 +115,7 @@ class Config(BaseFileConfig):
             "outbox.retry_max_delay",
             "outbox.max_attempts",
             "outbox.max_age",
+            "outbox.read_receipts",
             "logging",
         ):
             copy(key)
@@ -234,6 +235,7 @@ class OutboxSettings:
     retry_max_delay: float
     max_attempts: int
     max_age: float
+    read_receipts: bool
 
 
 @dataclass(frozen=True)
@@ -468,6 +470,7 @@ def read_settings(config: Config) -> Settings:
         retry_max_delay=r.number("outbox.retry_max_delay", 0.01, 86400),
         max_attempts=r.integer("outbox.max_attempts", 1, 1000),
         max_age=r.number("outbox.max_age", 1, 30 * 86400),
+        read_receipts=r.boolean("outbox.read_receipts"),
     )
     if outbox.retry_max_delay < outbox.retry_initial_delay:
         raise ConfigError("outbox.retry_max_delay", "must be at least outbox.retry_initial_delay")

@@ -80,6 +80,34 @@ async def status_is(db: asyncpg.Pool, message_id: int, *expected: str) -> bool:
     return status in expected
 
 
+async def test_reading_a_conversation_tells_the_bridge(world: World) -> None:
+    """A manager opening unread messages sends a read receipt (the customer sees them read on
+    WhatsApp), up to the newest one; opening it again with nothing unread sends nothing."""
+    emu = world.emulator
+    bob = await world.portal("15551240002", "Bob")
+    await emu.send_text(bob, "15551240002", "Hello?")
+    newest = await emu.send_text(bob, "15551240002", "Anyone there?")
+    conversation_id = await world.conversation_id(bob.room_id)
+    await world.until(
+        lambda: world.db.fetchval(
+            "SELECT unread_count = 2 FROM conversations WHERE id = $1", conversation_id),
+        "both messages stored",
+    )  # fmt: skip
+    inbox = await world.inbox()
+    status, read = await inbox.call("POST", f"/api/v1/conversations/{conversation_id}/read")
+    assert status == 200 and read["unread_count"] == 0
+    await world.until(
+        lambda: asyncio.sleep(0, (bob.room_id, newest) in emu.read_by_crm), "the read receipt"
+    )
+    status, _ = await inbox.call("POST", f"/api/v1/conversations/{conversation_id}/read")
+    assert status == 200
+    await world.until(
+        lambda: world.db.fetchval(
+            "SELECT count(*) = 1 AND bool_and(state = 'done') FROM outbox WHERE action = 'read'"),
+        "one receipt, sent",
+    )  # fmt: skip
+
+
 async def test_reply_reaches_the_bridge_and_ticks_come_back(world: World) -> None:
     emu = world.emulator
     alice = await world.portal("15551240001", "Alice")

@@ -13,13 +13,14 @@ import asyncpg
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..keys import POOL
+from ..keys import POOL, SETTINGS
 from ..media.urls import media_urls
 from ..store import (
     contacts as contact_store,
     conversations as store,
     live,
     messages as message_store,
+    outbox as outbox_store,
 )
 from . import responses
 from .contacts import order_out
@@ -328,8 +329,12 @@ async def read(request: web.Request) -> web.Response:
     conversation_id = _conversation_id(request)
     async with request.app[POOL].acquire() as conn, conn.transaction():
         await visible_conversation(conn, request)
-        if not await store.mark_read(conn, conversation_id):
+        unread = await store.mark_read(conn, conversation_id)
+        if unread is None:
             raise responses.not_found("conversation")
+        if unread and request.app[SETTINGS].outbox.read_receipts:
+            # The customer sees their messages read, as when the phone's owner opens the chat.
+            await outbox_store.queue_read_receipt(conn, conversation_id)
         await live.record(conn, [("conversation.updated", conversation_id)])
         row = await store.get(conn, conversation_id)
     assert row is not None

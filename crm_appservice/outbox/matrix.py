@@ -160,6 +160,17 @@ class MatrixSender:
         await store.mark_done(conn, entry)
         return []
 
+    async def read(self, conn: Conn, entry: store.Entry) -> LiveEvents:
+        """The team read the contact's messages: the receipt (from the CRM's user, the bridge's
+        logged-in user) makes WhatsApp show them read to the customer."""
+        event_id = _target(entry, "read receipt")
+        try:
+            await self.matrix.bot.set_fully_read_marker(RoomID(entry.room_id), event_id, event_id)
+        except HOMESERVER_ERRORS as e:
+            raise explain(e) from e
+        await store.mark_done(conn, entry)
+        return []
+
     async def redact(self, conn: Conn, entry: store.Entry) -> LiveEvents:
         # Without an event id the reply never reached the room (its send was dropped).
         if entry.event_id is not None:

@@ -57,7 +57,8 @@ class OutboxWorker:
         self.metrics: Metrics | None = None
         if matrix is not None:
             self._handlers.update(send=matrix.send, react=matrix.react, unreact=matrix.unreact,
-                                  edit=matrix.edit, redact=matrix.redact)  # fmt: skip
+                                  edit=matrix.edit, redact=matrix.redact,
+                                  read=matrix.read)  # fmt: skip
         if mail is not None:
             self._handlers.update(email=mail.reply, notify=mail.notify)
 
@@ -176,8 +177,8 @@ class OutboxWorker:
     async def _show_failure(self, conn: Conn, entry: store.Entry, reason: str) -> None:
         """What a given-up entry means for the inbox."""
         message_id = entry.message_id
-        if message_id is None:
-            return  # a notification: the log says it
+        if message_id is None or entry.action == "read":
+            return  # a notification or a read receipt: the log says it
         if entry.action in ("send", "email"):
             await store.fail_message(conn, message_id, reason)
         elif entry.action == "react":

@@ -308,17 +308,21 @@ async def counts(conn: Conn, manager_id: int, restricted: bool) -> asyncpg.Recor
     return row
 
 
-async def mark_read(conn: Conn, conversation_id: int) -> bool:
-    result: str = await conn.execute(
+async def mark_read(conn: Conn, conversation_id: int) -> int | None:
+    """Mark everything read; how many messages were unread, or None if there is no such
+    conversation."""
+    unread: int | None = await conn.fetchval(
         """
-        UPDATE conversations
-           SET unread_count = 0, last_read_at = greatest(now(), last_message_at),
+        UPDATE conversations c
+           SET unread_count = 0, last_read_at = greatest(now(), c.last_message_at),
                updated_at = now()
-         WHERE id = $1
+          FROM conversations before
+         WHERE c.id = $1 AND before.id = c.id
+        RETURNING before.unread_count
         """,
         conversation_id,
     )
-    return result.endswith(" 1")
+    return unread
 
 
 async def update(conn: Conn, conversation_id: int, changes: dict[str, Any]) -> bool:

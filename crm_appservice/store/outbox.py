@@ -381,6 +381,24 @@ async def enqueue(
     return entry_id
 
 
+# The contact's newest message that reached the room (the receipt covers everything before it).
+_NEWEST_FROM_CONTACT = """
+SELECT id FROM messages
+ WHERE conversation_id = $1 AND direction = 'in' AND event_id IS NOT NULL
+ ORDER BY created_at DESC, id DESC
+ LIMIT 1
+"""
+
+
+async def queue_read_receipt(conn: Conn, conversation_id: int) -> int | None:
+    """Queue a read receipt up to the contact's newest message, in the caller's transaction;
+    the entry's id, or None when the contact has written nothing that reached the room."""
+    message_id = await conn.fetchval(_NEWEST_FROM_CONTACT, conversation_id)
+    if message_id is None:
+        return None
+    return await enqueue(conn, message_id, conversation_id, "read", {})
+
+
 async def lock_message(conn: Conn, message_id: int) -> asyncpg.Record | None:
     """The message a manager acts on, locked until the action is recorded: two managers acting
     on one message at once are applied one after the other."""

@@ -100,6 +100,9 @@ class BridgeEmulator:
         self.bot = f"@{BOT_LOCALPART}:{self.domain}"
         self.portals: dict[str, Portal] = {}
         self.sent_by_crm: list[SentByCRM] = []
+        # (room, event) of every read receipt of the CRM's user in a portal: the bridge marks
+        # the chat read on WhatsApp up to that message.
+        self.read_by_crm: list[tuple[str, str]] = []
         self._txn_ids = itertools.count(1)
         self._registered: set[str] = set()
         self._session: aiohttp.ClientSession | None = None
@@ -431,6 +434,13 @@ class BridgeEmulator:
                 task = asyncio.create_task(self._answer(sent))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
+        ephemeral = body.get("ephemeral") or body.get("de.sorunome.msc2409.ephemeral") or []
+        for edu in ephemeral:
+            if edu.get("type") != "m.receipt" or edu.get("room_id") not in self.portals:
+                continue
+            for event_id, receipts in (edu.get("content") or {}).items():
+                if self.crm_user in (receipts.get("m.read") or {}):
+                    self.read_by_crm.append((edu["room_id"], event_id))
         return web.json_response({})
 
     async def _answer(self, sent: SentByCRM) -> None:
