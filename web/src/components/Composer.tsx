@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type KeyboardEvent } from "react";
+import { useEffect, useLayoutEffect, useRef, useState, type ClipboardEvent, type DragEvent, type KeyboardEvent } from "react";
 
 import { api } from "../api/client";
 import type { Conversation, Manager, Message } from "../api/types";
@@ -83,6 +83,14 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
   const picker = useRef<HTMLInputElement>(null);
 
   useEffect(() => saveDraft(conversation.id, text), [conversation.id, text]);
+  // The box grows with its text up to eight lines (CSS caps it): by itself where the browser
+  // sizes fields to their content, measured here where it does not (Firefox, Safari).
+  useLayoutEffect(() => {
+    const box = input.current;
+    if (!box || (typeof CSS !== "undefined" && CSS.supports?.("field-sizing", "content"))) return;
+    box.style.height = "auto";
+    box.style.height = `${box.scrollHeight}px`;
+  }, [text]);
   useEffect(() => {
     if (replyTo) input.current?.focus();
   }, [replyTo]);
