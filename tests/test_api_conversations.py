@@ -98,6 +98,21 @@ async def test_filters_and_search(
     assert await titles("q=lyo") == ["Alice Moreau"]  # a word prefix of a message
     assert await titles("q=divano") == ["Carla Rossi"]
     assert rooms  # seeded
+
+    # A search says which message matched: the newest with every word, the hit in view.
+    alice = rooms["Alice Moreau"]
+    long = "Also, " + "about the delivery date and the colour, " * 3 + "do you ship to Lyon too?"
+    await hs.ok([f.text(alice["room"], f.ghost(alice["phone"]), long, ts=T0 + 2000),
+                 f.text(alice["room"], f.BOT, "Sure.", ts=T0 + 3000)])  # fmt: skip
+    found = (await api.get("/api/v1/conversations?q=ship+lyo"))["items"]
+    assert [c["title"] for c in found] == ["Alice Moreau"]
+    match = found[0]["match"]
+    assert match["direction"] == "in" and match["text"].startswith("…")
+    assert "do you ship to Lyon too?" in match["text"] and len(match["text"]) <= 141
+    assert found[0]["last_message"]["text"] == "Sure."
+    by_name = (await api.get("/api/v1/conversations?q=rossi"))["items"]
+    assert by_name[0]["match"] is None  # the name matched, no message
+    assert (await api.get("/api/v1/conversations"))["items"][0]["match"] is None
     counts = await api.get("/api/v1/conversations/counts")
     assert counts == {"mine": 1, "unassigned": 0, "all_open": 2, "unread": 2}
 

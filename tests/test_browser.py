@@ -188,6 +188,15 @@ async def test_live_message_reply_ticks_and_one_request_per_switch(
         "Ana open again",
     )  # fmt: skip
 
+    # A search: the row shows the message that matched, with the words marked.
+    search = page.get_by_placeholder("Search names, phones and messages")
+    await search.fill("blue sof")
+    marks = row(page, ana_id).locator(".preview mark")
+    await marks.first.wait_for(timeout=WAIT)
+    assert await marks.all_inner_texts() == ["blue", "sofa"]
+    await shot(page, "7-search")
+    await search.fill("")
+
 
 async def test_long_thread_stays_small_in_the_dom(world: World, browser: Browser) -> None:
     cara = await world.portal("15551260003", "Cara")

@@ -131,6 +131,22 @@ async def test_bundle_queries_use_indexes(big: asyncpg.Connection) -> None:
         assert not _seq_scans(nodes), query
 
 
+async def test_a_search_pages_matches_are_read_through_each_conversations_index(
+    big: asyncpg.Connection,
+) -> None:
+    rows, _ = await conversations.list_page(big, conversations.Filters(q="sofas"), None, 50)
+    ids = [r["id"] for r in rows]
+
+    async def matches() -> None:
+        found = await conversations.search_matches(big, "sofas", ids)
+        assert set(found) == set(ids)
+
+    for query, nodes in await _plans(big, matches):
+        assert not _seq_scans(nodes), query
+        # Not the word's whole entry in the full-text index, once per conversation.
+        assert "messages_body_fts_idx" not in {n.get("Index Name") for n in nodes}, query
+
+
 async def test_snoozed_conversations_are_found_by_index(big: asyncpg.Connection) -> None:
     await big.execute(
         "UPDATE conversations SET status = 'snoozed', snoozed_until = now() + interval '1 day'"

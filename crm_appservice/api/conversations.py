@@ -91,6 +91,28 @@ def conversation_fields(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
+EXCERPT_BEFORE = 30
+EXCERPT_LENGTH = 140
+
+
+def excerpt(text: str, q: str) -> str:
+    """A search hit's text as the list shows it: from a little before the first word that
+    starts like one of the query's words, on one line, so the hit is in view."""
+    text = " ".join(text.split())
+    prefixes = [w.lower() for w in store.WORD.findall(q)]
+    start = 0
+    for found in store.WORD.finditer(text):
+        if any(found.group().lower().startswith(p) for p in prefixes):
+            start = found.start()
+            break
+    if start <= EXCERPT_BEFORE:
+        return text[:EXCERPT_LENGTH]
+    # From the first word that begins in the EXCERPT_BEFORE characters before the hit.
+    space = text.find(" ", start - EXCERPT_BEFORE, start)
+    cut = space + 1 if space >= 0 else start - EXCERPT_BEFORE
+    return "…" + text[cut : cut + EXCERPT_LENGTH]
+
+
 def conversation_out(row: asyncpg.Record) -> ConversationOut:
     return ConversationOut.model_validate(conversation_fields(row))
 
@@ -261,12 +283,25 @@ async def list_conversations(request: web.Request) -> web.Response:
     cursor = decode_cursor(query.cursor, nullable=True) if query.cursor else None
     async with request.app[POOL].acquire() as conn:
         rows, more = await store.list_page(conn, filters, cursor, query.limit)
+        matches = {}
+        if query.q:
+            matches = await store.search_matches(conn, query.q, [r["id"] for r in rows])
     next_cursor = None
     if more and rows:
         next_cursor = encode_cursor(rows[-1]["last_message_at"], rows[-1]["id"])
-    page = ConversationPage.model_validate(
-        {"items": [conversation_fields(r) for r in rows], "next_cursor": next_cursor}
-    )
+    items = []
+    for row in rows:
+        fields = conversation_fields(row)
+        found = matches.get(row["id"])
+        if found is not None and query.q:
+            fields["match"] = {
+                "id": found["id"],
+                "direction": found["direction"],
+                "text": excerpt(found["body"] or "", query.q),
+                "created_at": found["created_at"],
+            }
+        items.append(fields)
+    page = ConversationPage.model_validate({"items": items, "next_cursor": next_cursor})
     return responses.json_response(page)
 
 

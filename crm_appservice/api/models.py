@@ -131,6 +131,11 @@ class ConversationOut(BaseModel):
     last_message_at: datetime | None
     last_message: MessagePreviewOut | None
     contact: ContactOut | None
+    match: MessagePreviewOut | None = Field(
+        default=None,
+        description="In a search (q): the newest message with every word, as a short excerpt "
+        "around the first one; null when the contact's name or phone matched",
+    )
 
 
 class ConversationPage(BaseModel):

@@ -23,7 +23,7 @@ _COLUMNS = """
     ct.avatar_url AS contact_avatar_url
 """
 _FROM = "FROM conversations c LEFT JOIN contacts ct ON ct.id = c.contact_id"
-_WORD = re.compile(r"\w+", re.UNICODE)
+WORD = re.compile(r"\w+", re.UNICODE)
 SEARCH_CAP = 2_000
 SEARCH_WORK_MEM = "32MB"
 
@@ -43,7 +43,7 @@ class Filters:
 
 def _prefix_query(q: str) -> str | None:
     """A full-text query matching every word of `q` as a word prefix, or None."""
-    words = _WORD.findall(q.lower())[:8]
+    words = WORD.findall(q.lower())[:8]
     return " & ".join(f"{w}:*" for w in words) if words else None
 
 
@@ -123,7 +123,7 @@ async def _is_broad(conn: Conn, q: str) -> bool:
     """True when the words are so common that, on average, every conversation has a message
     with them: the list walked in order then fills a page after a few conversations, while
     collecting the matches would read hundreds of thousands of index entries first."""
-    prefixes = _WORD.findall(q.lower())[:8]
+    prefixes = WORD.findall(q.lower())[:8]
     stats = await conn.fetchrow(_TEXT_STATS)
     if not prefixes or stats is None or stats["lexemes"] is None:
         return False
@@ -276,6 +276,38 @@ async def list_page(
         *where.args,
     )
     return rows[:limit], len(rows) > limit
+
+
+# How far back in a conversation the message a search matched is looked for.
+MATCH_DEPTH = 1_000
+
+# Per conversation of a search's page, its newest message with every word, among its newest
+# MATCH_DEPTH messages. Through the conversation's own index, newest first: `IS TRUE` keeps the
+# planner from reading the words' whole entries in the full-text index for each conversation.
+_MATCHES = f"""
+SELECT c.id AS conversation_id, m.id, m.direction, m.body, m.created_at
+  FROM unnest($1::bigint[]) AS c(id)
+ CROSS JOIN LATERAL (
+       SELECT r.id, r.direction, r.body, r.created_at
+         FROM (SELECT id, direction, body, created_at FROM messages
+                WHERE conversation_id = c.id AND deleted_at IS NULL
+                ORDER BY created_at DESC, id DESC LIMIT {MATCH_DEPTH}) r
+        WHERE (to_tsvector('simple', coalesce(r.body, '')) @@ to_tsquery('simple', $2)) IS TRUE
+        ORDER BY r.created_at DESC, r.id DESC
+        LIMIT 1) m
+"""
+
+
+async def search_matches(
+    conn: Conn, q: str, conversation_ids: list[int]
+) -> dict[int, asyncpg.Record]:
+    """The message each conversation of a search's page matched with (the newest), by
+    conversation id; conversations found by their contact's name or phone may have none."""
+    words = _prefix_query(q)
+    if not words or not conversation_ids:
+        return {}
+    rows = await conn.fetch(_MATCHES, conversation_ids, words)
+    return {r["conversation_id"]: r for r in rows}
 
 
 async def get(conn: Conn, conversation_id: int) -> asyncpg.Record | None:

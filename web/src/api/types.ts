@@ -57,6 +57,8 @@ export interface Conversation {
   unread_count: number;
   last_message_at: string | null;
   last_message: MessagePreview | null;
+  /** In a search: the newest message with every word (an excerpt around the first one). */
+  match?: MessagePreview | null;
   contact: Contact | null;
 }
 

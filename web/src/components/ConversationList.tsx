@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { memo, useEffect, useMemo, useState, type FormEvent, type RefObject } from "react";
+import { memo, useEffect, useMemo, useState, type FormEvent, type ReactNode, type RefObject } from "react";
 import { Virtuoso } from "react-virtuoso";
 
 import { api, type ListFilters } from "../api/client";
@@ -180,7 +180,7 @@ export function ConversationList({ filters, setFilters, selected, select, search
             if (list.hasNextPage && !list.isFetchingNextPage) void list.fetchNextPage();
           }}
           itemContent={(_, c) => (
-            <Row conversation={c} active={c.id === selected} onOpen={select} assignee={c.assignee_id ? names.get(c.assignee_id) : undefined} />
+            <Row conversation={c} active={c.id === selected} onOpen={select} assignee={c.assignee_id ? names.get(c.assignee_id) : undefined} query={filters.q} />
           )}
         />
       )}
@@ -188,18 +188,38 @@ export function ConversationList({ filters, setFilters, selected, select, search
   );
 }
 
+/** `text` with the words that begin like one of the query's words marked. */
+export function Highlighted({ text, query }: { text: string; query: string }) {
+  const words = query.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? [];
+  if (words.length === 0) return <>{text}</>;
+  // The words are letters and digits only: nothing in them needs escaping.
+  const pattern = new RegExp(`(?<![\\p{L}\\p{N}_])(?:${words.join("|")})[\\p{L}\\p{N}_]*`, "giu");
+  const parts: ReactNode[] = [];
+  let at = 0;
+  for (const hit of text.matchAll(pattern)) {
+    parts.push(text.slice(at, hit.index), <mark key={hit.index}>{hit[0]}</mark>);
+    at = hit.index + hit[0].length;
+  }
+  parts.push(text.slice(at));
+  return <>{parts}</>;
+}
+
 export const Row = memo(function Row({
   conversation: c,
   active,
   onOpen,
   assignee,
+  query = "",
 }: {
   conversation: Conversation;
   active: boolean;
   onOpen: (id: number) => void;
   assignee: string | undefined;
+  query?: string;
 }) {
   const name = c.title ?? c.contact?.display_name ?? c.contact?.phone ?? "—";
+  // In a search, the message that matched stands where the last message would.
+  const shown = c.match ?? c.last_message;
   return (
     <button
       type="button"
@@ -219,8 +239,8 @@ export const Row = memo(function Row({
         </span>
         <span className="row-bottom">
           <span className="preview">
-            {c.last_message?.direction === "out" && <span className="preview-you">{t.you}: </span>}
-            {c.last_message?.text ?? ""}
+            {shown?.direction === "out" && <span className="preview-you">{t.you}: </span>}
+            {c.match ? <Highlighted text={c.match.text ?? ""} query={query} /> : (c.last_message?.text ?? "")}
           </span>
           {c.status !== "open" && <span className={`badge status-${c.status}`}>{t.status[c.status]}</span>}
           {assignee && (

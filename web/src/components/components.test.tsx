@@ -142,6 +142,18 @@ describe("Conversation row", () => {
     expect(row.className).toContain("unread");
   });
 
+  it("in a search, shows the message that matched with the words marked", () => {
+    const found = conversation(3, 5, {
+      title: "Ben",
+      last_message: { id: 9, direction: "out", text: "Bye", created_at: null },
+      match: { id: 7, direction: "in", text: "…the Invoice for the sofas, invoiced", created_at: null },
+    });
+    render(<Row conversation={found} active={false} onOpen={() => {}} assignee={undefined} query="inv sofa" />);
+    const preview = screen.getByRole("button").querySelector(".preview")!;
+    expect(preview.textContent).toBe("…the Invoice for the sofas, invoiced");
+    expect([...preview.querySelectorAll("mark")].map((m) => m.textContent)).toEqual(["Invoice", "sofas", "invoiced"]);
+  });
+
   it("shows the customer's last message as it is", () => {
     render(<Row conversation={preview("in")} active={false} onOpen={() => {}} assignee={undefined} />);
     expect(screen.getByRole("button").querySelector(".preview")?.textContent).toBe("📷 Photo");

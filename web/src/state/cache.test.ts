@@ -110,11 +110,14 @@ describe("conversation frames", () => {
     applyFrame(qc, { type: "conversation.updated", seq: 1, data: conversation(9, 5) }, 9);
     expect(list(qc, DEFAULT_FILTERS)).toEqual([1, 2]); // older than the last row: comes with its page
     const search = { ...DEFAULT_FILTERS, q: "ana" };
-    withList(qc, search, [conversation(1, 30)]);
+    const match = { id: 4, direction: "in" as const, text: "ana's sofa", created_at: null };
+    withList(qc, search, [conversation(1, 30, { match })]);
     applyFrame(qc, { type: "conversation.updated", seq: 2, data: conversation(7, 60) }, 9);
     expect(list(qc, search)).toEqual([1]);
     applyFrame(qc, { type: "conversation.updated", seq: 3, data: conversation(1, 60, { title: "renamed" }) }, 9);
-    expect(flatten(qc.getQueryData<Pages<Conversation>>(keys.list(search)))[0]?.title).toBe("renamed");
+    const row = flatten(qc.getQueryData<Pages<Conversation>>(keys.list(search)))[0];
+    expect(row?.title).toBe("renamed");
+    expect(row?.match).toEqual(match); // what the search found stays
   });
 
   it("update the open bundle and its notes", () => {

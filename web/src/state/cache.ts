@@ -128,7 +128,9 @@ function placeInList(data: Pages<Conversation>, c: Conversation, include: boolea
   if (onlyUpdate) {
     // A search list is the server's answer to the query: changed rows update, none move in.
     if (!present) return data;
-    return { ...data, pages: data.pages.map((p) => ({ ...p, items: p.items.map((x) => (x.id === c.id ? c : x)) })) };
+    // The message the search found stays (a frame knows no search).
+    const keep = (x: Conversation): Conversation => ({ ...c, match: c.match ?? x.match });
+    return { ...data, pages: data.pages.map((p) => ({ ...p, items: p.items.map((x) => (x.id === c.id ? keep(x) : x)) })) };
   }
   const pages = data.pages.map((p) => ({ ...p, items: p.items.filter((x) => x.id !== c.id) }));
   if (include) {
