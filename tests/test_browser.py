@@ -233,6 +233,22 @@ async def test_long_thread_stays_small_in_the_dom(world: World, browser: Browser
     await oldest.wait_for(timeout=WAIT)
     assert 0 < most < 200, most
 
+    # A search hit 600 messages back: opening it from the list loads the pages up to it and
+    # shows it, marked, in the middle of the thread.
+    await world.db.execute(
+        "UPDATE messages SET body = 'history 4400 walnut table' WHERE event_id = '$old4400'"
+    )
+    fresh = await logged_in(world, browser)
+    await fresh.get_by_placeholder("Search names, phones and messages").fill("walnut")
+    hit = row(fresh, conversation)
+    await hit.locator(".preview mark", has_text="walnut").wait_for(timeout=WAIT)
+    await hit.click()
+    found = fresh.locator(".bubble-row.flash", has_text="history 4400 walnut table")
+    await found.wait_for(timeout=WAIT)
+    box, view = await found.bounding_box(), await fresh.locator(".messages").bounding_box()
+    assert box and view and view["y"] <= box["y"] <= view["y"] + view["height"] - box["height"]
+    await shot(fresh, "8-search-hit")
+
 
 async def test_media_display_and_video_plays(world: World, browser: Browser) -> None:
     emu = world.emulator

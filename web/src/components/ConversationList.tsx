@@ -15,7 +15,8 @@ interface Props {
   filters: ListFilters;
   setFilters: (f: ListFilters) => void;
   selected: number | null;
-  select: (id: number) => void;
+  /** Open a conversation; from a search hit, at the message that matched. */
+  select: (id: number, message?: number) => void;
   me: Manager;
   searchRef: RefObject<HTMLInputElement | null>;
 }
@@ -213,7 +214,7 @@ export const Row = memo(function Row({
 }: {
   conversation: Conversation;
   active: boolean;
-  onOpen: (id: number) => void;
+  onOpen: (id: number, message?: number) => void;
   assignee: string | undefined;
   query?: string;
 }) {
@@ -226,7 +227,7 @@ export const Row = memo(function Row({
       className={`row${active ? " active" : ""}${c.unread_count > 0 ? " unread" : ""}`}
       aria-current={active ? "true" : undefined}
       data-conversation={c.id}
-      onClick={() => onOpen(c.id)}
+      onClick={() => onOpen(c.id, c.match?.id)}
     >
       <span className="avatar" style={{ background: colourFor(c.contact?.id ?? c.id) }} aria-hidden="true">
         {initials(name)}

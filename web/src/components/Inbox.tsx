@@ -50,7 +50,10 @@ export function Inbox({ me }: { me: Manager }) {
   const notifyRef = useRef(notify);
   notifyRef.current = notify;
 
-  const select = useCallback((id: number | null) => {
+  // The message to bring into view in the conversation opened from a search hit.
+  const [focus, setFocus] = useState<number | null>(null);
+  const select = useCallback((id: number | null, message?: number) => {
+    setFocus(message ?? null);
     setSelected(id);
     const path = id === null ? "/" : `/conversations/${id}`;
     if (location.pathname !== path) history.pushState(null, "", path);
@@ -175,7 +178,7 @@ export function Inbox({ me }: { me: Manager }) {
           {selected === null ? (
             <section className="thread empty">{t.emptyThread}</section>
           ) : (
-            <Thread key={`thread-${selected}`} id={selected} me={me} onBack={() => select(null)} togglePanel={() => setPanelOpen((o) => !o)} />
+            <Thread key={`thread-${selected}`} id={selected} me={me} focus={focus} onBack={() => select(null)} togglePanel={() => setPanelOpen((o) => !o)} />
           )}
           {selected !== null && panelOpen && <SidePanel key={`side-${selected}`} id={selected} onClose={() => setPanelOpen(false)} />}
         </div>

@@ -41,9 +41,11 @@ interface Props {
   quoted: Message | undefined;
   onReply: (m: Message) => void;
   onQuoteClick: (id: number) => void;
+  /** Just jumped to (a search hit, a quoted message): marked for a moment. */
+  flash?: boolean;
 }
 
-export const MessageBubble = memo(function MessageBubble({ message: m, grouped, me, quoted, onReply, onQuoteClick }: Props) {
+export const MessageBubble = memo(function MessageBubble({ message: m, grouped, me, quoted, onReply, onQuoteClick, flash = false }: Props) {
   const qc = useQueryClient();
   const [editing, setEditing] = useState<string | null>(null);
   const { error, run } = useActionError();
@@ -57,7 +59,7 @@ export const MessageBubble = memo(function MessageBubble({ message: m, grouped, 
   const deleted = m.deleted_at !== null;
 
   return (
-    <div className={`bubble-row ${out ? "out" : "in"}${grouped ? " grouped" : ""}`} data-message={m.id}>
+    <div className={`bubble-row ${out ? "out" : "in"}${grouped ? " grouped" : ""}${flash ? " flash" : ""}`} data-message={m.id}>
       <div className={`bubble${deleted ? " deleted" : ""}${m.status === "failed" ? " failed" : ""}`}>
         {!grouped && !out && m.sender.name && <div className="sender">{m.sender.name}</div>}
         {!grouped && out && m.sender.name && <div className="sender">{m.sender.name}</div>}

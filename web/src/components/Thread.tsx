@@ -17,6 +17,10 @@ import { Icon } from "./Icon";
 // first item goes down by as many items: rows before the newest page's first message.
 const BASE_INDEX = 1_000_000;
 const GROUP_WINDOW = 5 * 60_000;
+// How many older pages a jump to a message (a search hit, a quote) may load to reach it: more
+// than the search looks back (MATCH_DEPTH messages on the server).
+const JUMP_PAGES = 25;
+const FLASH_MS = 2_000;
 const FEW_UNREAD = 6;
 
 export type Row =
@@ -77,7 +81,20 @@ export function buildRows(messages: Message[], unreadFrom: number | null, notes:
   return rows;
 }
 
-export function Thread({ id, me, onBack, togglePanel }: { id: number; me: Manager; onBack: () => void; togglePanel: () => void }) {
+export function Thread({
+  id,
+  me,
+  onBack,
+  togglePanel,
+  focus = null,
+}: {
+  id: number;
+  me: Manager;
+  onBack: () => void;
+  togglePanel: () => void;
+  /** A message to bring into view when the thread opens (the search hit it was opened from). */
+  focus?: number | null;
+}) {
   const qc = useQueryClient();
   const thread = useThread(id);
   const bundle = useBundle(id);
@@ -128,6 +145,34 @@ export function Thread({ id, me, onBack, togglePanel }: { id: number; me: Manage
     () => ({ Header: () => (fetchingOlder ? <p className="loading-older">{t.loadingOlder}</p> : null) }),
     [fetchingOlder],
   );
+
+  // Bring a message into view: older pages are loaded until it is there (at most JUMP_PAGES),
+  // then it is scrolled to the middle and marked for a moment.
+  const [wanted, setWanted] = useState<number | null>(focus);
+  const [flash, setFlash] = useState<number | null>(null);
+  useEffect(() => setWanted(focus), [focus]);
+  const pagesLoaded = thread.data?.pages.length ?? 0;
+  useEffect(() => {
+    if (wanted === null || !thread.data) return;
+    const index = rows.findIndex((r) => r.kind === "message" && r.message.id === wanted);
+    if (index >= 0) {
+      // (An index into the rows, whatever firstItemIndex is.)
+      requestAnimationFrame(() => list.current?.scrollToIndex({ index, align: "center" }));
+      setFlash(wanted);
+      setWanted(null);
+      return;
+    }
+    if (thread.hasNextPage && pagesLoaded < JUMP_PAGES) {
+      if (!thread.isFetchingNextPage) void thread.fetchNextPage();
+    } else {
+      setWanted(null); // not within reach (or gone): the thread stays where it is
+    }
+  }, [wanted, rows, thread, pagesLoaded]);
+  useEffect(() => {
+    if (flash === null) return;
+    const timer = setTimeout(() => setFlash(null), FLASH_MS);
+    return () => clearTimeout(timer);
+  }, [flash]);
 
   const jump = useCallback(() => {
     list.current?.scrollToIndex({ index: "LAST", align: "end", behavior: "smooth" });
@@ -190,10 +235,8 @@ export function Thread({ id, me, onBack, togglePanel }: { id: number; me: Manage
                 me={me}
                 onReply={setReplyTo}
                 quoted={row.message.reply_to ? byId.get(row.message.reply_to) : undefined}
-                onQuoteClick={(target) => {
-                  const index = rows.findIndex((r) => r.kind === "message" && r.message.id === target);
-                  if (index >= 0) list.current?.scrollToIndex({ index: firstItemIndex + index, align: "center" });
-                }}
+                onQuoteClick={setWanted}
+                flash={row.message.id === flash}
               />
             );
           }}
