@@ -81,6 +81,16 @@ export function buildRows(messages: Message[], unreadFrom: number | null, notes:
   return rows;
 }
 
+/** Whether the message's row is drawn inside the visible part of the thread. */
+function inView(id: number): boolean {
+  const row = document.querySelector(`.messages [data-message="${id}"]`);
+  const scroller = row?.closest(".messages");
+  if (!row || !scroller) return false;
+  const box = row.getBoundingClientRect();
+  const area = scroller.getBoundingClientRect();
+  return box.top >= area.top && box.bottom <= area.bottom;
+}
+
 export function Thread({
   id,
   me,
@@ -150,15 +160,31 @@ export function Thread({
   // then it is scrolled to the middle and marked for a moment.
   const [wanted, setWanted] = useState<number | null>(focus);
   const [flash, setFlash] = useState<number | null>(null);
+  const rowsRef = useRef(rows);
+  rowsRef.current = rows;
+  // Scroll until the message's row is drawn: the list may still be measuring pages it just
+  // got (or get more while it scrolls), so its place is looked up again at every try.
+  const reveal = useCallback((id: number) => {
+    let tries = 0;
+    const attempt = () => {
+      // An index into the rows, whatever firstItemIndex is.
+      const index = rowsRef.current.findIndex((r) => r.kind === "message" && r.message.id === id);
+      if (index >= 0) list.current?.scrollToIndex({ index, align: "center" });
+      requestAnimationFrame(() =>
+        requestAnimationFrame(() => {
+          if (inView(id) || ++tries >= 20) setFlash(id);
+          else attempt();
+        }),
+      );
+    };
+    attempt();
+  }, []);
   useEffect(() => setWanted(focus), [focus]);
   const pagesLoaded = thread.data?.pages.length ?? 0;
   useEffect(() => {
     if (wanted === null || !thread.data) return;
-    const index = rows.findIndex((r) => r.kind === "message" && r.message.id === wanted);
-    if (index >= 0) {
-      // (An index into the rows, whatever firstItemIndex is.)
-      requestAnimationFrame(() => list.current?.scrollToIndex({ index, align: "center" }));
-      setFlash(wanted);
+    if (rows.some((r) => r.kind === "message" && r.message.id === wanted)) {
+      reveal(wanted);
       setWanted(null);
       return;
     }
@@ -167,7 +193,7 @@ export function Thread({
     } else {
       setWanted(null); // not within reach (or gone): the thread stays where it is
     }
-  }, [wanted, rows, thread, pagesLoaded]);
+  }, [wanted, rows, thread, pagesLoaded, reveal]);
   useEffect(() => {
     if (flash === null) return;
     const timer = setTimeout(() => setFlash(null), FLASH_MS);
