@@ -17,7 +17,7 @@ from aiohttp import web
 import asyncpg
 
 from . import api, bridge, webapp
-from .api.conversations import render_live
+from .api.resources import render_live
 from .appservice import namespaces_from
 from .appservice.transactions import AppserviceAPI
 from .config import Settings

@@ -14,7 +14,6 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..keys import POOL, SETTINGS
-from ..media.urls import media_urls
 from ..store import (
     contacts as contact_store,
     conversations as store,
@@ -27,14 +26,12 @@ from .contacts import order_out
 from .middleware import current, ensure_visible, restricted_to
 from .models import (
     BundleOut,
-    ConversationOut,
     ConversationPage,
     CountsOut,
-    MessageOut,
     MessagePage,
     NoteBody,
-    NoteOut,
 )
+from .resources import conversation_fields, conversation_out, excerpt, message_fields, note_out
 
 routes = web.RouteTableDef()
 CONVERSATION = r"/api/v1/conversations/{conversation_id:\d+}"
@@ -54,144 +51,6 @@ def decode_cursor(cursor: str, nullable: bool) -> tuple[datetime | None, int]:
         return (datetime.fromisoformat(moment) if moment is not None else None), row_id
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
         raise responses.invalid("cursor", "Not a cursor this API returned") from None
-
-
-def conversation_fields(row: asyncpg.Record) -> dict[str, Any]:
-    """The Conversation resource of a store row, as plain data: a page of them is then
-    validated by its model in one call, instead of three model instances built per row."""
-    contact_id, last_id = row["contact_id"], row["last_message_id"]
-    return {
-        "id": row["id"],
-        "platform": row["platform"],
-        "kind": row["kind"],
-        "room_id": row["room_id"],
-        "title": row["title"] or row["contact_name"] or row["contact_phone"],
-        "status": row["status"],
-        "snoozed_until": row["snoozed_until"],
-        "assignee_id": row["assignee_id"],
-        "is_archived": row["is_archived"],
-        "unread_count": row["unread_count"],
-        "last_message_at": row["last_message_at"],
-        "last_message": None
-        if last_id is None
-        else {
-            "id": last_id,
-            "direction": "out" if row["last_message_out"] else "in",
-            "text": row["last_message_preview"],
-            "created_at": row["last_message_at"],
-        },
-        "contact": None
-        if contact_id is None
-        else {
-            "id": contact_id,
-            "display_name": row["contact_name"],
-            "phone": row["contact_phone"],
-            "avatar_url": row["contact_avatar_url"],
-        },
-    }
-
-
-EXCERPT_BEFORE = 30
-EXCERPT_LENGTH = 140
-
-
-def excerpt(text: str, q: str) -> str:
-    """A search hit's text as the list shows it: from a little before the first word that
-    starts like one of the query's words, on one line, so the hit is in view."""
-    text = " ".join(text.split())
-    prefixes = [w.lower() for w in store.WORD.findall(q)]
-    start = 0
-    for found in store.WORD.finditer(text):
-        if any(found.group().lower().startswith(p) for p in prefixes):
-            start = found.start()
-            break
-    if start <= EXCERPT_BEFORE:
-        return text[:EXCERPT_LENGTH]
-    # From the first word that begins in the EXCERPT_BEFORE characters before the hit.
-    space = text.find(" ", start - EXCERPT_BEFORE, start)
-    cut = space + 1 if space >= 0 else start - EXCERPT_BEFORE
-    return "…" + text[cut : cut + EXCERPT_LENGTH]
-
-
-def conversation_out(row: asyncpg.Record) -> ConversationOut:
-    return ConversationOut.model_validate(conversation_fields(row))
-
-
-def note_out(row: asyncpg.Record) -> NoteOut:
-    return NoteOut.model_validate(dict(row))
-
-
-def _sender(row: asyncpg.Record) -> dict[str, Any]:
-    if row["sender_manager_id"] is not None:
-        return {"type": "manager", "id": row["sender_manager_id"], "name": row["manager_name"]}
-    if row["sender_contact_id"] is not None and not row["from_bridge"]:
-        return {"type": "contact", "id": row["sender_contact_id"], "name": row["contact_name"]}
-    if row["direction"] == "out" and not row["from_bridge"]:
-        return {"type": "manager", "id": None, "name": None}
-    return {"type": "system", "id": None, "name": None}
-
-
-def message_fields(row: asyncpg.Record, viewer_id: int) -> dict[str, Any]:
-    """The Message resource of a store row as `viewer_id` sees it (their own reactions are
-    `mine`), as plain data for its model (see conversation_fields)."""
-    deleted = row["deleted_at"] is not None
-    media = None
-    # An attachment still on its way to the homeserver has its type and name already.
-    if (row["media_url"] or row["media_mimetype"]) and not deleted:
-        url, thumbnail = media_urls(
-            row["id"], row["kind"], row["media_mimetype"], row["thumbnail_url"]
-        )
-        media = {
-            "url": url,
-            "thumbnail_url": thumbnail,
-            "mimetype": row["media_mimetype"],
-            "size": row["media_size"],
-            "width": row["media_width"],
-            "height": row["media_height"],
-            "duration_ms": row["media_duration_ms"],
-            "filename": row["media_filename"],
-        }
-    location = None
-    if row["latitude"] is not None and not deleted:
-        location = {"latitude": row["latitude"], "longitude": row["longitude"]}
-    reactions = orjson.loads(row["reactions"]) if not deleted else []
-    return {
-        "id": row["id"],
-        "conversation_id": row["conversation_id"],
-        "event_id": row["event_id"],
-        "client_txn_id": row["client_txn_id"],
-        "direction": row["direction"],
-        "channel": row["channel"],
-        "sender": _sender(row),
-        "kind": row["kind"],
-        "body": None if deleted else row["body"],
-        "html": None if deleted else row["html"],
-        "media": media,
-        "location": location,
-        "reply_to": row["reply_to_id"],
-        "reactions": [
-            {"key": r["key"], "count": r["count"], "mine": viewer_id in r["managers"]}
-            for r in reactions
-        ],
-        "status": row["status"],
-        "error": row["error"],
-        "edited_at": row["edited_at"],
-        "deleted_at": row["deleted_at"],
-        "created_at": row["created_at"],
-    }
-
-
-def message_out(row: asyncpg.Record, viewer_id: int) -> MessageOut:
-    return MessageOut.model_validate(message_fields(row, viewer_id))
-
-
-def render_live(event_type: str, row: asyncpg.Record, viewer_id: int) -> dict[str, Any]:
-    """The `data` of a live frame: the same resource the REST API answers with."""
-    if event_type.startswith("conversation."):
-        return conversation_out(row).model_dump(mode="json")
-    if event_type.startswith("note."):
-        return note_out(row).model_dump(mode="json")
-    return message_out(row, viewer_id).model_dump(mode="json")
 
 
 class ListQuery(BaseModel):

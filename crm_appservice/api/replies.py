@@ -22,9 +22,10 @@ from ..outbox.spool import TooLarge
 from ..store import live, mail as mail_store, messages as message_store, outbox
 from ..store.database import Conn
 from . import responses
-from .conversations import CONVERSATION, message_out, visible_conversation
+from .conversations import CONVERSATION, visible_conversation
 from .middleware import current, ensure_visible
 from .models import AttachmentForm, EditBody, MessageOut, ReactionBody, ReplyBody
+from .resources import message_out
 
 routes = web.RouteTableDef()
 

@@ -20,9 +20,9 @@ from .. import bridge
 from ..keys import MATRIX, POOL, SETTINGS
 from ..store import conversations as store
 from . import responses
-from .conversations import conversation_out
 from .middleware import require_admin
 from .models import LoginStepOut, NewChatPendingOut, NewConversationBody, WhatsAppOut
+from .resources import conversation_out
 
 routes = web.RouteTableDef()
 LOGIN = r"/api/v1/whatsapp/login/{login_id:[A-Za-z0-9_.:-]+}"
