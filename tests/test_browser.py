@@ -247,6 +247,11 @@ async def test_long_thread_stays_small_in_the_dom(world: World, browser: Browser
     await found.wait_for(timeout=WAIT)
     box, view = await found.bounding_box(), await fresh.locator(".messages").bounding_box()
     assert box and view and view["y"] <= box["y"] <= view["y"] + view["height"] - box["height"]
+    # Its day floats over the thread (its separator is far above): a date, weeks ago.
+    day = fresh.locator(".day-float")
+    await day.wait_for(timeout=WAIT)
+    label = await day.inner_text()
+    assert label and label not in ("Today", "Yesterday") and any(c.isdigit() for c in label)
     await shot(fresh, "8-search-hit")
 
 

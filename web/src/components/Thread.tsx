@@ -114,6 +114,7 @@ export function Thread({
   const [replyTo, setReplyTo] = useState<Message | null>(null);
   const [atBottom, setAtBottom] = useState(true);
   const [newCount, setNewCount] = useState(0);
+  const [topDay, setTopDay] = useState<string | null>(null);
   const list = useRef<VirtuosoHandle>(null);
 
   // Where the manager left off: fixed when the conversation opens.
@@ -227,46 +228,62 @@ export function Thread({
       {rows.length === 0 ? (
         <p className="empty">{t.noMessages}</p>
       ) : (
-        <Virtuoso
-          ref={list}
-          className="messages"
-          data={rows}
-          firstItemIndex={firstItemIndex}
-          initialTopMostItemIndex={initial}
-          computeItemKey={(_, row) => row.key}
-          startReached={() => {
-            if (thread.hasNextPage && !thread.isFetchingNextPage) void thread.fetchNextPage();
+        <div className="messages-wrap">
+          {topDay && (
+            <div className="day-float" aria-hidden="true">
+              {topDay}
+            </div>
+          )}
+          <Virtuoso
+            ref={list}
+            className="messages"
+            data={rows}
+            firstItemIndex={firstItemIndex}
+            initialTopMostItemIndex={initial}
+            computeItemKey={(_, row) => row.key}
+            startReached={() => {
+              if (thread.hasNextPage && !thread.isFetchingNextPage) void thread.fetchNextPage();
+            }}
+            followOutput={(bottom) => (bottom ? "auto" : false)}
+            increaseViewportBy={{ top: 200, bottom: 400 }}
+            rangeChanged={({ startIndex }) => {
+            // The day of the topmost row, floating over the thread while its separator is
+            // scrolled away (Virtuoso counts from firstItemIndex).
+            const at = startIndex >= firstItemIndex ? startIndex - firstItemIndex : startIndex;
+            const top = rows[at];
+            const first = rows.slice(at).find((r) => r.kind === "message" || r.kind === "note");
+            const when = first?.kind === "message" ? first.message.created_at : first?.kind === "note" ? first.note.created_at : null;
+            setTopDay(top && top.kind !== "day" && when ? dayLabel(when) : null);
           }}
-          followOutput={(bottom) => (bottom ? "auto" : false)}
-          increaseViewportBy={{ top: 200, bottom: 400 }}
           atBottomStateChange={(bottom) => {
-            setAtBottom(bottom);
-            if (bottom) setNewCount(0);
-          }}
-          // "At the bottom" within a tall message of it: a message that arrives on a new day
-          // (with its date separator) or with a photo must still be followed.
-          atBottomThreshold={400}
-          // No "probe" pass to guess a row's height (a date separator would be a poor guess):
-          // the first messages are painted in the first pass.
-          defaultItemHeight={56}
-          components={components}
-          itemContent={(_, row) => {
-            if (row.kind === "day") return <div className="day">{row.label}</div>;
-            if (row.kind === "unread") return <div className="unread-marker">{t.unreadMarker(row.count)}</div>;
-            if (row.kind === "note") return <NoteRow note={row.note} />;
-            return (
-              <MessageBubble
-                message={row.message}
-                grouped={row.grouped}
-                me={me}
-                onReply={setReplyTo}
-                quoted={row.message.reply_to ? byId.get(row.message.reply_to) : undefined}
-                onQuoteClick={setWanted}
-                flash={row.message.id === flash}
-              />
-            );
-          }}
-        />
+              setAtBottom(bottom);
+              if (bottom) setNewCount(0);
+            }}
+            // "At the bottom" within a tall message of it: a message that arrives on a new day
+            // (with its date separator) or with a photo must still be followed.
+            atBottomThreshold={400}
+            // No "probe" pass to guess a row's height (a date separator would be a poor guess):
+            // the first messages are painted in the first pass.
+            defaultItemHeight={56}
+            components={components}
+            itemContent={(_, row) => {
+              if (row.kind === "day") return <div className="day">{row.label}</div>;
+              if (row.kind === "unread") return <div className="unread-marker">{t.unreadMarker(row.count)}</div>;
+              if (row.kind === "note") return <NoteRow note={row.note} />;
+              return (
+                <MessageBubble
+                  message={row.message}
+                  grouped={row.grouped}
+                  me={me}
+                  onReply={setReplyTo}
+                  quoted={row.message.reply_to ? byId.get(row.message.reply_to) : undefined}
+                  onQuoteClick={setWanted}
+                  flash={row.message.id === flash}
+                />
+              );
+            }}
+          />
+        </div>
       )}
       {!atBottom && (
         <button type="button" className="jump" onClick={jump}>
