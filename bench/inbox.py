@@ -219,9 +219,7 @@ async def main() -> None:
             async def list_sql(f: conversations.Filters) -> None:
                 """What the list endpoint asks the database: the page, and for a search the
                 message each conversation of it matched."""
-                rows, _ = await conversations.list_page(raw, f, None, 50)
-                if f.q:
-                    await conversations.search_matches(raw, f.q, [r["id"] for r in rows])
+                await conversations.search_page(raw, f, None, 50)
 
             for name, query, filters in cases:
                 api = await timed(lambda q=query: get(f"/api/v1/conversations?{q}"), args.samples)

@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from crm_appservice.store import contacts, conversations, messages
+from crm_appservice.store.conversations import Filters
 
 N = 100_000
 
@@ -131,20 +132,27 @@ async def test_bundle_queries_use_indexes(big: asyncpg.Connection) -> None:
         assert not _seq_scans(nodes), query
 
 
-async def test_a_search_pages_matches_are_read_through_each_conversations_index(
+async def test_a_search_pages_matches_cost_a_lookup_per_conversation_at_most(
     big: asyncpg.Connection,
 ) -> None:
-    rows, _ = await conversations.list_page(big, conversations.Filters(q="sofas"), None, 50)
-    ids = [r["id"] for r in rows]
+    """The message each conversation was found by: taken from what the search collected, or
+    for common words from each conversation's newest messages; never the words' whole entries
+    in the full-text index again, and nothing at all for conversations found by name."""
+    lookups = (conversations._MATCHED, conversations._NEWEST_MATCH)
+    for q, found_by_text in (("sofas", True), (NAME_4242, False)):
 
-    async def matches() -> None:
-        found = await conversations.search_matches(big, "sofas", ids)
-        assert set(found) == set(ids)
+        async def search(q: str = q, found_by_text: bool = found_by_text) -> None:
+            (rows, _), found = await conversations.search_page(big, Filters(q=q), None, 50)
+            assert rows
+            assert set(found) == ({r["id"] for r in rows} if found_by_text else set())
 
-    for query, nodes in await _plans(big, matches):
-        assert not _seq_scans(nodes), query
-        # Not the word's whole entry in the full-text index, once per conversation.
-        assert "messages_body_fts_idx" not in {n.get("Index Name") for n in nodes}, query
+        plans = await _plans(big, search)
+        matched = [nodes for query, nodes in plans if query in lookups]
+        assert len(matched) == (1 if found_by_text else 0), q
+        for query, nodes in plans:
+            assert not _seq_scans(nodes), query
+        for nodes in matched:
+            assert "messages_body_fts_idx" not in {n.get("Index Name") for n in nodes}
 
 
 async def test_snoozed_conversations_are_found_by_index(big: asyncpg.Connection) -> None:

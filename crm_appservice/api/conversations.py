@@ -141,10 +141,7 @@ async def list_conversations(request: web.Request) -> web.Response:
     )
     cursor = decode_cursor(query.cursor, nullable=True) if query.cursor else None
     async with request.app[POOL].acquire() as conn:
-        rows, more = await store.list_page(conn, filters, cursor, query.limit)
-        matches = {}
-        if query.q:
-            matches = await store.search_matches(conn, query.q, [r["id"] for r in rows])
+        (rows, more), matches = await store.search_page(conn, filters, cursor, query.limit)
     next_cursor = None
     if more and rows:
         next_cursor = encode_cursor(rows[-1]["last_message_at"], rows[-1]["id"])

@@ -91,7 +91,8 @@ def _search_terms(q: str) -> tuple[str, str | None]:
 @dataclass(frozen=True)
 class _Search:
     by_contact: list[int]  # conversations whose contact's name or phone matches
-    by_message: list[int] | None  # conversations with a matching message; None: too many
+    # Conversations with a matching message, each with its newest one; None: too many to collect.
+    hits: dict[int, int] | None
     words: str | None
 
 
@@ -151,32 +152,37 @@ async def _search(conn: Conn, q: str) -> _Search:
     contacts = sorted({r[0] for r in by_contact})
     if words and await _is_broad(conn, q):
         return _Search(contacts, None, words)
-    return _Search(contacts, await _by_message(conn, words, SEARCH_CAP), words)
+    return _Search(contacts, await _collect(conn, words, SEARCH_CAP), words)
 
 
-async def _by_message(conn: Conn, words: str | None, cap: int | None) -> list[int] | None:
-    """The conversations with a message matching `words`; None if more than `cap` messages
-    match. (A full-text index is read as a whole bitmap: LIMIT does not shorten the read.)"""
+async def _collect(conn: Conn, words: str | None, cap: int | None) -> dict[int, int] | None:
+    """The conversations with a message matching `words`, each with its newest such message;
+    None if more than `cap` messages match. (A full-text index is read as a whole bitmap: LIMIT
+    does not shorten the read.)"""
     if not words:
-        return []
+        return {}
     limit = f" LIMIT {cap + 1}" if cap is not None else ""
     async with conn.transaction():
         # Common words' index entries make bitmaps larger than the default 4 MB of work_mem;
         # a lossy bitmap would recheck every message of its pages (seconds, not milliseconds).
         await conn.execute(f"SET LOCAL work_mem = '{SEARCH_WORK_MEM}'")
         rows = await conn.fetch(
-            f"SELECT conversation_id FROM messages WHERE {_TS_DOC} @@ to_tsquery('simple', $1)"
-            f" AND deleted_at IS NULL{limit}",
+            f"SELECT conversation_id, id, created_at FROM messages"
+            f" WHERE {_TS_DOC} @@ to_tsquery('simple', $1) AND deleted_at IS NULL{limit}",
             words,
         )
     if cap is not None and len(rows) > cap:
         return None
-    return sorted({r[0] for r in rows})
+    newest: dict[int, tuple[datetime, int]] = {}
+    for conversation_id, message_id, created_at in rows:
+        if (created_at, message_id) > newest.get(conversation_id, (created_at, -1)):
+            newest[conversation_id] = (created_at, message_id)
+    return {c: m for c, (_, m) in newest.items()}
 
 
 def _search_filter(where: _Where, search: _Search) -> None:
-    if search.by_message is not None:
-        where.add("c.id = ANY({0}::bigint[])", search.by_contact + search.by_message)
+    if search.hits is not None:
+        where.add("c.id = ANY({0}::bigint[])", search.by_contact + list(search.hits))
         return
     # Too many matching messages to collect: walk the list in order and keep the conversations
     # with a matching message; with so many matches a page fills quickly. Each conversation's
@@ -224,24 +230,59 @@ async def _walk(
     return None, count < WALK_BUDGET
 
 
+Page = tuple[list[asyncpg.Record], bool]
+
+
 async def list_page(
     conn: Conn, f: Filters, cursor: tuple[datetime | None, int] | None, limit: int
-) -> tuple[list[asyncpg.Record], bool]:
+) -> Page:
     """One page of conversations after `cursor` (last_message_at, id); returns (rows, more).
 
     A search first collects the matching conversations' ids from the trigram and full-text
     indexes, and the page is then read by those ids, so the planner never has to guess how
     selective a search is; a search too broad for that walks the list instead.
     """
+    page, _ = await _page(conn, f, cursor, limit)
+    return page
+
+
+async def search_page(
+    conn: Conn, f: Filters, cursor: tuple[datetime | None, int] | None, limit: int
+) -> tuple[Page, dict[int, asyncpg.Record]]:
+    """`list_page`, and for a search the message each conversation of the page was found by
+    (the newest with every word), by conversation id; none for those found by their contact's
+    name or phone."""
+    page, search = await _page(conn, f, cursor, limit)
+    if search is None or not search.words or not page[0]:
+        return page, {}
+    if search.hits is not None:
+        # Collected: the search has read the matching messages already; fetched by id.
+        ids = [search.hits[r["id"]] for r in page[0] if r["id"] in search.hits]
+        if not ids:
+            return page, {}
+        rows = await conn.fetch(_MATCHED, ids)
+    else:
+        # Walked (common words): each conversation's newest messages, until one matches.
+        by_contact = set(search.by_contact)
+        ids = [r["id"] for r in page[0] if r["id"] not in by_contact]
+        if not ids:
+            return page, {}
+        rows = await conn.fetch(_NEWEST_MATCH, ids, search.words)
+    return page, {r["conversation_id"]: r for r in rows}
+
+
+async def _page(
+    conn: Conn, f: Filters, cursor: tuple[datetime | None, int] | None, limit: int
+) -> tuple[Page, _Search | None]:
     search = await _search(conn, f.q) if f.q else None
-    if search is not None and search.by_message is None:
-        page, whole_list = await _walk(conn, f, search, cursor, limit)
-        if page is not None:
-            return page, True
+    if search is not None and search.hits is None:
+        walked, whole_list = await _walk(conn, f, search, cursor, limit)
+        if walked is not None:
+            return (walked, True), search
         if not whole_list:
             # Common words, but seldom in one conversation: collected after all.
-            by_message = await _by_message(conn, search.words, None)
-            search = _Search(search.by_contact, by_message, search.words)
+            search = _Search(search.by_contact, await _collect(conn, search.words, None),
+                             search.words)  # fmt: skip
 
     def filters(where: _Where) -> None:
         _filters(where, f)
@@ -263,7 +304,7 @@ async def list_page(
             )
         )
         if len(rows) > limit:
-            return rows[:limit], True
+            return (rows[:limit], True), search
         cursor = None
     where = _Where()
     filters(where)
@@ -275,16 +316,21 @@ async def list_page(
         f"SELECT {_COLUMNS} {_FROM} WHERE {where.sql()} ORDER BY c.id DESC LIMIT {remaining + 1}",
         *where.args,
     )
-    return rows[:limit], len(rows) > limit
+    return (rows[:limit], len(rows) > limit), search
 
 
 # How far back in a conversation the message a search matched is looked for.
 MATCH_DEPTH = 1_000
 
-# Per conversation of a search's page, its newest message with every word, among its newest
-# MATCH_DEPTH messages. Through the conversation's own index, newest first: `IS TRUE` keeps the
-# planner from reading the words' whole entries in the full-text index for each conversation.
-_MATCHES = f"""
+_MATCHED = """
+SELECT conversation_id, id, direction, body, created_at FROM messages WHERE id = ANY($1::bigint[])
+"""
+
+# Per conversation of a walked search's page, its newest message with every word, among its
+# newest MATCH_DEPTH messages. Through the conversation's own index, newest first (the words are
+# common: a few messages in): `IS TRUE` keeps the planner from reading the words' whole entries
+# in the full-text index for each conversation.
+_NEWEST_MATCH = f"""
 SELECT c.id AS conversation_id, m.id, m.direction, m.body, m.created_at
   FROM unnest($1::bigint[]) AS c(id)
  CROSS JOIN LATERAL (
@@ -296,18 +342,6 @@ SELECT c.id AS conversation_id, m.id, m.direction, m.body, m.created_at
         ORDER BY r.created_at DESC, r.id DESC
         LIMIT 1) m
 """
-
-
-async def search_matches(
-    conn: Conn, q: str, conversation_ids: list[int]
-) -> dict[int, asyncpg.Record]:
-    """The message each conversation of a search's page matched with (the newest), by
-    conversation id; conversations found by their contact's name or phone may have none."""
-    words = _prefix_query(q)
-    if not words or not conversation_ids:
-        return {}
-    rows = await conn.fetch(_MATCHES, conversation_ids, words)
-    return {r["conversation_id"]: r for r in rows}
 
 
 async def get(conn: Conn, conversation_id: int) -> asyncpg.Record | None:
