@@ -8,6 +8,10 @@ of a bare asyncpg batch insert of the same rows into a table with no indexes, an
 
     .venv/bin/python bench/ingest.py [--transactions 300] [--runs 5]
 
+It also times the parse path alone (reading the body and sorting its events, what runs in the
+event loop before anything is stored) for one ordinary message and for adversarial ones: the
+slowest is what one hostile customer message can cost every instance, on every retry.
+
 Everything listens on 127.0.0.1 and stops by itself.
 """
 
@@ -32,6 +36,8 @@ import aiohttp
 import asyncpg
 from ruamel.yaml import YAML
 
+from crm_appservice.appservice import body as body_reader
+from crm_appservice.ingest.events import Namespaces, Parser
 from crm_appservice.store.embedded import EmbeddedPostgres
 from crm_appservice.store.migrate import apply_migrations
 
@@ -374,12 +380,103 @@ async def raw_baseline(dsn: str, txns: list[dict[str, Any]]) -> float:
         await conn.close()
 
 
+def adversarial_bodies() -> dict[str, bytes]:
+    """One transaction of one event each: an ordinary message, and messages built to be slow
+    or to break a parser (each at most 64 KB, what Synapse lets an event be)."""
+    room, sender = f"!adv:{DOMAIN}", f"@whatsapp_4917000001:{DOMAIN}"
+
+    def message(content: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "event_id": f"$adv{next(_ids)}",
+            "room_id": room,
+            "type": "m.room.message",
+            "sender": sender,
+            "origin_server_ts": next(_clock),
+            "content": content,
+        }
+
+    def body_of(*events: Any) -> bytes:
+        return json.dumps({"events": list(events)}).encode()
+
+    reply = {"m.in_reply_to": {"event_id": "$x"}}
+    deep = "[" * 300 + "]" * 300
+    return {
+        "ordinary text": body_of(message({"msgtype": "m.text", "body": "Is it in stock?"})),
+        "60 KB of quoted lines": body_of(
+            message({"msgtype": "m.text", "body": "> quoted\n" * 6500, "m.relates_to": reply})
+        ),
+        "deep nesting + NUL": body_of(
+            message({"msgtype": "m.text", "body": "a\u0000b", "x": json.loads(deep)})
+        ),
+        "nesting past 1,024": b'{"events":[' + b"[" * 30000 + b"]" * 30000 + b"]}",
+        "10,000 nested <div>": body_of(
+            message(
+                {
+                    "msgtype": "m.text",
+                    "body": "x",
+                    "format": "org.matrix.custom.html",
+                    "formatted_body": "<div>" * 10000,
+                }
+            )
+        ),
+        "900 <b> tags, 50 KB text": body_of(
+            message(
+                {
+                    "msgtype": "m.text",
+                    "body": "x",
+                    "format": "org.matrix.custom.html",
+                    "formatted_body": "<b>x</b>" * 900 + "x" * 50000,
+                }
+            )
+        ),
+        "lone surrogates": body_of(message({"msgtype": "m.text", "body": "x"})).replace(
+            b'"x"', b'"' + b"\\ud800" * 10000 + b'"'
+        ),
+        "60 KB geo URI": body_of(
+            message({"msgtype": "m.location", "body": "", "geo_uri": "geo:1" + "1" * 60000})
+        ),
+    }
+
+
+def parse_times(repeats: int) -> dict[str, tuple[float, float]]:
+    """(median, max) ms to read and parse each body, over `repeats` runs."""
+    parse = Parser(
+        Namespaces(DOMAIN, BOT, "crm_", ("whatsapp_.*",), ("whatsappbot",), (), (" (WA)",))
+    )
+    times: dict[str, tuple[float, float]] = {}
+    for name, data in adversarial_bodies().items():
+        samples = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            read = body_reader.read(data)
+            parse(read.parsed["events"], [])
+            samples.append((time.perf_counter() - t0) * 1000)
+        times[name] = (statistics.median(samples), max(samples))
+    return times
+
+
+def print_parse_times(repeats: int) -> None:
+    times = parse_times(repeats)
+    print(f"parse path, one event per transaction ({repeats} runs each): median / max ms")
+    for name, (median, worst) in times.items():
+        print(f"  {name:24s} {median:8.3f} / {worst:8.3f}")
+    slowest = max(times, key=lambda n: times[n][1])
+    ordinary = times["ordinary text"][0]
+    print(
+        f"  slowest: {slowest}, {times[slowest][1]:.2f} ms max"
+        f" ({times[slowest][0] / ordinary:.0f}x the ordinary message's median)"
+    )
+    print()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--transactions", type=int, default=300, help="per run")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--history", type=int, default=200, help="transactions stored first")
+    parser.add_argument("--parse-runs", type=int, default=50, help="runs of each parse body")
     args = parser.parse_args()
+    print_parse_times(args.parse_runs)
 
     workdir, pg = await new_database("crm-bench-")
     proc = None

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 import asyncpg
-import orjson
 
 from ..ingest.events import Batch, Namespaces, Parser
 from ..store.ingest import IngestResult, write_transaction
+from . import body
 
 if TYPE_CHECKING:
     from ..metrics import Metrics
@@ -31,6 +31,8 @@ EPHEMERAL_KEYS = ("ephemeral", "de.sorunome.msc2409.ephemeral")
 RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 ACQUIRE_TIMEOUT = 10.0
 ATTEMPTS = 3
+# Bodies larger than this are read in a thread (an ordinary one takes microseconds inline).
+MEND_INLINE = 256 * 1024
 
 OnIngested = Callable[[IngestResult], Awaitable[None]]
 
@@ -74,23 +76,29 @@ class AppserviceAPI:
         return None
 
     async def _read_body(self, request: web.Request) -> tuple[str, Any]:
-        """The body as text and parsed. PostgreSQL's text and jsonb cannot hold NUL characters,
-        so those (which no client shows anyway) are removed from every string."""
+        """The body as storable text and parsed (see `body`): whatever an event holds, the
+        transaction can be stored. Mending is rare and linear, but for a large body it takes a
+        while: it runs in a thread, so the event loop keeps serving meanwhile."""
         if request.content_length is not None and request.content_length > self.max_body_size:
             raise _Reject(matrix_error(413, "M_TOO_LARGE", "Transaction body is too large"))
-        body = bytearray()
+        data = bytearray()
         async for chunk in request.content.iter_chunked(65536):
-            body.extend(chunk)
-            if len(body) > self.max_body_size:
+            data.extend(chunk)
+            if len(data) > self.max_body_size:
                 raise _Reject(matrix_error(413, "M_TOO_LARGE", "Transaction body is too large"))
+        raw = bytes(data)
         try:
-            parsed = orjson.loads(body)
-        except orjson.JSONDecodeError:
+            if len(raw) < MEND_INLINE:
+                read = body.read(raw)
+            else:
+                read = await asyncio.to_thread(body.read, raw)
+        except body.NotJSON:
             raise _Reject(matrix_error(400, "M_NOT_JSON", "Body is not valid JSON")) from None
-        if b"\\u0000" in body:
-            parsed = _strip_nul(parsed)
-            return orjson.dumps(parsed).decode(), parsed
-        return body.decode(), parsed
+        if read.mended:
+            log.warning(
+                "Transaction body mended to be stored (NUL, surrogates or unreadable events)"
+            )
+        return read.text, read.parsed
 
     async def put_transaction(self, request: web.Request) -> web.Response:
         denied = self._check_token(request)
@@ -165,16 +173,6 @@ class AppserviceAPI:
 
     async def ping(self, request: web.Request) -> web.Response:
         return self._check_token(request) or web.json_response({})
-
-
-def _strip_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_strip_nul(v) for v in value]
-    if isinstance(value, dict):
-        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
-    return value
 
 
 class _Reject(Exception):

@@ -8,10 +8,13 @@ list per kind of record, ready to be written with one statement each.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import logging
 import re
 from typing import Any, NotRequired, TypedDict
 
-from .content import BadEvent, MessageContent, parse_message, preview
+from .content import BIGINT_MAX, BadEvent, MessageContent, parse_message, preview
+
+log = logging.getLogger("crm.ingest")
 
 BRIDGE_STATE_TYPES = ("m.bridge", "uk.half-shot.bridge")
 SEND_STATUS_TYPE = "com.beeper.message_send_status"
@@ -22,6 +25,9 @@ BRIDGE_ERROR_PREFIX = "⚠️ Your message was not bridged"
 CRM_MESSAGE_KEY = "com.crm_appservice.message_id"
 CRM_REACTION_KEY = "com.crm_appservice.reaction_id"
 CRM_EDIT_KEY = "com.crm_appservice.edit_id"
+# What the transaction endpoint puts in place of an event it could not read as JSON (its text
+# is kept under this key): stored raw, flagged, never mapped.
+UNREADABLE_KEY = "com.crm_appservice.unreadable"
 
 # State and other events that carry nothing for the inbox: kept raw, not flagged.
 IGNORED_TYPES = frozenset(
@@ -47,6 +53,11 @@ IGNORED_TYPES = frozenset(
 TRANSIENT_EDU_TYPES = frozenset({"m.typing", "m.presence"})
 # Ghosts whose remote id is remembered (see Namespaces.ghost_remote_id).
 GHOST_CACHE_SIZE = 100_000
+# The latest time an event may carry: the end of year 9999 (PostgreSQL's timestamps go further,
+# browsers' dates not much).
+MAX_TS = 253_402_300_799_999
+# Matrix ids are at most 255 bytes; a longer "sender" is nobody.
+MAX_MXID = 255
 
 
 class RawRecord(TypedDict):
@@ -270,7 +281,9 @@ def _crm_id(event: dict[str, Any], key: str, ns: Namespaces) -> int | None:
     if not ns.is_crm_user(event["sender"]):
         return None
     value = event["content"].get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= BIGINT_MAX:
+        return value
+    return None
 
 
 def _message_record(
@@ -329,6 +342,8 @@ class _Parser:
         try:
             if not isinstance(event, dict):
                 raise BadEvent("not an object")
+            if UNREADABLE_KEY in event:
+                raise BadEvent("not readable JSON (nested too deep, or a number out of range)")
             raw["event_id"] = _str(event, "event_id", "$")
             raw["room_id"] = _opt(event, "room_id")
             raw["event_type"] = _opt(event, "type")
@@ -337,13 +352,16 @@ class _Parser:
             _str(event, "type")
             _str(event, "sender", "@")
             ts = event.get("origin_server_ts")
-            if not isinstance(ts, int) or isinstance(ts, bool) or ts < 0:
+            if not isinstance(ts, int) or isinstance(ts, bool) or not 0 <= ts <= MAX_TS:
                 raise BadEvent("origin_server_ts is missing or invalid")
             if not isinstance(event.get("content"), dict):
                 raise BadEvent("content is missing or not an object")
             self._map(event)
         except BadEvent as e:
             raw["error"] = str(e)
+        except Exception as e:  # whatever an event holds, the others are still stored
+            log.exception("Event %s could not be read", raw["event_id"])
+            raw["error"] = f"could not be read ({type(e).__name__})"
 
     def _map(self, event: dict[str, Any]) -> None:
         event_type: str = event["type"]
@@ -496,7 +514,7 @@ class _Parser:
             raise BadEvent("send status with an unknown status")
 
     def ephemeral(self, edu: Any, source: str, idx: int) -> None:
-        if not isinstance(edu, dict) or edu.get("type") in TRANSIENT_EDU_TYPES:
+        if not isinstance(edu, dict) or _opt(edu, "type") in TRANSIENT_EDU_TYPES:
             return
         raw: RawRecord = {
             "event_id": None,
@@ -516,6 +534,9 @@ class _Parser:
                 raise BadEvent(f"unsupported ephemeral event type {edu.get('type')}")
         except BadEvent as e:
             raw["error"] = str(e)
+        except Exception as e:
+            log.exception("Ephemeral event in %s could not be read", raw["room_id"])
+            raw["error"] = f"could not be read ({type(e).__name__})"
 
     def _receipt(self, edu: dict[str, Any]) -> None:
         room_id = _str(edu, "room_id", "!")
