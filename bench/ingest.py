@@ -117,10 +117,10 @@ class Workload:
                         "channel": {
                             "id": f"{phone}@s.whatsapp.net",
                             "displayname": f"Customer {phone}",
-                            "receiver": "4915550000000",
+                            "fi.mau.receiver": "4915550000000",
                         },
                     },
-                    state_key="net.maunium.whatsapp",
+                    state_key=f"{DOMAIN}/whatsapp",
                 )
             )
             events.append(

@@ -54,11 +54,12 @@ def bridge_state(
         "bridgebot": BRIDGE_BOT,
         "creator": BRIDGE_BOT,
         "protocol": {"id": platform, "displayname": platform.title()},
-        "channel": {"id": chat_id, "displayname": name, "receiver": OWNER_PHONE},
+        "channel": {"id": chat_id, "displayname": name, "fi.mau.receiver": OWNER_PHONE},
     }
     if dm:
         content["com.beeper.room_type"] = "dm"
-    return event(room_id, state_type, BRIDGE_BOT, content, state_key=f"net.maunium.{platform}")
+    # mautrix-go's bridgev2: "<homeserver domain>/<appservice id>" (GetUniqueBridgeID).
+    return event(room_id, state_type, BRIDGE_BOT, content, state_key=f"{DOMAIN}/{platform}")
 
 
 def member(

@@ -49,6 +49,11 @@ IGNORED_TYPES = frozenset(
         "org.matrix.msc3381.poll.response",
     }
 )
+# The key of the WhatsApp login a portal belongs to, in the bridge state's `channel`
+# (mautrix-go event/state.go, BridgeInfoSection.Receiver).
+RECEIVER_KEY = "fi.mau.receiver"
+# Chat ids of bridged rooms that are no chat with a customer.
+NOT_CHATS = frozenset({"status@broadcast"})
 # Ephemeral events with no lasting meaning: neither stored nor mapped.
 TRANSIENT_EDU_TYPES = frozenset({"m.typing", "m.presence"})
 # Ghosts whose remote id is remembered (see Namespaces.ghost_remote_id).
@@ -79,8 +84,11 @@ class PortalRecord(TypedDict):
     remote_chat_id: str
     kind: str
     channel_name: str | None
-    bridge_bot: str | None
+    bridge_bot: str  # the state event's sender, a configured bridge bot
     receiver: str | None
+    # In a one-to-one chat, the remote id of the customer's ghost (from the chat's id): any
+    # other ghost writing there is the business's own number.
+    customer_remote_id: str | None
     avatar_url: str | None
 
 
@@ -128,6 +136,7 @@ class MessageRecord(TypedDict):
 
 class EditRecord(TypedDict):
     event_id: str
+    room_id: str
     target: str
     sender: str
     crm_id: int | None
@@ -139,6 +148,7 @@ class EditRecord(TypedDict):
 
 class ReactionRecord(TypedDict):
     event_id: str
+    room_id: str
     target: str
     sender: str
     crm_id: int | None
@@ -155,6 +165,8 @@ class RedactionRecord(TypedDict):
 
 
 class StatusRecord(TypedDict):
+    room_id: str
+    sender: str  # a bridge bot: it counts only if it is the room's
     target: str
     status: str
     error: str | None
@@ -231,6 +243,8 @@ class Namespaces:
             return self._remote_ids[mxid]
         except KeyError:
             pass
+        if len(mxid) > MAX_MXID:
+            return None
         found = None
         for pattern, prefix in zip(self._ghosts, self._prefixes, strict=True):
             match = pattern.match(mxid)
@@ -246,6 +260,15 @@ class Namespaces:
     def is_bridge_bot(self, mxid: str) -> bool:
         return mxid in self._bots
 
+    def speaks_for_the_bridge(self, mxid: str) -> bool:
+        """Whether an event of `mxid` can be the bridge's or the CRM's own: a bridge bot, a
+        ghost or a user of the CRM. Anybody else in a portal is an ordinary Matrix user."""
+        return (
+            self.is_crm_user(mxid)
+            or self.is_bridge_bot(mxid)
+            or self.ghost_remote_id(mxid) is not None
+        )
+
     def accepts_invite_from(self, mxid: str) -> bool:
         if self.is_bridge_bot(mxid) or self.ghost_remote_id(mxid) is not None:
             return True
@@ -259,6 +282,20 @@ class Namespaces:
                 name = name[: -len(suffix)]
                 break
         return name.strip() or None
+
+
+def customer_remote_id(platform: str, chat_id: str) -> str | None:
+    """The remote id of the ghost a one-to-one chat is with, where the bridge's ids say it:
+    mautrix-whatsapp keys a DM by the customer's JID, `<n>@lid` (ghost `lid-<n>`) or
+    `<digits>@s.whatsapp.net` (ghost `<digits>`)."""
+    if platform != "whatsapp":
+        return None
+    user, _, server = chat_id.partition("@")
+    if not user or not user.isdigit():
+        return None
+    if server == "lid":
+        return f"lid-{user}"
+    return user if server == "s.whatsapp.net" else None
 
 
 def _str(obj: dict[str, Any], key: str, prefix: str = "") -> str:
@@ -366,7 +403,9 @@ class _Parser:
     def _map(self, event: dict[str, Any]) -> None:
         event_type: str = event["type"]
         content: dict[str, Any] = event["content"]
-        if event_type in BRIDGE_STATE_TYPES:
+        if not self.ns.speaks_for_the_bridge(event["sender"]):
+            self._stranger(event, event_type, content)
+        elif event_type in BRIDGE_STATE_TYPES:
             self._portal(event, content)
         elif event_type == "m.room.name":
             name = content.get("name")
@@ -385,6 +424,7 @@ class _Parser:
             self.batch.reactions.append(
                 {
                     "event_id": event["event_id"],
+                    "room_id": event["room_id"],
                     "target": _str(relates, "event_id", "$"),
                     "sender": event["sender"],
                     "crm_id": _crm_id(event, CRM_REACTION_KEY, self.ns),
@@ -406,25 +446,50 @@ class _Parser:
                 }
             )
         elif event_type == SEND_STATUS_TYPE:
-            self._send_status(content)
+            self._send_status(event, content)
         elif event_type == "m.room.encrypted":
             raise BadEvent("encrypted events are not supported (turn off encryption)")
         elif event_type not in IGNORED_TYPES:
             raise BadEvent(f"unsupported event type {event_type}")
 
+    def _stranger(self, event: dict[str, Any], event_type: str, content: dict[str, Any]) -> None:
+        """An ordinary Matrix user's event: only an invite of the CRM's user means something
+        (it is declined, unless the config accepts invites from them)."""
+        if (
+            event_type == "m.room.member"
+            and event.get("state_key") == self.ns.bot_mxid
+            and content.get("membership") == "invite"
+        ):
+            self._member(event, content)
+            return
+        raise BadEvent(
+            f"sent by {event['sender'][:MAX_MXID]}, who is not the bridge, one of its ghosts"
+            " or the CRM"
+        )
+
     def _portal(self, event: dict[str, Any], content: dict[str, Any]) -> None:
+        """The bridge's room state. Only a bridge bot sets it, as state: anybody else's copy (or
+        a timeline event of that type) would let them say whose messages are whose."""
+        if not isinstance(event.get("state_key"), str) or not self.ns.is_bridge_bot(
+            event["sender"]
+        ):
+            raise BadEvent("bridge state that is not a state event of a bridge bot")
         protocol, channel = content.get("protocol"), content.get("channel")
         if not isinstance(protocol, dict) or not isinstance(channel, dict):
             raise BadEvent("bridge state without protocol or channel")
-        room_type = content.get("com.beeper.room_type")
+        platform, chat_id = _str(protocol, "id"), _str(channel, "id")
+        if content.get("com.beeper.room_type.v2") == "space" or chat_id in NOT_CHATS:
+            return  # the bridge's space of a login, or its status broadcasts: no chat
+        dm = content.get("com.beeper.room_type") == "dm"
         self.batch.portals[event["room_id"]] = {
             "room_id": event["room_id"],
-            "platform": _str(protocol, "id"),
-            "remote_chat_id": _str(channel, "id"),
-            "kind": "dm" if room_type == "dm" else "group",
+            "platform": platform,
+            "remote_chat_id": chat_id,
+            "kind": "dm" if dm else "group",
             "channel_name": _opt(channel, "displayname"),
-            "bridge_bot": _opt(content, "bridgebot"),
-            "receiver": _opt(channel, "receiver"),
+            "bridge_bot": event["sender"],
+            "receiver": _opt(channel, RECEIVER_KEY),
+            "customer_remote_id": customer_remote_id(platform, chat_id) if dm else None,
             "avatar_url": _opt(channel, "avatar_url"),
         }
 
@@ -442,6 +507,8 @@ class _Parser:
         remote_id = self.ns.ghost_remote_id(user_id)
         if remote_id is None or membership not in ("join", "invite"):
             return
+        if event["sender"] != user_id and not self.ns.is_bridge_bot(event["sender"]):
+            return  # a ghost's name is the ghost's or the bridge bot's to say
         self.batch.contacts[user_id] = {
             "room_id": event["room_id"],
             "mxid": user_id,
@@ -462,6 +529,7 @@ class _Parser:
             self.batch.edits.append(
                 {
                     "event_id": event["event_id"],
+                    "room_id": event["room_id"],
                     "target": _str(relates, "event_id", "$"),
                     "sender": event["sender"],
                     "crm_id": _crm_id(event, CRM_EDIT_KEY, self.ns),
@@ -482,7 +550,15 @@ class _Parser:
             and body.startswith(BRIDGE_ERROR_PREFIX)
             and self.ns.is_bridge_bot(event["sender"])
         ):
-            self.batch.statuses.append({"target": reply_to, "status": "failed", "error": body})
+            self.batch.statuses.append(
+                {
+                    "room_id": event["room_id"],
+                    "sender": event["sender"],
+                    "target": reply_to,
+                    "status": "failed",
+                    "error": body,
+                }
+            )
             return
         parsed = parse_message(event_type, content)
         self.batch.messages.append(_message_record(event, parsed, self.ns, reply_to))
@@ -497,21 +573,34 @@ class _Parser:
                 "from_message": True,
             }
 
-    def _send_status(self, content: dict[str, Any]) -> None:
+    def _send_status(self, event: dict[str, Any], content: dict[str, Any]) -> None:
+        if not self.ns.is_bridge_bot(event["sender"]):
+            raise BadEvent("send status not sent by a bridge bot")
         relates = content.get("m.relates_to")
         if not isinstance(relates, dict):
             raise BadEvent("send status without m.relates_to")
         target = _str(relates, "event_id", "$")
         status = content.get("status")
+        error = None
         if status == "SUCCESS":
             delivered = content.get("delivered_to_users")
             mapped = "delivered" if isinstance(delivered, list) and delivered else "sent"
-            self.batch.statuses.append({"target": target, "status": mapped, "error": None})
         elif status in ("FAIL_RETRIABLE", "FAIL_PERMANENT"):
-            message = _opt(content, "message") or _opt(content, "reason") or status
-            self.batch.statuses.append({"target": target, "status": "failed", "error": message})
-        elif status != "PENDING":
+            mapped = "failed"
+            error = _opt(content, "message") or _opt(content, "reason") or status
+        elif status == "PENDING":
+            return
+        else:
             raise BadEvent("send status with an unknown status")
+        self.batch.statuses.append(
+            {
+                "room_id": event["room_id"],
+                "sender": event["sender"],
+                "target": target,
+                "status": mapped,
+                "error": error,
+            }
+        )
 
     def ephemeral(self, edu: Any, source: str, idx: int) -> None:
         if not isinstance(edu, dict) or _opt(edu, "type") in TRANSIENT_EDU_TYPES:
@@ -550,6 +639,10 @@ class _Parser:
             if not isinstance(readers, dict):
                 continue
             for user_id, info in readers.items():
+                if not isinstance(user_id, str) or not event_id.startswith("$"):
+                    continue
+                if self.ns.ghost_remote_id(user_id) is None and not self.ns.is_bridge_bot(user_id):
+                    continue  # only the bridge's receipts say anything of a message's way
                 ts = info.get("ts") if isinstance(info, dict) else None
                 self.batch.receipts.append(
                     {

@@ -57,11 +57,12 @@ def _records(param: str, alias: str, columns: str) -> str:
 _RAW_COLUMNS = """event_id text, room_id text, event_type text, sender text, is_ephemeral boolean,
     source text, idx integer, error text"""
 _PORTAL_COLUMNS = """room_id text, platform text, remote_chat_id text, kind text,
-    channel_name text, bridge_bot text, receiver text, avatar_url text"""
+    channel_name text, bridge_bot text, receiver text, customer_remote_id text, avatar_url text"""
 _CONTACT_COLUMNS = "room_id text, mxid text, remote_id text, display_name text, avatar_url text"
-_EDIT_COLUMNS = """event_id text, target text, sender text, crm_id bigint, body text, html text,
-    preview text, ts bigint"""
-_REACTION_COLUMNS = "event_id text, target text, sender text, crm_id bigint, key text, ts bigint"
+_EDIT_COLUMNS = """event_id text, room_id text, target text, sender text, crm_id bigint, body text,
+    html text, preview text, ts bigint"""
+_REACTION_COLUMNS = """event_id text, room_id text, target text, sender text, crm_id bigint,
+    key text, ts bigint"""
 _REDACTION_COLUMNS = "event_id text, room_id text, redacts text, sender text, ts bigint"
 
 
@@ -95,11 +96,13 @@ SELECT r.event_id, r.room_id, r.event_type, r.sender, r.is_ephemeral,
 ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
 """
 
+# A portal's bridge state, sent again when the chat changes. Only the bridge bot that made the
+# conversation may change it: another bridge's bot cannot take over a room.
 _PORTALS = f"""
 INSERT INTO conversations AS c (room_id, platform, remote_chat_id, kind, channel_name, bridge_bot,
-                                receiver, avatar_url, room_name, title)
+                                receiver, customer_remote_id, avatar_url, room_name, title)
 SELECT p.room_id, p.platform, p.remote_chat_id, p.kind, p.channel_name, p.bridge_bot, p.receiver,
-       p.avatar_url, n.name, coalesce(n.name, p.channel_name)
+       p.customer_remote_id, p.avatar_url, n.name, coalesce(n.name, p.channel_name)
   FROM {_records("$1", "p", _PORTAL_COLUMNS)}
   LEFT JOIN LATERAL (
         SELECT nullif(btrim(r.content -> 'content' ->> 'name'), '') AS name
@@ -111,8 +114,10 @@ ON CONFLICT (room_id) DO UPDATE
    SET platform = excluded.platform, remote_chat_id = excluded.remote_chat_id,
        kind = excluded.kind, channel_name = excluded.channel_name,
        bridge_bot = excluded.bridge_bot, receiver = excluded.receiver,
+       customer_remote_id = excluded.customer_remote_id,
        avatar_url = coalesce(excluded.avatar_url, c.avatar_url),
        title = coalesce(c.room_name, excluded.channel_name), updated_at = now()
+ WHERE c.bridge_bot IS NULL OR c.bridge_bot = excluded.bridge_bot
 RETURNING id, room_id, (xmax = 0) AS created
 """
 
@@ -126,7 +131,7 @@ RETURNING c.id
 
 _CONTACTS = f"""
 WITH src AS (
-    SELECT x.*, c.id AS conversation_id, c.platform, c.kind, c.receiver
+    SELECT x.*, c.id AS conversation_id, c.platform, c.kind, c.receiver, c.customer_remote_id
       FROM {_records("$1", "x", _CONTACT_COLUMNS)}
       JOIN conversations c ON c.room_id = x.room_id
 ), up AS (
@@ -156,7 +161,9 @@ WITH src AS (
     UPDATE conversations c SET contact_id = a.id, updated_at = now()
       FROM src JOIN all_contacts a ON a.platform = src.platform AND a.remote_id = src.remote_id
      WHERE c.id = src.conversation_id AND c.kind = 'dm' AND c.contact_id IS NULL
-       AND src.remote_id IS DISTINCT FROM src.receiver
+       AND CASE WHEN src.customer_remote_id IS NOT NULL
+                THEN src.remote_id = src.customer_remote_id
+                ELSE src.remote_id IS DISTINCT FROM src.receiver END
     RETURNING c.id
 )
 SELECT (SELECT coalesce(array_agg(id), '{{}}') FROM dm) AS dm_ids,
@@ -176,6 +183,11 @@ _MESSAGE_COLUMNS = """event_id text, room_id text, sender text, from_crm boolean
 # message (its event id, `sent`) if the outbox has not recorded the send yet, and are never
 # inserted as second messages. An id that names no reply of that room's conversation is ignored:
 # the event is then stored like any other.
+#
+# A message is outgoing when the CRM's user sent it, or a ghost of the business's own number:
+# the login's phone ghost (its remote id is the receiver), a ghost learnt as one of ours, or in a
+# one-to-one chat any ghost that is not the customer's (the bridge adds the login's own ghost,
+# phone or LID, to every DM). Such a ghost is then remembered as ours (`own_ghosts`).
 _MESSAGES = f"""
 WITH m AS (
     SELECT * FROM {_records("$1", "x", _MESSAGE_COLUMNS)}
@@ -203,15 +215,30 @@ WITH m AS (
       JOIN conversations c ON c.room_id = m.room_id
       LEFT JOIN contacts ct ON ct.mxid = m.sender
      CROSS JOIN LATERAL (
-           SELECT CASE WHEN m.from_crm OR (ct.remote_id IS NOT NULL AND ct.remote_id = c.receiver)
-                       THEN 'out' ELSE 'in' END AS direction) d
+           SELECT CASE WHEN m.from_crm THEN 'out'
+                       WHEN ct.remote_id IS NULL THEN 'in'
+                       WHEN ct.remote_id = c.receiver THEN 'out'
+                       WHEN c.kind = 'dm' AND c.customer_remote_id IS NOT NULL
+                            AND ct.remote_id <> c.customer_remote_id
+                            AND ct.id IS DISTINCT FROM c.contact_id THEN 'out'
+                       WHEN EXISTS (SELECT 1 FROM own_ghosts g WHERE g.mxid = m.sender)
+                            THEN 'out'
+                       ELSE 'in' END AS direction) d
      WHERE m.crm_id IS NULL
         OR NOT EXISTS (SELECT 1 FROM messages o
                         WHERE o.id = m.crm_id AND o.conversation_id = c.id
                           AND o.direction = 'out')
      ORDER BY m.ts
     ON CONFLICT (event_id) DO NOTHING
-    RETURNING id, conversation_id, direction, created_at, event_id
+    RETURNING id, conversation_id, direction, created_at, event_id, sender_contact_id
+), own AS (
+    INSERT INTO own_ghosts (mxid, receiver)
+    SELECT DISTINCT ON (m.sender) m.sender, c.receiver
+      FROM ins JOIN m ON m.event_id = ins.event_id
+      JOIN conversations c ON c.id = ins.conversation_id
+     WHERE ins.direction = 'out' AND NOT m.from_crm AND ins.sender_contact_id IS NOT NULL
+       AND c.kind = 'dm'
+    ON CONFLICT (mxid) DO NOTHING
 ), newest AS (
     -- Per conversation: its newest new message, and what arrived from the contact.
     SELECT DISTINCT ON (ins.conversation_id)
@@ -261,17 +288,22 @@ SELECT (SELECT coalesce(array_agg(id), '{{}}') FROM ins) AS message_ids,
 _EDITS = f"""
 WITH e AS (
     SELECT * FROM {_records("$1", "x", _EDIT_COLUMNS)}
+), target AS (
+    -- An edit applies only to a message of its own room, by the same sender.
+    SELECT e.*, m.id AS message_id
+      FROM e JOIN messages m ON m.event_id = e.target AND m.sender_mxid = e.sender
+      JOIN conversations c ON c.id = m.conversation_id AND c.room_id = e.room_id
 ), echo AS (
     UPDATE message_edits v SET event_id = e.event_id
-      FROM e JOIN messages m ON m.event_id = e.target
-     WHERE e.crm_id IS NOT NULL AND v.id = e.crm_id AND v.message_id = m.id
+      FROM target e
+     WHERE e.crm_id IS NOT NULL AND v.id = e.crm_id AND v.message_id = e.message_id
        AND v.event_id IS NULL
     RETURNING v.id
 ), t AS (
     SELECT DISTINCT ON (m.id)
            m.id, m.conversation_id, m.body, m.html, e.event_id, e.body AS new_body,
            e.html AS new_html, e.preview, to_timestamp(e.ts / 1000.0) AS edited
-      FROM e JOIN messages m ON m.event_id = e.target AND m.sender_mxid = e.sender
+      FROM target e JOIN messages m ON m.id = e.message_id
      WHERE m.deleted_at IS NULL
        AND (m.edited_at IS NULL OR to_timestamp(e.ts / 1000.0) > m.edited_at)
        AND (e.crm_id IS NULL
@@ -304,6 +336,7 @@ WITH r AS (
     SELECT r.*, m.id AS message_id
       FROM {_records("$1", "r", _REACTION_COLUMNS)}
       JOIN messages m ON m.event_id = r.target
+      JOIN conversations c ON c.id = m.conversation_id AND c.room_id = r.room_id
 ), echo AS (
     UPDATE reactions x SET event_id = r.event_id
       FROM r
@@ -320,13 +353,19 @@ ON CONFLICT (event_id) DO NOTHING
 RETURNING message_id
 """
 
+# A redaction applies only within its own room, and only from the event's sender or the room's
+# bridge bot.
 _REDACTIONS = f"""
 WITH r AS (
-    SELECT * FROM {_records("$1", "x", _REDACTION_COLUMNS)}
+    SELECT x.*, c.id AS conversation_id, c.bridge_bot
+      FROM {_records("$1", "x", _REDACTION_COLUMNS)}
+      JOIN conversations c ON c.room_id = x.room_id
 ), msg AS (
     UPDATE messages m SET deleted_at = to_timestamp(r.ts / 1000.0)
       FROM r
      WHERE m.event_id = r.redacts AND m.deleted_at IS NULL
+       AND m.conversation_id = r.conversation_id
+       AND (m.sender_mxid = r.sender OR r.sender = r.bridge_bot)
     RETURNING m.id, m.conversation_id
 ), conv AS (
     UPDATE conversations c SET last_message_preview = 'Message deleted', updated_at = now()
@@ -339,6 +378,9 @@ WITH r AS (
       FROM r
      WHERE x.event_id = ANY (ARRAY(SELECT redacts FROM r)) AND x.event_id = r.redacts
        AND x.deleted_at IS NULL
+       AND (x.sender_mxid = r.sender OR r.sender = r.bridge_bot)
+       AND EXISTS (SELECT 1 FROM messages t
+                    WHERE t.id = x.message_id AND t.conversation_id = r.conversation_id)
     RETURNING x.message_id
 )
 SELECT (SELECT coalesce(array_agg(id), '{{}}') FROM msg)
@@ -356,20 +398,30 @@ _RANK = "array_position(ARRAY['pending', 'sent', 'delivered', 'read'], {})"
 # everything we sent up to the receipt's event ($2).
 _STATUSES = f"""
 WITH s AS (
-    SELECT * FROM {_records("$1", "x", "target text, status text, error text")}
+    -- The bridge's send statuses and error notices count only from the room's own bridge bot,
+    -- and only for a message of that room.
+    SELECT m.id, x.status, x.error
+      FROM {_records("$1", "x", "room_id text, sender text, target text, status text, error text")}
+      JOIN conversations c ON c.room_id = x.room_id AND c.bridge_bot = x.sender
+      JOIN messages m ON m.event_id = x.target AND m.conversation_id = c.id
 ), r AS (
-    SELECT r.user_id, c.id AS conversation_id, c.bridge_bot, c.receiver, m.id AS message_id,
-           m.created_at
+    SELECT r.user_id, c.id AS conversation_id, c.bridge_bot, c.receiver, c.kind, c.contact_id,
+           c.customer_remote_id, m.id AS message_id, m.created_at
       FROM {_records("$2", "r", "room_id text, event_id text, user_id text")}
       JOIN conversations c ON c.room_id = r.room_id
       JOIN messages m ON m.event_id = r.event_id AND m.conversation_id = c.id
 ), read_up_to AS (
+    -- Read by the customer: a receipt of a contact's ghost that is none of the business's own
+    -- (in a one-to-one chat: the chat's customer).
     SELECT r.conversation_id, max(r.created_at) AS created_at
       FROM r JOIN contacts ct ON ct.mxid = r.user_id
      WHERE r.user_id IS DISTINCT FROM r.bridge_bot AND ct.remote_id IS DISTINCT FROM r.receiver
+       AND (r.kind <> 'dm' OR r.customer_remote_id IS NULL OR ct.id = r.contact_id
+            OR ct.remote_id = r.customer_remote_id)
+       AND NOT EXISTS (SELECT 1 FROM own_ghosts g WHERE g.mxid = r.user_id)
      GROUP BY r.conversation_id
 ), signals AS (
-    SELECT m.id, s.status, s.error FROM s JOIN messages m ON m.event_id = s.target
+    SELECT s.id, s.status, s.error FROM s
     UNION ALL
     SELECT r.message_id, 'delivered', NULL FROM r WHERE r.user_id = r.bridge_bot
     UNION ALL

@@ -29,7 +29,7 @@ log = logging.getLogger("crm.testbed.emulator")
 
 BOT_LOCALPART = "whatsappbot"
 GHOST_PREFIX = "whatsapp_"
-BRIDGE_ID = "net.maunium.whatsapp"
+APPSERVICE_ID = "whatsapp"
 ERROR_NOTICE = "⚠️ Your message was not bridged: "
 
 
@@ -37,7 +37,7 @@ def registration(domain: str, url: str, as_token: str, hs_token: str) -> dict[st
     """The emulator's own registration, the way mautrix-whatsapp generates one."""
     escaped = domain.replace(".", "\\.")
     return {
-        "id": "whatsapp",
+        "id": APPSERVICE_ID,
         "url": url,
         "as_token": as_token,
         "hs_token": hs_token,
@@ -249,8 +249,12 @@ class BridgeEmulator:
         *,
         group: str | None = None,
         members: dict[str, str] | None = None,
+        owner: str | None = None,
+        receiver: str | None = None,
     ) -> Portal:
-        """A one-to-one portal with `phone` (or a group named `group` with `members`)."""
+        """A one-to-one portal with `phone` (or a group named `group` with `members`), of the
+        CRM's user, or of `owner`: another Matrix user logged in to the same bridge with the
+        WhatsApp number `receiver`, whose portals the homeserver pushes to the CRM too."""
         people = members or {phone: name}
         for member_phone, member_name in people.items():
             await self.ensure_user(self.ghost(member_phone), f"{member_name} (WA)")
@@ -264,13 +268,17 @@ class BridgeEmulator:
                 "displayname": "WhatsApp",
                 "external_url": "https://whatsapp.com",
             },
-            "channel": {"id": chat_id, "displayname": title, "receiver": self.owner_phone},
+            "channel": {"id": chat_id, "displayname": title},
         }
+        if not group:  # groups are one room for every login: no receiver (bridgev2)
+            bridge_content["channel"]["fi.mau.receiver"] = receiver or self.owner_phone
         if not group:
             bridge_content["com.beeper.room_type"] = "dm"
             bridge_content["com.beeper.room_type.v2"] = "dm"
+        # The state key is the bridge's unique id, "<domain>/<appservice id>" (bridgev2's
+        # GetUniqueBridgeID).
         initial_state = [
-            {"type": t, "state_key": BRIDGE_ID, "content": bridge_content}
+            {"type": t, "state_key": f"{self.domain}/{APPSERVICE_ID}", "content": bridge_content}
             for t in ("m.bridge", "uk.half-shot.bridge")
         ]
         body: dict[str, Any] = {
@@ -293,7 +301,7 @@ class BridgeEmulator:
             "POST",
             f"/_matrix/client/v3/rooms/{quote(room_id)}/invite",
             self.bot,
-            {"user_id": self.crm_user},
+            {"user_id": owner or self.crm_user},
         )
         portal = Portal(room_id, chat_id, title, bool(group), list(people))
         self.portals[room_id] = portal
