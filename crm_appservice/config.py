@@ -81,6 +81,7 @@ class Config(BaseFileConfig):
             "appservice.bridge_bots",
             "appservice.accept_invites_from",
             "appservice.ghost_name_suffixes",
+            "appservice.foreign_room_grace",
             "appservice.as_token",
             "appservice.hs_token",
             "database.url",
@@ -163,6 +164,7 @@ class AppserviceSettings:
     bridge_bots: tuple[str, ...]
     accept_invites_from: tuple[str, ...]
     ghost_name_suffixes: tuple[str, ...]
+    foreign_room_grace: float
     as_token: str | None
     hs_token: str | None
 
@@ -421,6 +423,7 @@ def read_settings(config: Config) -> Settings:
         bridge_bots=r.string_list("appservice.bridge_bots", _LOCALPART),
         accept_invites_from=r.regex_list("appservice.accept_invites_from", allow_empty=True),
         ghost_name_suffixes=r.string_list("appservice.ghost_name_suffixes"),
+        foreign_room_grace=r.number("appservice.foreign_room_grace", 0, 7 * 86400),
         as_token=r.token("appservice.as_token"),
         hs_token=r.token("appservice.hs_token"),
     )

@@ -19,6 +19,7 @@ import asyncpg
 from . import api, bridge, webapp
 from .api.resources import render_live
 from .appservice import namespaces_from
+from .appservice.sweep import sweep_until_stopped
 from .appservice.transactions import AppserviceAPI
 from .config import Settings
 from .keys import MATRIX, MEDIA_CACHE, MEDIA_ROWS, POOL, SETTINGS, SPOOL
@@ -144,6 +145,10 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
             asyncio.create_task(hub.run(stopping), name="live-hub"),
             asyncio.create_task(outbox.run(stopping), name="outbox"),
             asyncio.create_task(wake_snoozed(app[POOL], stopping), name="snooze"),
+            asyncio.create_task(
+                sweep_until_stopped(app[POOL], settings.appservice.foreign_room_grace, stopping),
+                name="foreign-room-sweep",
+            ),
         ]
         if smtp.notifications:
             presence = app[PRESENCE] = Presence(app[POOL], hub)

@@ -72,6 +72,11 @@ def member(
     return event(room_id, "m.room.member", sender, content, state_key=user_id)
 
 
+def invite(room_id: str) -> dict[str, Any]:
+    """The bridge bot inviting the CRM's user: what makes a room the CRM's."""
+    return member(room_id, BOT, None, membership="invite")
+
+
 def text(room_id: str, sender: str, body: str, **kw: Any) -> dict[str, Any]:
     return event(room_id, "m.room.message", sender, {"msgtype": "m.text", "body": body}, **kw)
 
@@ -81,7 +86,7 @@ def portal(room_id: str, phone: str, name: str = "Alice") -> list[dict[str, Any]
     return [
         bridge_state(room_id, f"{phone}@s.whatsapp.net", name=name),
         member(room_id, ghost(phone), f"{name} (WA)"),
-        member(room_id, BOT, None, membership="invite"),
+        invite(room_id),
     ]
 
 

@@ -30,7 +30,7 @@ async def _seed(hs: Homeserver) -> dict[str, dict[str, Any]]:
     ):
         room = f"!room{i}"
         rooms[name] = {"room": room, "phone": phone}
-        await hs.ok(f.portal(room, phone, name)[:2])
+        await hs.ok(f.portal(room, phone, name))
     alice, carla = rooms["Alice Moreau"], rooms["Carla Rossi"]
     a1 = f.text(alice["room"], f.ghost(alice["phone"]), "Do you ship to Lyon?", ts=T0)
     a2 = f.text(alice["room"], f.BOT, "Yes, in two days.", ts=T0 + 1000)

@@ -16,7 +16,7 @@ from .test_live import frames_until
 
 
 async def _conversation(hs: Homeserver, db: asyncpg.Pool) -> tuple[int, int]:
-    await hs.ok(f.portal("!r", "4915112345678", "Anna Schmidt")[:2])
+    await hs.ok(f.portal("!r", "4915112345678", "Anna Schmidt"))
     row = await db.fetchrow("SELECT id, contact_id FROM conversations WHERE room_id = '!r'")
     assert row is not None
     return row["id"], row["contact_id"]

@@ -216,3 +216,24 @@ async def test_database_outage_then_synapse_retries_deliver(
         assert await world.db.fetchval(
             "SELECT count(*) FROM messages WHERE event_id = ANY($1)", sent
         ) == len(sent)
+
+
+async def test_another_matrix_users_portal_stays_out_of_the_inbox(world: World) -> None:
+    """The bridge's portals of another Matrix user reach the CRM (their ghosts are in its
+    namespace), but they are not the CRM's: nothing of them is mapped."""
+    emu = world.emulator
+    theirs = await emu.create_portal(
+        "15551239999", "Erin's friend", owner=f"@erin:{DOMAIN}", receiver="15559990000"
+    )
+    private = await emu.send_text(theirs, "15551239999", "see you tonight")
+    ours = await world.portal("15551230009", "Customer")
+    later = await emu.send_text(ours, "15551230009", "is it in stock?")
+    await world.message(later)  # the homeserver pushes in order: theirs came before
+    pushed = await world.db.fetchval(
+        "SELECT count(*) FROM raw_events WHERE room_id = $1", theirs.room_id
+    )
+    assert pushed > 0
+    assert not await world.db.fetchval(
+        "SELECT 1 FROM conversations WHERE room_id = $1", theirs.room_id
+    )
+    assert not await world.db.fetchval("SELECT 1 FROM messages WHERE event_id = $1", private)

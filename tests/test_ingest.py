@@ -157,7 +157,7 @@ async def test_constant_round_trips(db_dsn: str, settings: Settings) -> None:
         return events
 
     try:
-        await statements("setup", f.portal("!c", "15551234567")[:2])
+        await statements("setup", f.portal("!c", "15551234567"))
         small, large = await statements("t1", messages(2)), await statements("t2", messages(90))
         assert small == large
         assert small <= 8
@@ -179,6 +179,7 @@ async def test_database_failure_answers_5xx(client: TestClient, hs: Homeserver) 
 async def test_portals_of_any_bridge(hs: Homeserver, db: asyncpg.Pool) -> None:
     await hs.ok(
         [
+            *(f.invite(room) for room in ("!wa", "!g", "!tg")),
             f.bridge_state("!wa", "15551234567@s.whatsapp.net", name="Alice"),
             f.bridge_state(
                 "!g", "120363000@g.us", name="Team", dm=False, state_type="uk.half-shot.bridge"
@@ -206,12 +207,12 @@ async def test_portals_of_any_bridge(hs: Homeserver, db: asyncpg.Pool) -> None:
     assert rows["!tg"]["platform"] == "telegram"
     assert "!notaportal" not in rows
     assert await count(db, "messages") == 0
-    assert await count(db, "raw_events") == 5
+    assert await count(db, "raw_events") == 8
 
 
 async def test_room_name_before_bridge_state_is_kept(hs: Homeserver, db: asyncpg.Pool) -> None:
     await hs.ok([f.event("!n", "m.room.name", f.BRIDGE_BOT, {"name": "Early"}, state_key="")])
-    await hs.ok([f.bridge_state("!n", "1@s.whatsapp.net", name="Late")])
+    await hs.ok([f.invite("!n"), f.bridge_state("!n", "1@s.whatsapp.net", name="Late")])
     assert await db.fetchval("SELECT title FROM conversations") == "Early"
 
 
@@ -220,6 +221,7 @@ async def test_contacts_from_ghosts(hs: Homeserver, db: asyncpg.Pool) -> None:
         [
             *f.portal("!a", "15551234567", name="Alice"),
             f.member("!a", f.ghost(f.OWNER_PHONE), "Me (WA)"),
+            f.invite("!h"),
             f.bridge_state("!h", "123@lid"),
             f.member("!h", "@whatsapp_lid-123456789:crm.localhost", "Hidden (WA)"),
         ]
@@ -261,7 +263,7 @@ async def test_concurrent_first_events_make_one_conversation(
 
 async def test_nul_characters_are_dropped_not_fatal(hs: Homeserver, db: asyncpg.Pool) -> None:
     """PostgreSQL cannot store U+0000; such a transaction must not be refused forever."""
-    events = [*f.portal("!z", "15551234567")[:2], f.text("!z", f.ghost("15551234567"), "a\x00b")]
+    events = [*f.portal("!z", "15551234567"), f.text("!z", f.ghost("15551234567"), "a\x00b")]
     await hs.ok(events)
     assert await db.fetchval("SELECT body FROM messages") == "ab"
-    assert await count(db, "raw_events") == 3
+    assert await count(db, "raw_events") == 4

@@ -41,7 +41,7 @@ async def test_changes_are_pushed_in_order(api: API, hs: Homeserver) -> None:
     async with api.client.ws_connect("/api/v1/ws") as ws:
         hello = await ws.receive_json()
         assert hello["type"] == "hello"
-        await hs.ok([*f.portal("!l", "15551230000", "Lena")[:2],
+        await hs.ok([*f.portal("!l", "15551230000", "Lena"),
                      f.text("!l", f.ghost("15551230000"), "Hallo!")])  # fmt: skip
         frames = await frames_until(ws, {"conversation.created", "message.created"})
         seqs = [fr["seq"] for fr in frames]
@@ -66,7 +66,7 @@ async def test_frames_are_sent_uncompressed_even_when_the_browser_offers_deflate
     async with api.client.ws_connect("/api/v1/ws", compress=15) as ws:
         assert ws.compress == 0  # permessage-deflate was offered and declined
         assert (await ws.receive_json())["type"] == "hello"
-        await hs.ok([*f.portal("!z", "15551230001", "Zoe")[:2],
+        await hs.ok([*f.portal("!z", "15551230001", "Zoe"),
                      f.text("!z", f.ghost("15551230001"), "Olá 👋")])  # fmt: skip
         frames = await frames_until(ws, {"message.created"})
         message = next(fr for fr in frames if fr["type"] == "message.created")
@@ -80,7 +80,7 @@ async def test_reconnect_with_since_replays_or_resyncs(
 ) -> None:
     async with api.client.ws_connect("/api/v1/ws") as ws:
         hello = await ws.receive_json()
-    missed = [*f.portal("!m", "15551230001", "Mia")[:2],
+    missed = [*f.portal("!m", "15551230001", "Mia"),
               f.text("!m", f.ghost("15551230001"), "while you were away")]  # fmt: skip
     await hs.ok(missed)
     async with api.client.ws_connect(f"/api/v1/ws?since={hello['seq']}") as ws:
@@ -141,7 +141,7 @@ async def test_two_instances_share_events(
     assert login.status == 200
     async with other.ws_connect("/api/v1/ws") as ws:
         await ws.receive_json()
-        await hs.ok([*f.portal("!b", "15551230002", "Ben")[:2],
+        await hs.ok([*f.portal("!b", "15551230002", "Ben"),
                      f.text("!b", f.ghost("15551230002"), "via instance A")])  # fmt: skip
         frames = await frames_until(ws, {"message.created"})
         assert any((fr["data"] or {}).get("body") == "via instance A" for fr in frames)
@@ -175,7 +175,7 @@ async def test_reconnecting_while_the_hub_pushes_misses_nothing(api: API, hs: Ho
         async with api.client.ws_connect("/api/v1/ws") as ws:
             hello = await ws.receive_json()
         room, phone = f"!race{i}", f"155512399{i:02d}"
-        await hs.ok([*f.portal(room, phone, "Rae")[:2], f.text(room, f.ghost(phone), f"n{i}")])
+        await hs.ok([*f.portal(room, phone, "Rae"), f.text(room, f.ghost(phone), f"n{i}")])
         async with api.client.ws_connect(f"/api/v1/ws?since={hello['seq']}") as ws:
             frames = await frames_until(ws, {"conversation.created", "message.created"}, 5)
             with contextlib.suppress(TimeoutError):

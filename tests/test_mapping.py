@@ -18,7 +18,7 @@ MXC = "mxc://crm.localhost/AbCdEf123"
 
 
 async def _portal(hs: Homeserver) -> None:
-    await hs.ok(f.portal(ROOM, PHONE, "Alice")[:2])
+    await hs.ok(f.portal(ROOM, PHONE, "Alice"))
 
 
 def _msg(content: dict[str, Any], sender: str = ALICE, **kw: Any) -> dict[str, Any]:
@@ -291,10 +291,11 @@ async def test_outgoing_status_moves_forward_only(hs: Homeserver, db: asyncpg.Po
     assert noticed["error"].startswith("⚠️ Your message was not bridged")
     assert await count(db, "messages") == 5  # the bridge's error notice is no message
 
-    # The bridge bot's receipt: delivered. The contact's receipt on the last message: everything
-    # sent before it is read, except what failed.
+    # The bridge bot's receipt comes when WhatsApp's server took the message (bridgev2 sends it
+    # with the first SUCCESS): sent, not delivered. The contact's receipt on the last message:
+    # everything sent before it is read, except what failed.
     await hs.ok([], ephemeral=[f.receipt(ROOM, ours[3]["event_id"], f.BRIDGE_BOT)])
-    assert (await _message(db, ours[3]["event_id"]))["status"] == "delivered"
+    assert (await _message(db, ours[3]["event_id"]))["status"] == "sent"
     await hs.ok([], ephemeral=[f.receipt(ROOM, ours[3]["event_id"], ALICE)])
     statuses = [(await _message(db, e["event_id"]))["status"] for e in ours]
     assert statuses == ["read", "failed", "failed", "read"]
@@ -333,7 +334,7 @@ async def test_events_before_the_bridge_state_are_mapped_when_it_arrives(
     await hs.ok(early)
     await hs.ok([], ephemeral=[f.receipt(ROOM, early[1]["event_id"], ALICE)])
     assert await count(db, "conversations") == 0
-    await hs.ok([f.bridge_state(ROOM, f"{PHONE}@s.whatsapp.net", name="Alice")])
+    await hs.ok([f.invite(ROOM), f.bridge_state(ROOM, f"{PHONE}@s.whatsapp.net", name="Alice")])
     conv = await db.fetchrow("SELECT * FROM conversations")
     assert conv is not None
     assert (conv["unread_count"], conv["last_message_preview"]) == (1, "anyone there?")

@@ -27,13 +27,17 @@ PHONE = "33612345678"
 
 async def _conversation(hs: Homeserver, db: asyncpg.Pool) -> tuple[int, dict[str, Any]]:
     question = f.text(ROOM, f.ghost(PHONE), "Is the sofa available?")
-    await hs.ok([*f.portal(ROOM, PHONE, "Alice")[:2], question])
+    await hs.ok([*f.portal(ROOM, PHONE, "Alice"), question])
     conversation_id = await db.fetchval("SELECT id FROM conversations WHERE room_id = $1", ROOM)
     return int(conversation_id), question
 
 
 async def _send(api: API, conversation_id: int, **body: Any) -> tuple[int, Any]:
     return await api.call("POST", f"/api/v1/conversations/{conversation_id}/messages", json=body)
+
+
+async def _equal(value: Any, expected: Any) -> bool:
+    return bool(await value == expected)
 
 
 async def _until(check: Any, timeout: float = 10.0) -> Any:
@@ -85,7 +89,7 @@ async def test_bad_replies_get_clear_errors_and_store_nothing(
     api: API, hs: Homeserver, db: asyncpg.Pool
 ) -> None:
     conversation_id, _ = await _conversation(hs, db)
-    hs2 = [*f.portal("!other", "4915112345678", "Bob")[:2]]
+    hs2 = [*f.portal("!other", "4915112345678", "Bob")]
     other_message = f.text("!other", f.ghost("4915112345678"), "Hallo")
     await hs.ok([*hs2, other_message])
     other_id = await db.fetchval(
@@ -165,6 +169,27 @@ async def test_our_event_coming_back_completes_the_reply(
     forged["content"][CRM_MESSAGE_KEY] = 123456
     await hs.ok([forged])
     assert await db.fetchval("SELECT count(*) FROM messages WHERE direction = 'out'") == 2
+
+
+async def test_a_reply_whose_echo_comes_first_keeps_its_quote(
+    api: API, hs: Homeserver, db: asyncpg.Pool
+) -> None:
+    """The event came back before the worker recorded the send: its quoted message used to be
+    lost (the worker's record no longer applied to a message already sent)."""
+    conversation_id, question = await _conversation(hs, db)
+    quoted = await db.fetchval("SELECT id FROM messages WHERE event_id = $1", question["event_id"])
+    _, message = await _send(api, conversation_id, client_txn_id="q", body="Yes", reply_to=quoted)
+    echo = f.text(ROOM, f.BOT, "Yes")
+    echo["content"][CRM_MESSAGE_KEY] = message["id"]
+    echo["content"]["m.relates_to"] = {"m.in_reply_to": {"event_id": question["event_id"]}}
+    await hs.ok([echo])
+    row = await db.fetchrow(
+        "SELECT status, reply_to_event_id FROM messages WHERE id = $1", message["id"]
+    )
+    assert (row["status"], row["reply_to_event_id"]) == ("sent", question["event_id"])
+    answer = await api.get(f"/api/v1/conversations/{conversation_id}/messages")
+    mine = next(m for m in answer["items"] if m["id"] == message["id"])
+    assert mine["reply_to"] == quoted
 
 
 def test_retry_policy() -> None:
@@ -295,9 +320,15 @@ async def test_deleted_before_sent_is_never_sent(
 
     row = await _until(dropped)
     assert row["error"] == "Deleted before it was sent"
-    states = await db.fetch("SELECT action, state FROM outbox WHERE message_id = $1 ORDER BY id",
-                            message["id"])  # fmt: skip
-    assert [(s["action"], s["state"]) for s in states] == [("send", "done"), ("redact", "done")]
+
+    async def states() -> Any:
+        rows = await db.fetch(
+            "SELECT action, state FROM outbox WHERE message_id = $1 ORDER BY id", message["id"]
+        )
+        return [(r["action"], r["state"]) for r in rows]
+
+    # The redaction's entry comes after the send's in the lane: it finds nothing to redact.
+    await _until(lambda: _equal(states(), [("send", "done"), ("redact", "done")]))
     assert (await api.call("POST", f"/api/v1/messages/{message['id']}/retry"))[0] == 409
 
     _, other = await _send(api, conversation_id, client_txn_id="d-2", body="Helo")

@@ -91,6 +91,9 @@ class ReactionOut(BaseModel):
 class MessageOut(BaseModel):
     id: int
     conversation_id: int
+    version: int = Field(
+        description="Grows with every change of the message: of two copies, the higher is newer"
+    )
     event_id: str | None
     client_txn_id: str | None
     direction: Literal["in", "out"]

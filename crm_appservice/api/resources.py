@@ -115,6 +115,7 @@ def message_fields(row: asyncpg.Record, viewer_id: int) -> dict[str, Any]:
     return {
         "id": row["id"],
         "conversation_id": row["conversation_id"],
+        "version": row["version"],
         "event_id": row["event_id"],
         "client_txn_id": row["client_txn_id"],
         "direction": row["direction"],

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from .. import bridge
 from ..keys import MATRIX, POOL, SETTINGS
-from ..store import conversations as store
+from ..store import conversations as store, logins
 from . import responses
 from .middleware import require_admin
 from .models import LoginStepOut, NewChatPendingOut, NewConversationBody, WhatsAppOut
@@ -56,7 +56,10 @@ async def status(request: web.Request) -> web.Response:
     """The bridge's WhatsApp logins (admin)."""
     require_admin(request)
     answer = await _bridge(request, "GET", "/v3/logins")
-    return responses.json_response(WhatsAppOut(logins=answer.get("login_ids") or []))
+    out = WhatsAppOut(logins=answer.get("login_ids") or [])
+    async with request.app[POOL].acquire() as conn:
+        await logins.remember(conn, "whatsapp", out.logins)
+    return responses.json_response(out)
 
 
 @routes.post(r"/api/v1/whatsapp/login/{flow:qr|phone}")

@@ -168,7 +168,7 @@ class StatusRecord(TypedDict):
     room_id: str
     sender: str  # a bridge bot: it counts only if it is the room's
     target: str
-    status: str
+    signal: str  # one of delivery.SIGNALS
     error: str | None
 
 
@@ -555,7 +555,7 @@ class _Parser:
                     "room_id": event["room_id"],
                     "sender": event["sender"],
                     "target": reply_to,
-                    "status": "failed",
+                    "signal": "bridge_failed",
                     "error": body,
                 }
             )
@@ -584,9 +584,9 @@ class _Parser:
         error = None
         if status == "SUCCESS":
             delivered = content.get("delivered_to_users")
-            mapped = "delivered" if isinstance(delivered, list) and delivered else "sent"
+            mapped = "delivered" if isinstance(delivered, list) and delivered else "bridged"
         elif status in ("FAIL_RETRIABLE", "FAIL_PERMANENT"):
-            mapped = "failed"
+            mapped = "bridge_failed"
             error = _opt(content, "message") or _opt(content, "reason") or status
         elif status == "PENDING":
             return
@@ -597,7 +597,7 @@ class _Parser:
                 "room_id": event["room_id"],
                 "sender": event["sender"],
                 "target": target,
-                "status": mapped,
+                "signal": mapped,
                 "error": error,
             }
         )

@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from .. import delivery
 from ..ingest.events import Batch
 from . import live
 from .database import Conn
@@ -97,7 +98,10 @@ ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
 """
 
 # A portal's bridge state, sent again when the chat changes. Only the bridge bot that made the
-# conversation may change it: another bridge's bot cannot take over a room.
+# conversation may change it: another bridge's bot cannot take over a room. A room becomes a
+# conversation only if it is the CRM's: the bridge invited the CRM's user (an accepted invite,
+# written before this statement runs), or its receiver is one of the CRM's logins; the receiver
+# of a room the CRM was invited to is then one of its logins too.
 _PORTALS = f"""
 INSERT INTO conversations AS c (room_id, platform, remote_chat_id, kind, channel_name, bridge_bot,
                                 receiver, customer_remote_id, avatar_url, room_name, title)
@@ -109,6 +113,10 @@ SELECT p.room_id, p.platform, p.remote_chat_id, p.kind, p.channel_name, p.bridge
           FROM raw_events r
          WHERE r.room_id = p.room_id AND r.event_type = 'm.room.name' AND r.error IS NULL
          ORDER BY r.id DESC LIMIT 1) n ON true
+ WHERE EXISTS (SELECT 1 FROM conversations e WHERE e.room_id = p.room_id)
+    OR EXISTS (SELECT 1 FROM room_invites i WHERE i.room_id = p.room_id AND i.accept)
+    OR EXISTS (SELECT 1 FROM own_logins l
+                WHERE l.platform = p.platform AND l.login_id = p.receiver)
  ORDER BY p.room_id
 ON CONFLICT (room_id) DO UPDATE
    SET platform = excluded.platform, remote_chat_id = excluded.remote_chat_id,
@@ -119,6 +127,15 @@ ON CONFLICT (room_id) DO UPDATE
        title = coalesce(c.room_name, excluded.channel_name), updated_at = now()
  WHERE c.bridge_bot IS NULL OR c.bridge_bot = excluded.bridge_bot
 RETURNING id, room_id, (xmax = 0) AS created
+"""
+
+_LEARN_LOGINS = f"""
+INSERT INTO own_logins (platform, login_id)
+SELECT DISTINCT p.platform, p.receiver
+  FROM {_records("$1", "p", _PORTAL_COLUMNS)}
+  JOIN room_invites i ON i.room_id = p.room_id AND i.accept
+ WHERE p.receiver IS NOT NULL
+ON CONFLICT DO NOTHING
 """
 
 _ROOM_NAMES = f"""
@@ -193,8 +210,8 @@ WITH m AS (
     SELECT * FROM {_records("$1", "x", _MESSAGE_COLUMNS)}
 ), echo AS (
     UPDATE messages o
-       SET event_id = m.event_id, error = NULL,
-           status = CASE WHEN o.status IN ('pending', 'failed') THEN 'sent' ELSE o.status END
+       SET event_id = m.event_id, error = NULL, status = {delivery.sql("o.status", "'accepted'")},
+           reply_to_event_id = coalesce(o.reply_to_event_id, m.reply_to)
       FROM m
      WHERE m.crm_id IS NOT NULL AND o.id = m.crm_id AND o.direction = 'out'
        AND o.event_id IS NULL
@@ -388,20 +405,18 @@ SELECT (SELECT coalesce(array_agg(id), '{{}}') FROM msg)
        (SELECT coalesce(array_agg(id), '{{}}') FROM conv) AS conversation_ids
 """
 
-_RANK = "array_position(ARRAY['pending', 'sent', 'delivered', 'read'], {})"
-
-# Every delivery signal for our messages, applied by one statement with one rule: a status only
-# moves forward (pending < sent < delivered < read), and failed is final until a manual retry.
-# The signals arrive out of order (a read receipt can come before the bridge's SUCCESS), so each
-# message takes the most advanced of this batch's signals: the bridge's send status or error
-# notice ($1), the bridge bot's receipt (delivered), and a contact's receipt, which marks read
-# everything we sent up to the receipt's event ($2).
+# Every delivery signal for our messages, applied by one statement with the one rule of
+# crm_appservice/delivery.py. The signals arrive out of order (a read receipt can come before
+# the bridge's SUCCESS), so each message takes the strongest of this batch's signals: the
+# bridge's send status or error notice ($1), the bridge bot's receipt (sent in the same step as
+# the first SUCCESS, when WhatsApp's server took the message: bridged, not delivered), and a
+# customer's receipt, which marks read everything we sent up to the receipt's event ($2).
 _STATUSES = f"""
 WITH s AS (
     -- The bridge's send statuses and error notices count only from the room's own bridge bot,
     -- and only for a message of that room.
-    SELECT m.id, x.status, x.error
-      FROM {_records("$1", "x", "room_id text, sender text, target text, status text, error text")}
+    SELECT m.id, x.signal, x.error
+      FROM {_records("$1", "x", "room_id text, sender text, target text, signal text, error text")}
       JOIN conversations c ON c.room_id = x.room_id AND c.bridge_bot = x.sender
       JOIN messages m ON m.event_id = x.target AND m.conversation_id = c.id
 ), r AS (
@@ -421,25 +436,27 @@ WITH s AS (
        AND NOT EXISTS (SELECT 1 FROM own_ghosts g WHERE g.mxid = r.user_id)
      GROUP BY r.conversation_id
 ), signals AS (
-    SELECT s.id, s.status, s.error FROM s
+    SELECT s.id, s.signal, s.error FROM s
     UNION ALL
-    SELECT r.message_id, 'delivered', NULL FROM r WHERE r.user_id = r.bridge_bot
+    SELECT r.message_id, 'bridged', NULL FROM r WHERE r.user_id = r.bridge_bot
     UNION ALL
     SELECT m.id, 'read', NULL
       FROM read_up_to u
       JOIN messages m ON m.conversation_id = u.conversation_id AND m.direction = 'out'
-                     AND m.status IN ('sent', 'delivered') AND m.created_at <= u.created_at
+                     AND m.status IN {delivery.sql_in(delivery.moved_by("read"))}
+                     AND m.created_at <= u.created_at AND m.event_id IS NOT NULL
 ), best AS (
-    SELECT DISTINCT ON (id) id, status, error
+    SELECT DISTINCT ON (id) id, signal, error
       FROM signals
-     ORDER BY id, CASE WHEN status = 'failed' THEN 0 ELSE {_RANK.format("status")} END DESC
+     ORDER BY id, {delivery.precedence_sql("signal")}
+), next AS (
+    SELECT b.id, b.error, {delivery.sql("m.status", "b.signal")} AS status
+      FROM best b JOIN messages m ON m.id = b.id AND m.direction = 'out'
 )
-UPDATE messages m SET status = b.status, error = b.error
-  FROM best b
- WHERE m.id = b.id AND m.direction = 'out'
-   AND ((b.status = 'failed' AND m.status IN ('pending', 'sent'))
-        OR (b.status <> 'failed' AND m.status <> 'failed'
-            AND {_RANK.format("b.status")} > {_RANK.format("m.status")}))
+UPDATE messages m
+   SET status = n.status, error = CASE WHEN n.status = 'failed' THEN n.error END
+  FROM next n
+ WHERE m.id = n.id AND n.status <> m.status
 RETURNING m.id
 """
 
@@ -469,6 +486,15 @@ SELECT content, is_ephemeral FROM raw_events
 Replay = Callable[[list[Any], list[Any]], Batch]
 
 
+def _loads(content: str) -> Any:
+    """A stored event, or None (flagged by the parser) if PostgreSQL wrote what orjson cannot
+    read (a number beyond a double's range)."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None
+
+
 def _json(records: Iterable[Any]) -> str:
     return orjson.dumps(list(records)).decode()
 
@@ -481,8 +507,12 @@ async def _one(conn: Conn, sql: str, arg: str) -> asyncpg.Record:
 
 async def _map(conn: Conn, batch: Batch, result: IngestResult) -> None:
     """Write what the events map to; each statement runs only if it has records."""
+    if batch.invites:  # first: an invite makes the room the CRM's
+        await conn.execute(_INVITES, _json(batch.invites.values()))
     if batch.portals:
-        for row in await conn.fetch(_PORTALS, _json(batch.portals.values())):
+        portals = _json(batch.portals.values())
+        await conn.execute(_LEARN_LOGINS, portals)
+        for row in await conn.fetch(_PORTALS, portals):
             if row["created"]:
                 result.conversations_created.add(row["id"])
                 result.rooms_created.add(row["room_id"])
@@ -514,8 +544,6 @@ async def _map(conn: Conn, batch: Batch, result: IngestResult) -> None:
     if batch.statuses or batch.receipts:
         rows = await conn.fetch(_STATUSES, _json(batch.statuses), _json(batch.receipts))
         result.messages_updated.update(r["id"] for r in rows)
-    if batch.invites:
-        await conn.execute(_INVITES, _json(batch.invites.values()))
 
 
 async def _replay_earlier(
@@ -527,17 +555,43 @@ async def _replay_earlier(
     rows = await conn.fetch(_EARLIER_EVENTS, sorted(result.rooms_created), txn_id)
     if not rows:
         return
-    events = [orjson.loads(r["content"]) for r in rows if not r["is_ephemeral"]]
-    edus = [orjson.loads(r["content"]) for r in rows if r["is_ephemeral"]]
+    events = [_loads(r["content"]) for r in rows if not r["is_ephemeral"]]
+    edus = [_loads(r["content"]) for r in rows if r["is_ephemeral"]]
     batch = replay(events, edus)
     batch.portals.clear()
     batch.invites.clear()
     await _map(conn, batch, result)
 
 
+# The bridge state a room received before the CRM's user was invited to it (then it was not yet
+# the CRM's room): mapped when the invite arrives.
+_EARLIER_BRIDGE_STATE = """
+SELECT content FROM raw_events r
+ WHERE r.room_id = ANY($1::text[]) AND r.event_type IN ('m.bridge', 'uk.half-shot.bridge')
+   AND r.error IS NULL AND r.txn_id IS DISTINCT FROM $2
+   AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.room_id = r.room_id)
+ ORDER BY r.id
+"""
+
+
+async def _earlier_bridge_state(
+    conn: Conn, txn_id: str | None, batch: Batch, replay: Replay
+) -> None:
+    rooms = sorted(room for room, i in batch.invites.items() if i["accept"])
+    if not rooms:
+        return
+    rows = await conn.fetch(_EARLIER_BRIDGE_STATE, rooms, txn_id)
+    if rows:
+        earlier = replay([_loads(r["content"]) for r in rows], [])
+        for room_id, portal in earlier.portals.items():
+            batch.portals.setdefault(room_id, portal)
+
+
 async def _map_all(conn: Conn, txn_id: str | None, batch: Batch, replay: Replay) -> IngestResult:
     """Map the batch and what its new portals received earlier, and feed the live updates."""
     result = IngestResult()
+    if batch.invites:
+        await _earlier_bridge_state(conn, txn_id, batch, replay)
     await _map(conn, batch, result)
     await _replay_earlier(conn, txn_id, result, replay)
     result.conversations_updated -= result.conversations_created
@@ -565,7 +619,12 @@ async def write_transaction(
     """
     async with conn.transaction():
         fresh = await conn.fetchval(
-            _TXN_AND_RAW, txn_id, event_count, body, _json(batch.raw), bool(batch.portals)
+            _TXN_AND_RAW,
+            txn_id,
+            event_count,
+            body,
+            _json(batch.raw),
+            bool(batch.portals or batch.invites),  # both may create conversations
         )
         if not fresh:
             return None
@@ -581,3 +640,38 @@ async def write_events(conn: Conn, body: str, batch: Batch, replay: Replay) -> I
         await conn.execute(f"SELECT pg_advisory_xact_lock({INGEST_LOCK})")
         await conn.execute(_RAW_ONLY, body, _json(batch.raw))
         return await _map_all(conn, None, batch, replay)
+
+
+# Raw events of rooms that are not the CRM's, once older than the grace period: a batch at a
+# time, in id order from where the last sweep stopped (rows are never examined twice), by one
+# instance at a time (the sweep row's lock). A room that has an accepted invite is the CRM's
+# even before it has its conversation.
+_SWEEP = """
+WITH mark AS (
+    SELECT last_id FROM raw_events_sweep FOR UPDATE SKIP LOCKED
+), batch AS (
+    SELECT r.id, r.room_id FROM raw_events r, mark
+     WHERE r.id > mark.last_id AND r.received_at < now() - make_interval(secs => $1)
+     ORDER BY r.id
+     LIMIT $2
+), gone AS (
+    DELETE FROM raw_events r
+     USING batch b
+     WHERE r.id = b.id AND b.room_id IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.room_id = b.room_id)
+       AND NOT EXISTS (SELECT 1 FROM room_invites i WHERE i.room_id = b.room_id AND i.accept)
+    RETURNING 1
+), moved AS (
+    UPDATE raw_events_sweep SET last_id = (SELECT max(id) FROM batch)
+     WHERE EXISTS (SELECT 1 FROM batch)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM batch) AS examined, (SELECT count(*) FROM gone) AS deleted
+"""
+
+
+async def sweep_foreign_rooms(conn: Conn, grace: float, batch: int = 5000) -> tuple[int, int]:
+    """Delete one batch of other rooms' raw events; (examined, deleted)."""
+    row = await conn.fetchrow(_SWEEP, grace, batch)
+    assert row is not None
+    return int(row["examined"]), int(row["deleted"])

@@ -12,7 +12,7 @@ _SELECT = """
 SELECT m.id, m.conversation_id, m.event_id, m.client_txn_id, m.direction, m.channel, m.kind,
        m.body, m.html, m.media_url, m.media_mimetype, m.media_size, m.media_width, m.media_height,
        m.media_duration_ms, m.media_filename, m.thumbnail_url, m.latitude, m.longitude,
-       m.status, m.error, m.edited_at, m.deleted_at, m.created_at, m.sender_contact_id,
+       m.status, m.version, m.error, m.edited_at, m.deleted_at, m.created_at, m.sender_contact_id,
        m.sender_manager_id, ct.display_name AS contact_name, mg.name AS manager_name,
        (m.sender_mxid = c.bridge_bot) AS from_bridge, c.assignee_id AS conversation_assignee_id,
        (SELECT r.id FROM messages r WHERE r.event_id = m.reply_to_event_id) AS reply_to_id,

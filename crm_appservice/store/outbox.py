@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from .. import delivery
 from .database import Conn
 
 OUTBOX_CHANNEL = "crm_outbox"
@@ -236,31 +237,38 @@ async def next_due(conn: Conn) -> datetime | None:
     return value
 
 
+_SENT = f"""
+WITH old AS (
+    SELECT id, status, event_id, reply_to_event_id FROM messages WHERE id = $1 FOR UPDATE
+)
+UPDATE messages m
+   SET event_id = $2,
+       error = CASE WHEN old.event_id IS NULL THEN NULL ELSE m.error END,
+       status = CASE WHEN old.event_id IS NULL
+                     THEN {delivery.sql("old.status", "'accepted'")} ELSE old.status END,
+       reply_to_event_id = coalesce(old.reply_to_event_id, $3)
+  FROM old
+ WHERE m.id = old.id AND (old.event_id IS NULL OR old.event_id = $2)
+RETURNING (old.event_id IS NULL
+           OR old.reply_to_event_id IS DISTINCT FROM m.reply_to_event_id) AS changed
+"""
+
+
 async def mark_sent(conn: Conn, entry: Entry, event_id: str) -> bool:
     """The homeserver accepted the message; True if the message changed.
 
-    The event may have come back in a transaction first (then its id is already stored), and
-    a bridge's status may already have moved the message past `sent`: only `pending` moves.
+    The event may have come back in a transaction first (then its id is already stored, and
+    its status was decided then, also if the bridge failed it since): the status follows the
+    `accepted` signal only while the message has no event id (or this one). Its quoted
+    message's event id is recorded either way (the echo may have had none to give).
     """
     await conn.execute(
         "UPDATE outbox SET state = 'done', attempts = attempts + 1, last_error = NULL,"
         " updated_at = now() WHERE id = $1",
         entry.id,
     )
-    status = await conn.fetchval(
-        """
-        UPDATE messages
-           SET event_id = $2, error = NULL,
-               status = CASE WHEN status = 'pending' THEN 'sent' ELSE status END,
-               reply_to_event_id = coalesce(reply_to_event_id, $3)
-         WHERE id = $1 AND (event_id IS NULL OR (event_id = $2 AND status = 'pending'))
-        RETURNING status
-        """,
-        entry.message_id,
-        event_id,
-        entry.reply_to_event_id,
-    )
-    return status is not None
+    row = await conn.fetchrow(_SENT, entry.message_id, event_id, entry.reply_to_event_id)
+    return row is not None and bool(row["changed"])
 
 
 async def set_media_url(conn: Conn, entry: Entry, url: str) -> None:
@@ -298,30 +306,37 @@ async def mark_failed(conn: Conn, entry: Entry, error: str) -> None:
     )
 
 
+_GIVE_UP = f"""
+UPDATE messages SET status = {delivery.sql("status", "'gave_up'")}, error = $2
+ WHERE id = $1 AND {delivery.sql("status", "'gave_up'")} <> status
+"""
+
+
 async def fail_message(conn: Conn, message_id: int, error: str) -> None:
     """The message shows as failed with the reason, until a manager retries it."""
-    await conn.execute(
-        "UPDATE messages SET status = 'failed', error = $2 WHERE id = $1 AND status = 'pending'",
-        message_id,
-        error[:1000],
-    )
+    await conn.execute(_GIVE_UP, message_id, error[:1000])
+
+
+_MAILED = f"""
+UPDATE messages SET status = {delivery.sql("status", "'accepted'")}, error = NULL
+ WHERE id = $1 AND {delivery.sql("status", "'accepted'")} <> status
+RETURNING status
+"""
 
 
 async def mark_mailed(conn: Conn, entry: Entry) -> bool:
     """The mail server accepted the e-mail reply; True if the message changed."""
     await mark_done(conn, entry)
-    status = await conn.fetchval(
-        "UPDATE messages SET status = 'sent', error = NULL WHERE id = $1 AND status = 'pending'"
-        " RETURNING status",
-        entry.message_id,
-    )
+    status = await conn.fetchval(_MAILED, entry.message_id)
     return status is not None
 
 
 _RETRY = f"""
 WITH msg AS (
-    UPDATE messages SET status = 'pending', error = NULL, event_id = NULL
-     WHERE id = $1 AND direction = 'out' AND status = 'failed' AND deleted_at IS NULL
+    UPDATE messages SET status = {delivery.sql("status", "'retry'")}, error = NULL,
+                        event_id = NULL
+     WHERE id = $1 AND direction = 'out' AND deleted_at IS NULL
+       AND {delivery.sql("status", "'retry'")} <> status
     RETURNING id
 ), box AS (
     UPDATE outbox o

@@ -82,6 +82,8 @@ export interface Reaction {
 export interface Message {
   id: number;
   conversation_id: number;
+  // Grows with every change on the server: of two copies of a message, the higher is newer.
+  version: number;
   event_id: string | null;
   client_txn_id: string | null;
   direction: "in" | "out";

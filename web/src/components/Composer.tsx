@@ -99,6 +99,7 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
     return {
       id: -Date.now(),
       conversation_id: conversation.id,
+      version: 0,
       event_id: null,
       client_txn_id: txn,
       direction: "out",

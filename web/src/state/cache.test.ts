@@ -49,8 +49,8 @@ describe("message frames", () => {
       withThread(qc, [[message(1)]]);
       const optimistic = message(-1, { client_txn_id: "t1", direction: "out", status: "pending", sender: { type: "manager", id: 9, name: "Me" } });
       upsertMessage(qc, optimistic);
-      const answer = message(7, { client_txn_id: "t1", direction: "out", status: "pending" });
-      const frame = message(7, { client_txn_id: "t1", direction: "out", status: "sent" });
+      const answer = message(7, { client_txn_id: "t1", direction: "out", status: "pending", version: 1 });
+      const frame = message(7, { client_txn_id: "t1", direction: "out", status: "sent", version: 2 });
       if (order === "answer-first") {
         upsertMessage(qc, answer);
         applyFrame(qc, { type: "message.updated", seq: 3, data: frame }, 9);
@@ -65,13 +65,15 @@ describe("message frames", () => {
     }
   });
 
-  it("move ticks forward only, but let a retry make a failed reply pending", () => {
+  it("keep the newer copy by the server's version, whatever the statuses say", () => {
     const qc = new QueryClient();
-    withThread(qc, [[message(1, { direction: "out", status: "read" })]]);
-    upsertMessage(qc, message(1, { direction: "out", status: "delivered" }));
+    withThread(qc, [[message(1, { direction: "out", status: "read", version: 4 })]]);
+    upsertMessage(qc, message(1, { direction: "out", status: "delivered", version: 3 }));
     expect(thread(qc)[0]?.status).toBe("read");
-    upsertMessage(qc, message(1, { direction: "out", status: "failed", error: "no" }));
-    upsertMessage(qc, message(1, { direction: "out", status: "pending" }));
+    upsertMessage(qc, message(1, { direction: "out", status: "failed", error: "no", version: 5 }));
+    upsertMessage(qc, message(1, { direction: "out", status: "pending", version: 6 })); // a retry
+    expect(thread(qc)[0]?.status).toBe("pending");
+    upsertMessage(qc, message(1, { direction: "out", status: "failed", version: 5 }));
     expect(thread(qc)[0]?.status).toBe("pending");
   });
 });

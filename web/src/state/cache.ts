@@ -21,17 +21,13 @@ export const keys = {
 
 // --- messages -------------------------------------------------------------------------------
 
-const RANK: Partial<Record<string, number>> = { pending: 0, sent: 1, delivered: 2, read: 3 };
-
 /**
  * Whether `incoming` is an older state of `existing` (an API answer that arrives after the
- * live connection already told of the next tick, or of the deletion).
+ * live connection already told of the next tick, or of the deletion): the server's version
+ * says so, the browser ranks no statuses of its own.
  */
 export function isStale(existing: Message, incoming: Message): boolean {
-  if (existing.deleted_at && !incoming.deleted_at) return true;
-  const a = RANK[existing.status ?? ""];
-  const b = RANK[incoming.status ?? ""];
-  return a !== undefined && b !== undefined && b < a;
+  return incoming.version < existing.version;
 }
 
 function byTime(a: Message, b: Message): number {

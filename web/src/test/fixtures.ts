@@ -5,6 +5,7 @@ export function message(id: number, extra: Partial<Message> = {}): Message {
   return {
     id,
     conversation_id: 1,
+    version: 1,
     event_id: `$e${id}`,
     client_txn_id: null,
     direction: "in",
