@@ -49,6 +49,23 @@ def reachable_tempdir(prefix: str) -> str:
     return path
 
 
+# Fixtures that start a real Synapse: a test using one is marked `synapse`.
+SYNAPSE_FIXTURES = {"world"}
+SLOW_MODULES = {"test_e2e", "test_outbox", "test_slow_homeserver", "test_emulator_provisioning",
+                "test_whatsapp"}  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that start Synapse or Chromium, for the quick loop to leave out."""
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if module == "test_browser":
+            item.add_marker(pytest.mark.browser)
+        elif module in SLOW_MODULES or fixtures & SYNAPSE_FIXTURES:
+            item.add_marker(pytest.mark.synapse)
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[EmbeddedPostgres]:
     root = reachable_tempdir("crm-test-pg-")

@@ -183,3 +183,56 @@ async def test_reconnecting_while_the_hub_pushes_misses_nothing(api: API, hs: Ho
                     frames.append(await ws.receive_json())  # nothing more may come
         seqs = [fr["seq"] for fr in frames if fr["type"] != "hello"]
         assert seqs == [hello["seq"] + 1, hello["seq"] + 2], frames
+
+
+async def test_a_change_that_commits_late_is_pushed_never_skipped(pool: Any) -> None:
+    """A transaction that took its seq before others commits seconds after them: the hub
+    waits for it (it used to skip a gap after 2 s, and skipped a gap that followed a closed one
+    at once), and passes a rolled-back seq as soon as its transaction has ended."""
+    from crm_appservice.live.hub import Hub
+    from crm_appservice.store import live
+
+    hub = Hub(pool, lambda *_: {})
+    await hub.start()
+    pushed: list[int] = []
+    hub.watchers.append(lambda events: pushed.extend(e["seq"] for e in events))
+
+    async def commit_one() -> int:
+        async with pool.acquire() as conn, conn.transaction():
+            seq = await live.record(conn, [("conversation.updated", 1)])
+        assert seq is not None
+        return seq
+
+    async def pump_for(seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while loop.time() < deadline:
+            await hub.pump()
+            await asyncio.sleep(0.05)
+
+    for _round in range(2):  # the second gap follows one that closed
+        slow = await pool.acquire()
+        tx = slow.transaction()
+        await tx.start()
+        late = await live.record(slow, [("conversation.updated", 2)])
+        assert late is not None
+        after = [await commit_one() for _ in range(3)]
+        await pump_for(2.6)
+        assert late not in pushed and not set(after) & set(pushed)
+        await tx.commit()
+        await pool.release(slow)
+        await pump_for(0.3)
+        assert pushed[-4:] == [late, *after]
+
+    # A rollback: the seq never commits; later ones are pushed once its transaction ended.
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        lost = await live.record(conn, [("conversation.updated", 3)])
+        later = await commit_one()
+        await pump_for(0.3)
+        assert later not in pushed
+        await tx.rollback()
+    await pump_for(0.3)
+    assert pushed[-1] == later and lost not in pushed
+    assert pushed == sorted(pushed) and len(pushed) == len(set(pushed))

@@ -1,7 +1,10 @@
 """The WebSocket hub: one per process, fed by PostgreSQL LISTEN/NOTIFY.
 
 Every change is written to `live_events` in the transaction that makes it; the commit NOTIFYs
-every instance. Each hub reads the new events in `seq` order, builds each payload once (the
+every instance. Each hub reads the new events in `seq` order (a transaction can commit after
+later seqs did: the hub waits for a missing seq until every transaction that could hold it has
+finished, as Synapse's stream id generators track unfinished ids, so no committed change is ever
+skipped), builds each payload once (the
 resource as it is now), and offers the frame to every connected socket. Each socket has its own
 bounded queue and sender task: a slow browser never delays the others, and one whose queue
 overflows is disconnected (it reconnects with `?since=` and catches up).
@@ -33,8 +36,8 @@ log = logging.getLogger("crm.live")
 QUEUE_SIZE = 256
 HIDDEN = 0  # the frame cache's key of `conversation.hidden` (manager ids start at 1)
 BATCH = 500
-GAP_PATIENCE = 2.0  # seconds a missing seq may take to commit before it is skipped
 POLL_INTERVAL = 10.0
+GAP_POLL = 0.05  # how often a missing seq is looked for again
 
 Render = Callable[[str, asyncpg.Record, int], dict[str, Any]]
 Builder = Callable[["Client"], bytes | None]
@@ -112,7 +115,10 @@ class Hub:
         self.clients: set[Client] = set()
         self.last_seq = 0
         self._wake = asyncio.Event()
-        self._gap_since: float | None = None
+        # A missing seq seen: (the newest seq read then, the transactions in progress then).
+        # Once they have all finished, a seq up to that one that is still missing was rolled
+        # back: its owner took it before the newer seq was taken, so it was among them.
+        self._gap: tuple[int, list[int]] | None = None
         # Told of every batch of the feed's events, connected clients or not (caches).
         self.watchers: list[Callable[[list[asyncpg.Record]], None]] = []
 
@@ -145,14 +151,13 @@ class Hub:
                 last_prune = time.monotonic()
             if more:
                 continue
-            timeout = 0.2 if self._gap_since is not None else POLL_INTERVAL
+            timeout = GAP_POLL if self._gap is not None else POLL_INTERVAL
             await wait_for_either(self._wake, stopping, timeout)
 
     async def pump(self) -> bool:
         """Push the events committed since the last push; True if there may be more."""
         async with self.pool.acquire() as conn:
-            events = await live.after(conn, self.last_seq, BATCH)
-            events = self._contiguous(events)
+            events = await self._contiguous(conn, await live.after(conn, self.last_seq, BATCH))
             if not events:
                 return False
             for watch in self.watchers:
@@ -169,21 +174,25 @@ class Hub:
                     client.offer(build(client))
         return len(events) == BATCH
 
-    def _contiguous(self, events: list[asyncpg.Record]) -> list[asyncpg.Record]:
-        """Events up to the first gap in seq: a transaction that took its seq earlier may still
-        commit. A gap that stays longer than GAP_PATIENCE was a rollback and is skipped."""
+    async def _contiguous(self, conn: Any, events: list[asyncpg.Record]) -> list[asyncpg.Record]:
+        """Events up to the first seq that may still commit: a missing seq is skipped only once
+        it is known to be rolled back (see `_gap`), never because it took long."""
+        if not events:
+            return events
+        dead_upto = self.last_seq
+        if self._gap is not None and await live.all_finished(conn, self._gap[1]):
+            dead_upto = self._gap[0]
+            self._gap = None
+            # What committed meanwhile is visible now; what is still missing is dead.
+            events = await live.after(conn, self.last_seq, BATCH)
         expected = self.last_seq + 1
         for i, event in enumerate(events):
-            if event["seq"] != expected:
-                now = time.monotonic()
-                if self._gap_since is None:
-                    self._gap_since = now
-                if now - self._gap_since < GAP_PATIENCE:
-                    return events[:i]
-                self._gap_since = None
-                expected = event["seq"]
-            expected += 1
-        self._gap_since = None
+            seq = event["seq"]
+            if seq != expected and seq - 1 > dead_upto:
+                if self._gap is None:
+                    self._gap = (events[-1]["seq"], await live.in_progress(conn))
+                return events[:i]
+            expected = seq + 1
         return events
 
     async def frames(self, conn: Any, events: list[asyncpg.Record]) -> list[Builder]:

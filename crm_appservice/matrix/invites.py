@@ -3,8 +3,10 @@
 The invite is recorded in the database by the transaction that brought it, and this worker joins
 after the commit: a homeserver that is slow or down never delays acknowledging a transaction, and
 invites left pending by a crash or an outage are joined at the next start. A `NOTIFY` from the
-ingest wakes the worker at once; several instances never join the same room twice at once
-(`FOR UPDATE SKIP LOCKED`).
+ingest wakes the worker at once. Invites are leased in one statement, joined with no database
+transaction open, and the result recorded in a short one (a room's state read after the join is
+written like a transaction's events): several instances never join the same room at once, and a
+slow homeserver never holds the ingest lock.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import json
 import logging
 
+from ..appservice import body
 from ..ingest.events import Namespaces, Parser
 from ..store import invites as store
 from ..store.database import (
@@ -28,6 +31,7 @@ from .client import HOMESERVER_ERRORS, MatrixClient
 log = logging.getLogger("crm.matrix.invites")
 
 POLL_INTERVAL = 30.0
+LEASE = 300.0
 RECONNECT_DELAY = 5.0
 
 
@@ -68,10 +72,13 @@ class InviteWorker:
 
     async def process_due(self) -> bool:
         """Handle the invites that are due; True if there may be more right away."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            due = await store.claim_due(conn)
-            for invite in due:
-                await self._handle(conn, invite)
+        async with self.pool.acquire() as conn:
+            due = await store.claim_due(conn, LEASE)
+            try:
+                for invite in due:
+                    await self._handle(conn, invite)
+            finally:
+                await store.release(conn, [i.room_id for i in due])
         return len(due) == 20
 
     async def _handle(self, conn: Conn, invite: store.Invite) -> None:
@@ -93,6 +100,8 @@ class InviteWorker:
     async def _read_portal_state(self, conn: Conn, room_id: str) -> None:
         """A portal whose bridge state was sent before the CRM could see the room."""
         state = await self.matrix.room_state(room_id)
-        batch = self.parse(state, [])
+        # Mended like a transaction's body: the state is anybody's to set (NULs, surrogates).
+        read = body.read(json.dumps({"events": state}).encode())
+        batch = self.parse(read.parsed["events"], [])
         batch.invites.clear()
-        await write_events(conn, json.dumps({"events": state}), batch, self.parse)
+        await write_events(conn, read.text, batch, self.parse)

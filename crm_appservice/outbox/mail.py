@@ -21,7 +21,7 @@ from ..config import SMTPSettings
 from ..store import mail as mail_store, outbox as store
 from ..store.database import Conn
 from .errors import SendError, explain_smtp
-from .matrix import LiveEvents
+from .matrix import Finish, LiveEvents, done
 from .spool import Spool
 
 NOTIFY_MESSAGES = 10
@@ -73,7 +73,7 @@ class MailSender:
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
             raise explain_smtp(e) from e
 
-    async def reply(self, conn: Conn, entry: store.Entry) -> LiveEvents:
+    async def reply(self, conn: Conn, entry: store.Entry) -> Finish:
         """A manager's reply to a contact, by e-mail."""
         assert entry.message_id is not None
         contact = await mail_store.recipient(conn, entry.conversation_id)
@@ -94,17 +94,21 @@ class MailSender:
             mail.add_attachment(data, maintype=major, subtype=minor,
                                 filename=entry.media_filename or "file")  # fmt: skip
         await self._deliver(mail)
-        if await store.mark_mailed(conn, entry):
-            return [("message.updated", entry.message_id)]
-        return []
+        message_id = entry.message_id
 
-    async def notify(self, conn: Conn, entry: store.Entry) -> LiveEvents:
+        async def finish(conn: Conn) -> LiveEvents:
+            if await store.mark_mailed(conn, entry):
+                return [("message.updated", message_id)]
+            return []
+
+        return finish
+
+    async def notify(self, conn: Conn, entry: store.Entry) -> Finish:
         """Tell an offline manager what arrived in a conversation assigned to them."""
         manager_id = int(entry.payload["manager_id"])
         info = await mail_store.notification(conn, entry.conversation_id, manager_id)
         if info is None or not info["still_due"]:
-            await store.mark_done(conn, entry)  # back online, read it, or no longer theirs
-            return []
+            return done(entry)  # back online, read it, or no longer theirs
         who = info["display_name"] or info["phone"] or info["title"] or "A customer"
         count = info["unread_count"]
         subject = f"{who}: {count} new message{'s' if count != 1 else ''}"
@@ -122,5 +126,4 @@ class MailSender:
             + f"\n\nOpen it in the inbox: {link}\n"
         )
         await self._deliver(mail)
-        await store.mark_done(conn, entry)
-        return []
+        return done(entry)

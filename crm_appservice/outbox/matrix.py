@@ -3,11 +3,13 @@ redactions, each sent as the CRM's user with the entry's fixed transaction id.
 
 Every event carries the id of the row it was sent for (`CRM_*_KEY`), so when it comes back in
 a transaction, ingest completes that row instead of storing the event a second time. A handler
-records its outcome in the entry's database transaction and returns the live events it caused.
+makes its network calls outside any database transaction and returns how to record the outcome:
+the worker runs that in one short transaction, with the live events it returns.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mautrix.api import Method, Path
@@ -21,6 +23,19 @@ from .errors import SendError, explain
 from .spool import Spool
 
 LiveEvents = list[tuple[str, int]]
+# Records a sent entry's outcome in the caller's transaction; returns the live events it caused.
+Finish = Callable[[Conn], Awaitable[LiveEvents]]
+
+
+def done(entry: store.Entry) -> Finish:
+    """Nothing to record but that the entry is done."""
+
+    async def finish(conn: Conn) -> LiveEvents:
+        await store.mark_done(conn, entry)
+        return []
+
+    return finish
+
 
 _MSGTYPES = {"image": "m.image", "video": "m.video", "audio": "m.audio", "voice": "m.audio"}
 
@@ -75,14 +90,14 @@ class MatrixSender:
         except HOMESERVER_ERRORS as e:
             raise explain(e) from e
 
-    async def send(self, conn: Conn, entry: store.Entry) -> LiveEvents:
+    async def send(self, conn: Conn, entry: store.Entry) -> Finish:
         """A reply: upload its attachment once, then send the message."""
-        assert entry.message_id is not None
+        message_id = entry.message_id
+        assert message_id is not None
         if entry.event_id is not None:
             # Its event came back from the homeserver before the send was recorded (a crash
             # in between): the message is in the room already.
-            await store.mark_done(conn, entry)
-            return []
+            return done(entry)
         # A plain dict: mautrix sends it as it is (its typed contents would drop our key).
         content: Any = {
             "msgtype": "m.text",
@@ -96,9 +111,13 @@ class MatrixSender:
         if entry.reply_to_event_id:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": entry.reply_to_event_id}}
         event_id = await self._event(entry, EventType.ROOM_MESSAGE, content)
-        if await store.mark_sent(conn, entry, event_id):
-            return [("message.updated", entry.message_id)]
-        return []
+
+        async def finish(conn: Conn) -> LiveEvents:
+            if await store.mark_sent(conn, entry, event_id):
+                return [("message.updated", message_id)]
+            return []
+
+        return finish
 
     async def _upload(self, conn: Conn, entry: store.Entry, name: str) -> str:
         """Put the spooled attachment in the homeserver's media repository (once)."""
@@ -117,14 +136,13 @@ class MatrixSender:
             )  # fmt: skip
         except HOMESERVER_ERRORS as e:
             raise explain(e) from e
-        await store.set_media_url(conn, entry, str(url))
+        await store.set_media_url(conn, entry, str(url))  # a retry does not upload again
         return str(url)
 
-    async def react(self, conn: Conn, entry: store.Entry) -> LiveEvents:
+    async def react(self, conn: Conn, entry: store.Entry) -> Finish:
         reaction = await store.reaction(conn, int(entry.payload["reaction_id"]))
         if reaction is None or reaction["event_id"] is not None:
-            await store.mark_done(conn, entry)  # sent already (its echo came first)
-            return []
+            return done(entry)  # sent already (its echo came first)
         content = {
             "m.relates_to": {
                 "rel_type": "m.annotation",
@@ -134,19 +152,22 @@ class MatrixSender:
             CRM_REACTION_KEY: reaction["id"],
         }
         event_id = await self._event(entry, EventType.REACTION, content)
-        await store.set_reaction_event(conn, reaction["id"], event_id)
-        await store.mark_done(conn, entry)
-        return []
 
-    async def unreact(self, conn: Conn, entry: store.Entry) -> LiveEvents:
+        async def finish(conn: Conn) -> LiveEvents:
+            await store.set_reaction_event(conn, reaction["id"], event_id)
+            await store.mark_done(conn, entry)
+            return []
+
+        return finish
+
+    async def unreact(self, conn: Conn, entry: store.Entry) -> Finish:
         reaction = await store.reaction(conn, int(entry.payload["reaction_id"]))
         if reaction is not None and reaction["event_id"] is not None:
             await self._redact(entry, EventID(reaction["event_id"]))
         # Without an event id the reaction never reached the room: nothing to take back.
-        await store.mark_done(conn, entry)
-        return []
+        return done(entry)
 
-    async def edit(self, conn: Conn, entry: store.Entry) -> LiveEvents:
+    async def edit(self, conn: Conn, entry: store.Entry) -> Finish:
         body = str(entry.payload["body"])
         content = {
             "msgtype": "m.text",
@@ -156,11 +177,15 @@ class MatrixSender:
             CRM_EDIT_KEY: entry.payload["edit_id"],
         }
         event_id = await self._event(entry, EventType.ROOM_MESSAGE, content)
-        await store.set_edit_event(conn, int(entry.payload["edit_id"]), event_id)
-        await store.mark_done(conn, entry)
-        return []
 
-    async def read(self, conn: Conn, entry: store.Entry) -> LiveEvents:
+        async def finish(conn: Conn) -> LiveEvents:
+            await store.set_edit_event(conn, int(entry.payload["edit_id"]), event_id)
+            await store.mark_done(conn, entry)
+            return []
+
+        return finish
+
+    async def read(self, conn: Conn, entry: store.Entry) -> Finish:
         """The team read the contact's messages: the receipt (from the CRM's user, the bridge's
         logged-in user) makes WhatsApp show them read to the customer."""
         event_id = _target(entry, "read receipt")
@@ -168,12 +193,10 @@ class MatrixSender:
             await self.matrix.bot.set_fully_read_marker(RoomID(entry.room_id), event_id, event_id)
         except HOMESERVER_ERRORS as e:
             raise explain(e) from e
-        await store.mark_done(conn, entry)
-        return []
+        return done(entry)
 
-    async def redact(self, conn: Conn, entry: store.Entry) -> LiveEvents:
+    async def redact(self, conn: Conn, entry: store.Entry) -> Finish:
         # Without an event id the reply never reached the room (its send was dropped).
         if entry.event_id is not None:
             await self._redact(entry, EventID(entry.event_id))
-        await store.mark_done(conn, entry)
-        return []
+        return done(entry)

@@ -1,11 +1,13 @@
 """The outbox worker: sends queued work exactly once and in order, through its channel.
 
 It runs in the CRM's event loop, wakes on the `NOTIFY` the API sends with every queued entry
-(no polling delay), and keeps `concurrency` sends in flight. Each send holds its outbox row's
-lock until the result is recorded: a second instance skips that row, and if this process dies
-mid-send the lock goes with its connection, so the entry is picked up again at once. The Matrix
-transaction id of a send is fixed when the entry is queued: sending it again after a timeout or
-a crash gives back the same event instead of a second one.
+(no polling delay), and keeps `concurrency` sends in flight. Each send leases its entry in one
+short statement, calls the homeserver (or mail server) outside any database transaction, and
+records the result in another short one: a homeserver that takes seconds never holds a lock
+that ingest or the API wait for. A second instance skips a leased entry; if this process dies
+mid-send, its connection goes and the lease with it, so the entry is picked up again at once.
+The Matrix transaction id of a send is fixed when the entry is queued: sending it again after a
+timeout or a crash gives back the same event instead of a second one.
 
 Which channel sends an entry follows from its action alone (the conversation's room and the
 SMTP settings are at hand), so nothing is looked up per send just to decide that.
@@ -23,7 +25,7 @@ from ..store import live, outbox as store
 from ..store.database import DB_ERRORS, Conn, Pool, listen_until_stopped, wait_for_either
 from .errors import SendError
 from .mail import MailSender
-from .matrix import LiveEvents, MatrixSender
+from .matrix import Finish, MatrixSender
 from .policy import RetryPolicy
 from .spool import Spool
 
@@ -33,10 +35,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("crm.outbox")
 
 IDLE_CHECK = 30.0
+# Longest a send may take before another worker may take its entry over (a crashed worker's
+# entry is free at once: its connection is gone).
+LEASE = 600.0
 BLOCKED_CHECK = 1.0
 RECONNECT_DELAY = 2.0
 
-Handler = Callable[[Conn, store.Entry], Awaitable[LiveEvents]]
+Handler = Callable[[Conn, store.Entry], Awaitable[Finish]]
 
 
 class OutboxWorker:
@@ -116,11 +121,14 @@ class OutboxWorker:
 
     async def send_next(self) -> bool:
         """Claim and send one entry; False when nothing is due."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            entry = await store.claim(conn)
+        async with self.pool.acquire() as conn:
+            entry = await store.claim(conn, LEASE)
             if entry is None:
                 return False
-            finished = await self._handle(conn, entry)
+            try:
+                finished = await self._handle(conn, entry)
+            finally:
+                await store.release(conn, entry)
         spooled = entry.payload.get("file")
         if finished and (entry.action == "send" or entry.deleted) and isinstance(spooled, str):
             # Only once the outcome is committed, and only when the homeserver has the file (or
@@ -129,23 +137,27 @@ class OutboxWorker:
         return True
 
     async def _handle(self, conn: Conn, entry: store.Entry) -> bool:
-        """Send the entry and record the outcome; True if nothing is left to do for it."""
+        """Send the entry (no transaction is open meanwhile), then record the outcome in one
+        short transaction; True if nothing is left to do for it."""
         if entry.action in ("send", "email") and entry.deleted and entry.event_id is None:
             # Deleted while it waited (or between failed attempts): it is never sent.
             assert entry.message_id is not None
-            await store.mark_done(conn, entry)
-            await store.fail_message(conn, entry.message_id, "Deleted before it was sent")
-            await live.record(conn, [("message.updated", entry.message_id)])
+            async with conn.transaction():
+                await store.mark_done(conn, entry)
+                await store.fail_message(conn, entry.message_id, "Deleted before it was sent")
+                await live.record(conn, [("message.updated", entry.message_id)])
             return True
         handler = self._handlers.get(entry.action)
         try:
             if handler is None:
                 what = "e-mail" if entry.lane != "matrix" else "the homeserver"
                 raise SendError(f"Sending to {what} is not set up on this CRM", False)
-            changes = await handler(conn, entry)
+            finish = await handler(conn, entry)
         except SendError as e:
-            return await self._failed(conn, entry, e)
-        await live.record(conn, changes)
+            async with conn.transaction():
+                return await self._failed(conn, entry, e)
+        async with conn.transaction():
+            await live.record(conn, await finish(conn))
         if self.metrics:
             self.metrics.sent.labels(entry.lane).inc()
         return True

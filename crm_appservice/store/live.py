@@ -14,8 +14,13 @@ RETENTION = "1 hour"
 
 _RECORD = f"""
 WITH ins AS (
-    INSERT INTO live_events (type, ref_id)
-    SELECT * FROM unnest($1::text[], $2::bigint[])
+    INSERT INTO live_events (seq, type, ref_id)
+    OVERRIDING SYSTEM VALUE
+    SELECT nextval('live_events_seq_seq'), t, r
+      FROM unnest($1::text[], $2::bigint[]) AS u(t, r)
+     -- The transaction has its id before it takes a seq: a reader that sees the seq missing
+     -- then finds the transaction among those in progress (see `in_progress`).
+     WHERE pg_current_xact_id() IS NOT NULL
     RETURNING seq
 )
 SELECT max(seq), pg_notify('{CHANNEL}', coalesce(max(seq), 0)::text) FROM ins
@@ -57,3 +62,21 @@ async def prune(conn: Conn) -> None:
     await conn.execute(
         f"DELETE FROM live_events WHERE created_at < now() - '{RETENTION}'::interval"
     )
+
+
+async def in_progress(conn: Conn) -> list[int]:
+    """The ids of the transactions in progress now (that have written anything)."""
+    rows = await conn.fetch("SELECT pg_snapshot_xip(pg_current_snapshot())::text::bigint AS x")
+    return [int(r["x"]) for r in rows]
+
+
+async def all_finished(conn: Conn, xids: list[int]) -> bool:
+    """Whether every one of these transactions has committed or rolled back."""
+    if not xids:
+        return True
+    finished: bool = await conn.fetchval(
+        "SELECT coalesce(bool_and(pg_xact_status(x::text::xid8) <> 'in progress'), true)"
+        " FROM unnest($1::bigint[]) AS x",
+        xids,
+    )
+    return finished

@@ -3,10 +3,10 @@
 A reply is a `messages` row (direction `out`, status `pending`) and an `outbox` row written in
 the same database transaction: once the API has answered, the reply can no longer be lost. The
 same holds for a reaction (a `reactions` row), an edit (the earlier version in `message_edits`)
-and a deletion (`deleted_at`): the change shows at once and its entry sends it. The worker holds
-an entry's row lock (`FOR UPDATE SKIP LOCKED`) from claiming it until its result is recorded, so
-several instances never take the same entry, and a crashed instance's entry is free again as soon
-as its database connection is gone.
+and a deletion (`deleted_at`): the change shows at once and its entry sends it. The worker takes
+an entry with a lease (claimed in one statement, `FOR UPDATE SKIP LOCKED`), sends it outside any
+transaction, and records the result in a short one; several instances never take the same entry,
+and a crashed instance's entry is free again as soon as its database connection is gone.
 """
 
 from __future__ import annotations
@@ -187,10 +187,31 @@ class Entry:
     media_duration_ms: int | None
 
 
+# A lease is free when it ran out, or when the connection that took it is gone (its instance
+# crashed or lost the database): then the entry is taken over at once.
+LEASE_FREE = """(o.leased_until IS NULL OR o.leased_until < now()
+     OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = o.leased_by))"""
+
 # The oldest due entry with no earlier entry of its conversation still pending in its lane: a
 # conversation's messages go out in order (a reaction after the reply it is for), and an entry
-# another worker holds is skipped, never waited for.
-_CLAIM = """
+# another worker holds is skipped, never waited for. Taking it is one statement: the lease is
+# committed before anything is sent.
+_CLAIM = f"""
+WITH next AS (
+    SELECT o.id FROM outbox o
+     WHERE o.state = 'pending' AND o.next_attempt_at <= now() AND {LEASE_FREE}
+       AND NOT EXISTS (SELECT 1 FROM outbox p
+                        WHERE p.conversation_id = o.conversation_id AND p.lane = o.lane
+                          AND p.state = 'pending' AND p.id < o.id)
+     ORDER BY o.next_attempt_at, o.id
+     LIMIT 1
+       FOR UPDATE OF o SKIP LOCKED
+), taken AS (
+    UPDATE outbox o SET leased_until = now() + make_interval(secs => $1),
+                        leased_by = pg_backend_pid()
+      FROM next WHERE o.id = next.id
+    RETURNING o.*
+)
 SELECT o.id, o.message_id, o.conversation_id, o.action, o.lane, o.payload, o.txn_id, o.attempts,
        o.queued_at, c.room_id, m.event_id, (m.deleted_at IS NOT NULL) AS deleted, m.kind, m.body,
        m.media_url, m.media_mimetype, m.media_size, m.media_filename, m.media_width,
@@ -198,27 +219,30 @@ SELECT o.id, o.message_id, o.conversation_id, o.action, o.lane, o.payload, o.txn
        coalesce(m.reply_to_event_id,
                 (SELECT r.event_id FROM messages r
                   WHERE r.id = (o.payload ->> 'reply_to')::bigint)) AS reply_to_event_id
-  FROM outbox o
+  FROM taken o
   JOIN conversations c ON c.id = o.conversation_id
   LEFT JOIN messages m ON m.id = o.message_id
- WHERE o.state = 'pending' AND o.next_attempt_at <= now()
-   AND NOT EXISTS (SELECT 1 FROM outbox p
-                    WHERE p.conversation_id = o.conversation_id AND p.lane = o.lane
-                      AND p.state = 'pending' AND p.id < o.id)
- ORDER BY o.next_attempt_at, o.id
- LIMIT 1
-   FOR UPDATE OF o SKIP LOCKED
 """
 
 
-async def claim(conn: Conn) -> Entry | None:
-    """Lock the next entry to send. Call in a transaction that records the result."""
-    row = await conn.fetchrow(_CLAIM)
+async def claim(conn: Conn, lease: float) -> Entry | None:
+    """Lease the next entry to send to this connection, for `lease` seconds at most: keep the
+    connection until the result is recorded and the lease released."""
+    row = await conn.fetchrow(_CLAIM, lease)
     if row is None:
         return None
     fields = dict(row)
     fields["payload"] = orjson.loads(row["payload"])
     return Entry(**fields)
+
+
+async def release(conn: Conn, entry: Entry) -> None:
+    """Give the entry's lease back (its result is recorded, or a retry is scheduled)."""
+    await conn.execute(
+        "UPDATE outbox SET leased_until = NULL, leased_by = NULL"
+        " WHERE id = $1 AND leased_by = pg_backend_pid()",
+        entry.id,
+    )
 
 
 async def depth_by_lane(conn: Conn) -> dict[str, int]:
