@@ -101,7 +101,8 @@ class Workload:
         return ev
 
     def portals(self) -> list[list[dict[str, Any]]]:
-        """Setup transactions: bridge state and the contact's ghost for every room."""
+        """Setup transactions: bridge state, the contact's ghost and the CRM's invite for every
+        room."""
         events = []
         for room in self.rooms:
             phone = self.phones[room]
@@ -130,6 +131,12 @@ class Workload:
                     self.ghost(room),
                     {"membership": "join", "displayname": f"Customer {phone} (WA)"},
                     state_key=self.ghost(room),
+                )
+            )
+            # The bridge invites the CRM's user: what makes the portal the CRM's.
+            events.append(
+                self.event(
+                    room, "m.room.member", BRIDGE_BOT, {"membership": "invite"}, state_key=BOT
                 )
             )
         return [events[i : i + EVENTS_PER_TXN] for i in range(0, len(events), EVENTS_PER_TXN)]
@@ -485,6 +492,11 @@ async def main() -> None:
         load = Workload()
         setup = [json.dumps({"events": t}).encode() for t in load.portals()]
         await push_all(url, setup)
+        conn = await asyncpg.connect(pg.dsn())
+        portals = await conn.fetchval("SELECT count(*) FROM conversations")
+        await conn.close()
+        if portals != ROOMS:
+            raise RuntimeError(f"{portals} of {ROOMS} portals became conversations")
         # A CRM that has been running: some history, and statistics as autovacuum keeps them.
         history = [json.dumps(load.transaction()).encode() for _ in range(args.history)]
         await push_all(url, history)

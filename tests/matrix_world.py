@@ -50,6 +50,46 @@ class CRM:
             self.runner = None
 
 
+class HomeserverProxy:
+    """Between the CRM and Synapse: forwards every request; a subclass acts before a request
+    goes on (`before`) or after Synapse answered it (`after`)."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.port = free_port()
+
+    async def start(self) -> None:
+        self.http = aiohttp.ClientSession()
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self.forward)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+        await self.http.close()
+
+    async def before(self, request: web.Request) -> None:
+        return None
+
+    async def after(self, request: web.Request, status: int, body: bytes) -> None:
+        return None
+
+    async def forward(self, request: web.Request) -> web.StreamResponse:
+        data = await request.read()
+        await self.before(request)
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+        async with self.http.request(
+            request.method, self.upstream + request.path_qs, headers=headers, data=data
+        ) as resp:
+            body = await resp.read()
+            await self.after(request, resp.status, body)
+            return web.Response(
+                body=body, status=resp.status, content_type=resp.content_type or None
+            )
+
+
 async def until(check: Callable[[], Awaitable[Any]], what: str, timeout: float = WAIT) -> Any:
     """Poll `check` until it returns something true (database hiccups count as not yet)."""
     deadline = time.monotonic() + timeout

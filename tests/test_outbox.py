@@ -31,6 +31,7 @@ from .matrix_world import (
     CRM,
     CRM_USER,
     DOMAIN,
+    HomeserverProxy,
     Inbox,
     World,
     conversation_id,
@@ -269,46 +270,22 @@ async def test_two_instances_send_each_reply_once(
     assert sorted(seen) == sorted(ids)
 
 
-class KillingProxy:
-    """Between the CRM and Synapse: forwards everything, and can SIGKILL the CRM right after
-    Synapse accepted a message it sent, before the CRM hears the answer."""
+class KillingProxy(HomeserverProxy):
+    """SIGKILLs the CRM right after Synapse accepted a message it sent, before the CRM hears
+    the answer."""
 
     def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
+        super().__init__(upstream)
         self.victim: asyncio.subprocess.Process | None = None
-        self.port = free_port()
         self.killed_after: str | None = None
 
-    async def start(self) -> None:
-        self.http = aiohttp.ClientSession()
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self.forward)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        await self.runner.cleanup()
-        await self.http.close()
-
-    async def forward(self, request: web.Request) -> web.StreamResponse:
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
-        async with self.http.request(
-            request.method,
-            self.upstream + request.path_qs,
-            headers=headers,
-            data=await request.read(),
-        ) as resp:
-            body = await resp.read()
-            sending = request.method == "PUT" and "/send/m.room.message/" in request.path
-            if sending and resp.status == 200 and self.victim is not None:
-                self.victim.kill()
-                await self.victim.wait()
-                self.killed_after = json.loads(body)["event_id"]
-                self.victim = None
-            return web.Response(
-                body=body, status=resp.status, content_type=resp.content_type or None
-            )
+    async def after(self, request: web.Request, status: int, body: bytes) -> None:
+        sending = request.method == "PUT" and "/send/m.room.message/" in request.path
+        if sending and status == 200 and self.victim is not None:
+            self.victim.kill()
+            await self.victim.wait()
+            self.killed_after = json.loads(body)["event_id"]
+            self.victim = None
 
 
 async def _start_crm(config: str, port: int, cwd: str) -> asyncio.subprocess.Process:

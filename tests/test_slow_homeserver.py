@@ -22,49 +22,26 @@ from crm_appservice.testbed.synapse import free_port
 from crm_appservice.testbed.world import LocalMatrix
 
 from .conftest import HS_TOKEN, ConfigFactory
-from .matrix_world import CRM, CRM_USER, DOMAIN, World, crm_settings, until
+from .matrix_world import CRM, CRM_USER, DOMAIN, HomeserverProxy, World, crm_settings, until
 
 DELAY = 3.0
 
 
-class SlowProxy:
-    """Forwards to Synapse; joins and message sends of the CRM wait DELAY seconds first."""
+class SlowProxy(HomeserverProxy):
+    """Joins and message sends of the CRM wait DELAY seconds before they reach Synapse."""
 
     def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
-        self.port = free_port()
+        super().__init__(upstream)
         self.slow = False
         self.holding = 0
 
-    async def start(self) -> None:
-        self.http = aiohttp.ClientSession()
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_route("*", "/{tail:.*}", self.forward)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        await self.runner.cleanup()
-        await self.http.close()
-
-    async def forward(self, request: web.Request) -> web.StreamResponse:
-        data = await request.read()
-        slow = self.slow and ("/join" in request.path or "/send/m.room.message/" in request.path)
-        if slow:
+    async def before(self, request: web.Request) -> None:
+        if self.slow and ("/join" in request.path or "/send/m.room.message/" in request.path):
             self.holding += 1
             try:
                 await asyncio.sleep(DELAY)
             finally:
                 self.holding -= 1
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
-        async with self.http.request(
-            request.method, self.upstream + request.path_qs, headers=headers, data=data
-        ) as resp:
-            body = await resp.read()
-            return web.Response(
-                body=body, status=resp.status, content_type=resp.content_type or None
-            )
 
 
 async def _open_transactions(db: asyncpg.Pool) -> int:

@@ -9,10 +9,9 @@ grace period in which an invite could still make the room the CRM's.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
-from ..store.database import DB_ERRORS, Pool
+from ..store.database import Pool, every
 from ..store.ingest import sweep_foreign_rooms
 
 log = logging.getLogger("crm.appservice.sweep")
@@ -23,15 +22,12 @@ INTERVAL = 60.0
 async def sweep_until_stopped(
     pool: Pool, grace: float, stopping: asyncio.Event, interval: float = INTERVAL
 ) -> None:
-    while not stopping.is_set():
-        try:
-            deleted = await sweep_once(pool, grace)
-            if deleted:
-                log.info("Removed %d raw events of rooms that are not the CRM's", deleted)
-        except DB_ERRORS as e:
-            log.warning("Raw events of other rooms not swept (%r)", e)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), interval)
+    async def sweep() -> None:
+        deleted = await sweep_once(pool, grace)
+        if deleted:
+            log.info("Removed %d raw events of rooms that are not the CRM's", deleted)
+
+    await every(interval, stopping, sweep, "Sweeping other rooms' raw events", log)
 
 
 async def sweep_once(pool: Pool, grace: float) -> int:

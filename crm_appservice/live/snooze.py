@@ -10,11 +10,10 @@ partial index `conversations_snoozed_idx` holds only the snoozed ones) and pushe
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from ..store import conversations, live
-from ..store.database import DB_ERRORS, Pool
+from ..store.database import Pool, every
 
 log = logging.getLogger("crm.live")
 
@@ -22,14 +21,11 @@ INTERVAL = 5.0
 
 
 async def wake_snoozed(pool: Pool, stopping: asyncio.Event, interval: float = INTERVAL) -> None:
-    while not stopping.is_set():
-        try:
-            async with pool.acquire() as conn, conn.transaction():
-                woken = await conversations.wake_snoozed(conn)
-                await live.record(conn, [("conversation.updated", i) for i in woken])
-            if woken:
-                log.info("%d snoozed conversation(s) reopened", len(woken))
-        except DB_ERRORS as e:
-            log.warning("Snoozed conversations not checked (%r)", e)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), interval)
+    async def wake() -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            woken = await conversations.wake_snoozed(conn)
+            await live.record(conn, [("conversation.updated", i) for i in woken])
+        if woken:
+            log.info("%d snoozed conversation(s) reopened", len(woken))
+
+    await every(interval, stopping, wake, "Reopening snoozed conversations", log)

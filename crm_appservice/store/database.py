@@ -97,6 +97,24 @@ def set_clause(
 DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
+async def every(
+    seconds: float,
+    stopping: asyncio.Event,
+    job: Callable[[], Awaitable[None]],
+    what: str,
+    logger: logging.Logger,
+) -> None:
+    """Run `job` every `seconds` until the program stops; a database error is logged (`what`
+    did not happen) and the next round tries again."""
+    while not stopping.is_set():
+        try:
+            await job()
+        except DB_ERRORS as e:
+            logger.warning("%s not done (%r)", what, e)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), seconds)
+
+
 async def wait_for_either(wake: asyncio.Event, stopping: asyncio.Event, seconds: float) -> None:
     """Sleep until a NOTIFY woke `wake`, the program is stopping, or `seconds` passed."""
     waiters = {asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stopping.wait())}
