@@ -236,3 +236,25 @@ async def test_a_change_that_commits_late_is_pushed_never_skipped(pool: Any) -> 
     await pump_for(0.3)
     assert pushed[-1] == later and lost not in pushed
     assert pushed == sorted(pushed) and len(pushed) == len(set(pushed))
+
+
+async def test_a_hub_starting_while_a_change_is_in_flight_pushes_it(pool: Any) -> None:
+    from crm_appservice.live.hub import Hub
+    from crm_appservice.store import live
+
+    async with pool.acquire() as slow, pool.acquire() as fast:
+        tx = slow.transaction()
+        await tx.start()
+        late = await live.record(slow, [("conversation.updated", 1)])
+        async with fast.transaction():
+            later = await live.record(fast, [("conversation.updated", 2)])
+        hub = Hub(pool, lambda *_: {})
+        await hub.start()
+        pushed: list[int] = []
+        hub.watchers.append(lambda events: pushed.extend(e["seq"] for e in events))
+        await hub.pump()
+        assert pushed == []
+        await tx.commit()
+    for _ in range(5):
+        await hub.pump()
+    assert pushed == [late, later]

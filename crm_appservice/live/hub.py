@@ -123,8 +123,20 @@ class Hub:
         self.watchers: list[Callable[[list[asyncpg.Record]], None]] = []
 
     async def start(self) -> None:
+        """Start after the newest committed seq, or before the first seq missing among the
+        newest ones: a transaction that took it may commit right after this start."""
         async with self.pool.acquire() as conn:
-            self.last_seq = (await live.bounds(conn))[1]
+            newest = (await live.bounds(conn))[1]
+            self.last_seq = newest
+            # (A seq pruned or rolled back long ago looks missing too: it is passed as soon as
+            # the transactions in progress now have ended.)
+            expected = max(0, newest - BATCH) + 1
+            for event in await live.after(conn, expected - 1, BATCH):
+                if event["seq"] != expected:
+                    self.last_seq = expected - 1
+                    self._gap = (newest, await live.in_progress(conn))
+                    break
+                expected += 1
 
     def _notified(self, *_: object) -> None:
         self._wake.set()
