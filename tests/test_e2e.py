@@ -166,6 +166,17 @@ async def test_outgoing_message_status_comes_back(world: World) -> None:
     assert row["error"] == emu.outcome.error
     # The bridge's error notice is not stored as a message of the thread.
     assert await world.db.fetchval("SELECT count(*) FROM messages WHERE body LIKE '⚠️%'") == 0
+    # A generic send error: no message, the reason m.event_not_handled, the detail in
+    # internal_error, and a notice that is not sure: the manager reads what happened.
+    emu.outcome.result = "fail_generic"
+    emu.outcome.error = "websocket not connected"
+    generic = await bot.send_text(alice.room_id, "Third message")  # type: ignore[arg-type]
+    await world.until(lambda: status_of(generic, "failed"), "the generic failure")
+    row = await world.message(generic)
+    assert row["error"] == (
+        "The WhatsApp bridge could not send the message: websocket not connected"
+    )
+    assert await world.db.fetchval("SELECT count(*) FROM messages WHERE body LIKE '⚠️%'") == 0
 
 
 async def test_crm_down_then_back_gets_every_event_once(world: World) -> None:

@@ -325,3 +325,44 @@ async def test_spaces_and_status_broadcasts_are_no_conversations(
         ]
     )
     assert await count(db, "conversations") == 0
+
+
+async def test_failures_read_as_what_happened(hs: Homeserver, db: asyncpg.Pool) -> None:
+    """A generic failure says only `m.event_not_handled`: the manager reads the bridge's
+    detail; a notice the bridge is not sure of counts like a certain one."""
+    await _portals(hs)
+    ours = [f.text(ROOM, f.BOT, f"reply {i}") for i in range(4)]
+    await hs.ok(ours)
+
+    def status(target: dict[str, Any], **content: Any) -> dict[str, Any]:
+        relates = {"rel_type": "m.reference", "event_id": target["event_id"]}
+        return f.event(ROOM, "com.beeper.message_send_status", f.BRIDGE_BOT,
+                       {"m.relates_to": relates, **content})  # fmt: skip
+
+    unsure = f.event(
+        ROOM,
+        "m.room.message",
+        f.BRIDGE_BOT,
+        {
+            "msgtype": "m.notice",
+            "body": "⚠️ Your message may not have been bridged: timed out",
+            "m.relates_to": {"m.in_reply_to": {"event_id": ours[3]["event_id"]}},
+        },
+    )
+    await hs.ok(
+        [
+            status(ours[0], status="FAIL_RETRIABLE", reason="m.event_not_handled", message="",
+                   internal_error="failed to send: \n  websocket not connected"),
+            status(ours[1], status="FAIL_PERMANENT", reason="m.no_permission"),
+            status(ours[2], status="FAIL_PERMANENT", reason="org.example.new_reason"),
+            unsure,
+        ]
+    )  # fmt: skip
+    errors = [(await _message(db, e["event_id"]))["error"] for e in ours]
+    assert errors == [
+        "The WhatsApp bridge could not send the message: failed to send: websocket not connected",
+        "Sending in this chat is not allowed",
+        "The WhatsApp bridge could not send the message",
+        "⚠️ Your message may not have been bridged: timed out",
+    ]
+    assert await count(db, "messages") == 4

@@ -18,7 +18,22 @@ log = logging.getLogger("crm.ingest")
 
 BRIDGE_STATE_TYPES = ("m.bridge", "uk.half-shot.bridge")
 SEND_STATUS_TYPE = "com.beeper.message_send_status"
-BRIDGE_ERROR_PREFIX = "⚠️ Your message was not bridged"
+# The bridge's error notices (bridgev2 messagestatus.go, ToNoticeEvent): certain, or not sure.
+BRIDGE_ERROR_PREFIXES = (
+    "⚠️ Your message was not bridged",
+    "⚠️ Your message may not have been bridged",
+)
+# What a manager reads for a failed send status without a message of its own (bridgev2's
+# MessageStatusReason values); a generic failure's detail is in `internal_error`.
+FAILURE_REASONS = {
+    "m.foreign_network_error": "WhatsApp did not accept the message",
+    "m.no_permission": "Sending in this chat is not allowed",
+    "m.bridge_unavailable": "The WhatsApp bridge is not connected",
+    "m.event_too_old": "The message was too old to be sent",
+    "com.beeper.unsupported_event": "WhatsApp does not support this kind of message",
+    "m.event_not_handled": "The WhatsApp bridge could not send the message",
+}
+FAILURE_DETAIL_LENGTH = 300
 # Put by the outbox into the content of every event it sends: when the event comes back in a
 # transaction, it is matched to the row it was sent for (a message, a reaction, an edit) instead
 # of stored a second time.
@@ -284,6 +299,18 @@ class Namespaces:
         return name.strip() or None
 
 
+def failure_reason(content: dict[str, Any]) -> str:
+    """A readable reason of a failed send status that has no message: the bridge's reason in
+    words, with its internal error as the detail (a generic failure says only
+    `m.event_not_handled` and puts what happened there)."""
+    reason = _opt(content, "reason")
+    text = FAILURE_REASONS.get(reason or "", "The WhatsApp bridge could not send the message")
+    detail = _opt(content, "internal_error")
+    if detail:
+        text = f"{text}: {' '.join(detail.split())[:FAILURE_DETAIL_LENGTH]}"
+    return text
+
+
 def customer_remote_id(platform: str, chat_id: str) -> str | None:
     """The remote id of the ghost a one-to-one chat is with, where the bridge's ids say it:
     mautrix-whatsapp keys a DM by the customer's JID, `<n>@lid` (ghost `lid-<n>`) or
@@ -547,7 +574,7 @@ class _Parser:
             reply_to
             and content.get("msgtype") == "m.notice"
             and isinstance(body, str)
-            and body.startswith(BRIDGE_ERROR_PREFIX)
+            and body.startswith(BRIDGE_ERROR_PREFIXES)
             and self.ns.is_bridge_bot(event["sender"])
         ):
             self.batch.statuses.append(
@@ -587,7 +614,7 @@ class _Parser:
             mapped = "delivered" if isinstance(delivered, list) and delivered else "bridged"
         elif status in ("FAIL_RETRIABLE", "FAIL_PERMANENT"):
             mapped = "bridge_failed"
-            error = _opt(content, "message") or _opt(content, "reason") or status
+            error = _opt(content, "message") or failure_reason(content)
         elif status == "PENDING":
             return
         else:

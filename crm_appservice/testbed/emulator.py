@@ -30,7 +30,9 @@ log = logging.getLogger("crm.testbed.emulator")
 BOT_LOCALPART = "whatsappbot"
 GHOST_PREFIX = "whatsapp_"
 APPSERVICE_ID = "whatsapp"
+# bridgev2 messagestatus.go, ToNoticeEvent: certain, or not sure the message failed.
 ERROR_NOTICE = "⚠️ Your message was not bridged: "
+UNSURE_NOTICE = "⚠️ Your message may not have been bridged: "
 
 
 def registration(domain: str, url: str, as_token: str, hs_token: str) -> dict[str, Any]:
@@ -78,7 +80,9 @@ class SentByCRM:
 class Outcome:
     """How the emulated bridge answers the CRM's messages."""
 
-    result: str = "success"  # success | fail | silent
+    # success | fail (WhatsApp refused it) | fail_generic (a send error of the bridge's own:
+    # FAIL_RETRIABLE, m.event_not_handled, no message, the detail in internal_error) | silent
+    result: str = "success"
     delivery_receipt: bool = True
     read_by_contact: bool = True
     error: str = "The recipient is not on WhatsApp"
@@ -457,21 +461,44 @@ class BridgeEmulator:
         relates = {"rel_type": "m.reference", "event_id": sent.event_id}
         try:
             if outcome.result == "success":
+                # WhatsApp's server took it: the first SUCCESS (no delivered_to_users), and in the
+                # same step the bot's read receipt (bridgev2 matrix/connector.go,
+                # internalSendMessageStatus; messagestatus.go ToMSSEvent has no network key).
                 await self.send(
                     sent.room_id,
                     self.bot,
-                    {
-                        "m.relates_to": relates,
-                        "status": "SUCCESS",
-                        "network": "whatsapp",
-                        "delivered_to_users": [self.ghost(p) for p in portal.phones],
-                    },
+                    {"m.relates_to": relates, "status": "SUCCESS"},
                     event_type="com.beeper.message_send_status",
                 )
                 if outcome.delivery_receipt:
                     await self.receipt(sent.room_id, self.bot, sent.event_id)
+                if not portal.is_group:
+                    # The customer's phone has it: a second SUCCESS naming them, in DMs only
+                    # (bridgev2 portal.go, handleRemoteDeliveryReceipt ignores other rooms).
+                    await self.send(
+                        sent.room_id,
+                        self.bot,
+                        {"m.relates_to": relates, "status": "SUCCESS",
+                         "delivered_to_users": [self.ghost(portal.phones[0])]},
+                        event_type="com.beeper.message_send_status",
+                    )  # fmt: skip
                 if outcome.read_by_contact:
                     await self.read(portal, portal.phones[0], sent.event_id)
+            elif outcome.result == "fail_generic":
+                await self.send(
+                    sent.room_id,
+                    self.bot,
+                    {"m.relates_to": relates, "status": "FAIL_RETRIABLE",
+                     "reason": "m.event_not_handled", "message": "",
+                     "internal_error": outcome.error},
+                    event_type="com.beeper.message_send_status",
+                )  # fmt: skip
+                await self.send(
+                    sent.room_id,
+                    self.bot,
+                    {"msgtype": "m.notice", "body": UNSURE_NOTICE + outcome.error,
+                     "m.relates_to": {"m.in_reply_to": {"event_id": sent.event_id}}},
+                )  # fmt: skip
             elif outcome.result == "fail":
                 await self.send(
                     sent.room_id,
@@ -481,7 +508,6 @@ class BridgeEmulator:
                         "status": "FAIL_PERMANENT",
                         "reason": "m.foreign_network_error",
                         "message": outcome.error,
-                        "network": "whatsapp",
                     },
                     event_type="com.beeper.message_send_status",
                 )
