@@ -44,10 +44,14 @@ async def request(
         reason = f"{e or type(e).__name__}"
         raise BridgeError(f"cannot reach the provisioning API at {bridge.provisioning_url}"
                           f" ({reason}): check that the bridge runs") from None  # fmt: skip
-    if status in (401, 403):
+    if status == 401:
         raise BridgeError("the bridge refused bridge.provisioning_secret: copy it from the"
                           " bridge's provisioning.shared_secret")  # fmt: skip
-    if status != 200:
+    if status == 403:
+        raise BridgeError(f"the bridge does not let {acting_user(settings)} log in: give it"
+                          " the `admin` level in the bridge's bridge.permissions")  # fmt: skip
+    # 201: create_dm made a new room (bridgev2 provisioning.go answers Created then).
+    if not 200 <= status < 300:
         said = answer.get("error") if isinstance(answer, dict) else None
         raise BridgeRefused(status, str(said or f"the provisioning API answered {status}"))
     return answer

@@ -64,10 +64,12 @@ async def test_login_flows_and_new_chat(matrix: LocalMatrix) -> None:
             assert (await resp.json())["login_ids"] == [emu.owner_phone]
 
         async with http.post(f"{PREFIX}/create_dm/+15551112222") as resp:
+            assert resp.status == 201  # a room made just now, as bridgev2 answers
             dm = await resp.json()
         assert dm["mxid"] == f"@whatsapp_15551112222:{DOMAIN}"
         assert dm["dm_room_mxid"] in emu.portals
         async with http.post(f"{PREFIX}/create_dm/15551112222") as resp:
+            assert resp.status == 200  # it existed
             assert (await resp.json())["dm_room_mxid"] == dm["dm_room_mxid"]
 
     async with (

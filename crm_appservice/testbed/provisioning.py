@@ -251,7 +251,8 @@ class Provisioning:
             if not portal.is_group and portal.phones == [phone]:
                 return web.json_response(self._resolved(phone, portal.room_id))
         portal = await self.emulator.create_portal(phone, f"+{phone}")
-        return web.json_response(self._resolved(phone, portal.room_id))
+        # A room made just now is 201 Created (bridgev2 provisioning.go, PostCreateDM).
+        return web.json_response(self._resolved(phone, portal.room_id), status=201)
 
     async def contacts(self, request: web.Request) -> web.Response:
         contacts = [
