@@ -49,7 +49,8 @@ async def request(
                           " bridge's provisioning.shared_secret")  # fmt: skip
     if status == 403:
         raise BridgeError(f"the bridge does not let {acting_user(settings)} log in: give it"
-                          " the `admin` level in the bridge's bridge.permissions")  # fmt: skip
+                          " the `user` or `admin` level in the bridge's bridge.permissions"
+                          )  # fmt: skip
     # 201: create_dm made a new room (bridgev2 provisioning.go answers Created then).
     if not 200 <= status < 300:
         said = answer.get("error") if isinstance(answer, dict) else None

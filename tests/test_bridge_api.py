@@ -30,7 +30,7 @@ async def _settings(make_config: ConfigFactory, url: str) -> Settings:
         (201, {"dm_room_mxid": "!new"}, {"dm_room_mxid": "!new"}),  # create_dm made the room
         (200, {"dm_room_mxid": "!old"}, {"dm_room_mxid": "!old"}),
         (401, {"errcode": "M_UNKNOWN_TOKEN"}, "refused bridge.provisioning_secret"),
-        (403, {"errcode": "M_FORBIDDEN"}, "give it the `admin` level in the bridge's"),
+        (403, {"errcode": "M_FORBIDDEN"}, "the `user` or `admin` level in the bridge's"),
         (404, {"errcode": "M_NOT_FOUND", "error": "That number is not on WhatsApp"},
          "That number is not on WhatsApp"),
     ],
