@@ -37,7 +37,8 @@ import asyncpg
 from ruamel.yaml import YAML
 
 from crm_appservice.appservice import body as body_reader
-from crm_appservice.ingest.events import Namespaces, Parser
+from crm_appservice.ingest.events import Parser
+from crm_appservice.ingest.namespaces import Namespaces
 from crm_appservice.store.embedded import EmbeddedPostgres
 from crm_appservice.store.migrate import apply_migrations
 

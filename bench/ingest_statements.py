@@ -26,19 +26,20 @@ import orjson
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ingest import BOT, DOMAIN, Workload, new_database, percentile, tear_down
 
-from crm_appservice.ingest.events import Namespaces, Parser
-from crm_appservice.store import ingest, live
+from crm_appservice.ingest.events import Parser
+from crm_appservice.ingest.namespaces import Namespaces
+from crm_appservice.store import ingest, live, portals, relations, statuses
 
 NAMES = {
     ingest._TXN_AND_RAW: "transaction id + raw events",
-    ingest._PORTALS: "portals",
-    ingest._ROOM_NAMES: "room names",
-    ingest._CONTACTS: "contacts",
+    portals.PORTALS: "portals",
+    portals.ROOM_NAMES: "room names",
+    portals.CONTACTS: "contacts",
     ingest._MESSAGES: "messages + conversations",
-    ingest._EDITS: "edits",
-    ingest._REACTIONS: "reactions",
-    ingest._REDACTIONS: "deletions",
-    ingest._STATUSES: "send statuses + receipts",
+    relations.EDITS: "edits",
+    relations.REACTIONS: "reactions",
+    relations.REDACTIONS: "deletions",
+    statuses.STATUSES: "send statuses + receipts",
     ingest._INVITES: "invites",
     live._RECORD: "live feed",
 }

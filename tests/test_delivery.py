@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from crm_appservice import delivery
-from crm_appservice.ingest.events import CRM_MESSAGE_KEY
+from crm_appservice.ingest.messages import CRM_MESSAGE_KEY
 from crm_appservice.store import outbox
 
 from . import factories as f

@@ -21,7 +21,8 @@ import pytest
 
 from crm_appservice.appservice import body
 from crm_appservice.ingest.content import parse_message, strip_reply_fallback
-from crm_appservice.ingest.events import Namespaces, parse_transaction
+from crm_appservice.ingest.events import parse_transaction
+from crm_appservice.ingest.namespaces import Namespaces
 
 from . import factories as f
 from .conftest import HS_TOKEN, Homeserver, count

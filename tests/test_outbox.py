@@ -19,7 +19,7 @@ from aiohttp import web
 import asyncpg
 import pytest
 
-from crm_appservice.ingest.events import CRM_MESSAGE_KEY
+from crm_appservice.ingest.messages import CRM_MESSAGE_KEY
 from crm_appservice.store import managers, sessions
 from crm_appservice.testbed.emulator import BridgeEmulator
 from crm_appservice.testbed.media import png

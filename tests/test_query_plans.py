@@ -10,7 +10,7 @@ import asyncpg
 import orjson
 import pytest
 
-from crm_appservice.store import contacts, conversations, messages
+from crm_appservice.store import contacts, conversations, messages, search as text_search
 from crm_appservice.store.conversations import Filters
 
 N = 100_000
@@ -138,7 +138,7 @@ async def test_a_search_pages_matches_cost_a_lookup_per_conversation_at_most(
     """The message each conversation was found by: taken from what the search collected, or
     for common words from each conversation's newest messages; never the words' whole entries
     in the full-text index again, and nothing at all for conversations found by name."""
-    lookups = (conversations._MATCHED, conversations._NEWEST_MATCH)
+    lookups = (text_search.MATCHED, text_search.NEWEST_MATCH)
     for q, found_by_text in (("sofas", True), (NAME_4242, False)):
 
         async def search(q: str = q, found_by_text: bool = found_by_text) -> None:
@@ -186,7 +186,7 @@ GHOST = "@whatsapp_1:x"
 
 def _batches() -> list[tuple[str, list[str]]]:
     """Each ingest statement that looks up earlier rows, with a typical small batch."""
-    from crm_appservice.store import ingest
+    from crm_appservice.store import ingest, relations, statuses
 
     def rows(*records: dict[str, Any]) -> str:
         return orjson.dumps(list(records)).decode()
@@ -205,10 +205,10 @@ def _batches() -> list[tuple[str, list[str]]]:
     receipt = {"room_id": "!m16", "event_id": "$m15", "user_id": GHOST}
     return [
         (ingest._MESSAGES, [rows(*new_messages)]),
-        (ingest._EDITS, [rows(edit)]),
-        (ingest._REACTIONS, [rows(reaction)]),
-        (ingest._REDACTIONS, [rows(redaction)]),
-        (ingest._STATUSES, [rows(status), rows(receipt)]),
+        (relations.EDITS, [rows(edit)]),
+        (relations.REACTIONS, [rows(reaction)]),
+        (relations.REDACTIONS, [rows(redaction)]),
+        (statuses.STATUSES, [rows(status), rows(receipt)]),
     ]
 
 

@@ -14,7 +14,7 @@ import asyncpg
 from mautrix.errors import MatrixConnectionError, MForbidden, MLimitExceeded, MUnknown
 
 from crm_appservice.config import Settings
-from crm_appservice.ingest.events import CRM_MESSAGE_KEY
+from crm_appservice.ingest.messages import CRM_MESSAGE_KEY
 from crm_appservice.outbox.errors import explain
 from crm_appservice.outbox.policy import RetryPolicy
 

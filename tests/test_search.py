@@ -9,8 +9,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from crm_appservice.store import conversations
-from crm_appservice.store.conversations import Filters, broad_share, list_page
+from crm_appservice.store import conversations, search
+from crm_appservice.store.conversations import Filters, list_page
+from crm_appservice.store.search import broad_share
 
 N = 300  # more than one walk's budget
 PER_CONVERSATION = 10
@@ -73,7 +74,7 @@ def test_broad_share_multiplies_the_words_and_sums_a_prefixs_lexemes() -> None:
 async def test_a_common_word_is_walked_and_pages_like_a_collected_search(
     conn: asyncpg.Connection,
 ) -> None:
-    assert await conversations._is_broad(conn, "sofas")
+    assert await search.is_broad(conn, "sofas")
     issued: list[str] = []
 
     def log(record: Any) -> None:
@@ -102,7 +103,7 @@ async def test_common_words_that_never_meet_fall_back_to_collecting(
     conn: asyncpg.Connection,
 ) -> None:
     # Each word is in half of the messages, so together they look common; they never meet.
-    assert await conversations._is_broad(conn, "sofas chairs")
+    assert await search.is_broad(conn, "sofas chairs")
     assert await list_page(conn, Filters(q="sofas chairs"), None, 50) == ([], False)
     # Words that meet in some conversations only: the walk's window is too thin for a page.
     await conn.execute(

@@ -15,11 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..keys import POOL, SETTINGS
 from ..store import (
+    actions,
     contacts as contact_store,
     conversations as store,
     live,
     messages as message_store,
-    outbox as outbox_store,
 )
 from . import responses
 from .contacts import order_out
@@ -225,7 +225,7 @@ async def read(request: web.Request) -> web.Response:
             raise responses.not_found("conversation")
         if unread and request.app[SETTINGS].outbox.read_receipts:
             # The customer sees their messages read, as when the phone's owner opens the chat.
-            await outbox_store.queue_read_receipt(conn, conversation_id)
+            await actions.queue_read_receipt(conn, conversation_id)
         await live.record(conn, [("conversation.updated", conversation_id)])
         row = await store.get(conn, conversation_id)
     assert row is not None

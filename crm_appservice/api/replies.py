@@ -19,7 +19,7 @@ import asyncpg
 from ..ingest.content import Media, MessageContent, preview
 from ..keys import MATRIX, POOL, SETTINGS, SPOOL
 from ..outbox.spool import TooLarge
-from ..store import live, mail as mail_store, messages as message_store, outbox
+from ..store import actions, live, mail as mail_store, messages as message_store, outbox
 from ..store.database import Conn
 from . import responses
 from .conversations import CONVERSATION, visible_conversation
@@ -77,7 +77,7 @@ async def _field(part: BodyPartReader) -> str:
     return data.decode("utf-8", errors="strict")
 
 
-async def _read_form(request: web.Request) -> tuple[AttachmentForm, outbox.Attachment]:
+async def _read_form(request: web.Request) -> tuple[AttachmentForm, actions.Attachment]:
     """Read the multipart reply; the file goes to the spool (removed again on any error)."""
     spool = request.app[SPOOL]
     fields: dict[str, str] = {}
@@ -120,7 +120,7 @@ async def _read_form(request: web.Request) -> tuple[AttachmentForm, outbox.Attac
         if spooled is not None:
             await spool.discard(spooled[0])
         raise
-    attachment = outbox.Attachment(
+    attachment = actions.Attachment(
         path=spooled[0],
         mimetype=mimetype,
         size=spooled[1],
@@ -140,14 +140,14 @@ async def _message(conn: Conn, request: web.Request, message_id: int) -> Message
 
 
 def _reply(request: web.Request, body: ReplyBody | AttachmentForm,
-           attachment: outbox.Attachment | None) -> outbox.Reply:  # fmt: skip
+           attachment: actions.Attachment | None) -> actions.Reply:  # fmt: skip
     text = body.body or None
     kind, media = "text", None
     if attachment is not None:
         kind = kind_of(attachment.mimetype, attachment.voice)
         media = Media("", attachment.mimetype, attachment.size, None, None, None,
                       attachment.filename, None, None, None, None)  # fmt: skip
-    return outbox.Reply(
+    return actions.Reply(
         conversation_id=int(request.match_info["conversation_id"]),
         client_txn_id=body.client_txn_id,
         channel=body.channel,
@@ -195,11 +195,11 @@ async def send(request: web.Request) -> web.Response:
             await visible_conversation(conn, request)
             if body.channel == "email":
                 await _check_email(conn, request, reply.conversation_id)
-            if body.reply_to is not None and not await outbox.reply_target_exists(
+            if body.reply_to is not None and not await actions.reply_target_exists(
                 conn, reply.conversation_id, body.reply_to
             ):
                 raise responses.invalid("reply_to", "No message with that id in this conversation")
-            message_id, created = await outbox.create_reply(conn, reply)
+            message_id, created = await actions.create_reply(conn, reply)
             if message_id is None:
                 raise responses.not_found("conversation")
             if created:
@@ -239,7 +239,7 @@ MESSAGE = r"/api/v1/messages/{message_id:\d+}"
 
 
 async def _locked_message(conn: Conn, request: web.Request) -> asyncpg.Record:
-    message = await outbox.lock_message(conn, int(request.match_info["message_id"]))
+    message = await actions.lock_message(conn, int(request.match_info["message_id"]))
     if message is None:
         raise responses.not_found("message")
     ensure_visible(request, message["conversation_assignee_id"], "message")
@@ -279,7 +279,7 @@ async def react(request: web.Request) -> web.Response:
             raise responses.conflict("Only messages in the chat can be reacted to")
         if message["event_id"] is None and message["status"] != "pending":
             raise responses.conflict("The message is not in the chat")
-        added = await outbox.add_reaction(
+        added = await actions.add_reaction(
             conn, message, crm_user(request), current(request).manager.id, body.key
         )
         changes = [("message.updated", message["id"])] if added else []
@@ -292,7 +292,7 @@ async def unreact(request: web.Request) -> web.Response:
     key = request.match_info["key"]
     async with request.app[POOL].acquire() as conn, conn.transaction():
         message = await _locked_message(conn, request)
-        if not await outbox.remove_reaction(conn, message, crm_user(request), key):
+        if not await actions.remove_reaction(conn, message, crm_user(request), key):
             raise responses.not_found("reaction")
         return await _answer(conn, request, message["id"], [("message.updated", message["id"])],
                              202)  # fmt: skip
@@ -314,7 +314,7 @@ async def edit(request: web.Request) -> web.Response:
         text = preview(MessageContent("text", body.body, None, None))
         # A failed reply is not in the chat: its new text goes out with the retry.
         in_chat = _in_chat(message)
-        conversation_changed = await outbox.edit_message(conn, message, body.body, text, in_chat)
+        conversation_changed = await actions.edit_message(conn, message, body.body, text, in_chat)
         changes = [("message.updated", message["id"])]
         if conversation_changed:
             changes.append(("conversation.updated", message["conversation_id"]))
@@ -330,8 +330,8 @@ async def delete(request: web.Request) -> web.Response:
         _own_chat_message(request, message, "deleted")
         if message["deleted_at"] is not None:
             return await _answer(conn, request, message["id"], [], 200)
-        conversation_changed = await outbox.delete_message(conn, message, _in_chat(message))
-        files = await outbox.spooled_files(conn, message["id"])
+        conversation_changed = await actions.delete_message(conn, message, _in_chat(message))
+        files = await actions.spooled_files(conn, message["id"])
         changes = [("message.updated", message["id"])]
         if conversation_changed:
             changes.append(("conversation.updated", message["conversation_id"]))

@@ -9,7 +9,7 @@ import asyncpg
 import orjson
 
 from ..media.urls import media_urls
-from ..store import conversations as store
+from ..store import search
 from .models import ConversationOut, MessageOut, NoteOut
 
 
@@ -56,9 +56,9 @@ def excerpt(text: str, q: str) -> str:
     """A search hit's text as the list shows it: from a little before the first word that
     starts like one of the query's words, on one line, so the hit is in view."""
     text = " ".join(text.split())
-    prefixes = [w.lower() for w in store.WORD.findall(q)]
+    prefixes = [w.lower() for w in search.WORD.findall(q)]
     start = 0
-    for found in store.WORD.finditer(text):
+    for found in search.WORD.finditer(text):
         if any(found.group().lower().startswith(p) for p in prefixes):
             start = found.start()
             break

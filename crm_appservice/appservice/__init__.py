@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..config import Settings
-from ..ingest.events import Namespaces
+from ..ingest.namespaces import Namespaces
 
 
 def namespaces_from(settings: Settings) -> Namespaces:

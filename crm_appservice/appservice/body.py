@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from ..ingest.events import UNREADABLE_KEY
+from ..ingest.messages import UNREADABLE_KEY
 
 # How much of an unreadable event's text is kept (the raw copy is for people, not for mapping).
 UNREADABLE_KEEP = 65536

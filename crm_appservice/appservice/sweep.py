@@ -12,7 +12,7 @@ import asyncio
 import logging
 
 from ..store.database import Pool, every
-from ..store.ingest import sweep_foreign_rooms
+from ..store.portals import sweep_foreign_rooms
 
 log = logging.getLogger("crm.appservice.sweep")
 

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 import asyncpg
 
-from ..ingest.events import Batch, Namespaces, Parser
+from ..ingest.events import Parser
+from ..ingest.namespaces import Namespaces
+from ..ingest.records import Batch
 from ..store.ingest import IngestResult, write_transaction
 from . import body
 

@@ -7,43 +7,31 @@ list per kind of record, ready to be written with one statement each.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import logging
-import re
-from typing import Any, NotRequired, TypedDict
+from typing import Any
 
-from .content import BIGINT_MAX, BadEvent, MessageContent, parse_message, preview
+from .content import BadEvent, parse_message, preview
+from .mautrix import (
+    BRIDGE_ERROR_PREFIXES,
+    NOT_CHATS,
+    RECEIVER_KEY,
+    customer_remote_id,
+    failure_reason,
+)
+from .messages import (
+    CRM_EDIT_KEY,
+    CRM_REACTION_KEY,
+    UNREADABLE_KEY,
+    crm_id,
+    message_record,
+)
+from .namespaces import MAX_MXID, Namespaces
+from .records import Batch, RawRecord
 
 log = logging.getLogger("crm.ingest")
 
 BRIDGE_STATE_TYPES = ("m.bridge", "uk.half-shot.bridge")
 SEND_STATUS_TYPE = "com.beeper.message_send_status"
-# The bridge's error notices (bridgev2 messagestatus.go, ToNoticeEvent): certain, or not sure.
-BRIDGE_ERROR_PREFIXES = (
-    "⚠️ Your message was not bridged",
-    "⚠️ Your message may not have been bridged",
-)
-# What a manager reads for a failed send status without a message of its own (bridgev2's
-# MessageStatusReason values); a generic failure's detail is in `internal_error`.
-FAILURE_REASONS = {
-    "m.foreign_network_error": "WhatsApp did not accept the message",
-    "m.no_permission": "Sending in this chat is not allowed",
-    "m.bridge_unavailable": "The WhatsApp bridge is not connected",
-    "m.event_too_old": "The message was too old to be sent",
-    "com.beeper.unsupported_event": "WhatsApp does not support this kind of message",
-    "m.event_not_handled": "The WhatsApp bridge could not send the message",
-}
-FAILURE_DETAIL_LENGTH = 300
-# Put by the outbox into the content of every event it sends: when the event comes back in a
-# transaction, it is matched to the row it was sent for (a message, a reaction, an edit) instead
-# of stored a second time.
-CRM_MESSAGE_KEY = "com.crm_appservice.message_id"
-CRM_REACTION_KEY = "com.crm_appservice.reaction_id"
-CRM_EDIT_KEY = "com.crm_appservice.edit_id"
-# What the transaction endpoint puts in place of an event it could not read as JSON (its text
-# is kept under this key): stored raw, flagged, never mapped.
-UNREADABLE_KEY = "com.crm_appservice.unreadable"
-
 # State and other events that carry nothing for the inbox: kept raw, not flagged.
 IGNORED_TYPES = frozenset(
     {
@@ -64,265 +52,11 @@ IGNORED_TYPES = frozenset(
         "org.matrix.msc3381.poll.response",
     }
 )
-# The key of the WhatsApp login a portal belongs to, in the bridge state's `channel`
-# (mautrix-go event/state.go, BridgeInfoSection.Receiver).
-RECEIVER_KEY = "fi.mau.receiver"
-# Chat ids of bridged rooms that are no chat with a customer.
-NOT_CHATS = frozenset({"status@broadcast"})
 # Ephemeral events with no lasting meaning: neither stored nor mapped.
 TRANSIENT_EDU_TYPES = frozenset({"m.typing", "m.presence"})
-# Ghosts whose remote id is remembered (see Namespaces.ghost_remote_id).
-GHOST_CACHE_SIZE = 100_000
 # The latest time an event may carry: the end of year 9999 (PostgreSQL's timestamps go further,
 # browsers' dates not much).
 MAX_TS = 253_402_300_799_999
-# Matrix ids are at most 255 bytes; a longer "sender" is nobody.
-MAX_MXID = 255
-
-
-class RawRecord(TypedDict):
-    event_id: str | None
-    room_id: str | None
-    event_type: str | None
-    sender: str | None
-    is_ephemeral: bool
-    # Where the event is in the transaction body: the store copies it from there, so the
-    # event's JSON is neither encoded again nor sent to the database twice.
-    source: str
-    idx: int
-    error: str | None
-
-
-class PortalRecord(TypedDict):
-    room_id: str
-    platform: str
-    remote_chat_id: str
-    kind: str
-    channel_name: str | None
-    bridge_bot: str  # the state event's sender, a configured bridge bot
-    receiver: str | None
-    # In a one-to-one chat, the remote id of the customer's ghost (from the chat's id): any
-    # other ghost writing there is the business's own number.
-    customer_remote_id: str | None
-    avatar_url: str | None
-
-
-class RoomNameRecord(TypedDict):
-    room_id: str
-    name: str | None
-
-
-class ContactRecord(TypedDict):
-    room_id: str
-    mxid: str
-    remote_id: str
-    display_name: str | None
-    avatar_url: str | None
-    from_message: bool  # only a message's sender: nothing to update once the contact exists
-
-
-class MessageRecord(TypedDict):
-    event_id: str
-    room_id: str
-    sender: str
-    from_crm: bool
-    crm_id: int | None
-    kind: str
-    body: str | None
-    html: str | None
-    preview: str
-    # Only media messages have these (an absent key is NULL to the store).
-    media_url: NotRequired[str | None]
-    media_mimetype: NotRequired[str | None]
-    media_size: NotRequired[int | None]
-    media_width: NotRequired[int | None]
-    media_height: NotRequired[int | None]
-    media_duration_ms: NotRequired[int | None]
-    media_filename: NotRequired[str | None]
-    thumbnail_url: NotRequired[str | None]
-    thumbnail_mimetype: NotRequired[str | None]
-    thumbnail_width: NotRequired[int | None]
-    thumbnail_height: NotRequired[int | None]
-    latitude: float | None
-    longitude: float | None
-    reply_to: str | None
-    ts: int
-
-
-class EditRecord(TypedDict):
-    event_id: str
-    room_id: str
-    target: str
-    sender: str
-    crm_id: int | None
-    body: str | None
-    html: str | None
-    preview: str
-    ts: int
-
-
-class ReactionRecord(TypedDict):
-    event_id: str
-    room_id: str
-    target: str
-    sender: str
-    crm_id: int | None
-    key: str
-    ts: int
-
-
-class RedactionRecord(TypedDict):
-    event_id: str
-    room_id: str
-    redacts: str
-    sender: str
-    ts: int
-
-
-class StatusRecord(TypedDict):
-    room_id: str
-    sender: str  # a bridge bot: it counts only if it is the room's
-    target: str
-    signal: str  # one of delivery.SIGNALS
-    error: str | None
-
-
-class ReceiptRecord(TypedDict):
-    room_id: str
-    event_id: str
-    user_id: str
-    ts: int
-
-
-class InviteRecord(TypedDict):
-    room_id: str
-    inviter: str
-    accept: bool
-
-
-@dataclass
-class Batch:
-    """One transaction's records, each list written by one statement."""
-
-    raw: list[RawRecord] = field(default_factory=list)
-    portals: dict[str, PortalRecord] = field(default_factory=dict)
-    room_names: dict[str, RoomNameRecord] = field(default_factory=dict)
-    contacts: dict[str, ContactRecord] = field(default_factory=dict)
-    messages: list[MessageRecord] = field(default_factory=list)
-    edits: list[EditRecord] = field(default_factory=list)
-    reactions: list[ReactionRecord] = field(default_factory=list)
-    redactions: list[RedactionRecord] = field(default_factory=list)
-    statuses: list[StatusRecord] = field(default_factory=list)
-    receipts: list[ReceiptRecord] = field(default_factory=list)
-    invites: dict[str, InviteRecord] = field(default_factory=dict)
-
-
-class Namespaces:
-    """Who is who, from the config: the CRM's users, the bridges' ghosts and bots."""
-
-    def __init__(
-        self,
-        domain: str,
-        bot_mxid: str,
-        user_prefix: str,
-        ghost_patterns: tuple[str, ...],
-        bridge_bots: tuple[str, ...],
-        invite_patterns: tuple[str, ...] = (),
-        name_suffixes: tuple[str, ...] = (),
-    ) -> None:
-        self.domain = domain
-        self.bot_mxid = bot_mxid
-        self.user_prefix = user_prefix
-        self.name_suffixes = name_suffixes
-        escaped = re.escape(domain)
-        self._ghosts = [re.compile(f"^@({p}):{escaped}$") for p in ghost_patterns]
-        # A pattern `prefix.*` makes the remote id what follows the prefix.
-        self._prefixes = [
-            p[:-2] if p.endswith(".*") and re.escape(p[:-2]) == p[:-2] else ""
-            for p in ghost_patterns
-        ]
-        self._bots = frozenset(f"@{b}:{domain}" for b in bridge_bots)
-        self._inviters = [re.compile(p) for p in invite_patterns]
-        # Every event's sender is looked up, and the same few thousand ghosts write again and
-        # again: their answers are kept (a bounded map, emptied when full).
-        self._remote_ids: dict[str, str | None] = {}
-
-    def is_crm_user(self, mxid: str) -> bool:
-        if mxid == self.bot_mxid:
-            return True
-        localpart, _, server = mxid[1:].partition(":")
-        return server == self.domain and localpart.startswith(self.user_prefix)
-
-    def ghost_remote_id(self, mxid: str) -> str | None:
-        try:
-            return self._remote_ids[mxid]
-        except KeyError:
-            pass
-        if len(mxid) > MAX_MXID:
-            return None
-        found = None
-        for pattern, prefix in zip(self._ghosts, self._prefixes, strict=True):
-            match = pattern.match(mxid)
-            if match:
-                localpart: str = match.group(1)
-                found = localpart[len(prefix) :] if prefix else localpart
-                break
-        if len(self._remote_ids) >= GHOST_CACHE_SIZE:
-            self._remote_ids.clear()
-        self._remote_ids[mxid] = found
-        return found
-
-    def is_bridge_bot(self, mxid: str) -> bool:
-        return mxid in self._bots
-
-    def speaks_for_the_bridge(self, mxid: str) -> bool:
-        """Whether an event of `mxid` can be the bridge's or the CRM's own: a bridge bot, a
-        ghost or a user of the CRM. Anybody else in a portal is an ordinary Matrix user."""
-        return (
-            self.is_crm_user(mxid)
-            or self.is_bridge_bot(mxid)
-            or self.ghost_remote_id(mxid) is not None
-        )
-
-    def accepts_invite_from(self, mxid: str) -> bool:
-        if self.is_bridge_bot(mxid) or self.ghost_remote_id(mxid) is not None:
-            return True
-        return any(p.fullmatch(mxid) for p in self._inviters)
-
-    def clean_name(self, name: Any) -> str | None:
-        if not isinstance(name, str):
-            return None
-        for suffix in self.name_suffixes:
-            if name.endswith(suffix) and len(name) > len(suffix):
-                name = name[: -len(suffix)]
-                break
-        return name.strip() or None
-
-
-def failure_reason(content: dict[str, Any]) -> str:
-    """A readable reason of a failed send status that has no message: the bridge's reason in
-    words, with its internal error as the detail (a generic failure says only
-    `m.event_not_handled` and puts what happened there)."""
-    reason = _opt(content, "reason")
-    text = FAILURE_REASONS.get(reason or "", "The WhatsApp bridge could not send the message")
-    detail = _opt(content, "internal_error")
-    if detail:
-        text = f"{text}: {' '.join(detail.split())[:FAILURE_DETAIL_LENGTH]}"
-    return text
-
-
-def customer_remote_id(platform: str, chat_id: str) -> str | None:
-    """The remote id of the ghost a one-to-one chat is with, where the bridge's ids say it:
-    mautrix-whatsapp keys a DM by the customer's JID, `<n>@lid` (ghost `lid-<n>`) or
-    `<digits>@s.whatsapp.net` (ghost `<digits>`)."""
-    if platform != "whatsapp":
-        return None
-    user, _, server = chat_id.partition("@")
-    if not user or not user.isdigit():
-        return None
-    if server == "lid":
-        return f"lid-{user}"
-    return user if server == "s.whatsapp.net" else None
 
 
 def _str(obj: dict[str, Any], key: str, prefix: str = "") -> str:
@@ -337,52 +71,6 @@ def _opt(obj: Any, key: str) -> str | None:
         return None
     value = obj.get(key)
     return value if isinstance(value, str) and value else None
-
-
-def _crm_id(event: dict[str, Any], key: str, ns: Namespaces) -> int | None:
-    """The id of the row an event of the CRM's own user was sent for (None for anyone else's:
-    another user could put the key into an event too)."""
-    if not ns.is_crm_user(event["sender"]):
-        return None
-    value = event["content"].get(key)
-    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= BIGINT_MAX:
-        return value
-    return None
-
-
-def _message_record(
-    event: dict[str, Any], content: MessageContent, ns: Namespaces, reply_to: str | None
-) -> MessageRecord:
-    sender: str = event["sender"]
-    record: MessageRecord = {
-        "event_id": event["event_id"],
-        "room_id": event["room_id"],
-        "sender": sender,
-        "from_crm": ns.is_crm_user(sender),
-        "crm_id": _crm_id(event, CRM_MESSAGE_KEY, ns),
-        "kind": content.kind,
-        "body": content.body,
-        "html": content.html,
-        "preview": preview(content),
-        "latitude": content.latitude,
-        "longitude": content.longitude,
-        "reply_to": reply_to,
-        "ts": event["origin_server_ts"],
-    }
-    media = content.media
-    if media:  # absent keys are NULL to the store: most messages are text
-        record["media_url"] = media.url
-        record["media_mimetype"] = media.mimetype
-        record["media_size"] = media.size
-        record["media_width"] = media.width
-        record["media_height"] = media.height
-        record["media_duration_ms"] = media.duration_ms
-        record["media_filename"] = media.filename
-        record["thumbnail_url"] = media.thumbnail_url
-        record["thumbnail_mimetype"] = media.thumbnail_mimetype
-        record["thumbnail_width"] = media.thumbnail_width
-        record["thumbnail_height"] = media.thumbnail_height
-    return record
 
 
 class _Parser:
@@ -454,7 +142,7 @@ class _Parser:
                     "room_id": event["room_id"],
                     "target": _str(relates, "event_id", "$"),
                     "sender": event["sender"],
-                    "crm_id": _crm_id(event, CRM_REACTION_KEY, self.ns),
+                    "crm_id": crm_id(event, CRM_REACTION_KEY, self.ns),
                     "key": _str(relates, "key"),
                     "ts": event["origin_server_ts"],
                 }
@@ -559,7 +247,7 @@ class _Parser:
                     "room_id": event["room_id"],
                     "target": _str(relates, "event_id", "$"),
                     "sender": event["sender"],
-                    "crm_id": _crm_id(event, CRM_EDIT_KEY, self.ns),
+                    "crm_id": crm_id(event, CRM_EDIT_KEY, self.ns),
                     "body": parsed.body,
                     "html": parsed.html,
                     "preview": preview(parsed),
@@ -588,7 +276,7 @@ class _Parser:
             )
             return
         parsed = parse_message(event_type, content)
-        self.batch.messages.append(_message_record(event, parsed, self.ns, reply_to))
+        self.batch.messages.append(message_record(event, parsed, self.ns, reply_to))
         ghost = self.ns.ghost_remote_id(event["sender"])
         if ghost is not None and event["sender"] not in self.batch.contacts:
             self.batch.contacts[event["sender"]] = {

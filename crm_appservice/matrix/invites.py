@@ -16,7 +16,8 @@ import json
 import logging
 
 from ..appservice import body
-from ..ingest.events import Namespaces, Parser
+from ..ingest.events import Parser
+from ..ingest.namespaces import Namespaces
 from ..store import invites as store
 from ..store.database import (
     DB_ERRORS,

@@ -15,9 +15,9 @@ from typing import Any
 from mautrix.api import Method, Path
 from mautrix.types import EventID, EventType, RoomID
 
-from ..ingest.events import CRM_EDIT_KEY, CRM_MESSAGE_KEY, CRM_REACTION_KEY
+from ..ingest.messages import CRM_EDIT_KEY, CRM_MESSAGE_KEY, CRM_REACTION_KEY
 from ..matrix.client import HOMESERVER_ERRORS, MatrixClient
-from ..store import outbox as store
+from ..store import actions, outbox as store
 from ..store.database import Conn
 from .errors import SendError, explain
 from .spool import Spool
@@ -140,7 +140,7 @@ class MatrixSender:
         return str(url)
 
     async def react(self, conn: Conn, entry: store.Entry) -> Finish:
-        reaction = await store.reaction(conn, int(entry.payload["reaction_id"]))
+        reaction = await actions.reaction(conn, int(entry.payload["reaction_id"]))
         if reaction is None or reaction["event_id"] is not None:
             return done(entry)  # sent already (its echo came first)
         content = {
@@ -154,14 +154,14 @@ class MatrixSender:
         event_id = await self._event(entry, EventType.REACTION, content)
 
         async def finish(conn: Conn) -> LiveEvents:
-            await store.set_reaction_event(conn, reaction["id"], event_id)
+            await actions.set_reaction_event(conn, reaction["id"], event_id)
             await store.mark_done(conn, entry)
             return []
 
         return finish
 
     async def unreact(self, conn: Conn, entry: store.Entry) -> Finish:
-        reaction = await store.reaction(conn, int(entry.payload["reaction_id"]))
+        reaction = await actions.reaction(conn, int(entry.payload["reaction_id"]))
         if reaction is not None and reaction["event_id"] is not None:
             await self._redact(entry, EventID(reaction["event_id"]))
         # Without an event id the reaction never reached the room: nothing to take back.
@@ -179,7 +179,7 @@ class MatrixSender:
         event_id = await self._event(entry, EventType.ROOM_MESSAGE, content)
 
         async def finish(conn: Conn) -> LiveEvents:
-            await store.set_edit_event(conn, int(entry.payload["edit_id"]), event_id)
+            await actions.set_edit_event(conn, int(entry.payload["edit_id"]), event_id)
             await store.mark_done(conn, entry)
             return []
 

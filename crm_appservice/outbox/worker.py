@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 import logging
 from typing import TYPE_CHECKING
 
-from ..store import live, outbox as store
+from ..store import actions, live, outbox as store
 from ..store.database import DB_ERRORS, Conn, Pool, listen_until_stopped, wait_for_either
 from .errors import SendError
 from .mail import MailSender
@@ -194,9 +194,9 @@ class OutboxWorker:
         if entry.action in ("send", "email"):
             await store.fail_message(conn, message_id, reason)
         elif entry.action == "react":
-            await store.drop_reaction(conn, int(entry.payload["reaction_id"]))
+            await actions.drop_reaction(conn, int(entry.payload["reaction_id"]))
         else:
             what = {"edit": "The edit", "redact": "The deletion",
                     "unreact": "Removing the reaction"}[entry.action]  # fmt: skip
-            await store.note_error(conn, message_id, f"{what} did not reach the chat: {reason}")
+            await actions.note_error(conn, message_id, f"{what} did not reach the chat: {reason}")
         await live.record(conn, [("message.updated", message_id)])

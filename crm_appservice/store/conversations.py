@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-import re
 from typing import Any
 
 import asyncpg
 
+from . import search as text_search
 from .database import Conn, set_clause
 
 _COLUMNS = """
@@ -23,9 +23,6 @@ _COLUMNS = """
     ct.avatar_url AS contact_avatar_url
 """
 _FROM = "FROM conversations c LEFT JOIN contacts ct ON ct.id = c.contact_id"
-WORD = re.compile(r"\w+", re.UNICODE)
-SEARCH_CAP = 2_000
-SEARCH_WORK_MEM = "32MB"
 
 
 @dataclass(frozen=True)
@@ -39,12 +36,6 @@ class Filters:
     q: str | None = None
     # Set for a manager who sees only their own and unassigned conversations.
     visible_to: int | None = None
-
-
-def _prefix_query(q: str) -> str | None:
-    """A full-text query matching every word of `q` as a word prefix, or None."""
-    words = WORD.findall(q.lower())[:8]
-    return " & ".join(f"{w}:*" for w in words) if words else None
 
 
 class _Where:
@@ -79,108 +70,7 @@ def _filters(where: _Where, f: Filters) -> None:
         where.add("(c.assignee_id IS NULL OR c.assignee_id = {0})", f.visible_to)
 
 
-_TS_DOC = "to_tsvector('simple', coalesce(body, ''))"
-
-
-def _search_terms(q: str) -> tuple[str, str | None]:
-    """(ILIKE pattern for names and phones, prefix tsquery for message text or None)."""
-    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return pattern, _prefix_query(q)
-
-
-@dataclass(frozen=True)
-class _Search:
-    by_contact: list[int]  # conversations whose contact's name or phone matches
-    # Conversations with a matching message, each with its newest one; None: too many to collect.
-    hits: dict[int, int] | None
-    words: str | None
-
-
-# Conversations checked in list order for a broad search before it falls back to collecting.
-WALK_BUDGET = 200
-
-# The full-text index's statistics: its most common lexemes and the share of messages that
-# hold each, and how many messages and conversations there are (estimates, from ANALYZE).
-_TEXT_STATS = """
-SELECT s.most_common_elems::text::text[] AS lexemes, s.most_common_elem_freqs AS shares,
-       (SELECT reltuples FROM pg_class WHERE oid = 'messages'::regclass) AS messages,
-       (SELECT reltuples FROM pg_class WHERE oid = 'conversations'::regclass) AS conversations
-  FROM pg_stats s
- WHERE s.schemaname = current_schema() AND s.tablename = 'messages_body_fts_idx'
-"""
-
-
-def broad_share(prefixes: list[str], lexemes: list[str], shares: list[float]) -> float:
-    """The share of messages estimated to match every prefix (independent words), from the
-    most common lexemes; a prefix that starts none of them is rare and makes the search narrow."""
-    share = 1.0
-    for prefix in prefixes:
-        found = sum(f for w, f in zip(lexemes, shares, strict=False) if w.startswith(prefix))
-        share *= min(1.0, found)
-    return share
-
-
-async def _is_broad(conn: Conn, q: str) -> bool:
-    """True when the words are so common that, on average, every conversation has a message
-    with them: the list walked in order then fills a page after a few conversations, while
-    collecting the matches would read hundreds of thousands of index entries first."""
-    prefixes = WORD.findall(q.lower())[:8]
-    stats = await conn.fetchrow(_TEXT_STATS)
-    if not prefixes or stats is None or stats["lexemes"] is None:
-        return False
-    share = broad_share(prefixes, stats["lexemes"], stats["shares"])
-    messages, conversations = float(stats["messages"]), float(stats["conversations"])
-    return share * messages >= max(conversations, 1.0)
-
-
-async def _search(conn: Conn, q: str) -> _Search:
-    """Collect the conversations a search matches, from the trigram and full-text indexes."""
-    pattern, words = _search_terms(q)
-    # Contacts first, then their conversations: two index lookups, never a join the planner
-    # could turn into a scan of every conversation when it misjudges how many names match.
-    contact_ids = await conn.fetch(
-        f"SELECT id FROM contacts WHERE display_name ILIKE $1 OR phone LIKE $1 LIMIT {SEARCH_CAP}",
-        pattern,
-    )
-    by_contact = []
-    if contact_ids:
-        by_contact = await conn.fetch(
-            "SELECT id FROM conversations WHERE contact_id = ANY($1::bigint[])"
-            f" LIMIT {SEARCH_CAP}",
-            [r[0] for r in contact_ids],
-        )
-    contacts = sorted({r[0] for r in by_contact})
-    if words and await _is_broad(conn, q):
-        return _Search(contacts, None, words)
-    return _Search(contacts, await _collect(conn, words, SEARCH_CAP), words)
-
-
-async def _collect(conn: Conn, words: str | None, cap: int | None) -> dict[int, int] | None:
-    """The conversations with a message matching `words`, each with its newest such message;
-    None if more than `cap` messages match. (A full-text index is read as a whole bitmap: LIMIT
-    does not shorten the read.)"""
-    if not words:
-        return {}
-    limit = f" LIMIT {cap + 1}" if cap is not None else ""
-    async with conn.transaction():
-        # Common words' index entries make bitmaps larger than the default 4 MB of work_mem;
-        # a lossy bitmap would recheck every message of its pages (seconds, not milliseconds).
-        await conn.execute(f"SET LOCAL work_mem = '{SEARCH_WORK_MEM}'")
-        rows = await conn.fetch(
-            f"SELECT conversation_id, id, created_at FROM messages"
-            f" WHERE {_TS_DOC} @@ to_tsquery('simple', $1) AND deleted_at IS NULL{limit}",
-            words,
-        )
-    if cap is not None and len(rows) > cap:
-        return None
-    newest: dict[int, tuple[datetime, int]] = {}
-    for conversation_id, message_id, created_at in rows:
-        if (created_at, message_id) > newest.get(conversation_id, (created_at, -1)):
-            newest[conversation_id] = (created_at, message_id)
-    return {c: m for c, (_, m) in newest.items()}
-
-
-def _search_filter(where: _Where, search: _Search) -> None:
+def _search_filter(where: _Where, search: text_search.Search) -> None:
     if search.hits is not None:
         where.add("c.id = ANY({0}::bigint[])", search.by_contact + list(search.hits))
         return
@@ -198,10 +88,14 @@ def _search_filter(where: _Where, search: _Search) -> None:
     )
 
 
+# Conversations checked in list order for a broad search before it falls back to collecting.
+WALK_BUDGET = 200
+
+
 async def _walk(
     conn: Conn,
     f: Filters,
-    search: _Search,
+    search: text_search.Search,
     cursor: tuple[datetime | None, int] | None,
     limit: int,
 ) -> tuple[list[asyncpg.Record] | None, bool]:
@@ -252,37 +146,24 @@ async def search_page(
     """`list_page`, and for a search the message each conversation of the page was found by
     (the newest with every word), by conversation id; none for those found by their contact's
     name or phone."""
-    page, search = await _page(conn, f, cursor, limit)
-    if search is None or not search.words or not page[0]:
+    page, found = await _page(conn, f, cursor, limit)
+    if found is None or not page[0]:
         return page, {}
-    if search.hits is not None:
-        # Collected: the search has read the matching messages already; fetched by id.
-        ids = [search.hits[r["id"]] for r in page[0] if r["id"] in search.hits]
-        if not ids:
-            return page, {}
-        rows = await conn.fetch(_MATCHED, ids)
-    else:
-        # Walked (common words): each conversation's newest messages, until one matches.
-        by_contact = set(search.by_contact)
-        ids = [r["id"] for r in page[0] if r["id"] not in by_contact]
-        if not ids:
-            return page, {}
-        rows = await conn.fetch(_NEWEST_MATCH, ids, search.words)
-    return page, {r["conversation_id"]: r for r in rows}
+    return page, await text_search.matched_messages(conn, [r["id"] for r in page[0]], found)
 
 
 async def _page(
     conn: Conn, f: Filters, cursor: tuple[datetime | None, int] | None, limit: int
-) -> tuple[Page, _Search | None]:
-    search = await _search(conn, f.q) if f.q else None
+) -> tuple[Page, text_search.Search | None]:
+    search = await text_search.find(conn, f.q) if f.q else None
     if search is not None and search.hits is None:
         walked, whole_list = await _walk(conn, f, search, cursor, limit)
         if walked is not None:
             return (walked, True), search
         if not whole_list:
             # Common words, but seldom in one conversation: collected after all.
-            search = _Search(search.by_contact, await _collect(conn, search.words, None),
-                             search.words)  # fmt: skip
+            found = await text_search.collect(conn, search.words, None)
+            search = text_search.Search(search.by_contact, found, search.words)
 
     def filters(where: _Where) -> None:
         _filters(where, f)
@@ -317,31 +198,6 @@ async def _page(
         *where.args,
     )
     return (rows[:limit], len(rows) > limit), search
-
-
-# How far back in a conversation the message a search matched is looked for.
-MATCH_DEPTH = 1_000
-
-_MATCHED = """
-SELECT conversation_id, id, direction, body, created_at FROM messages WHERE id = ANY($1::bigint[])
-"""
-
-# Per conversation of a walked search's page, its newest message with every word, among its
-# newest MATCH_DEPTH messages. Through the conversation's own index, newest first (the words are
-# common: a few messages in): `IS TRUE` keeps the planner from reading the words' whole entries
-# in the full-text index for each conversation.
-_NEWEST_MATCH = f"""
-SELECT c.id AS conversation_id, m.id, m.direction, m.body, m.created_at
-  FROM unnest($1::bigint[]) AS c(id)
- CROSS JOIN LATERAL (
-       SELECT r.id, r.direction, r.body, r.created_at
-         FROM (SELECT id, direction, body, created_at FROM messages
-                WHERE conversation_id = c.id AND deleted_at IS NULL
-                ORDER BY created_at DESC, id DESC LIMIT {MATCH_DEPTH}) r
-        WHERE (to_tsvector('simple', coalesce(r.body, '')) @@ to_tsquery('simple', $2)) IS TRUE
-        ORDER BY r.created_at DESC, r.id DESC
-        LIMIT 1) m
-"""
 
 
 async def get(conn: Conn, conversation_id: int) -> asyncpg.Record | None:

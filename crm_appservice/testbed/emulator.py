@@ -23,6 +23,8 @@ from urllib.parse import quote
 import aiohttp
 from aiohttp import web
 
+from .answers import Outcome, answer
+from .client import AppserviceClient
 from .provisioning import Provisioning
 
 log = logging.getLogger("crm.testbed.emulator")
@@ -30,9 +32,6 @@ log = logging.getLogger("crm.testbed.emulator")
 BOT_LOCALPART = "whatsappbot"
 GHOST_PREFIX = "whatsapp_"
 APPSERVICE_ID = "whatsapp"
-# bridgev2 messagestatus.go, ToNoticeEvent: certain, or not sure the message failed.
-ERROR_NOTICE = "⚠️ Your message was not bridged: "
-UNSURE_NOTICE = "⚠️ Your message may not have been bridged: "
 
 
 def registration(domain: str, url: str, as_token: str, hs_token: str) -> dict[str, Any]:
@@ -77,19 +76,7 @@ class SentByCRM:
 
 
 @dataclass
-class Outcome:
-    """How the emulated bridge answers the CRM's messages."""
-
-    # success | fail (WhatsApp refused it) | fail_generic (a send error of the bridge's own:
-    # FAIL_RETRIABLE, m.event_not_handled, no message, the detail in internal_error) | silent
-    result: str = "success"
-    delivery_receipt: bool = True
-    read_by_contact: bool = True
-    error: str = "The recipient is not on WhatsApp"
-
-
-@dataclass
-class BridgeEmulator:
+class BridgeEmulator(AppserviceClient):
     homeserver: str
     domain: str
     crm_user: str
@@ -109,7 +96,6 @@ class BridgeEmulator:
         self.read_by_crm: list[tuple[str, str]] = []
         self._txn_ids = itertools.count(1)
         self._registered: set[str] = set()
-        self._session: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.provisioning = Provisioning(self, self.provisioning_secret)
@@ -151,98 +137,8 @@ class BridgeEmulator:
         if self._session:
             await self._session.close()
 
-    # --- the client-server API as the appservice ------------------------------------------
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        user_id: str | None = None,
-        body: Any = None,
-        data: bytes | None = None,
-        params: dict[str, str] | None = None,
-        content_type: str | None = None,
-    ) -> Any:
-        assert self._session is not None, "call start() first"
-        query = dict(params or {})
-        if user_id:
-            query["user_id"] = user_id
-        headers = {"Authorization": f"Bearer {self.as_token}"}
-        if content_type:
-            headers["Content-Type"] = content_type
-        async with self._session.request(
-            method, self.homeserver + path, params=query, json=body, data=data, headers=headers
-        ) as resp:
-            payload = await resp.json(content_type=None)
-            if resp.status >= 400:
-                raise MatrixRequestError(resp.status, payload)
-            return payload
-
-    async def download(self, mxc: str) -> tuple[bytes, str]:
-        """Fetch a file from the media repository, as the bridge does before sending it on:
-        (bytes, Content-Type)."""
-        assert self._session is not None, "call start() first"
-        server, media_id = mxc.removeprefix("mxc://").split("/", 1)
-        headers = {"Authorization": f"Bearer {self.as_token}"}
-        url = f"{self.homeserver}/_matrix/client/v1/media/download/{server}/{media_id}"
-        async with self._session.get(url, headers=headers) as resp:
-            if resp.status != 200:
-                raise MatrixRequestError(resp.status, await resp.json(content_type=None))
-            return await resp.read(), resp.headers.get("Content-Type", "")
-
-    async def ensure_user(self, user_id: str, displayname: str | None = None) -> None:
-        if user_id not in self._registered:
-            localpart = user_id[1:].split(":", 1)[0]
-            try:
-                await self.request(
-                    "POST",
-                    "/_matrix/client/v3/register",
-                    body={"type": "m.login.application_service", "username": localpart},
-                )
-            except MatrixRequestError as e:
-                if e.errcode != "M_USER_IN_USE":
-                    raise
-            self._registered.add(user_id)
-        if displayname is not None:
-            await self.request(
-                "PUT",
-                f"/_matrix/client/v3/profile/{quote(user_id)}/displayname",
-                user_id=user_id,
-                body={"displayname": displayname},
-            )
-
     def ghost(self, phone: str) -> str:
         return f"@{GHOST_PREFIX}{phone}:{self.domain}"
-
-    async def send(
-        self,
-        room_id: str,
-        sender: str,
-        content: dict[str, Any],
-        event_type: str = "m.room.message",
-        ts: int | None = None,
-    ) -> str:
-        txn = f"emu{next(self._txn_ids)}-{secrets.token_hex(4)}"
-        params = {"ts": str(ts)} if ts is not None else None
-        resp = await self.request(
-            "PUT",
-            f"/_matrix/client/v3/rooms/{quote(room_id)}/send/{quote(event_type)}/{txn}",
-            user_id=sender,
-            body=content,
-            params=params,
-        )
-        return str(resp["event_id"])
-
-    async def upload(self, sender: str, data: bytes, mimetype: str, filename: str) -> str:
-        resp = await self.request(
-            "POST",
-            "/_matrix/media/v3/upload",
-            user_id=sender,
-            data=data,
-            params={"filename": filename},
-            content_type=mimetype,
-        )
-        return str(resp["content_uri"])
 
     # --- portals ----------------------------------------------------------------------------
 
@@ -443,7 +339,7 @@ class BridgeEmulator:
             ):
                 sent = SentByCRM(event["room_id"], event["event_id"], event.get("content", {}))
                 self.sent_by_crm.append(sent)
-                task = asyncio.create_task(self._answer(sent))
+                task = asyncio.create_task(answer(self, sent))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
         ephemeral = body.get("ephemeral") or body.get("de.sorunome.msc2409.ephemeral") or []
@@ -454,78 +350,3 @@ class BridgeEmulator:
                 if self.crm_user in (receipts.get("m.read") or {}):
                     self.read_by_crm.append((edu["room_id"], event_id))
         return web.json_response({})
-
-    async def _answer(self, sent: SentByCRM) -> None:
-        outcome = self.outcome
-        portal = self.portals[sent.room_id]
-        relates = {"rel_type": "m.reference", "event_id": sent.event_id}
-        try:
-            if outcome.result == "success":
-                # WhatsApp's server took it: the first SUCCESS (no delivered_to_users), and in the
-                # same step the bot's read receipt (bridgev2 matrix/connector.go,
-                # internalSendMessageStatus; messagestatus.go ToMSSEvent has no network key).
-                await self.send(
-                    sent.room_id,
-                    self.bot,
-                    {"m.relates_to": relates, "status": "SUCCESS"},
-                    event_type="com.beeper.message_send_status",
-                )
-                if outcome.delivery_receipt:
-                    await self.receipt(sent.room_id, self.bot, sent.event_id)
-                if not portal.is_group:
-                    # The customer's phone has it: a second SUCCESS naming them, in DMs only
-                    # (bridgev2 portal.go, handleRemoteDeliveryReceipt ignores other rooms).
-                    await self.send(
-                        sent.room_id,
-                        self.bot,
-                        {"m.relates_to": relates, "status": "SUCCESS",
-                         "delivered_to_users": [self.ghost(portal.phones[0])]},
-                        event_type="com.beeper.message_send_status",
-                    )  # fmt: skip
-                if outcome.read_by_contact:
-                    await self.read(portal, portal.phones[0], sent.event_id)
-            elif outcome.result == "fail_generic":
-                await self.send(
-                    sent.room_id,
-                    self.bot,
-                    {"m.relates_to": relates, "status": "FAIL_RETRIABLE",
-                     "reason": "m.event_not_handled", "message": "",
-                     "internal_error": outcome.error},
-                    event_type="com.beeper.message_send_status",
-                )  # fmt: skip
-                await self.send(
-                    sent.room_id,
-                    self.bot,
-                    {"msgtype": "m.notice", "body": UNSURE_NOTICE + outcome.error,
-                     "m.relates_to": {"m.in_reply_to": {"event_id": sent.event_id}}},
-                )  # fmt: skip
-            elif outcome.result == "fail":
-                await self.send(
-                    sent.room_id,
-                    self.bot,
-                    {
-                        "m.relates_to": relates,
-                        "status": "FAIL_PERMANENT",
-                        "reason": "m.foreign_network_error",
-                        "message": outcome.error,
-                    },
-                    event_type="com.beeper.message_send_status",
-                )
-                await self.send(
-                    sent.room_id,
-                    self.bot,
-                    {
-                        "msgtype": "m.notice",
-                        "body": ERROR_NOTICE + outcome.error,
-                        "m.relates_to": {"m.in_reply_to": {"event_id": sent.event_id}},
-                    },
-                )
-        except (aiohttp.ClientError, MatrixRequestError) as e:
-            log.warning("Could not answer %s: %s", sent.event_id, e)
-
-
-class MatrixRequestError(Exception):
-    def __init__(self, status: int, payload: Any) -> None:
-        self.status = status
-        self.errcode = payload.get("errcode") if isinstance(payload, dict) else None
-        super().__init__(f"{status} {payload}")

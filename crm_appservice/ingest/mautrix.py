@@ -1,0 +1,59 @@
+"""What mautrix bridges put in their rooms and what it means, read from their sources
+(mautrix-go's bridgev2 and event/, mautrix-whatsapp's pkg/connector and pkg/waid)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# The bridge's error notices (bridgev2 messagestatus.go, ToNoticeEvent): certain, or not sure.
+BRIDGE_ERROR_PREFIXES = (
+    "⚠️ Your message was not bridged",
+    "⚠️ Your message may not have been bridged",
+)
+# What a manager reads for a failed send status without a message of its own (bridgev2's
+# MessageStatusReason values); a generic failure's detail is in `internal_error`.
+FAILURE_REASONS = {
+    "m.foreign_network_error": "WhatsApp did not accept the message",
+    "m.no_permission": "Sending in this chat is not allowed",
+    "m.bridge_unavailable": "The WhatsApp bridge is not connected",
+    "m.event_too_old": "The message was too old to be sent",
+    "com.beeper.unsupported_event": "WhatsApp does not support this kind of message",
+    "m.event_not_handled": "The WhatsApp bridge could not send the message",
+}
+FAILURE_DETAIL_LENGTH = 300
+# The key of the WhatsApp login a portal belongs to, in the bridge state's `channel`
+# (mautrix-go event/state.go, BridgeInfoSection.Receiver).
+RECEIVER_KEY = "fi.mau.receiver"
+# Chat ids of bridged rooms that are no chat with a customer.
+NOT_CHATS = frozenset({"status@broadcast"})
+
+
+def failure_reason(content: dict[str, Any]) -> str:
+    """A readable reason of a failed send status that has no message: the bridge's reason in
+    words, with its internal error as the detail (a generic failure says only
+    `m.event_not_handled` and puts what happened there)."""
+    reason = _text(content, "reason")
+    text = FAILURE_REASONS.get(reason or "", "The WhatsApp bridge could not send the message")
+    detail = _text(content, "internal_error")
+    if detail:
+        text = f"{text}: {' '.join(detail.split())[:FAILURE_DETAIL_LENGTH]}"
+    return text
+
+
+def customer_remote_id(platform: str, chat_id: str) -> str | None:
+    """The remote id of the ghost a one-to-one chat is with, where the bridge's ids say it:
+    mautrix-whatsapp keys a DM by the customer's JID, `<n>@lid` (ghost `lid-<n>`) or
+    `<digits>@s.whatsapp.net` (ghost `<digits>`)."""
+    if platform != "whatsapp":
+        return None
+    user, _, server = chat_id.partition("@")
+    if not user or not user.isdigit():
+        return None
+    if server == "lid":
+        return f"lid-{user}"
+    return user if server == "s.whatsapp.net" else None
+
+
+def _text(obj: dict[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    return value if isinstance(value, str) and value else None
