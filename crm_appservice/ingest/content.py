@@ -115,7 +115,8 @@ def _opt_int(info: dict[str, Any], key: str, limit: int = INT_MAX) -> int | None
     return None
 
 
-def _opt_str(obj: dict[str, Any], key: str) -> str | None:
+def opt_str(obj: dict[str, Any], key: str) -> str | None:
+    """A non-empty string value, or None."""
     value = obj.get(key)
     return value if isinstance(value, str) and value else None
 
@@ -144,17 +145,17 @@ def _media(content: dict[str, Any]) -> Media:
         audio = content.get("org.matrix.msc1767.audio")
         if isinstance(audio, dict):
             duration = _opt_int(audio, "duration")
-    filename = _opt_str(content, "filename") or _opt_str(content, "body")
+    filename = opt_str(content, "filename") or opt_str(content, "body")
     return Media(
         url=url,
-        mimetype=_opt_str(info, "mimetype"),
+        mimetype=opt_str(info, "mimetype"),
         size=_opt_int(info, "size", BIGINT_MAX),
         width=_opt_int(info, "w"),
         height=_opt_int(info, "h"),
         duration_ms=duration,
         filename=filename,
         thumbnail_url=thumbnail_url,
-        thumbnail_mimetype=_opt_str(thumb_info, "mimetype") if thumbnail_url else None,
+        thumbnail_mimetype=opt_str(thumb_info, "mimetype") if thumbnail_url else None,
         thumbnail_width=_opt_int(thumb_info, "w") if thumbnail_url else None,
         thumbnail_height=_opt_int(thumb_info, "h") if thumbnail_url else None,
     )
@@ -176,7 +177,7 @@ def parse_message(event_type: str, content: dict[str, Any]) -> MessageContent:
     """Map one message's content; raises BadEvent for content no client could show."""
     if event_type == "m.sticker":
         return MessageContent(
-            kind="sticker", body=_opt_str(content, "body"), html=None, media=_media(content)
+            kind="sticker", body=opt_str(content, "body"), html=None, media=_media(content)
         )
     msgtype = content.get("msgtype")
     if not isinstance(msgtype, str):

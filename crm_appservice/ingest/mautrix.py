@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .content import opt_str
+
 # The bridge's error notices (bridgev2 messagestatus.go, ToNoticeEvent): certain, or not sure.
 BRIDGE_ERROR_PREFIXES = (
     "⚠️ Your message was not bridged",
@@ -32,9 +34,9 @@ def failure_reason(content: dict[str, Any]) -> str:
     """A readable reason of a failed send status that has no message: the bridge's reason in
     words, with its internal error as the detail (a generic failure says only
     `m.event_not_handled` and puts what happened there)."""
-    reason = _text(content, "reason")
+    reason = opt_str(content, "reason")
     text = FAILURE_REASONS.get(reason or "", "The WhatsApp bridge could not send the message")
-    detail = _text(content, "internal_error")
+    detail = opt_str(content, "internal_error")
     if detail:
         text = f"{text}: {' '.join(detail.split())[:FAILURE_DETAIL_LENGTH]}"
     return text
@@ -52,8 +54,3 @@ def customer_remote_id(platform: str, chat_id: str) -> str | None:
     if server == "lid":
         return f"lid-{user}"
     return user if server == "s.whatsapp.net" else None
-
-
-def _text(obj: dict[str, Any], key: str) -> str | None:
-    value = obj.get(key)
-    return value if isinstance(value, str) and value else None
