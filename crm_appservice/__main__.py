@@ -23,7 +23,7 @@ from . import __version__, passwords
 from .config import Config, ConfigError, Settings, load
 from .doctor import Doctor
 from .program import Program
-from .registration import generate_registration
+from .registration import generate_registration, write_registration
 from .store import managers
 from .store.database import database_dsn
 from .store.embedded import EmbeddedDatabaseError
@@ -55,10 +55,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", parents=[common, registration], help="start the service (the default)")
-    sub.add_parser(
+    generate = sub.add_parser(
         "generate-registration",
         parents=[common, registration],
         help="write the homeserver registration and put new tokens in the config",
+    )
+    generate.add_argument(
+        "--keep-tokens",
+        action="store_true",
+        help="use the tokens the config has (a set-up that gave the as_token to the bridge too)",
     )
     sub.add_parser("migrate", parents=[common], help="apply pending database migrations")
     sub.add_parser(
@@ -163,8 +168,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "run":
             _run(config, settings, args)
         elif command == "generate-registration":
-            generate_registration(config, settings, args.registration)
-            print(f"Wrote {args.registration}; the tokens are saved in {args.config}")
+            if args.keep_tokens:
+                write_registration(settings, args.registration)
+                print(f"Wrote {args.registration} with the tokens of {args.config}")
+            else:
+                generate_registration(config, settings, args.registration)
+                print(f"Wrote {args.registration}; the tokens are saved in {args.config}")
         elif command == "migrate":
             asyncio.run(_migrate(settings))
         elif command == "add-manager":

@@ -14,7 +14,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from .config import Config, Settings
+from .config import Config, ConfigError, Settings
 
 
 def new_token() -> str:
@@ -51,21 +51,37 @@ def build_registration(settings: Settings, as_token: str, hs_token: str) -> dict
     }
 
 
-def generate_registration(config: Config, settings: Settings, path: str) -> dict[str, Any]:
-    """Make fresh tokens, write the registration to `path` and the tokens back into the config.
-
-    The registration is written first (to a temporary file renamed into place), so a failure
-    never leaves a config whose tokens no registration knows.
-    """
-    as_token, hs_token = new_token(), new_token()
-    registration = build_registration(settings, as_token, hs_token)
+def _write(registration: dict[str, Any], path: str) -> None:
+    """To a temporary file renamed into place: a reader never sees half a registration."""
     yaml = YAML()
     yaml.default_flow_style = False
     tmp = f"{path}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as stream:
         yaml.dump(registration, stream)
     os.replace(tmp, path)
+
+
+def generate_registration(config: Config, settings: Settings, path: str) -> dict[str, Any]:
+    """Make fresh tokens, write the registration to `path` and the tokens back into the config.
+
+    The registration is written first, so a failure never leaves a config whose tokens no
+    registration knows.
+    """
+    as_token, hs_token = new_token(), new_token()
+    registration = build_registration(settings, as_token, hs_token)
+    _write(registration, path)
     config.set_tokens(as_token, hs_token)
     config.save()
+    return registration
+
+
+def write_registration(settings: Settings, path: str) -> dict[str, Any]:
+    """The registration for the tokens the config already has: for a set-up that made them and
+    gave the as_token to others too (the bridge's double puppeting)."""
+    aps = settings.appservice
+    if not (aps.as_token and aps.hs_token):
+        raise ConfigError("appservice.as_token", "--keep-tokens needs both tokens in the config")
+    registration = build_registration(settings, aps.as_token, aps.hs_token)
+    _write(registration, path)
     return registration

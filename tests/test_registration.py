@@ -98,9 +98,30 @@ def test_bot_outside_the_prefix_gets_its_own_namespace(
     assert re.fullmatch(users[1]["regex"], "@inbox.bot:crm.localhost")
 
 
-def test_registration_is_not_world_readable(make_config: ConfigFactory, workdir: str) -> None:
-    _, path = _generate(make_config(), workdir)
-    assert not os.stat(path).st_mode & stat.S_IROTH
+def test_registration_is_for_its_owner_only(make_config: ConfigFactory, workdir: str) -> None:
+    _, path = _generate(make_config(), workdir)  # it holds both tokens
+    assert not os.stat(path).st_mode & (stat.S_IRWXG | stat.S_IRWXO)
+
+
+def test_keep_tokens_writes_the_configs_own_tokens(
+    make_config: ConfigFactory, workdir: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A set-up that made the tokens and gave the as_token to the bridge as well (its double
+    puppet) keeps them: the registration carries them, the config still has them."""
+    tokens = {"appservice.as_token": "a" * 40, "appservice.hs_token": "h" * 40}
+    config = make_config(tokens)
+    reg_path = os.path.join(workdir, "registration.yaml")
+    assert main(["generate-registration", "--keep-tokens", "-c", config, "-r", reg_path]) == 0
+    with open(reg_path) as f:
+        reg = YAML(typ="safe").load(f)
+    assert (reg["as_token"], reg["hs_token"]) == ("a" * 40, "h" * 40)
+    aps = load(config)[1].appservice
+    assert (aps.as_token, aps.hs_token) == ("a" * 40, "h" * 40)
+    untokened = make_config({"appservice.as_token": None, "appservice.hs_token": None})
+    other = os.path.join(workdir, "other.yaml")
+    assert main(["generate-registration", "--keep-tokens", "-c", untokened, "-r", other]) == 2
+    assert "needs both tokens" in capsys.readouterr().err
+    assert not os.path.exists(other)
 
 
 def test_example_registration_matches_generated_shape(
