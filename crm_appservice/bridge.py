@@ -25,9 +25,13 @@ async def request(
     method: str,
     path: str,
     body: Any = None,
+    *,
+    query: dict[str, str] | None = None,
+    limit: float | None = None,
 ) -> Any:
     """Call the provisioning API; its JSON answer, or BridgeError (BridgeRefused when the
-    bridge itself said no)."""
+    bridge itself said no). `limit` (seconds) replaces the session's time limit, for the calls
+    the bridge holds long (logging in)."""
     bridge = settings.bridge
     if not bridge.provisioning_url:
         raise BridgeError("bridge.provisioning_url is not set: set it and"
@@ -35,8 +39,10 @@ async def request(
     url = bridge.provisioning_url.rstrip("/") + path
     headers = {"Authorization": f"Bearer {bridge.provisioning_secret or ''}"}
     try:
+        params = {"user_id": acting_user(settings), **(query or {})}
+        timeout = aiohttp.ClientTimeout(total=limit, connect=10) if limit else None
         async with session.request(
-            method, url, headers=headers, params={"user_id": acting_user(settings)}, json=body
+            method, url, headers=headers, params=params, json=body, timeout=timeout
         ) as resp:
             answer = await resp.json(content_type=None)
             status = resp.status
@@ -54,16 +60,45 @@ async def request(
     # 201: create_dm made a new room (bridgev2 provisioning.go answers Created then).
     if not 200 <= status < 300:
         said = answer.get("error") if isinstance(answer, dict) else None
-        raise BridgeRefused(status, str(said or f"the provisioning API answered {status}"))
+        code = answer.get("errcode") if isinstance(answer, dict) else None
+        raise BridgeRefused(status, str(said or f"the provisioning API answered {status}"),
+                            code if isinstance(code, str) else None)  # fmt: skip
     return answer
 
 
-class BridgeRefused(BridgeError):
-    """The bridge answered, with an error of its own (a wrong number, no login, …)."""
+# How a login ends badly, by the bridge's errcode (mautrix-whatsapp pkg/connector/login.go,
+# mautrix-go bridgev2/matrix/provisioninglogin.go): the inbox's error code and what to do.
+STARTED_OVER = "Start linking again."
+LOGIN_ERRORS = {
+    "FI.MAU.WHATSAPP.LOGIN_TIMEOUT":
+        ("login_expired", f"The code expired before the phone linked. {STARTED_OVER}"),
+    "FI.MAU.BRIDGE.LOGIN_TIMED_OUT":
+        ("login_expired", f"The code expired before the phone linked. {STARTED_OVER}"),
+    "M_NOT_FOUND":
+        ("login_expired", f"This linking is over (expired or cancelled). {STARTED_OVER}"),
+    "FI.MAU.BRIDGE.LOGIN_CANCELLED": ("login_cancelled", "Linking was cancelled."),
+    "FI.MAU.WHATSAPP.PHONE_NUMBER_TOO_SHORT":
+        ("phone_rejected", "That number is too short: type it with + and the country code."),
+    "FI.MAU.WHATSAPP.PHONE_NUMBER_NOT_INTERNATIONAL":
+        ("phone_rejected", "Type the number in international format: + and the country code."),
+    "FI.MAU.WHATSAPP.RATE_LIMITED":
+        ("phone_rejected", "WhatsApp is limiting pairing codes for this number: wait a few"
+                           " minutes, or link with the QR code."),
+    "COM.BEEPER.WEBAUTHN_UNSUPPORTED":
+        ("passkey_unsupported", "WhatsApp asked for a passkey to link this device, which"
+                                " the bridge cannot give. Try again later, or link the other"
+                                " way."),
+}  # fmt: skip
 
-    def __init__(self, status: int, message: str) -> None:
+
+class BridgeRefused(BridgeError):
+    """The bridge answered, with an error of its own (a wrong number, no login, …) and its
+    errcode when it gave one."""
+
+    def __init__(self, status: int, message: str, errcode: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.errcode = errcode
 
 
 async def logins(session: aiohttp.ClientSession, settings: Settings) -> list[str]:

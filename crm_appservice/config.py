@@ -99,6 +99,7 @@ class Config(BaseFileConfig):
             "smtp.notify_period",
             "bridge.provisioning_url",
             "bridge.provisioning_secret",
+            "bridge.login_wait",
             "media.max_upload_size",
             "media.cache_dir",
             "media.cache_size",
@@ -236,6 +237,7 @@ class OutboxSettings:
 class BridgeSettings:
     provisioning_url: str | None
     provisioning_secret: str | None
+    login_wait: float = 45.0
 
 
 @dataclass(frozen=True)
@@ -355,6 +357,7 @@ def read_settings(config: Config) -> Settings:
         bridge=BridgeSettings(
             provisioning_url=r.optional_str("bridge.provisioning_url"),
             provisioning_secret=r.optional_str("bridge.provisioning_secret"),
+            login_wait=r.number("bridge.login_wait", 1, 600),
         ),
     )
 

@@ -122,7 +122,7 @@ class Inbox:
 
     async def call(self, method: str, path: str, **kw: Any) -> tuple[int, Any]:
         async with self.http.request(method, path, **kw) as resp:
-            return resp.status, await resp.json()
+            return resp.status, None if resp.status == 204 else await resp.json()
 
     async def close(self) -> None:
         await self.http.close()

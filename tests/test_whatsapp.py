@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -18,15 +19,17 @@ async def world(db_dsn: str, make_config: ConfigFactory, workdir: str) -> AsyncI
     async for w in running_world(make_config, workdir, db_dsn):
         emu = w.emulator
         await w.crm.stop()
+        # The bridge's login pace at a hundredth (a QR code: 0.6 s, then 0.2 s), the CRM
+        # answering a browser's wait "nothing yet" after 0.25 s.
+        emu.provisioning.flow.time_scale = 0.01
         w.crm.settings = replace(w.crm.settings, bridge=BridgeSettings(
-            f"{emu.url}/_matrix/provision", emu.provisioning_secret))  # fmt: skip
+            f"{emu.url}/_matrix/provision", emu.provisioning_secret, login_wait=0.25))  # fmt: skip
         await w.crm.start()
         yield w
 
 
 async def test_qr_login_new_chat_and_logout(world: World) -> None:
     emu = world.emulator
-    emu.provisioning.qr_refresh = 0.3
     admin = await world.inbox()
     status, answer = await admin.call("GET", "/api/v1/whatsapp")
     assert (status, answer) == (200, {"logins": []})
@@ -39,10 +42,16 @@ async def test_qr_login_new_chat_and_logout(world: World) -> None:
     assert status == 200 and step["type"] == "display_and_wait"
     assert step["display_and_wait"]["type"] == "qr" and step["display_and_wait"]["data"]
     wait = f"/api/v1/whatsapp/login/{step['login_id']}/{step['step_id']}/wait"
-    status, fresh = await admin.call("POST", wait)
+    # The first code lasts longer than the CRM holds a wait: "nothing yet" (204), and asking
+    # again with the step's txn_id joins the bridge's wait until the next code.
+    answers = []
+    while not answers or answers[-1][0] == 204:
+        answers.append(await admin.call("POST", f"{wait}?txn_id={step['txn_id']}"))
+    assert [s for s, _ in answers[:-1]] == [204] * (len(answers) - 1) and len(answers) >= 2
+    status, fresh = answers[-1]
     assert status == 200 and fresh["display_and_wait"]["data"] != step["display_and_wait"]["data"]
     emu.provisioning.complete(step["login_id"])
-    status, done = await admin.call("POST", wait)
+    status, done = await admin.call("POST", f"{wait}?txn_id={fresh['txn_id']}")
     assert status == 200 and done["type"] == "complete"
     status, answer = await admin.call("GET", "/api/v1/whatsapp")
     assert answer == {"logins": [emu.owner_phone]}
@@ -72,15 +81,52 @@ async def test_phone_pairing_code_and_admin_only(world: World) -> None:
     status, step = await admin.call("POST", "/api/v1/whatsapp/login/phone")
     assert status == 200 and step["type"] == "user_input"
     base = f"/api/v1/whatsapp/login/{step['login_id']}/{step['step_id']}"
-    status, answer = await admin.call("POST", f"{base}/input", json={"phone_number": "abc"})
-    assert status == 422 and "Invalid phone number" in answer["error"]["message"]
-    status, code = await admin.call("POST", f"{base}/input", json={"phone_number": "+15551270009"})
+    status, answer = await admin.call("POST", f"{base}/input", json={"phone_number": "12"})
+    assert status == 422 and answer["error"]["code"] == "phone_rejected"
+    assert answer["error"]["field"] == "phone_number" and "too short" in answer["error"]["message"]
+    # The bridge ended that login: its step is over, said so.
+    status, answer = await admin.call("POST", f"{base}/input", json={"phone_number": "+1555127"})
+    assert status == 410 and answer["error"]["code"] == "login_expired"
+    status, step = await admin.call("POST", "/api/v1/whatsapp/login/phone")
+    base = f"/api/v1/whatsapp/login/{step['login_id']}/{step['step_id']}"
+    status, code = await admin.call("POST", f"{base}/input",
+                                    json={"phone_number": "+1 555 127 0009"})  # fmt: skip
     assert status == 200 and code["display_and_wait"]["type"] == "code"
+    wait = f"/api/v1/whatsapp/login/{step['login_id']}/{code['step_id']}/wait"
+    # The phone takes its time: every wait is "nothing yet", long past a QR code's life.
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while loop.time() - started < 2.0:
+        assert (await admin.call("POST", f"{wait}?txn_id={code['txn_id']}"))[0] == 204
     emu.provisioning.complete(step["login_id"])
-    status, done = await admin.call("POST", f"/api/v1/whatsapp/login/{step['login_id']}/"
-                                    f"{code['step_id']}/wait")  # fmt: skip
+    status, done = await admin.call("POST", f"{wait}?txn_id={code['txn_id']}")
     assert status == 200 and done["complete"]["user_login_id"] == "15551270009"
 
     manager = await world.inbox("max@example.com")
     await world.db.execute("UPDATE managers SET role = 'manager' WHERE email = 'max@example.com'")
     assert (await manager.call("POST", "/api/v1/whatsapp/login/qr"))[0] in (401, 403)
+
+
+async def test_a_qr_login_that_runs_out_and_a_passkey_say_what_happened(world: World) -> None:
+    emu = world.emulator
+    admin = await world.inbox()
+    status, step = await admin.call("POST", "/api/v1/whatsapp/login/qr")
+    wait = f"/api/v1/whatsapp/login/{step['login_id']}/{step['step_id']}/wait"
+    status, answer, txn = 200, step, step["txn_id"]
+    while status in (200, 204):  # six codes, nobody scans
+        txn = answer["txn_id"] if status == 200 else txn
+        status, answer = await admin.call("POST", f"{wait}?txn_id={txn}")
+    assert status == 410 and answer["error"]["code"] == "login_expired"
+    assert (
+        "expired" in answer["error"]["message"]
+        and "Start linking again" in answer["error"]["message"]
+    )
+
+    for passkey in ("error", "step"):  # the bridge set up with fail_on_webauthn, and without
+        emu.provisioning.flow.passkey = passkey
+        status, step = await admin.call("POST", "/api/v1/whatsapp/login/qr")
+        wait = f"/api/v1/whatsapp/login/{step['login_id']}/{step['step_id']}/wait"
+        status, answer = await admin.call("POST", f"{wait}?txn_id={step['txn_id']}")
+        assert status == 422 and answer["error"]["code"] == "passkey_unsupported", passkey
+        assert "passkey" in answer["error"]["message"]
+        assert step["login_id"] not in emu.provisioning.flow.processes  # nothing left going

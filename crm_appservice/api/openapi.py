@@ -71,7 +71,9 @@ OPERATIONS: list[Operation] = [
     ("post", "/api/v1/whatsapp/login/{flow}", "Start logging in: qr or phone (admin)", None,
      m.LoginStepOut),
     ("post", "/api/v1/whatsapp/login/{login_id}/{step_id}/wait",
-     "The next step of a login: a new QR code, or complete (admin)", None, m.LoginStepOut),
+     "The next step of a login: a new QR code, or complete; 204 when there is nothing new"
+     " after bridge.login_wait seconds: ask again with the same txn_id (admin)", None,
+     m.LoginStepOut),
     ("post", "/api/v1/whatsapp/login/{login_id}/{step_id}/input",
      "Answer a login step's fields, e.g. the phone number (admin)", None, m.LoginStepOut),
     ("post", "/api/v1/whatsapp/login/{login_id}/cancel", "Cancel a login (admin)", None, None),

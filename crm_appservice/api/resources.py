@@ -8,9 +8,22 @@ from typing import Any
 import asyncpg
 import orjson
 
+from ..ingest.mautrix import placeholder_name
 from ..media.urls import media_urls
 from ..store import search
 from .models import ConversationOut, MessageOut, NoteOut
+
+
+def title(row: asyncpg.Record) -> str | None:
+    """What a conversation is called. A one-to-one chat is its customer: their name (the room's
+    is the same name as the bridge had it), and where WhatsApp gave none, the phone number
+    before a stand-in ("Unknown user", "+1∙∙∙∙∙∙∙∙80"), which is still better than nothing."""
+    names = [row["title"], row["contact_name"]]
+    if row["kind"] == "dm":
+        names.reverse()
+    names = [n for n in names if n]
+    real = next((n for n in names if not placeholder_name(n)), None)
+    return real or row["contact_phone"] or next(iter(names), None)
 
 
 def conversation_fields(row: asyncpg.Record) -> dict[str, Any]:
@@ -22,7 +35,7 @@ def conversation_fields(row: asyncpg.Record) -> dict[str, Any]:
         "platform": row["platform"],
         "kind": row["kind"],
         "room_id": row["room_id"],
-        "title": row["title"] or row["contact_name"] or row["contact_phone"],
+        "title": title(row),
         "status": row["status"],
         "snoozed_until": row["snoozed_until"],
         "assignee_id": row["assignee_id"],

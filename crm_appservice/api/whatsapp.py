@@ -3,7 +3,8 @@
 The browser talks to the CRM only: the CRM calls the bridge with the shared secret, which never
 leaves the server. Logging in is the bridge's step machine passed through: start a flow (`qr` or
 `phone`), then wait on a `display_and_wait` step (a new QR code, or `complete`) or answer a
-`user_input` step (the phone number, which gives a pairing code).
+`user_input` step (the phone number, which gives a pairing code). The bridge's waits are long and
+its errors terse: the CRM cuts the waits into calls a proxy lets through and words the errors.
 """
 
 from __future__ import annotations
@@ -29,12 +30,27 @@ LOGIN = r"/api/v1/whatsapp/login/{login_id:[A-Za-z0-9_.:-]+}"
 NEW_PORTAL_WAIT = 15.0
 
 
-async def _bridge(request: web.Request, method: str, path: str, body: Any = None) -> Any:
+async def _bridge(
+    request: web.Request,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    query: dict[str, str] | None = None,
+    limit: float | None = None,
+    login: bool = False,
+) -> Any:
+    """A call of the bridge, its errors as the inbox's (a login's in words of their own)."""
     try:
-        return await bridge.request(
-            request.app[MATRIX].session, request.app[SETTINGS], method, path, body
-        )
+        return await bridge.request(request.app[MATRIX].session, request.app[SETTINGS], method,
+                                    path, body, query=query, limit=limit)  # fmt: skip
     except bridge.BridgeRefused as e:
+        known = bridge.LOGIN_ERRORS.get(e.errcode or "") if login else None
+        if known:
+            code, message = known
+            status = 410 if code.startswith("login_") else 422
+            field = "phone_number" if code == "phone_rejected" else None
+            raise responses.APIError(status, code, message, field) from None
         status = 422 if e.status < 500 else 502
         raise responses.APIError(status, "bridge_refused", str(e)) from None
     except bridge.BridgeError as e:
@@ -62,21 +78,53 @@ async def status(request: web.Request) -> web.Response:
     return responses.json_response(out)
 
 
+# What the bridge holds long: starting a QR login (until the first code, up to 30 s), sending
+# the phone number (connecting, then asking WhatsApp for a code: up to about a minute).
+LOGIN_CALL_LIMIT = 90.0
+TXN_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+
+
+async def _login_call(
+    request: web.Request, path: str, body: Any = None, query: dict[str, str] | None = None
+) -> LoginStepOut:
+    """A login call; a passkey step, which no browser can answer for web.whatsapp.com, ends
+    the login with that said."""
+    answer = await _bridge(request, "POST", path, body, query=query, limit=LOGIN_CALL_LIMIT,
+                           login=True)  # fmt: skip
+    step = _step(answer)
+    if step.type == "webauthn":
+        await _bridge(request, "POST", f"/v3/login/cancel/{quote(step.login_id)}")
+        code, message = bridge.LOGIN_ERRORS["COM.BEEPER.WEBAUTHN_UNSUPPORTED"]
+        raise responses.APIError(422, code, message)
+    return step
+
+
 @routes.post(r"/api/v1/whatsapp/login/{flow:qr|phone}")
 async def start(request: web.Request) -> web.Response:
     """Start logging in: a QR code to scan, or a phone number to ask for (admin)."""
     require_admin(request)
-    step = await _bridge(request, "POST", f"/v3/login/start/{request.match_info['flow']}")
-    return responses.json_response(_step(step))
+    step = await _login_call(request, f"/v3/login/start/{request.match_info['flow']}")
+    return responses.json_response(step)
 
 
 @routes.post(LOGIN + r"/{step_id:[A-Za-z0-9_.:-]+}/wait")
 async def wait(request: web.Request) -> web.Response:
-    """The next step of a login: a fresh QR code, or `complete` once the phone scanned it."""
+    """The next step of a login: a fresh QR code, or `complete` once the phone linked. The
+    bridge holds this for up to a minute (a QR code) or until the phone enters the pairing code;
+    after bridge.login_wait seconds the browser is told to ask again (204), and its next call,
+    naming the step's txn_id, joins the bridge's wait where it is."""
     require_admin(request)
     login, step = request.match_info["login_id"], request.match_info["step_id"]
-    answer = await _bridge(request, "POST", f"/v3/login/step/{login}/{step}/display_and_wait")
-    return responses.json_response(_step(answer))
+    txn_id = request.query.get("txn_id")
+    if txn_id is not None and not TXN_ID.match(txn_id):
+        raise responses.bad_request("txn_id is the step's txn_id", "txn_id")
+    path = f"/v3/login/step/{login}/{step}/display_and_wait"
+    call = _login_call(request, path, query={"txn_id": txn_id} if txn_id else None)
+    try:
+        answer = await asyncio.wait_for(call, request.app[SETTINGS].bridge.login_wait)
+    except TimeoutError:
+        return web.Response(status=204)
+    return responses.json_response(answer)
 
 
 @routes.post(LOGIN + r"/{step_id:[A-Za-z0-9_.:-]+}/input")
@@ -89,8 +137,8 @@ async def user_input(request: web.Request) -> web.Response:
     ):
         raise responses.bad_request("Send the step's fields as a JSON object of strings")
     login, step = request.match_info["login_id"], request.match_info["step_id"]
-    answer = await _bridge(request, "POST", f"/v3/login/step/{login}/{step}/user_input", fields)
-    return responses.json_response(_step(answer))
+    answer = await _login_call(request, f"/v3/login/step/{login}/{step}/user_input", fields)
+    return responses.json_response(answer)
 
 
 @routes.post(LOGIN + "/cancel")

@@ -123,10 +123,10 @@ class _Parser:
         elif event_type in BRIDGE_STATE_TYPES:
             self._portal(event, content)
         elif event_type == "m.room.name":
-            name = content.get("name")
+            # A one-to-one portal is named after the ghost, the bridge's suffix included.
             self.batch.room_names[event["room_id"]] = {
                 "room_id": event["room_id"],
-                "name": name.strip() or None if isinstance(name, str) else None,
+                "name": self.ns.clean_name(content.get("name")),
             }
         elif event_type == "m.room.member":
             self._member(event, content)

@@ -28,6 +28,22 @@ FAILURE_DETAIL_LENGTH = 300
 RECEIVER_KEY = "fi.mau.receiver"
 # Chat ids of bridged rooms that are no chat with a customer.
 NOT_CHATS = frozenset({"status@broadcast"})
+# What a ghost is called when WhatsApp gave no name (the display name template's last choices,
+# pkg/connector/config.go: `{{or .BusinessName .PushName .Phone .RedactedPhone "Unknown user"}}`):
+# a phone with its middle digits as "∙" (redactPhone), or "Unknown user".
+REDACTED_DIGIT = "∙"
+UNKNOWN_NAME = "Unknown user"
+
+
+def placeholder_name(name: str) -> bool:
+    """Whether a name only stands in for one WhatsApp did not give: any real name, or the
+    phone number itself, is better."""
+    return REDACTED_DIGIT in name or name == UNKNOWN_NAME
+
+
+def placeholder_name_sql(column: str) -> str:
+    """placeholder_name as SQL, for the statements that keep a contact's best name."""
+    return f"(strpos({column}, '{REDACTED_DIGIT}') > 0 OR {column} = '{UNKNOWN_NAME}')"
 
 
 def failure_reason(content: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@ the CRM's own logins, and the sweep of other rooms' raw events (see migrations 0
 
 from __future__ import annotations
 
+from ..ingest.mautrix import placeholder_name_sql
 from .batch import records
 from .database import Conn
 
@@ -72,9 +73,13 @@ WITH src AS (
                 THEN '+' || remote_id END,
            display_name, avatar_url
       FROM src
-     ORDER BY platform, remote_id, display_name NULLS LAST
+     ORDER BY platform, remote_id, display_name IS NULL, {placeholder_name_sql("display_name")}
     ON CONFLICT (platform, remote_id) DO UPDATE
-       SET display_name = coalesce(excluded.display_name, ct.display_name),
+       -- A stand-in name ("Unknown user", a phone with hidden digits) never replaces a name.
+       SET display_name = CASE
+               WHEN {placeholder_name_sql("excluded.display_name")}
+                AND ct.display_name IS NOT NULL THEN ct.display_name
+               ELSE coalesce(excluded.display_name, ct.display_name) END,
            avatar_url = coalesce(excluded.avatar_url, ct.avatar_url),
            mxid = excluded.mxid, updated_at = now()
      WHERE excluded.display_name IS NOT NULL AND ct.display_name IS DISTINCT FROM

@@ -1,57 +1,55 @@
 """The emulator's share of the bridgev2 provisioning API (`/_matrix/provision/v3/...`).
 
-Login flows `qr` and `phone` behave like mautrix-whatsapp's: a QR step whose code is refreshed
-while nobody scans it, or a phone-number input followed by a pairing code. Whoever drives the
-test "scans" with :meth:`Provisioning.complete`, or lets `auto_complete_after` do it (the demo).
+Login flows `qr` and `phone` run as mautrix-whatsapp runs them (see login.py). Whoever drives
+the test "scans" with :meth:`Provisioning.complete`, or lets `auto_complete_after` do it (the
+demo).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 import hmac
 import re
-import secrets
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+
+from .login import LoginError, Logins
 
 if TYPE_CHECKING:
     from .emulator import BridgeEmulator
 
 PREFIX = "/_matrix/provision/v3"
+# login.go GetLoginFlows.
+_PAIR = "to pair the bridge to your WhatsApp account"
 FLOWS = [
-    {"id": "qr", "name": "QR code", "description": "Scan a QR code with the WhatsApp app"},
+    {"id": "qr", "name": "QR", "description": f"Scan a QR code {_PAIR}"},
     {"id": "phone", "name": "Pairing code",
-     "description": "Enter your phone number, then a pairing code in the WhatsApp app"},
+     "description": f"Input your phone number to get a pairing code, {_PAIR}"},
 ]  # fmt: skip
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PHONE = re.compile(r"^\+?[0-9]{6,15}$")
-
-
-@dataclass
-class LoginProcess:
-    id: str
-    flow: str
-    step: str
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    cancelled: bool = False
-    phone: str | None = None
 
 
 def _error(status: int, errcode: str, message: str) -> web.Response:
     return web.json_response({"errcode": errcode, "error": message}, status=status)
 
 
+def _login_error(e: LoginError) -> web.Response:
+    return _error(e.status, e.errcode, e.message)
+
+
 class Provisioning:
     def __init__(self, emulator: BridgeEmulator, secret: str) -> None:
         self.emulator = emulator
         self.secret = secret
-        self.logins: list[str] = []
-        self.processes: dict[str, LoginProcess] = {}
-        self.qr_refresh = 20.0
+        self.flow = Logins(emulator.owner_phone)
         self.auto_complete_after: float | None = None
+
+    @property
+    def logins(self) -> list[str]:
+        return self.flow.logins
 
     def register(self, app: web.Application) -> None:
         app.middlewares.append(self._auth_middleware)
@@ -78,25 +76,9 @@ class Provisioning:
                 return _error(401, "M_UNKNOWN_TOKEN", "Invalid auth token")
         return await handler(request)
 
-    @staticmethod
-    def _display(process: LoginProcess, kind: str, data: str, instructions: str) -> dict[str, Any]:
-        return {
-            "login_id": process.id,
-            "type": "display_and_wait",
-            "step_id": process.step,
-            "instructions": instructions,
-            "display_and_wait": {"type": kind, "data": data},
-        }
-
     def complete(self, login_id: str | None = None) -> None:
         """Finish a login as if the phone had scanned the code (the newest one by default)."""
-        process = self.processes[login_id] if login_id else list(self.processes.values())[-1]
-        process.done.set()
-
-    def _qr_step(self, process: LoginProcess) -> dict[str, Any]:
-        process.step = "fi.mau.whatsapp.login.qr"
-        code = f"2@{secrets.token_urlsafe(24)},{secrets.token_urlsafe(16)},{secrets.token_hex(8)}"
-        return self._display(process, "qr", code, "Scan the QR code with the WhatsApp app")
+        self.flow.complete(login_id)
 
     async def whoami(self, request: web.Request) -> web.Response:
         emu = self.emulator
@@ -129,83 +111,47 @@ class Provisioning:
         return web.json_response({"login_ids": self.logins})
 
     async def start(self, request: web.Request) -> web.Response:
-        flow = request.match_info["flow"]
-        process = LoginProcess(id=secrets.token_hex(8), flow=flow, step="")
-        if flow == "qr":
-            self.processes[process.id] = process
-            self._schedule_auto_complete(process)
-            return web.json_response(self._qr_step(process))
-        if flow == "phone":
-            self.processes[process.id] = process
-            process.step = "fi.mau.whatsapp.login.phone"
-            return web.json_response(
-                {
-                    "login_id": process.id,
-                    "type": "user_input",
-                    "step_id": process.step,
-                    "instructions": "Enter the phone number of your WhatsApp account",
-                    "user_input": {"fields": [{"type": "phone_number", "id": "phone_number",
-                                               "name": "Phone number",
-                                               "description": "With the country code, e.g. +1"}]},
-                }
-            )  # fmt: skip
-        return _error(404, "M_NOT_FOUND", "Unknown login flow")
-
-    def _schedule_auto_complete(self, process: LoginProcess) -> None:
+        step = self.flow.start(request.match_info["flow"])
         if self.auto_complete_after is not None:
-            loop = asyncio.get_running_loop()
-            loop.call_later(self.auto_complete_after, process.done.set)
+            login_id = step["login_id"]
+
+            def scan() -> None:
+                if login_id in self.flow.processes:
+                    self.flow.complete(login_id)
+
+            asyncio.get_running_loop().call_later(self.auto_complete_after, scan)
+        return web.json_response(step)
 
     async def user_input(self, request: web.Request) -> web.Response:
-        process = self.processes.get(request.match_info["login"])
-        if process is None or process.flow != "phone":
-            return _error(404, "M_NOT_FOUND", "Login not found")
         try:
+            process = self.flow.get(request.match_info["login"], request.match_info["step"])
             data = await request.json()
-        except ValueError:
+            return web.json_response(
+                self.flow.phone_number(process, str(data.get("phone_number", "")))
+            )
+        except LoginError as e:
+            return _login_error(e)
+        except (ValueError, AttributeError):
             return _error(400, "M_NOT_JSON", "Failed to decode request body")
-        phone = str(data.get("phone_number", ""))
-        if not PHONE.match(phone):
-            return _error(400, "M_BAD_STATE", "Invalid phone number")
-        process.phone = phone.lstrip("+")
-        process.step = "fi.mau.whatsapp.login.code"
-        self._schedule_auto_complete(process)
-        code = f"{secrets.token_hex(2).upper()}-{secrets.token_hex(2).upper()}"
-        instructions = "Enter this code in WhatsApp: Linked devices > Link with phone number"
-        return web.json_response(self._display(process, "code", code, instructions))
 
     async def wait(self, request: web.Request) -> web.Response:
-        process = self.processes.get(request.match_info["login"])
-        if process is None:
-            return _error(404, "M_NOT_FOUND", "Login not found")
         try:
-            await asyncio.wait_for(process.done.wait(), self.qr_refresh)
-        except TimeoutError:
-            if process.flow == "qr" and not process.cancelled:
-                return web.json_response(self._qr_step(process))
-            return _error(400, "M_BAD_STATE", "Login timed out")
-        self.processes.pop(process.id, None)
-        if process.cancelled:
-            return _error(400, "M_BAD_STATE", "Login was cancelled")
-        login_id = process.phone or self.emulator.owner_phone
-        if login_id not in self.logins:
-            self.logins.append(login_id)
-        return web.json_response(
-            {
-                "login_id": process.id,
-                "type": "complete",
-                "step_id": "fi.mau.whatsapp.login.complete",
-                "instructions": f"Successfully logged in as +{login_id}",
-                "complete": {"user_login_id": login_id},
-            }
-        )
+            process = self.flow.get(request.match_info["login"], request.match_info["step"])
+        except LoginError as e:
+            return _login_error(e)
+        try:
+            answer = web.json_response(await self.flow.wait(process, request.query.get("txn_id")))
+        except LoginError as e:
+            answer = _login_error(e)
+        if request.transport is not None and not request.transport.is_closing():
+            self.flow.told(process)
+        return answer
 
     async def cancel(self, request: web.Request) -> web.Response:
-        process = self.processes.get(request.match_info["login"])
-        if process is None:
-            return _error(404, "M_NOT_FOUND", "Login not found")
-        process.cancelled = True
-        process.done.set()
+        try:
+            self.flow.cancel(request.match_info["login"])
+        except LoginError as e:
+            return _login_error(e)
         return web.json_response({})
 
     async def logout(self, request: web.Request) -> web.Response:

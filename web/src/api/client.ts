@@ -67,6 +67,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
     throw new ApiError(0, "offline", "The server cannot be reached");
   }
   if (!resp.ok) throw await errorOf(resp);
+  if (resp.status === 204) return null as T;
   return (await resp.json()) as T;
 }
 
@@ -123,6 +124,8 @@ export function listQuery(f: ListFilters, cursor: string | null): string {
 export interface LoginStep {
   login_id: string;
   step_id: string;
+  /** Names this very step: a wait that names it joins the bridge's wait instead of starting over. */
+  txn_id?: string;
   type: "display_and_wait" | "user_input" | "complete" | "cookies";
   instructions?: string;
   display_and_wait?: { type: "qr" | "code" | "emoji" | "nothing"; data?: string };
@@ -170,8 +173,12 @@ export const api = {
     request<Order>("PATCH", `/api/v1/orders/${orderId}`, changes),
   whatsapp: () => request<{ logins: string[] }>("GET", "/api/v1/whatsapp"),
   loginStart: (flow: "qr" | "phone") => request<LoginStep>("POST", `/api/v1/whatsapp/login/${flow}`),
-  loginWait: (login: string, step: string) =>
-    request<LoginStep>("POST", `/api/v1/whatsapp/login/${encodeURIComponent(login)}/${encodeURIComponent(step)}/wait`),
+  /** The next login step, or null when there is nothing new yet (ask again with the same step). */
+  loginWait: (login: string, step: string, txn?: string) =>
+    request<LoginStep | null>(
+      "POST",
+      `/api/v1/whatsapp/login/${encodeURIComponent(login)}/${encodeURIComponent(step)}/wait${txn ? `?txn_id=${encodeURIComponent(txn)}` : ""}`,
+    ),
   loginInput: (login: string, step: string, fields: Record<string, string>) =>
     request<LoginStep>("POST", `/api/v1/whatsapp/login/${encodeURIComponent(login)}/${encodeURIComponent(step)}/input`, fields),
   loginCancel: (login: string) => request<object>("POST", `/api/v1/whatsapp/login/${encodeURIComponent(login)}/cancel`),

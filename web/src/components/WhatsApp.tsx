@@ -1,14 +1,15 @@
 import QRCode from "qrcode";
 import { useEffect, useRef, useState, type FormEvent } from "react";
 
-import { api, type LoginStep } from "../api/client";
+import { api, ApiError, type LoginStep } from "../api/client";
 import { t } from "../strings";
 import { ErrorLine, useActionError } from "./ErrorLine";
 
 /**
  * Connect WhatsApp (admins): the bridge's login steps, through the CRM. A QR code is drawn here
  * from the step's data and replaced as the bridge sends new ones; the phone-number flow shows the
- * pairing code to type in WhatsApp.
+ * pairing code to type in WhatsApp, for as long as the phone takes. A wait the server cut short
+ * (nothing new yet) is simply asked again; leaving the page cancels a login still going.
  */
 export function WhatsApp() {
   const [logins, setLogins] = useState<string[] | null>(null);
@@ -18,6 +19,8 @@ export function WhatsApp() {
   const { error, setError, run } = useActionError();
   const canvas = useRef<HTMLCanvasElement>(null);
   const active = useRef(true);
+  const going = useRef<LoginStep | null>(null);
+  going.current = step;
 
   const refresh = () => run(api.whatsapp(), (r) => setLogins(r.logins));
   useEffect(() => {
@@ -25,6 +28,8 @@ export function WhatsApp() {
     refresh();
     return () => {
       active.current = false;
+      // The bridge would keep a WhatsApp connection open for this login for half an hour.
+      if (going.current) api.loginCancel(going.current.login_id).catch(() => undefined);
     };
   }, []);
 
@@ -38,21 +43,25 @@ export function WhatsApp() {
   useEffect(() => {
     if (!step || step.type !== "display_and_wait") return;
     let cancelled = false;
-    api.loginWait(step.login_id, step.step_id).then(
-      (next) => {
-        if (cancelled || !active.current) return;
-        if (next.type === "complete") {
+    const wait = (): void => {
+      api.loginWait(step.login_id, step.step_id, step.txn_id).then(
+        (next) => {
+          if (cancelled || !active.current) return;
+          if (next === null) wait();
+          else if (next.type === "complete") {
+            setStep(null);
+            setMessage(next.instructions ?? t.wa.connected);
+            refresh();
+          } else setStep(next);
+        },
+        (e: Error) => {
+          if (cancelled || !active.current) return;
           setStep(null);
-          setMessage(next.instructions ?? t.wa.connected);
-          refresh();
-        } else setStep(next);
-      },
-      (e: Error) => {
-        if (cancelled || !active.current) return;
-        setStep(null);
-        setError(e.message);
-      },
-    );
+          setError(e.message);
+        },
+      );
+    };
+    wait();
     return () => {
       cancelled = true;
     };
@@ -68,7 +77,19 @@ export function WhatsApp() {
     e.preventDefault();
     if (!step) return;
     const field = step.user_input?.fields[0]?.id ?? "phone_number";
-    run(api.loginInput(step.login_id, step.step_id, { [field]: phone }), setStep);
+    api.loginInput(step.login_id, step.step_id, { [field]: phone }).then(
+      (next) => {
+        setError(null);
+        setStep(next);
+      },
+      (e: Error) => {
+        setError(e.message);
+        // The bridge ends a login on a rejected number: a new one keeps the form usable.
+        if (e instanceof ApiError && e.code === "phone_rejected")
+          api.loginStart("phone").then(setStep, () => setStep(null));
+        else setStep(null);
+      },
+    );
   }
 
   return (
