@@ -18,7 +18,8 @@ from crm_appservice.config import Settings, load
 from crm_appservice.registration import build_registration
 from crm_appservice.server import create_app
 from crm_appservice.store import managers, sessions
-from crm_appservice.testbed.emulator import BridgeEmulator, Portal
+from crm_appservice.testbed.chats import Portal
+from crm_appservice.testbed.emulator import BridgeEmulator
 from crm_appservice.testbed.synapse import free_port
 from crm_appservice.testbed.world import LocalMatrix
 

@@ -7,6 +7,7 @@ list per kind of record, ready to be written with one statement each.
 
 from __future__ import annotations
 
+from dataclasses import replace
 import logging
 from typing import Any
 
@@ -17,6 +18,7 @@ from .mautrix import (
     RECEIVER_KEY,
     customer_remote_id,
     failure_reason,
+    location_text,
 )
 from .messages import (
     CRM_EDIT_KEY,
@@ -76,7 +78,7 @@ def _opt(obj: Any, key: str) -> str | None:
 class _Parser:
     def __init__(self, ns: Namespaces) -> None:
         self.ns = ns
-        self.batch = Batch()
+        self.batch = Batch(name_suffixes=list(ns.name_suffixes))
 
     def room_event(self, event: Any, idx: int) -> None:
         """Validate and sort one PDU; its raw copy is always kept, flagged if it is bad."""
@@ -201,7 +203,7 @@ class _Parser:
             "platform": platform,
             "remote_chat_id": chat_id,
             "kind": "dm" if dm else "group",
-            "channel_name": _opt(channel, "displayname"),
+            "channel_name": self.ns.clean_name(channel.get("displayname")),
             "bridge_bot": event["sender"],
             "receiver": _opt(channel, RECEIVER_KEY),
             "customer_remote_id": customer_remote_id(platform, chat_id) if dm else None,
@@ -276,6 +278,8 @@ class _Parser:
             )
             return
         parsed = parse_message(event_type, content)
+        if parsed.kind == "location":
+            parsed = replace(parsed, body=location_text(parsed.body))
         self.batch.messages.append(message_record(event, parsed, self.ns, reply_to))
         ghost = self.ns.ghost_remote_id(event["sender"])
         if ghost is not None and event["sender"] not in self.batch.contacts:

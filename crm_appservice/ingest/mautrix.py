@@ -41,6 +41,22 @@ def placeholder_name(name: str) -> bool:
     return REDACTED_DIGIT in name or name == UNKNOWN_NAME
 
 
+# pkg/msgconv/wa-location.go: "Location: <name>\n<address>\n<maps link>" (the name is the
+# coordinates when the sender gave none).
+LOCATION_PREFIX = "Location: "
+
+
+def location_text(body: str | None) -> str | None:
+    """A location's name and address, without the bridge's label and the maps link (the
+    inbox links the coordinates itself)."""
+    if not body or not body.startswith(LOCATION_PREFIX):
+        return body
+    lines = body[len(LOCATION_PREFIX) :].split("\n")
+    if len(lines) > 1 and lines[-1].startswith(("https://", "http://")):
+        lines.pop()
+    return "\n".join(line for line in lines if line.strip()) or None
+
+
 def placeholder_name_sql(column: str) -> str:
     """placeholder_name as SQL, for the statements that keep a contact's best name."""
     return f"(strpos({column}, '{REDACTED_DIGIT}') > 0 OR {column} = '{UNKNOWN_NAME}')"

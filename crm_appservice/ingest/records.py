@@ -132,6 +132,8 @@ class Batch:
     """One transaction's records, each list written by one statement."""
 
     raw: list[RawRecord] = field(default_factory=list)
+    # What the bridges append to ghosts' names (config), also taken off names read back in SQL.
+    name_suffixes: list[str] = field(default_factory=list)
     portals: dict[str, PortalRecord] = field(default_factory=dict)
     room_names: dict[str, RoomNameRecord] = field(default_factory=dict)
     contacts: dict[str, ContactRecord] = field(default_factory=dict)

@@ -107,7 +107,9 @@ WITH m AS (
                           media_height, media_duration_ms, media_filename, thumbnail_url,
                           thumbnail_mimetype, thumbnail_width, thumbnail_height, latitude,
                           longitude, reply_to_event_id, status, created_at)
-    SELECT c.id, m.event_id, d.direction, m.sender, ct.id, m.kind, m.body, m.html, m.media_url,
+    SELECT c.id, m.event_id, d.direction, m.sender,
+           -- the business's own ghost is no contact's voice
+           CASE WHEN d.direction = 'in' THEN ct.id END, m.kind, m.body, m.html, m.media_url,
            m.media_mimetype, m.media_size, m.media_width, m.media_height, m.media_duration_ms,
            m.media_filename, m.thumbnail_url, m.thumbnail_mimetype, m.thumbnail_width,
            m.thumbnail_height, m.latitude, m.longitude, m.reply_to,
@@ -137,8 +139,8 @@ WITH m AS (
     SELECT DISTINCT ON (m.sender) m.sender, c.receiver
       FROM ins JOIN m ON m.event_id = ins.event_id
       JOIN conversations c ON c.id = ins.conversation_id
-     WHERE ins.direction = 'out' AND NOT m.from_crm AND ins.sender_contact_id IS NOT NULL
-       AND c.kind = 'dm'
+     WHERE ins.direction = 'out' AND NOT m.from_crm AND c.kind = 'dm'
+       AND EXISTS (SELECT 1 FROM contacts ct WHERE ct.mxid = m.sender)
     ON CONFLICT (mxid) DO NOTHING
 ), newest AS (
     -- Per conversation: its newest new message, and what arrived from the contact.
@@ -223,7 +225,7 @@ async def _map(conn: Conn, batch: Batch, result: IngestResult) -> None:
     if batch.portals:
         states = dumps(batch.portals.values())
         await conn.execute(portals.LEARN_LOGINS, states)
-        for row in await conn.fetch(portals.PORTALS, states):
+        for row in await conn.fetch(portals.PORTALS, states, batch.name_suffixes):
             if row["created"]:
                 result.conversations_created.add(row["id"])
                 result.rooms_created.add(row["room_id"])

@@ -26,7 +26,13 @@ SELECT p.room_id, p.platform, p.remote_chat_id, p.kind, p.channel_name, p.bridge
         SELECT nullif(btrim(r.content -> 'content' ->> 'name'), '') AS name
           FROM raw_events r
          WHERE r.room_id = p.room_id AND r.event_type = 'm.room.name' AND r.error IS NULL
-         ORDER BY r.id DESC LIMIT 1) n ON true
+         ORDER BY r.id DESC LIMIT 1) n0 ON true
+  -- The name as ingest keeps it: without the bridge's suffix ($2), as Namespaces.clean_name.
+  LEFT JOIN LATERAL (
+        SELECT coalesce((SELECT nullif(btrim(left(n0.name, -length(s))), '')
+                           FROM unnest($2::text[]) s
+                          WHERE right(n0.name, length(s)) = s AND length(n0.name) > length(s)
+                          LIMIT 1), n0.name) AS name) n ON true
  WHERE EXISTS (SELECT 1 FROM conversations e WHERE e.room_id = p.room_id)
     OR EXISTS (SELECT 1 FROM room_invites i WHERE i.room_id = p.room_id AND i.accept)
     OR EXISTS (SELECT 1 FROM own_logins l

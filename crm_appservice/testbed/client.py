@@ -29,12 +29,14 @@ class AppserviceClient:
         data: bytes | None = None,
         params: dict[str, str] | None = None,
         content_type: str | None = None,
+        token: str | None = None,
     ) -> Any:
+        """`token` acts with another appservice's token (the bridge's double puppet)."""
         assert self._session is not None, "call start() first"
         query = dict(params or {})
         if user_id:
             query["user_id"] = user_id
-        headers = {"Authorization": f"Bearer {self.as_token}"}
+        headers = {"Authorization": f"Bearer {token or self.as_token}"}
         if content_type:
             headers["Content-Type"] = content_type
         async with self._session.request(
@@ -85,6 +87,7 @@ class AppserviceClient:
         content: dict[str, Any],
         event_type: str = "m.room.message",
         ts: int | None = None,
+        token: str | None = None,
     ) -> str:
         txn = f"emu{next(self._txn_ids)}-{secrets.token_hex(4)}"
         params = {"ts": str(ts)} if ts is not None else None
@@ -94,6 +97,7 @@ class AppserviceClient:
             user_id=sender,
             body=content,
             params=params,
+            token=token,
         )
         return str(resp["event_id"])
 

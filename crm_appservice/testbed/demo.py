@@ -19,7 +19,8 @@ import sys
 
 from ..config import ConfigError, Settings, load
 from ..program import Program
-from .emulator import BridgeEmulator, Portal
+from .chats import Portal
+from .emulator import BridgeEmulator
 from .world import LocalMatrix
 
 log = logging.getLogger("crm.demo")

@@ -24,7 +24,7 @@ import aiohttp
 from aiohttp import web
 
 from .answers import Outcome, answer
-from .client import AppserviceClient
+from .chats import DOUBLE_PUPPET_KEY, ChatActions, Portal
 from .provisioning import Provisioning
 
 log = logging.getLogger("crm.testbed.emulator")
@@ -58,15 +58,6 @@ def registration(domain: str, url: str, as_token: str, hs_token: str) -> dict[st
 
 
 @dataclass
-class Portal:
-    room_id: str
-    chat_id: str
-    name: str
-    is_group: bool
-    phones: list[str]
-
-
-@dataclass
 class SentByCRM:
     """A message the CRM's user sent into a portal, as the emulator saw it."""
 
@@ -76,7 +67,7 @@ class SentByCRM:
 
 
 @dataclass
-class BridgeEmulator(AppserviceClient):
+class BridgeEmulator(ChatActions):
     homeserver: str
     domain: str
     crm_user: str
@@ -86,6 +77,15 @@ class BridgeEmulator(AppserviceClient):
     port: int = 0
     outcome: Outcome = field(default_factory=Outcome)
     provisioning_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # The bridge's `double_puppet.secrets` has the CRM's token: what the business types on its
+    # phone, and its own reads, come as the CRM's user; without it, as the ghost of its own
+    # number, which the bridge puts into every one-to-one chat (chatinfo.go wrapDMInfo).
+    double_puppet: bool = False
+    crm_as_token: str | None = None
+    # bridge.personal_filtering_spaces and network.enable_status_broadcast, at the bridge's
+    # defaults (the deployment turns both off).
+    filtering_space: bool = False
+    status_broadcast: bool = False
 
     def __post_init__(self) -> None:
         self.bot = f"@{BOT_LOCALPART}:{self.domain}"
@@ -138,7 +138,23 @@ class BridgeEmulator(AppserviceClient):
             await self._session.close()
 
     def ghost(self, phone: str) -> str:
+        """The ghost of a remote id: a phone's digits, or `lid-<n>` (pkg/waid)."""
         return f"@{GHOST_PREFIX}{phone}:{self.domain}"
+
+    @staticmethod
+    def display_name(name: str | None, phone: str | None = None) -> str:
+        """The bridge's display name template, `{{or .BusinessName .PushName .Phone
+        .RedactedPhone "Unknown user"}} (WA)` (pkg/connector/config.go, redactPhone)."""
+        if not name and phone:
+            name = phone if not phone.startswith("lid-") else None
+            name = f"+{name}" if name else None
+        return f"{name or 'Unknown user'} (WA)"
+
+    @staticmethod
+    def redacted(phone: str) -> str:
+        """A phone number as the bridge shows one it may not tell: `+1∙∙∙∙∙∙∙∙80`."""
+        plus = f"+{phone}"
+        return plus[:2] + "∙" * (len(plus) - 4) + plus[-2:]
 
     # --- portals ----------------------------------------------------------------------------
 
@@ -157,9 +173,23 @@ class BridgeEmulator(AppserviceClient):
         WhatsApp number `receiver`, whose portals the homeserver pushes to the CRM too."""
         people = members or {phone: name}
         for member_phone, member_name in people.items():
-            await self.ensure_user(self.ghost(member_phone), f"{member_name} (WA)")
-        chat_id = f"{secrets.randbelow(10**12)}@g.us" if group else f"{phone}@s.whatsapp.net"
+            shown = member_name if member_name.endswith(" (WA)") else f"{member_name} (WA)"
+            await self.ensure_user(self.ghost(member_phone), shown)
+        # A one-to-one chat is keyed by the customer's LID when known, else the phone's JID
+        # (pkg/waid MakeUserID, mautrix/whatsapp #944).
+        if group:
+            chat_id = f"{secrets.randbelow(10**12)}@g.us"
+        elif phone.startswith("lid-"):
+            chat_id = f"{phone[4:]}@lid"
+        else:
+            chat_id = f"{phone}@s.whatsapp.net"
         title = group or name
+        # Without double puppeting the business's own ghost is in every one-to-one chat.
+        own = [] if group or self.double_puppet or owner else [self.owner_phone]
+        if own:
+            await self.ensure_user(self.own_ghost, f"+{self.owner_phone} (WA)")
+        if not group:  # private_chat_portal_meta: the room has the ghost's name, suffix and all
+            title = name if name.endswith(" (WA)") else f"{name} (WA)"
         bridge_content: dict[str, Any] = {
             "bridgebot": self.bot,
             "creator": self.bot,
@@ -184,13 +214,12 @@ class BridgeEmulator(AppserviceClient):
         body: dict[str, Any] = {
             "preset": "private_chat",
             "initial_state": initial_state,
-            "invite": [self.ghost(p) for p in people],
+            "invite": [self.ghost(p) for p in [*people, *own]],
+            "name": title,
         }
-        if group:
-            body["name"] = group
         resp = await self.request("POST", "/_matrix/client/v3/createRoom", self.bot, body)
         room_id = str(resp["room_id"])
-        for member_phone in people:
+        for member_phone in [*people, *own]:
             await self.request(
                 "POST",
                 f"/_matrix/client/v3/rooms/{quote(room_id)}/join",
@@ -203,118 +232,40 @@ class BridgeEmulator(AppserviceClient):
             self.bot,
             {"user_id": owner or self.crm_user},
         )
-        portal = Portal(room_id, chat_id, title, bool(group), list(people))
+        portal = Portal(room_id, chat_id, group or name, bool(group), list(people))
         self.portals[room_id] = portal
         log.info("Portal %s for %s (%s)", room_id, title, chat_id)
         return portal
 
-    # --- what contacts do ------------------------------------------------------------------
-
-    async def send_text(
-        self,
-        portal: Portal,
-        phone: str,
-        body: str,
-        *,
-        html: str | None = None,
-        reply_to: str | None = None,
-        ts: int | None = None,
-        msgtype: str = "m.text",
-    ) -> str:
-        content: dict[str, Any] = {"msgtype": msgtype, "body": body}
-        if html:
-            content["format"] = "org.matrix.custom.html"
-            content["formatted_body"] = html
-        if reply_to:
-            content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
-        return await self.send(portal.room_id, self.ghost(phone), content, ts=ts)
-
-    async def send_media(
-        self,
-        portal: Portal,
-        phone: str,
-        msgtype: str,
-        data: bytes,
-        mimetype: str,
-        filename: str,
-        *,
-        caption: str | None = None,
-        info: dict[str, Any] | None = None,
-        thumbnail: tuple[bytes, str, int, int] | None = None,
-        voice: bool = False,
-        ts: int | None = None,
-    ) -> str:
-        sender = self.ghost(phone)
-        url = await self.upload(sender, data, mimetype, filename)
-        media_info: dict[str, Any] = {"mimetype": mimetype, "size": len(data), **(info or {})}
-        if thumbnail:
-            thumb_data, thumb_type, w, h = thumbnail
-            media_info["thumbnail_url"] = await self.upload(
-                sender, thumb_data, thumb_type, "thumbnail"
-            )
-            media_info["thumbnail_info"] = {"mimetype": thumb_type, "w": w, "h": h,
-                                            "size": len(thumb_data)}  # fmt: skip
-        content: dict[str, Any] = {
-            "msgtype": msgtype,
-            "body": caption or filename,
-            "filename": filename,
-            "url": url,
-            "info": media_info,
-        }
-        if voice:
-            content["org.matrix.msc3245.voice"] = {}
-            content["org.matrix.msc1767.audio"] = {
-                "duration": media_info.get("duration", 0),
-                "waveform": [0, 512, 1024, 512, 0],
-            }
-        return await self.send(portal.room_id, sender, content, ts=ts)
-
-    async def send_sticker(self, portal: Portal, phone: str, data: bytes, mimetype: str) -> str:
-        sender = self.ghost(phone)
-        url = await self.upload(sender, data, mimetype, "sticker.webp")
-        info = {"mimetype": mimetype, "w": 512, "h": 512, "size": len(data)}
-        content = {"body": "sticker", "url": url, "info": info}
-        return await self.send(portal.room_id, sender, content, event_type="m.sticker")
-
-    async def send_location(
-        self, portal: Portal, phone: str, lat: float, lon: float, name: str = "Location"
-    ) -> str:
-        content = {"msgtype": "m.location", "body": name, "geo_uri": f"geo:{lat},{lon};u=20"}
-        return await self.send(portal.room_id, self.ghost(phone), content)
-
-    async def edit(self, portal: Portal, phone: str, event_id: str, body: str) -> str:
-        content = {
-            "msgtype": "m.text",
-            "body": f"* {body}",
-            "m.new_content": {"msgtype": "m.text", "body": body},
-            "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
-        }
-        return await self.send(portal.room_id, self.ghost(phone), content)
-
-    async def react(self, portal: Portal, phone: str, event_id: str, key: str) -> str:
-        content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
-        return await self.send(portal.room_id, self.ghost(phone), content, "m.reaction")
-
-    async def redact(self, portal: Portal, phone: str, event_id: str) -> str:
-        txn = f"emu{next(self._txn_ids)}-{secrets.token_hex(4)}"
-        resp = await self.request(
-            "PUT",
-            f"/_matrix/client/v3/rooms/{quote(portal.room_id)}/redact/{quote(event_id)}/{txn}",
-            user_id=self.ghost(phone),
-            body={},
-        )
-        return str(resp["event_id"])
-
-    async def read(self, portal: Portal, phone: str, event_id: str) -> None:
-        await self.receipt(portal.room_id, self.ghost(phone), event_id)
-
-    async def receipt(self, room_id: str, user_id: str, event_id: str) -> None:
-        await self.request(
-            "POST",
-            f"/_matrix/client/v3/rooms/{quote(room_id)}/receipt/m.read/{quote(event_id)}",
-            user_id=user_id,
-            body={},
-        )
+    async def create_login_rooms(self) -> list[str]:
+        """The rooms the bridge makes for a login that are no chat, as its config asks: the
+        personal filtering space (bridgev2 space.go, an m.bridge of room type "space") and the
+        status broadcast room (chatinfo.go, "WhatsApp Status Broadcast")."""
+        rooms = []
+        made: list[tuple[str | None, str, str]] = []
+        if self.filtering_space:
+            made.append(("space", self.owner_phone, "WhatsApp"))
+        if self.status_broadcast:
+            made.append((None, "status@broadcast", "WhatsApp Status Broadcast"))
+        for room_type, chat_id, name in made:
+            content: dict[str, Any] = {
+                "bridgebot": self.bot, "creator": self.bot,
+                "protocol": {"id": "whatsapp", "displayname": "WhatsApp"},
+                "channel": {"id": chat_id, "displayname": name,
+                            "fi.mau.receiver": self.owner_phone},
+            }  # fmt: skip
+            body: dict[str, Any] = {"preset": "private_chat", "name": name, "initial_state": [
+                {"type": "m.bridge", "state_key": f"{self.domain}/{APPSERVICE_ID}",
+                 "content": content}]}  # fmt: skip
+            if room_type:
+                content["com.beeper.room_type.v2"] = room_type
+                body["creation_content"] = {"type": "m.space"}
+            resp = await self.request("POST", "/_matrix/client/v3/createRoom", self.bot, body)
+            room_id = str(resp["room_id"])
+            await self.request("POST", f"/_matrix/client/v3/rooms/{quote(room_id)}/invite",
+                               self.bot, {"user_id": self.crm_user})  # fmt: skip
+            rooms.append(room_id)
+        return rooms
 
     # --- what the bridge does with the CRM's messages --------------------------------------
 
@@ -336,6 +287,7 @@ class BridgeEmulator(AppserviceClient):
                 event.get("type") == "m.room.message"
                 and event.get("sender") == self.crm_user
                 and event.get("room_id") in self.portals
+                and DOUBLE_PUPPET_KEY not in (event.get("content") or {})  # its own echo
             ):
                 sent = SentByCRM(event["room_id"], event["event_id"], event.get("content", {}))
                 self.sent_by_crm.append(sent)

@@ -33,6 +33,9 @@ class LocalMatrix:
             domain=server_name,
             crm_user=crm_user,
         )
+        # The bridge's double puppet acts with the CRM's token (double_puppet.secrets).
+        with open(crm_registration) as f:
+            self.emulator.crm_as_token = str(YAML(typ="safe").load(f)["as_token"])
         self.synapse: LocalSynapse | None = None
 
     @property
