@@ -379,3 +379,36 @@ async def test_connect_whatsapp_and_open_a_new_chat(world: World, browser: Brows
         " WHERE ct.phone = '+4915123456789'"
     )
     assert page.url.endswith(f"/conversations/{conversation}")
+
+
+async def test_linking_with_a_pairing_code_on_a_phone_takes_the_phone_its_time(
+    world: World, browser: Browser
+) -> None:
+    """At a phone's width: a rejected number says why and leaves the form usable, and the
+    pairing code stays on screen while the phone takes its time (the bridge holds the wait far
+    longer than the CRM holds a browser's), until WhatsApp is linked."""
+    emu = world.emulator
+    emu.provisioning.flow.time_scale = 0.01
+    await world.crm.stop()
+    world.crm.settings = replace(world.crm.settings, bridge=BridgeSettings(
+        f"{emu.url}/_matrix/provision", emu.provisioning_secret, login_wait=0.25))  # fmt: skip
+    await world.crm.start()
+    page = await logged_in(world, browser)
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.get_by_role("button", name="Team").click()
+    await page.get_by_role("button", name="Connect with a phone number").click()
+    number = page.get_by_role("textbox", name="Phone")
+    await number.fill("12")
+    await page.get_by_role("button", name="Get the pairing code").click()
+    await page.get_by_role("alert").filter(has_text="too short").wait_for(timeout=WAIT)
+    await number.fill("+49 170 1234567")
+    await page.get_by_role("button", name="Get the pairing code").click()
+    code = page.locator(".pairing-code")
+    await code.wait_for(timeout=WAIT)
+    shown = await code.inner_text()
+    await asyncio.sleep(2.0)  # eight of the CRM's waits, each "nothing yet"
+    assert await code.inner_text() == shown and await page.get_by_role("alert").count() == 0
+    await shot(page, "9-pairing-code-phone")
+    emu.provisioning.complete()  # the phone enters the code
+    await page.get_by_text("Successfully logged in as +491701234567").wait_for(timeout=WAIT)
+    assert await code.count() == 0

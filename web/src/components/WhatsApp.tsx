@@ -117,8 +117,18 @@ export function WhatsApp() {
         </p>
       )}
       {step?.instructions && <p>{step.instructions}</p>}
-      {step?.display_and_wait?.type === "qr" && <canvas ref={canvas} className="qr" aria-label={t.wa.qrLabel} />}
-      {step?.display_and_wait?.type === "code" && <p className="pairing-code">{step.display_and_wait.data}</p>}
+      {step?.display_and_wait?.type === "qr" && (
+        <>
+          <canvas ref={canvas} className="qr" aria-label={t.wa.qrLabel} />
+          <p className="hint">{t.wa.qrHelp}</p>
+        </>
+      )}
+      {step?.display_and_wait?.type === "code" && (
+        <>
+          <p className="pairing-code">{step.display_and_wait.data}</p>
+          <p className="hint">{t.wa.codeHelp}</p>
+        </>
+      )}
       {step?.type === "user_input" && (
         <form onSubmit={submitPhone}>
           <input type="tel" value={phone} onChange={(e) => setPhone(e.target.value)} placeholder="+49 170 1234567" aria-label={t.side.phone} required />
