@@ -69,7 +69,10 @@ async def test_login_flows_and_new_chat(matrix: LocalMatrix) -> None:
         async with http.post(f"{PREFIX}/create_dm/+15551112222") as resp:
             assert resp.status == 201  # a room made just now, as bridgev2 answers
             dm = await resp.json()
-        assert dm["mxid"] == f"@whatsapp_15551112222:{DOMAIN}"
+        # Since v26.08 a number's chat is with its LID ghost; the number is an identifier.
+        assert dm["id"].startswith("lid-") and dm["mxid"] == f"@whatsapp_{dm['id']}:{DOMAIN}"
+        assert dm["identifiers"] == ["tel:+15551112222"]
+        assert emu.portals[dm["dm_room_mxid"]].chat_id == f"{dm['id'][4:]}@lid"
         assert dm["dm_room_mxid"] in emu.portals
         async with http.post(f"{PREFIX}/create_dm/15551112222") as resp:
             assert resp.status == 200  # it existed

@@ -64,6 +64,10 @@ async def test_qr_login_new_chat_and_logout(world: World) -> None:
         conversation["platform"] == "whatsapp"
         and conversation["contact"]["phone"] == "+15551270002"
     )
+    # The chat is with the number's LID ghost (v26.08): the number is the bridge's answer's.
+    remote = await world.db.fetchval("SELECT remote_id FROM contacts WHERE id = $1",
+                                     conversation["contact"]["id"])  # fmt: skip
+    assert remote.startswith("lid-")
     status, again = await admin.call("POST", "/api/v1/conversations/new",
                                      json={"phone": "+15551270002"})  # fmt: skip
     assert status == 201 and again["id"] == conversation["id"]  # the same chat, not a second

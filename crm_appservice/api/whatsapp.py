@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from .. import bridge
 from ..keys import MATRIX, POOL, SETTINGS
-from ..store import conversations as store, logins
+from ..store import contacts as contact_store, conversations as store, logins
 from . import responses
 from .middleware import require_admin
 from .models import LoginStepOut, NewChatPendingOut, NewConversationBody, WhatsAppOut
@@ -169,9 +169,17 @@ async def new_conversation(request: web.Request) -> web.Response:
         raise responses.APIError(502, "bridge_unavailable", "The bridge opened no chat")
     loop = asyncio.get_running_loop()
     deadline = loop.time() + NEW_PORTAL_WAIT
+    # Since v26.08 the chat is with the number's LID ghost, whose events carry no number: the
+    # bridge's answer does ("tel:+…" among its identifiers).
+    identifiers = answer.get("identifiers") if isinstance(answer, dict) else None
+    tel = f"tel:{phone}"
+    known = isinstance(identifiers, list) and tel in identifiers
     while True:
         async with request.app[POOL].acquire() as conn:
             row = await store.by_room(conn, room_id)
+            if row is not None and known and row["contact_id"] and not row["contact_phone"]:
+                await contact_store.learn_phone(conn, row["contact_id"], phone)
+                row = await store.by_room(conn, room_id)
         if row is not None:
             return responses.json_response(conversation_out(row), 201)
         if loop.time() > deadline:

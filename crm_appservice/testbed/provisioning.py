@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+import hashlib
 import hmac
 import re
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,7 @@ class Provisioning:
         self.emulator = emulator
         self.secret = secret
         self.flow = Logins(emulator.owner_phone)
+        self.numbers: set[str] = set()  # the numbers chats were opened with
         self.auto_complete_after: float | None = None
 
     @property
@@ -176,12 +178,19 @@ class Provisioning:
             return _error(404, "M_NOT_FOUND", "That phone number is not on WhatsApp")
         return web.json_response(self._resolved(phone))
 
+    def lid(self, phone: str) -> str:
+        """The LID WhatsApp gives a number (made up, the same every time)."""
+        return "lid-" + str(int(hashlib.sha256(phone.encode()).hexdigest(), 16) % 10**14)
+
     def _resolved(self, phone: str, room_id: str | None = None) -> dict[str, Any]:
+        """A contact as the bridge answers for a number since v26.08: its LID ghost, the
+        number among its identifiers (pkg/connector/startchat.go)."""
+        lid = self.lid(phone)
         resolved: dict[str, Any] = {
-            "id": phone,
+            "id": lid,
             "name": f"+{phone}",
             "identifiers": [f"tel:+{phone}"],
-            "mxid": self.emulator.ghost(phone),
+            "mxid": self.emulator.ghost(lid),
         }
         if room_id:
             resolved["dm_room_mxid"] = room_id
@@ -194,16 +203,21 @@ class Provisioning:
         if phone is None:
             return _error(404, "M_NOT_FOUND", "That phone number is not on WhatsApp")
         for portal in self.emulator.portals.values():
-            if not portal.is_group and portal.phones == [phone]:
+            if not portal.is_group and portal.phones == [self.lid(phone)]:
                 return web.json_response(self._resolved(phone, portal.room_id))
-        portal = await self.emulator.create_portal(phone, f"+{phone}")
+        # The LID chat, its ghost named after the number the bridge knows.
+        self.numbers.add(phone)
+        portal = await self.emulator.create_portal(self.lid(phone), f"+{phone}")
         # A room made just now is 201 Created (bridgev2 provisioning.go, PostCreateDM).
         return web.json_response(self._resolved(phone, portal.room_id), status=201)
 
     async def contacts(self, request: web.Request) -> web.Response:
-        contacts = [
-            self._resolved(p.phones[0], p.room_id)
-            for p in self.emulator.portals.values()
-            if not p.is_group
-        ]
+        """The one-to-one chats' contacts whose number the bridge knows."""
+        numbers = {self.lid(n): n for n in self.numbers}
+        contacts = []
+        for p in self.emulator.portals.values():
+            remote = p.phones[0]
+            number = numbers.get(remote) or (None if remote.startswith("lid-") else remote)
+            if not p.is_group and number:
+                contacts.append(self._resolved(number, p.room_id))
         return web.json_response({"contacts": contacts})
