@@ -90,6 +90,7 @@ class Config(BaseFileConfig):
             "web.managers_see",
             "web.static_dir",
             "web.metrics_token",
+            "web.allowed_origins",
             "smtp.host",
             "smtp.port",
             "smtp.tls",
@@ -190,6 +191,7 @@ class WebSettings:
     managers_see: str
     static_dir: str
     metrics_token: str | None
+    allowed_origins: tuple[str, ...] = ()
 
     @property
     def secure_cookies(self) -> bool:
@@ -256,6 +258,10 @@ class Settings:
 
 _LOCALPART = re.compile(r"^[a-z0-9._=\-/+]+$")
 _DOMAIN = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+# A browser's Origin: scheme, host and an optional port, nothing after it.
+_ORIGIN = re.compile(
+    r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$"
+)
 MiB = 1024 * 1024
 
 
@@ -318,6 +324,7 @@ def read_settings(config: Config) -> Settings:
         managers_see=r.choice("web.managers_see", ("all", "assigned")),
         static_dir=os.path.abspath(static) if (static := r.optional_str("web.static_dir")) else "",
         metrics_token=r.optional_str("web.metrics_token"),
+        allowed_origins=r.string_list("web.allowed_origins", _ORIGIN),
     )
     smtp = SMTPSettings(
         host=r.optional_str("smtp.host"),

@@ -194,6 +194,7 @@ async def crm_settings(
             "homeserver.domain": DOMAIN,
             "appservice.address": f"http://127.0.0.1:{port}",
             "appservice.port": port,
+            "web.public_url": f"http://127.0.0.1:{port}",
             "appservice.as_token": AS_TOKEN,
             "appservice.hs_token": HS_TOKEN,
             "database.url": dsn,

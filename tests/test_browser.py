@@ -13,6 +13,7 @@ import shutil
 import time
 from typing import Any
 
+from aiohttp import web
 from playwright.async_api import Browser, Page, Request, Response, async_playwright
 import pytest
 
@@ -20,6 +21,7 @@ from crm_appservice import passwords
 from crm_appservice.config import BridgeSettings
 from crm_appservice.store import managers
 from crm_appservice.testbed.media import png
+from crm_appservice.testbed.synapse import free_port
 from crm_appservice.webapp import SOURCE_BUILD
 
 from .conftest import ConfigFactory
@@ -412,3 +414,44 @@ async def test_linking_with_a_pairing_code_on_a_phone_takes_the_phone_its_time(
     emu.provisioning.complete()  # the phone enters the code
     await page.get_by_text("Successfully logged in as +491701234567").wait_for(timeout=WAIT)
     assert await code.count() == 0
+
+
+ATTACK = """<!doctype html><title>elsewhere</title><script>
+window.result = "pending";
+const ws = new WebSocket("ws://127.0.0.1:%d/api/v1/ws");
+ws.onopen = () => { window.result = "open"; };
+ws.onmessage = () => { window.result = "read the feed"; };
+ws.onclose = () => { if (window.result === "pending") window.result = "refused"; };
+</script>"""
+TRY = """(port) => new Promise((done) => {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/ws`);
+  ws.onopen = () => { ws.close(); done("open"); };
+  ws.onclose = () => done("refused");
+})"""
+
+
+async def test_a_page_of_another_origin_cannot_open_the_live_connection(
+    world: World, browser: Browser
+) -> None:
+    """Same site, another port: the browser sends the manager's cookie along, so only the
+    Origin tells the attack from the inbox."""
+    page = await logged_in(world, browser)
+    port = world.crm.settings.appservice.port
+    assert await page.evaluate(TRY, port) == "open"  # the inbox's own page
+
+    app = web.Application()
+
+    async def elsewhere(_: web.Request) -> web.Response:
+        return web.Response(text=ATTACK % port, content_type="text/html")
+
+    app.router.add_get("/", elsewhere)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    other = free_port()
+    await web.TCPSite(runner, "127.0.0.1", other).start()
+    try:
+        await page.goto(f"http://127.0.0.1:{other}/")  # the manager opens a link elsewhere
+        await page.wait_for_function("window.result !== 'pending'", timeout=WAIT)
+        assert await page.evaluate("window.result") == "refused"
+    finally:
+        await runner.cleanup()

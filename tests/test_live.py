@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, make_mocked_request
 import pytest
 from pytest_aiohttp import AiohttpClient
 
+from crm_appservice.api import origin as origins
 from crm_appservice.config import Settings
 from crm_appservice.live import ws as ws_module
 from crm_appservice.live.hub import QUEUE_SIZE, Client
@@ -258,3 +260,33 @@ async def test_a_hub_starting_while_a_change_is_in_flight_pushes_it(pool: Any) -
     for _ in range(5):
         await hub.pump()
     assert pushed == [late, later]
+
+
+async def test_only_the_inboxs_own_pages_open_the_live_connection(api: API) -> None:
+    """A page of another origin on the same site (another port: the cookie goes along) must
+    not read a manager's live feed; the inbox's pages and token scripts (no Origin) may."""
+    client = api.client
+    own = f"http://{client.host}:{client.port}"
+    for origin in (None, "http://127.0.0.1:29340", own, own.upper()):
+        headers = {"Origin": origin} if origin else {}
+        async with client.ws_connect("/api/v1/ws", headers=headers) as ws:
+            assert not ws.closed, origin
+    for origin in ("http://127.0.0.1:1", f"http://{client.host}:{client.port + 1}",
+                   "https://127.0.0.1:29340", "http://evil.example", "null", "http://[::1",
+                   f"{own}/path", "file://"):  # fmt: skip
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await client.ws_connect("/api/v1/ws", headers={"Origin": origin})
+        assert refused.value.status == 403, origin
+
+
+def test_configured_origins_are_allowed_too(settings: Settings) -> None:
+    web = replace(settings.web, allowed_origins=("https://crm.example.org",))
+
+    def asks(value: str) -> bool:
+        request = make_mocked_request("GET", "/api/v1/ws", headers={
+            "Origin": value, "Host": "inbox.internal:29340"})  # fmt: skip
+        return origins.allowed(request, web)
+
+    assert asks("https://crm.example.org") and asks("https://CRM.example.org:443")
+    assert not asks("https://crm.example.org:8443") and not asks("http://crm.example.org")
+    assert asks("http://inbox.internal:29340")  # the address the page was loaded from

@@ -7,8 +7,9 @@ import contextlib
 
 from aiohttp import WSMsgType, web
 
-from ..api import responses
+from ..api import origin, responses
 from ..api.middleware import current, restricted_to
+from ..keys import SETTINGS
 from .hub import Client, Hub
 from .presence import Presence
 
@@ -24,6 +25,10 @@ routes = web.RouteTableDef()
 @routes.get("/api/v1/ws")
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     session = current(request)
+    if not origin.allowed(request, request.app[SETTINGS].web):
+        raise responses.APIError(
+            403, "forbidden_origin", "Live updates are for the inbox's own pages"
+        )
     since_text = request.query.get("since")
     since = None
     if since_text is not None:
