@@ -191,7 +191,7 @@ class WebSettings:
     managers_see: str
     static_dir: str
     metrics_token: str | None
-    allowed_origins: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...]
 
     @property
     def secure_cookies(self) -> bool:
@@ -239,7 +239,7 @@ class OutboxSettings:
 class BridgeSettings:
     provisioning_url: str | None
     provisioning_secret: str | None
-    login_wait: float = 45.0
+    login_wait: float
 
 
 @dataclass(frozen=True)

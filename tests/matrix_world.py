@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 import os
 import time
 from typing import Any
@@ -135,6 +136,7 @@ class World:
         self.crm = crm
         self.db = db
         self.clients: list[Inbox] = []
+        self.proxy: HomeserverProxy | None = None
 
     @property
     def emulator(self) -> BridgeEmulator:
@@ -180,6 +182,14 @@ class World:
         return portal
 
 
+def with_bridge(settings: Settings, emu: BridgeEmulator, **bridge: Any) -> Settings:
+    """The settings with the emulator's provisioning API configured (and `bridge` keys)."""
+    url = f"{emu.url}/_matrix/provision"
+    return replace(settings, bridge=replace(settings.bridge, provisioning_url=url,
+                                            provisioning_secret=emu.provisioning_secret,
+                                            **bridge))  # fmt: skip
+
+
 async def crm_settings(
     make_config: ConfigFactory,
     workdir: str,
@@ -212,9 +222,18 @@ async def crm_settings(
 
 
 async def running_world(
-    make_config: ConfigFactory, workdir: str, dsn: str, overrides: dict[str, Any] | None = None
+    make_config: ConfigFactory,
+    workdir: str,
+    dsn: str,
+    overrides: dict[str, Any] | None = None,
+    proxy: Callable[[str], HomeserverProxy] | None = None,
 ) -> AsyncIterator[World]:
+    """Synapse, the emulator and a CRM; with `proxy` (made with Synapse's URL), the CRM reaches
+    Synapse through it (`world.proxy`)."""
     hs_port = free_port()
+    front = proxy(f"http://127.0.0.1:{hs_port}") if proxy else None
+    if front:
+        overrides = {**(overrides or {}), "homeserver.address": f"http://127.0.0.1:{front.port}"}
     settings, registration = await crm_settings(make_config, workdir, dsn, hs_port, overrides)
     testbed = LocalMatrix(
         os.path.join(workdir, "testbed"), DOMAIN, registration, CRM_USER, hs_port
@@ -222,13 +241,18 @@ async def running_world(
     crm = CRM(settings, dsn)
     db = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
     world = World(testbed, crm, db)
+    world.proxy = front
     try:
         await testbed.start()
+        if front:
+            await front.start()
         await crm.start()
         yield world
     finally:
         for client in world.clients:
             await client.close()
         await crm.stop()
+        if front:
+            await front.stop()
         await db.close()
         await testbed.stop()

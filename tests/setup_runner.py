@@ -57,14 +57,18 @@ def main(data: str, service: str, *command: str) -> int:
     return 2
 
 
+def on_host(path: str) -> str:
+    """A config's text with the container's /data/ paths naming the directory it is in."""
+    with open(path) as f:
+        return f.read().replace("/data/", os.path.dirname(os.path.abspath(path)) + "/")
+
+
 def host_paths(home: str, args: list[str]) -> list[str]:
     """Synapse's config names /data/… paths: a copy beside DATA names the directory instead."""
     path = args[args.index("-c") + 1]
-    with open(path) as f:
-        text = f.read().replace("/data/", home + "/")
     copy = os.path.join(home, "..", "..", "homeserver.host.yaml")
     with open(copy, "w") as f:
-        f.write(text)
+        f.write(on_host(path))
     return [copy if a == path else a for a in args]
 
 

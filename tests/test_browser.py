@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import replace
 import os
 import shutil
 import time
@@ -18,14 +17,13 @@ from playwright.async_api import Browser, Page, Request, Response, async_playwri
 import pytest
 
 from crm_appservice import passwords
-from crm_appservice.config import BridgeSettings
 from crm_appservice.store import managers
 from crm_appservice.testbed.media import png
 from crm_appservice.testbed.synapse import free_port
 from crm_appservice.webapp import SOURCE_BUILD
 
 from .conftest import ConfigFactory
-from .matrix_world import World, running_world
+from .matrix_world import World, running_world, with_bridge
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = os.environ.get("CRM_ARTIFACTS") or os.path.join(
@@ -354,8 +352,7 @@ async def test_websocket_cut_and_restored(world: World, browser: Browser) -> Non
 async def test_connect_whatsapp_and_open_a_new_chat(world: World, browser: Browser) -> None:
     emu = world.emulator
     await world.crm.stop()
-    world.crm.settings = replace(world.crm.settings, bridge=BridgeSettings(
-        f"{emu.url}/_matrix/provision", emu.provisioning_secret))  # fmt: skip
+    world.crm.settings = with_bridge(world.crm.settings, emu)
     await world.crm.start()
     page = await logged_in(world, browser)
     await page.get_by_role("button", name="Team").click()
@@ -392,8 +389,7 @@ async def test_linking_with_a_pairing_code_on_a_phone_takes_the_phone_its_time(
     emu = world.emulator
     emu.provisioning.flow.time_scale = 0.01
     await world.crm.stop()
-    world.crm.settings = replace(world.crm.settings, bridge=BridgeSettings(
-        f"{emu.url}/_matrix/provision", emu.provisioning_secret, login_wait=0.25))  # fmt: skip
+    world.crm.settings = with_bridge(world.crm.settings, emu, login_wait=0.25)
     await world.crm.start()
     page = await logged_in(world, browser)
     await page.set_viewport_size({"width": 390, "height": 844})

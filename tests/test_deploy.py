@@ -18,6 +18,8 @@ from ruamel.yaml import YAML
 from crm_appservice.config import load
 from crm_appservice.testbed.synapse import LocalSynapse
 
+from .setup_runner import can, on_host
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCKER = os.path.join(REPO, "docker")
 
@@ -76,11 +78,6 @@ READERS = {
 }  # fmt: skip
 
 
-def _can(uid: int, *test: str) -> bool:
-    run = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "test", *test]
-    return subprocess.run(run, check=False).returncode == 0
-
-
 def _setup(copy: str) -> subprocess.CompletedProcess[str]:
     runner = os.path.join(copy, "runner")
     with open(runner, "w") as f:
@@ -112,10 +109,10 @@ def test_setup_gives_each_service_exactly_its_files_and_runs_twice(workdir: str)
     for rel, readers in READERS.items():
         path = os.path.join(data, rel)
         assert not os.stat(path).st_mode & 0o077, rel  # nothing for group or others
-        can_read = {name for name, uid in UIDS.items() if _can(uid, "-r", path)}
+        can_read = {name for name, uid in UIDS.items() if can(uid, "-r", path)}
         assert can_read == readers, (rel, can_read)
     for service in ("synapse", "mautrix-whatsapp", "crm"):
-        writers = {n for n, uid in UIDS.items() if _can(uid, "-w", os.path.join(data, service))}
+        writers = {n for n, uid in UIDS.items() if can(uid, "-w", os.path.join(data, service))}
         assert writers == {service}, (service, writers)
 
     secrets = {r: _read(os.path.join(data, r)) for r in READERS if r.startswith("secrets/")}
@@ -191,8 +188,7 @@ class RenderedSynapse(LocalSynapse):
 
     def write_config(self) -> None:
         os.makedirs(self.directory, exist_ok=True)
-        text = _read(self.rendered).replace("/data/", os.path.dirname(self.rendered) + "/")
-        config = YAML(typ="safe").load(text)
+        config = YAML(typ="safe").load(on_host(self.rendered))
         database = os.path.join(self.directory, "hs.db")
         config["database"] = {"name": "sqlite3", "args": {"database": database}}
         (listener,) = config["listeners"]

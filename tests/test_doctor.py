@@ -12,12 +12,12 @@ import aiohttp
 import pytest
 
 from crm_appservice.__main__ import main
-from crm_appservice.config import BridgeSettings, Settings
+from crm_appservice.config import Settings
 from crm_appservice.doctor import Doctor
 from crm_appservice.testbed.provisioning import PREFIX
 
 from .conftest import ConfigFactory, closed_port
-from .matrix_world import World, running_world
+from .matrix_world import World, running_world, with_bridge
 
 
 @pytest.fixture
@@ -35,10 +35,7 @@ async def diagnose(settings: Settings, registration: str) -> dict[str, str]:
 async def test_doctor_passes_then_names_each_broken_piece(world: World, workdir: str) -> None:
     emu = world.emulator
     registration = os.path.join(workdir, "crm-registration.yaml")
-    settings = replace(
-        world.crm.settings,
-        bridge=BridgeSettings(f"{emu.url}/_matrix/provision", emu.provisioning_secret),
-    )
+    settings = with_bridge(world.crm.settings, emu)
     # The CRM itself runs with the bridge's provisioning API configured (readiness asks it).
     await world.crm.stop()
     world.crm.settings = settings
@@ -77,7 +74,7 @@ async def test_doctor_passes_then_names_each_broken_piece(world: World, workdir:
                            "homeserver reaches the CRM", "bridge"}  # fmt: skip
 
     # Each piece broken in turn: doctor names it, and only the checks that depend on it fail.
-    wrong_secret = replace(settings, bridge=BridgeSettings(settings.bridge.provisioning_url, "x"))
+    wrong_secret = replace(settings, bridge=replace(settings.bridge, provisioning_secret="x"))
     assert (await diagnose(wrong_secret, registration))["bridge"].startswith(
         "FAIL: the bridge refused bridge.provisioning_secret"
     )

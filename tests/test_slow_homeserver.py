@@ -9,7 +9,6 @@ acknowledged at once, and changes reach the live feed.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from typing import Any
 
@@ -18,11 +17,9 @@ from aiohttp import web
 import asyncpg
 
 from crm_appservice.live.ws import HUB
-from crm_appservice.testbed.synapse import free_port
-from crm_appservice.testbed.world import LocalMatrix
 
 from .conftest import HS_TOKEN, ConfigFactory
-from .matrix_world import CRM, CRM_USER, DOMAIN, HomeserverProxy, World, crm_settings, until
+from .matrix_world import HomeserverProxy, World, running_world, until
 
 DELAY = 3.0
 
@@ -90,22 +87,12 @@ async def _while_held(
 async def test_a_slow_homeserver_delays_no_ack_and_no_live_change(
     db_dsn: str, make_config: ConfigFactory, workdir: str
 ) -> None:
-    hs_port = free_port()
-    proxy = SlowProxy(f"http://127.0.0.1:{hs_port}")
-    settings, registration = await crm_settings(
-        make_config, workdir, db_dsn, hs_port,
-        {"homeserver.address": f"http://127.0.0.1:{proxy.port}"},
-    )  # fmt: skip
-    testbed = LocalMatrix(os.path.join(workdir, "tb"), DOMAIN, registration, CRM_USER, hs_port)
-    crm = CRM(settings, db_dsn)
-    db = await asyncpg.create_pool(db_dsn, min_size=1, max_size=3)
-    world = World(testbed, crm, db)
-    url = f"http://127.0.0.1:{settings.appservice.port}"
-    try:
-        await testbed.start()
-        await proxy.start()
-        await crm.start()
-        emu = testbed.emulator
+    async for world in running_world(make_config, workdir, db_dsn, proxy=SlowProxy):
+        proxy = world.proxy
+        assert isinstance(proxy, SlowProxy)
+        url = f"http://127.0.0.1:{world.crm.settings.appservice.port}"
+        db = world.db
+        emu = world.emulator
         emu.outcome.result = "silent"
         first = await world.portal("15551250001", "First")  # joined at normal speed
         proxy.slow = True
@@ -121,15 +108,8 @@ async def test_a_slow_homeserver_delays_no_ack_and_no_live_change(
         assert status == 202
         await _while_held(proxy, world, url, first.room_id, emu.ghost("15551250001"), "send")
 
-        async def sent() -> bool:
-            row = await db.fetchval("SELECT status FROM messages WHERE id = $1", reply["id"])
+        async def sent(pool: asyncpg.Pool = db, message_id: int = reply["id"]) -> bool:
+            row = await pool.fetchval("SELECT status FROM messages WHERE id = $1", message_id)
             return row == "sent"
 
         await until(sent, "the slow reply")
-    finally:
-        for client in world.clients:
-            await client.close()
-        await crm.stop()
-        await proxy.stop()
-        await db.close()
-        await testbed.stop()

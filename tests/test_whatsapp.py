@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import pytest
 
-from crm_appservice.config import BridgeSettings
-
 from .conftest import ConfigFactory
-from .matrix_world import World, running_world
+from .matrix_world import World, running_world, with_bridge
 
 
 @pytest.fixture
@@ -22,8 +19,7 @@ async def world(db_dsn: str, make_config: ConfigFactory, workdir: str) -> AsyncI
         # The bridge's login pace at a hundredth (a QR code: 0.6 s, then 0.2 s), the CRM
         # answering a browser's wait "nothing yet" after 0.25 s.
         emu.provisioning.flow.time_scale = 0.01
-        w.crm.settings = replace(w.crm.settings, bridge=BridgeSettings(
-            f"{emu.url}/_matrix/provision", emu.provisioning_secret, login_wait=0.25))  # fmt: skip
+        w.crm.settings = with_bridge(w.crm.settings, emu, login_wait=0.25)
         await w.crm.start()
         yield w
 
@@ -42,6 +38,10 @@ async def test_qr_login_new_chat_and_logout(world: World) -> None:
     assert status == 200 and step["type"] == "display_and_wait"
     assert step["display_and_wait"]["type"] == "qr" and step["display_and_wait"]["data"]
     wait = f"/api/v1/whatsapp/login/{step['login_id']}/{step['step_id']}/wait"
+    # A txn_id is passed on to the bridge: only the shape the bridge gives.
+    for bad in ("a&user_id=@other:x", "..%2F..%2Flogout", "x" * 101):
+        status, answer = await admin.call("POST", wait, params={"txn_id": bad})
+        assert status == 400 and answer["error"]["field"] == "txn_id", bad
     # The first code lasts longer than the CRM holds a wait: "nothing yet" (204), and asking
     # again with the step's txn_id joins the bridge's wait until the next code.
     answers = []

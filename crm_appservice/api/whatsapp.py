@@ -10,6 +10,7 @@ its errors terse: the CRM cuts the waits into calls a proxy lets through and wor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from typing import Any
 from urllib.parse import quote
@@ -85,15 +86,20 @@ TXN_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 
 
 async def _login_call(
-    request: web.Request, path: str, body: Any = None, query: dict[str, str] | None = None
+    request: web.Request,
+    path: str,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+    limit: float = LOGIN_CALL_LIMIT,
 ) -> LoginStepOut:
     """A login call; a passkey step, which no browser can answer for web.whatsapp.com, ends
     the login with that said."""
-    answer = await _bridge(request, "POST", path, body, query=query, limit=LOGIN_CALL_LIMIT,
-                           login=True)  # fmt: skip
+    answer = await _bridge(request, "POST", path, body, query=query, limit=limit, login=True)
     step = _step(answer)
     if step.type == "webauthn":
-        await _bridge(request, "POST", f"/v3/login/cancel/{quote(step.login_id)}")
+        # Best effort: what the manager must read is the passkey, not a failed cancel.
+        with contextlib.suppress(responses.APIError):
+            await _bridge(request, "POST", f"/v3/login/cancel/{quote(step.login_id)}")
         code, message = bridge.LOGIN_ERRORS["COM.BEEPER.WEBAUTHN_UNSUPPORTED"]
         raise responses.APIError(422, code, message)
     return step
@@ -119,9 +125,12 @@ async def wait(request: web.Request) -> web.Response:
     if txn_id is not None and not TXN_ID.match(txn_id):
         raise responses.bad_request("txn_id is the step's txn_id", "txn_id")
     path = f"/v3/login/step/{login}/{step}/display_and_wait"
-    call = _login_call(request, path, query={"txn_id": txn_id} if txn_id else None)
+    hold = request.app[SETTINGS].bridge.login_wait
+    # The bridge call itself outlasts the hold: it is the hold that ends it, with a 204.
+    query = {"txn_id": txn_id} if txn_id else None
+    call = _login_call(request, path, query=query, limit=hold + LOGIN_CALL_LIMIT)
     try:
-        answer = await asyncio.wait_for(call, request.app[SETTINGS].bridge.login_wait)
+        answer = await asyncio.wait_for(call, hold)
     except TimeoutError:
         return web.Response(status=204)
     return responses.json_response(answer)

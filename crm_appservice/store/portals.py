@@ -90,6 +90,8 @@ WITH src AS (
            mxid = excluded.mxid, updated_at = now()
      WHERE excluded.display_name IS NOT NULL AND ct.display_name IS DISTINCT FROM
                excluded.display_name
+           AND NOT ({placeholder_name_sql("excluded.display_name")}
+                    AND ct.display_name IS NOT NULL)
         OR excluded.avatar_url IS NOT NULL AND ct.avatar_url IS DISTINCT FROM excluded.avatar_url
         OR ct.mxid IS DISTINCT FROM excluded.mxid
     RETURNING id, platform, remote_id

@@ -13,6 +13,8 @@ from .client import AppserviceClient
 # mautrix-go appservice/appservice.go: the key a double puppet's events carry, with the bridge's
 # name as its value.
 DOUBLE_PUPPET_KEY = "fi.mau.double_puppet_source"
+# appservice.username_template `whatsapp_{{.}}`.
+GHOST_PREFIX = "whatsapp_"
 
 
 @dataclass
@@ -27,6 +29,7 @@ class Portal:
 class ChatActions(AppserviceClient):
     """The emulator's senders; it sets the attributes below."""
 
+    domain: str
     crm_user: str
     owner_phone: str
     double_puppet: bool
@@ -34,7 +37,8 @@ class ChatActions(AppserviceClient):
     crm_as_token: str | None
 
     def ghost(self, phone: str) -> str:
-        raise NotImplementedError
+        """The ghost of a remote id: a phone's digits, or `lid-<n>` (pkg/waid)."""
+        return f"@{GHOST_PREFIX}{phone}:{self.domain}"
 
     @property
     def own_ghost(self) -> str:

@@ -24,13 +24,12 @@ import aiohttp
 from aiohttp import web
 
 from .answers import Outcome, answer
-from .chats import DOUBLE_PUPPET_KEY, ChatActions, Portal
+from .chats import DOUBLE_PUPPET_KEY, GHOST_PREFIX, ChatActions, Portal
 from .provisioning import Provisioning
 
 log = logging.getLogger("crm.testbed.emulator")
 
 BOT_LOCALPART = "whatsappbot"
-GHOST_PREFIX = "whatsapp_"
 APPSERVICE_ID = "whatsapp"
 
 
@@ -55,6 +54,12 @@ def registration(domain: str, url: str, as_token: str, hs_token: str) -> dict[st
         "receive_ephemeral": True,
         "de.sorunome.msc2409.push_ephemeral": True,
     }
+
+
+def _shown(name: str) -> str:
+    """A ghost's display name as the bridge's template makes it (pkg/connector/config.go:
+    `{{or .BusinessName .PushName .Phone .RedactedPhone "Unknown user"}} (WA)`)."""
+    return name if name.endswith(" (WA)") else f"{name} (WA)"
 
 
 @dataclass
@@ -137,19 +142,6 @@ class BridgeEmulator(ChatActions):
         if self._session:
             await self._session.close()
 
-    def ghost(self, phone: str) -> str:
-        """The ghost of a remote id: a phone's digits, or `lid-<n>` (pkg/waid)."""
-        return f"@{GHOST_PREFIX}{phone}:{self.domain}"
-
-    @staticmethod
-    def display_name(name: str | None, phone: str | None = None) -> str:
-        """The bridge's display name template, `{{or .BusinessName .PushName .Phone
-        .RedactedPhone "Unknown user"}} (WA)` (pkg/connector/config.go, redactPhone)."""
-        if not name and phone:
-            name = phone if not phone.startswith("lid-") else None
-            name = f"+{name}" if name else None
-        return f"{name or 'Unknown user'} (WA)"
-
     @staticmethod
     def redacted(phone: str) -> str:
         """A phone number as the bridge shows one it may not tell: `+1∙∙∙∙∙∙∙∙80`."""
@@ -173,8 +165,7 @@ class BridgeEmulator(ChatActions):
         WhatsApp number `receiver`, whose portals the homeserver pushes to the CRM too."""
         people = members or {phone: name}
         for member_phone, member_name in people.items():
-            shown = member_name if member_name.endswith(" (WA)") else f"{member_name} (WA)"
-            await self.ensure_user(self.ghost(member_phone), shown)
+            await self.ensure_user(self.ghost(member_phone), _shown(member_name))
         # A one-to-one chat is keyed by the customer's LID when known, else the phone's JID
         # (pkg/waid MakeUserID, mautrix/whatsapp #944).
         if group:
@@ -189,7 +180,7 @@ class BridgeEmulator(ChatActions):
         if own:
             await self.ensure_user(self.own_ghost, f"+{self.owner_phone} (WA)")
         if not group:  # private_chat_portal_meta: the room has the ghost's name, suffix and all
-            title = name if name.endswith(" (WA)") else f"{name} (WA)"
+            title = _shown(name)
         bridge_content: dict[str, Any] = {
             "bridgebot": self.bot,
             "creator": self.bot,
