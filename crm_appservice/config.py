@@ -9,12 +9,11 @@ names the key instead of deep inside a request handler.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
+import ipaddress
 import logging
 import os
 import re
-import shutil
 import tempfile
 from typing import Any, TypeVar
 
@@ -23,6 +22,7 @@ from mautrix.util.config.file import yaml
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from yarl import URL
 
+from . import secret_files
 from .config_values import ConfigError as ConfigError, Reader
 
 EXAMPLE_CONFIG = "pkg://crm_appservice/example-config.yaml"
@@ -91,6 +91,7 @@ class Config(BaseFileConfig):
             "web.static_dir",
             "web.metrics_token",
             "web.allowed_origins",
+            "web.trusted_proxies",
             "smtp.host",
             "smtp.port",
             "smtp.tls",
@@ -116,13 +117,12 @@ class Config(BaseFileConfig):
             copy(key)
 
     def save(self) -> None:
-        """Write the file atomically, keeping its mode; unlike mautrix's, failures raise."""
+        """Write the file atomically, for its owner only (it holds the tokens: mkstemp makes it
+        0600, whatever mode the old file had); unlike mautrix's, failures raise."""
         fd, tmp = tempfile.mkstemp(suffix=".yaml", dir=os.path.dirname(os.path.abspath(self.path)))
         try:
             with os.fdopen(fd, "w") as stream:
                 yaml.dump(self._data, stream)
-            with contextlib.suppress(FileNotFoundError):
-                shutil.copymode(self.path, tmp)
             os.replace(tmp, self.path)
         except BaseException:
             if os.path.exists(tmp):
@@ -192,6 +192,7 @@ class WebSettings:
     static_dir: str
     metrics_token: str | None
     allowed_origins: tuple[str, ...]
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
 
     @property
     def secure_cookies(self) -> bool:
@@ -325,6 +326,7 @@ def read_settings(config: Config) -> Settings:
         static_dir=os.path.abspath(static) if (static := r.optional_str("web.static_dir")) else "",
         metrics_token=r.optional_str("web.metrics_token"),
         allowed_origins=r.string_list("web.allowed_origins", _ORIGIN),
+        trusted_proxies=r.networks("web.trusted_proxies"),
     )
     smtp = SMTPSettings(
         host=r.optional_str("smtp.host"),
@@ -373,6 +375,7 @@ def load(path: str, update: bool = True) -> tuple[Config, Settings]:
     """Load the file, upgrade it onto the current example (comments kept), and validate it."""
     config = Config(path)
     config.load()
+    exposed = secret_files.exposed_mode(path)
     if update:
         try:
             config.update(save=False)
@@ -382,4 +385,10 @@ def load(path: str, update: bool = True) -> tuple[Config, Settings]:
             config.save()
         except OSError as e:
             log.warning("Could not write the upgraded config to %s: %s", path, e.strerror)
+    if exposed is not None:
+        if secret_files.exposed_mode(path) is None:
+            log.warning("%s held secrets readable by other users (mode %04o): now 0600",
+                        path, exposed)  # fmt: skip
+        else:
+            log.warning(secret_files.describe(path, exposed))
     return config, read_settings(config)

@@ -4,6 +4,7 @@ bad one reported as a ConfigError naming the key, never the value (it may be a s
 from __future__ import annotations
 
 from collections.abc import Callable
+import ipaddress
 import re
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -106,6 +107,20 @@ class Reader:
             return tuple(v)
 
         return self._get(key, check, "a list of strings")
+
+    def networks(self, key: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        def check(v: Any) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] | None:
+            if not isinstance(v, list):
+                return None
+            try:
+                return tuple(ipaddress.ip_network(str(n).strip()) for n in v)
+            except ValueError:
+                return None
+
+        value = self.config.raw(key)
+        if value in (None, []):
+            return ()
+        return self._get(key, check, "a list of addresses or networks, e.g. [172.30.29.80/32]")
 
     def regex_list(self, key: str, allow_empty: bool = False) -> tuple[str, ...]:
         def check(v: Any) -> tuple[str, ...] | None:

@@ -18,7 +18,7 @@ import aiohttp
 import asyncpg
 from ruamel.yaml import YAML
 
-from . import bridge
+from . import bridge, secret_files
 from .config import Settings
 from .store import migrate
 from .store.database import database_dsn
@@ -111,6 +111,10 @@ class Doctor:
         if data.get("url") != str(aps.address):
             raise Problem(f"it sends the homeserver to {data.get('url')}, the config says"
                           f" {aps.address}: generate it again")  # fmt: skip
+        mode = secret_files.exposed_mode(self.registration_path)
+        if mode is not None:  # works, but its tokens are anyone's: said, not failed
+            warning = secret_files.describe(self.registration_path, mode)
+            return f"matches the config; WARNING: {warning}"
         return f"{self.registration_path} matches the config"
 
     def _user(self) -> str:

@@ -12,7 +12,6 @@ The endpoint is protected by its own bearer token (`web.metrics_token`): Prometh
 from __future__ import annotations
 
 from collections import Counter as Tally
-import hmac
 
 from aiohttp import web
 from prometheus_client import (
@@ -24,6 +23,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from . import secret
 from .api import responses
 from .keys import MEDIA_CACHE, POOL, SETTINGS
 from .live.ws import HUB
@@ -98,7 +98,7 @@ async def metrics(request: web.Request) -> web.Response:
     if not token:
         return responses.forbidden("Metrics are off: set web.metrics_token").response()
     sent = request.headers.get("Authorization", "").removeprefix("Bearer ")
-    if not hmac.compare_digest(sent.encode(), token.encode()):
+    if not secret.matches(sent, token):
         return responses.APIError(
             401, "unauthorized", "The metrics token is missing or wrong"
         ).response()

@@ -15,6 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from .config import Config, ConfigError, Settings
+from .secret_files import OWNER_ONLY
 
 
 def new_token() -> str:
@@ -56,7 +57,8 @@ def _write(registration: dict[str, Any], path: str) -> None:
     yaml = YAML()
     yaml.default_flow_style = False
     tmp = f"{path}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, OWNER_ONLY)
+    os.fchmod(fd, OWNER_ONLY)  # a leftover temporary file keeps its mode through O_TRUNC
     with os.fdopen(fd, "w") as stream:
         yaml.dump(registration, stream)
     os.replace(tmp, path)

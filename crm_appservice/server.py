@@ -16,17 +16,19 @@ import aiohttp
 from aiohttp import web
 import asyncpg
 
-from . import api, bridge, webapp
+from . import api, bridge, headers, secret, webapp
+from .api.middleware import SESSIONS, find_session
 from .api.resources import render_live
 from .appservice import namespaces_from
 from .appservice.sweep import sweep_until_stopped
 from .appservice.transactions import AppserviceAPI
 from .config import Settings
 from .keys import MATRIX, MEDIA_CACHE, MEDIA_ROWS, POOL, SETTINGS, SPOOL
+from .live.guard import Guard
 from .live.hub import Hub
 from .live.presence import Presence
 from .live.snooze import wake_snoozed
-from .live.ws import HUB, PRESENCE
+from .live.ws import GUARD, HUB, PRESENCE
 from .matrix.client import MatrixClient
 from .matrix.invites import InviteWorker
 from .media.cache import MediaCache
@@ -38,7 +40,7 @@ from .outbox.notify import queue_notifications
 from .outbox.policy import RetryPolicy
 from .outbox.spool import Spool
 from .outbox.worker import OutboxWorker
-from .store.database import create_pool
+from .store.database import DB_ERRORS, create_pool
 
 log = logging.getLogger("crm.server")
 
@@ -47,9 +49,24 @@ APPSERVICE = web.AppKey("appservice", AppserviceAPI)
 HEALTH_TIMEOUT = 2.0
 
 
+async def may_see_details(request: web.Request) -> bool:
+    """An admin signed in, or the metrics token: the readiness checks name internal URLs and
+    the bridge's state, which are nobody else's business."""
+    token = request.app[SETTINGS].web.metrics_token
+    sent = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    if token and secret.matches(sent, token):
+        return True
+    try:
+        session, _ = await find_session(request)
+    except DB_ERRORS:
+        return False
+    return session is not None and session.manager.role == "admin"
+
+
 async def readyz(request: web.Request) -> web.Response:
     """Readiness: the database answers, the homeserver can be reached and (when its provisioning
-    API is configured) the bridge has a WhatsApp login. 503 names what is not ready."""
+    API is configured) the bridge has a WhatsApp login. 503 when not; what is not ready is
+    named to an admin or with the metrics token, anyone else gets the bare status."""
     settings = request.app[SETTINGS]
     checks: dict[str, str] = {}
     try:
@@ -75,9 +92,10 @@ async def readyz(request: web.Request) -> web.Response:
         except (bridge.BridgeError, TimeoutError) as e:
             checks["bridge"] = str(e) or "no answer"
     ready = all(v == "ok" for v in checks.values())
-    return web.json_response(
-        {"status": "ready" if ready else "unavailable", **checks}, status=200 if ready else 503
-    )
+    answer: dict[str, str] = {"status": "ready" if ready else "unavailable"}
+    if await may_see_details(request):
+        answer.update(checks)
+    return web.json_response(answer, status=200 if ready else 503)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -137,12 +155,14 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
         )
         outbox.metrics = app[METRICS]
         hub = app[HUB] = Hub(app[POOL], render_live)
-        hub.watchers.append(app[MEDIA_ROWS].changed)
+        guard = app[GUARD] = Guard(app[POOL], hub)
+        hub.watchers += [app[MEDIA_ROWS].changed, app[SESSIONS].changed, guard.changed]
         await hub.start()
         tasks = [
             asyncio.create_task(client.keep_handshaking(stopping), name="homeserver-handshake"),
             asyncio.create_task(invites.run(stopping), name="invite-worker"),
             asyncio.create_task(hub.run(stopping), name="live-hub"),
+            asyncio.create_task(guard.run(stopping), name="live-guard"),
             asyncio.create_task(outbox.run(stopping), name="outbox"),
             asyncio.create_task(wake_snoozed(app[POOL], stopping), name="snooze"),
             asyncio.create_task(
@@ -181,4 +201,5 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     appservice.register(app)
     api.setup(app)
     webapp.setup(app)
+    headers.setup(app)
     return app

@@ -45,13 +45,8 @@ async def page(request: web.Request) -> web.StreamResponse:
         return web.Response(text=NOT_BUILT, content_type="text/html", status=503)
     return web.FileResponse(
         path,
-        headers={
-            hdrs.CACHE_CONTROL: "no-cache",
-            hdrs.CONTENT_TYPE: "text/html; charset=utf-8",
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "same-origin",
-            "X-Frame-Options": "DENY",
-        },
+        # Its Content-Security-Policy and the other headers: headers.py.
+        headers={hdrs.CACHE_CONTROL: "no-cache", hdrs.CONTENT_TYPE: "text/html; charset=utf-8"},
     )
 
 

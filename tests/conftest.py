@@ -60,7 +60,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
         fixtures = set(getattr(item, "fixturenames", ()))
-        if module == "test_browser":
+        if module.startswith("test_browser"):
             item.add_marker(pytest.mark.browser)
         elif module in SLOW_MODULES or fixtures & SYNAPSE_FIXTURES:
             item.add_marker(pytest.mark.synapse)
@@ -143,6 +143,7 @@ def write_config(directory: str, overrides: dict[str, Any] | None = None) -> str
     path = os.path.join(directory, "config.yaml")
     with open(path, "w") as f:
         yaml.dump(data, f)
+    os.chmod(path, 0o600)  # as the CRM writes it (a readable one is warned about)
     return path
 
 

@@ -125,17 +125,23 @@ async def test_session_is_rotated_at_login_and_ends_at_logout(
 
 
 async def test_csrf_is_required_for_changes_by_cookie(api: API) -> None:
-    status, body = await api.call("POST", "/api/v1/tokens", json={"label": "x"},
-                                  headers={"X-CSRF-Token": "wrong"})  # fmt: skip
+    token = {"label": "x", "password": PASSWORD}
+    status, body = await api.call(
+        "POST", "/api/v1/tokens", json=token, headers={"X-CSRF-Token": "wrong"}
+    )
     assert (status, body["error"]["code"]) == (403, "csrf_failed")
-    resp = await api.client.post("/api/v1/tokens", json={"label": "x"})
+    resp = await api.client.post("/api/v1/tokens", json=token)
     assert resp.status == 403
-    status, _ = await api.call("POST", "/api/v1/tokens", json={"label": "script"})
+    status, _ = await api.call(
+        "POST", "/api/v1/tokens", json={"label": "script", "password": PASSWORD}
+    )
     assert status == 201
 
 
 async def test_api_tokens(api: API) -> None:
-    status, created = await api.call("POST", "/api/v1/tokens", json={"label": "nightly export"})
+    status, created = await api.call(
+        "POST", "/api/v1/tokens", json={"label": "nightly export", "password": PASSWORD}
+    )
     assert status == 201
     token = created["token"]
     listed = await api.get("/api/v1/tokens")
@@ -147,7 +153,9 @@ async def test_api_tokens(api: API) -> None:
         async with script.get(url("/api/v1/me"), headers=bearer) as me:
             assert (await me.json())["manager"]["email"] == "anna@example.com"
         # No CSRF header needed with a token: a browser never sends one by itself.
-        async with script.post(url("/api/v1/tokens"), json={"label": "2"}, headers=bearer) as r:
+        async with script.post(
+            url("/api/v1/tokens"), json={"label": "2", "password": PASSWORD}, headers=bearer
+        ) as r:
             assert r.status == 201
         status, _ = await api.call("DELETE", f"/api/v1/tokens/{created['id']}")
         assert status == 200
@@ -161,7 +169,9 @@ async def test_validation_errors_name_the_field(client: TestClient) -> None:  # 
     assert resp.status == 422
     assert body["error"]["code"] == "invalid"
     assert body["error"]["field"] == "password"
-    resp = await client.post("/api/v1/auth/login", data=b"{not json")
+    resp = await client.post(
+        "/api/v1/auth/login", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert resp.status == 422
 
 

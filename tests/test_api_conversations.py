@@ -226,3 +226,48 @@ async def test_a_snoozed_conversation_comes_back_when_its_time_is_up(
     # (The instance's waker may have been first: then neither call took it.)
     assert len(woken[0] + woken[1]) <= 1
     assert await db.fetchval("SELECT status FROM conversations WHERE id = $1", later) == "open"
+
+
+async def test_every_patch_field_takes_or_refuses_null_deliberately(
+    api: API, hs: Homeserver, db: asyncpg.Pool
+) -> None:
+    """Null clears what can be empty (an assignee, a contact's name, phone or e-mail) and is a
+    422 naming the field for everything else: never a 500, nothing changed."""
+    await hs.ok(
+        [*f.portal("!nul", "3361000077", "Nia"), f.text("!nul", f.ghost("3361000077"), "hi")]
+    )
+    conversation = await db.fetchval("SELECT id FROM conversations WHERE room_id = '!nul'")
+    contact = await db.fetchval("SELECT contact_id FROM conversations WHERE id = $1", conversation)
+    order = await db.fetchval(
+        "INSERT INTO orders (contact_id, number, status, total) VALUES ($1, 'A-1', 'new', 1)"
+        " RETURNING id",
+        contact,
+    )
+    me = (await api.get("/api/v1/me"))["manager"]["id"]
+    refused = (
+        [
+            (f"/api/v1/conversations/{conversation}", field)
+            for field in ("status", "snoozed_until", "is_archived")
+        ]
+        + [(f"/api/v1/contacts/{contact}", "attributes")]
+        + [
+            (f"/api/v1/orders/{order}", field)
+            for field in ("number", "status", "total", "currency", "items")
+        ]
+        + [
+            (f"/api/v1/managers/{me}", field)
+            for field in ("name", "role", "is_active", "password")
+        ]
+    )
+    for path, field in refused:
+        status, body = await api.call("PATCH", path, json={field: None})
+        assert (status, body["error"]["field"]) == (422, field), (path, body)
+    status, body = await api.call("PATCH", f"/api/v1/conversations/{conversation}",
+                                  json={"snoozed_until": "2999-01-01T00:00:00Z"})  # fmt: skip
+    assert status == 422 and "goes with status snoozed" in body["error"]["message"]
+    status, body = await api.call("PATCH", f"/api/v1/conversations/{conversation}",
+                                  json={"assignee_id": None})  # fmt: skip
+    assert status == 200 and body["assignee_id"] is None
+    status, body = await api.call("PATCH", f"/api/v1/contacts/{contact}",
+                                  json={"display_name": None, "email": None})  # fmt: skip
+    assert status == 200 and body["display_name"] is None

@@ -11,7 +11,7 @@ import asyncpg
 from crm_appservice.api import models
 
 from . import factories as f
-from .conftest import API, Homeserver
+from .conftest import API, PASSWORD, Homeserver
 from .test_live import frames_until
 
 
@@ -158,7 +158,7 @@ async def test_every_answer_is_what_the_document_says(
     )
     assert status == 201
     await api.call("POST", f"/api/v1/conversations/{conv_id}/notes", json={"body": "Call back"})
-    await api.call("POST", "/api/v1/tokens", json={"label": "script"})
+    await api.call("POST", "/api/v1/tokens", json={"label": "script", "password": PASSWORD})
     doc = await api.get("/api/v1/openapi.json")
     reads = {
         "/api/v1/me": "/api/v1/me",

@@ -60,12 +60,31 @@ async def shot(page: Page, name: str) -> None:
     await page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"))
 
 
+# Every page records what its Content-Security-Policy refused (see `csp_violations`).
+RECORD_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (e) =>
+  window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+"""
+
+
+async def csp_violations(page: Page) -> list[str]:
+    found: list[str] = await page.evaluate("window.__violations")
+    return found
+
+
+def inbox_url(world: World) -> str:
+    aps = world.crm.settings.appservice
+    return f"http://{aps.hostname}:{aps.port}/"
+
+
 async def logged_in(world: World, browser: Browser, email: str = "eve@example.com") -> Page:
     await managers.create(world.db, email, "Eve", "admin", passwords.hash_password(PASSWORD),
                           update_existing=True)  # fmt: skip
-    aps = world.crm.settings.appservice
-    page = await browser.new_page(viewport={"width": 1400, "height": 900})
-    await page.goto(f"http://{aps.hostname}:{aps.port}/")
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    await context.add_init_script(RECORD_VIOLATIONS)
+    page = await context.new_page()
+    await page.goto(inbox_url(world))
     await page.get_by_label("E-mail").fill(email)
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
@@ -196,6 +215,8 @@ async def test_live_message_reply_ticks_and_one_request_per_switch(
     assert await marks.all_inner_texts() == ["blue", "sofa"]
     await shot(page, "7-search")
     await search.fill("")
+    # All of it ran under the inbox's Content-Security-Policy, which refused nothing.
+    assert await csp_violations(page) == []
 
 
 async def test_long_thread_stays_small_in_the_dom(world: World, browser: Browser) -> None:
@@ -328,6 +349,7 @@ async def test_media_display_and_video_plays(world: World, browser: Browser) -> 
     await fallback.wait_for(timeout=WAIT)
     assert await fallback.get_by_role("link", name="Download").count() == 1
     await shot(page, "3-media")
+    assert await csp_violations(page) == []  # images and video are the server's own
 
 
 async def test_websocket_cut_and_restored(world: World, browser: Browser) -> None:

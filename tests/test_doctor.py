@@ -36,6 +36,8 @@ async def test_doctor_passes_then_names_each_broken_piece(world: World, workdir:
     emu = world.emulator
     registration = os.path.join(workdir, "crm-registration.yaml")
     settings = with_bridge(world.crm.settings, emu)
+    # Readiness names what is missing to whoever holds the metrics token.
+    settings = replace(settings, web=replace(settings.web, metrics_token="doctor-test-token"))
     # The CRM itself runs with the bridge's provisioning API configured (readiness asks it).
     await world.crm.stop()
     world.crm.settings = settings
@@ -44,7 +46,8 @@ async def test_doctor_passes_then_names_each_broken_piece(world: World, workdir:
     ready_url = f"http://{aps.hostname}:{aps.port}/readyz"
 
     async def readiness() -> tuple[int, dict[str, str]]:
-        async with aiohttp.ClientSession() as http, http.get(ready_url) as resp:
+        token = {"Authorization": f"Bearer {settings.web.metrics_token}"}
+        async with aiohttp.ClientSession(headers=token) as http, http.get(ready_url) as resp:
             return resp.status, await resp.json()
 
     # The bridge has no WhatsApp login yet: that is the one thing to fix.

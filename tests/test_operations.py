@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from aiohttp.test_utils import TestClient
 import pytest
+from pytest_aiohttp import AiohttpClient
 
 from crm_appservice.config import Settings, load
 
 from . import factories as f
-from .conftest import API, ConfigFactory, Homeserver, offline_settings
+from .conftest import API, PASSWORD, ConfigFactory, Homeserver, offline_settings
 
 TOKEN = "metrics-token-for-tests"
 
@@ -20,12 +24,27 @@ def settings(make_config: ConfigFactory) -> Settings:
     )
 
 
-async def test_readiness_names_what_is_missing(client: TestClient) -> None:  # type: ignore[type-arg]
+async def test_readiness_names_what_is_missing_to_admins_only(
+    client: TestClient,  # type: ignore[type-arg]
+    api: API,
+    add_manager: Callable[..., Any],
+    aiohttp_client: AiohttpClient,
+) -> None:
     assert (await client.get("/healthz")).status == 200  # alive: the database answers
-    resp = await client.get("/readyz")
-    assert resp.status == 503
-    assert await resp.json() == {
-        "status": "unavailable", "database": "ok", "homeserver": "unreachable"}  # fmt: skip
+    details = {"status": "unavailable", "database": "ok", "homeserver": "unreachable"}
+    for headers in ({"Authorization": f"Bearer {TOKEN}"}, {}):  # the token, the admin's cookie
+        resp = await client.get("/readyz", headers=headers)
+        assert (resp.status, await resp.json()) == (503, details)
+    # Anyone else learns whether it is ready, and nothing of what is inside.
+    await add_manager("mo@example.com")
+    manager = API(await aiohttp_client(client.server))
+    await manager.login("mo@example.com", PASSWORD)
+    anonymous = await aiohttp_client(client.server)
+    for who, headers in [(manager.client, {}), (anonymous, {}),
+                         (anonymous, {"Authorization": "Bearer wrong-\udcff"}),
+                         (anonymous, {"Cookie": "crm_session=forged"})]:  # fmt: skip
+        resp = await who.get("/readyz", headers=headers)
+        assert (resp.status, await resp.json()) == (503, {"status": "unavailable"}), headers
 
 
 async def test_metrics(api: API, hs: Homeserver, client: TestClient) -> None:  # type: ignore[type-arg]

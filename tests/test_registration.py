@@ -103,6 +103,39 @@ def test_registration_is_for_its_owner_only(make_config: ConfigFactory, workdir:
     assert not os.stat(path).st_mode & (stat.S_IRWXG | stat.S_IRWXO)
 
 
+def test_the_documented_copy_of_the_example_ends_up_for_its_owner_only(
+    workdir: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`cp config.example.yaml config.yaml` makes a world-readable file (umask 022); it is
+    written with its tokens for the owner only, and the log says so. A leftover temporary
+    registration that others could read does not make the registration readable either."""
+    config = os.path.join(workdir, "config.yaml")
+    with open(os.path.join(REPO, "config.example.yaml")) as src, open(config, "w") as dst:
+        dst.write(src.read())
+    os.chmod(config, 0o644)
+    registration = os.path.join(workdir, "registration.yaml")
+    with open(f"{registration}.tmp", "w"):
+        pass
+    os.chmod(f"{registration}.tmp", 0o666)
+    with caplog.at_level("WARNING", "crm.config"):
+        assert main(["generate-registration", "-c", config, "-r", registration]) == 0
+    for path in (config, registration):
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+    assert any("readable by other users (mode 0644)" in r.getMessage() for r in caplog.records)
+
+
+def test_a_readable_config_that_cannot_be_rewritten_is_named(
+    workdir: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = os.path.join(workdir, "config.yaml")
+    with open(os.path.join(REPO, "config.example.yaml")) as src, open(config, "w") as dst:
+        dst.write(src.read())
+    os.chmod(config, 0o640)
+    with caplog.at_level("WARNING", "crm.config"):
+        load(config, update=False)
+    assert any(f"`chmod 600 {config}`" in r.getMessage() for r in caplog.records)
+
+
 def test_keep_tokens_writes_the_configs_own_tokens(
     make_config: ConfigFactory, workdir: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

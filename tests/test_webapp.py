@@ -58,3 +58,23 @@ async def test_not_built_says_how(
     client: TestClient = await aiohttp_client(create_app(settings, db_dsn))  # type: ignore[type-arg]
     resp = await client.get("/")
     assert resp.status == 503 and "npm run build" in await resp.text()
+
+
+async def test_security_headers_on_every_answer(
+    db_dsn: str, make_config: ConfigFactory, aiohttp_client: AiohttpClient
+) -> None:
+    """The page gets the strict policy (its use in a browser: test_browser_security.py), every
+    other answer one under which nothing runs; HSTS only with an https public URL."""
+    for public_url, hsts in (("https://crm.example.com", "max-age=31536000"), (None, None)):
+        extra = {"web.public_url": public_url} if public_url else {}
+        _, settings = load(make_config({"appservice.as_token": AS_TOKEN,
+                                         "appservice.hs_token": HS_TOKEN, **extra}))  # fmt: skip
+        client: TestClient = await aiohttp_client(create_app(settings, db_dsn))  # type: ignore[type-arg]
+        for path, policy in [("/", "script-src 'self'"), ("/api/v1/me", "default-src 'none'"),
+                             ("/healthz", "default-src 'none'")]:  # fmt: skip
+            resp = await client.get(path)
+            assert policy in resp.headers["Content-Security-Policy"], path
+            assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+            assert resp.headers["X-Content-Type-Options"] == "nosniff"
+            assert resp.headers.get("Strict-Transport-Security") == hsts, (public_url, path)
+        await client.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
@@ -134,3 +135,39 @@ async def test_a_qr_login_that_runs_out_and_a_passkey_say_what_happened(world: W
         assert status == 422 and answer["error"]["code"] == "passkey_unsupported", passkey
         assert "passkey" in answer["error"]["message"]
         assert step["login_id"] not in emu.provisioning.flow.processes  # nothing left going
+
+
+async def test_a_colleagues_customer_cannot_be_opened_by_number(world: World) -> None:
+    """With managers seeing only their own and unassigned conversations, typing a colleague's
+    customer's number into "+ New conversation" does not open their conversation."""
+    await world.crm.stop()
+    web = replace(world.crm.settings.web, managers_see="assigned")
+    world.crm.settings = replace(world.crm.settings, web=web)
+    await world.crm.start()
+    admin = await world.inbox()
+    status, step = await admin.call("POST", "/api/v1/whatsapp/login/qr")
+    world.emulator.provisioning.complete(step["login_id"])
+    wait = f"/api/v1/whatsapp/login/{step['login_id']}/{step['step_id']}/wait"
+    while (await admin.call("POST", f"{wait}?txn_id={step['txn_id']}"))[0] == 204:
+        pass
+    status, theirs = await admin.call("POST", "/api/v1/conversations/new",
+                                      json={"phone": "+15551270031"})  # fmt: skip
+    assert status == 201, theirs
+    mo, ola = await world.inbox("mo@example.com"), await world.inbox("ola@example.com")
+    ids = {}
+    for email in ("mo@example.com", "ola@example.com"):
+        ids[email] = await world.db.fetchval("SELECT id FROM managers WHERE email = $1", email)
+        status, _ = await admin.call("PATCH", f"/api/v1/managers/{ids[email]}",
+                                     json={"role": "manager"})  # fmt: skip
+        assert status == 200
+    status, _ = await admin.call("PATCH", f"/api/v1/conversations/{theirs['id']}",
+                                 json={"assignee_id": ids["ola@example.com"]})  # fmt: skip
+    assert status == 200
+    status, answer = await mo.call("POST", "/api/v1/conversations/new",
+                                   json={"phone": "+1 555 127 0031"})  # fmt: skip
+    assert (status, answer["error"]["code"]) == (404, "not_found")
+    assert (await ola.call("POST", "/api/v1/conversations/new",
+                           json={"phone": "+15551270031"}))[0] == 201  # fmt: skip
+    status, mine = await mo.call("POST", "/api/v1/conversations/new",
+                                 json={"phone": "+15551270032"})  # fmt: skip
+    assert status == 201 and mine["assignee_id"] is None

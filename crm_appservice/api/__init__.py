@@ -5,15 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..live import ws
-from . import auth, contacts, conversations, managers, media, openapi, replies, whatsapp
+from . import auth, bodies, contacts, conversations, managers, media, openapi, replies, whatsapp
 from .middleware import SESSIONS, authenticate, errors
-from .ratelimit import FailureLimiter
 from .session_cache import SessionCache
 
 
 def setup(app: web.Application) -> None:
-    app.middlewares.extend([errors, authenticate])
-    app[auth.LIMITER] = FailureLimiter()
+    app.middlewares.extend([errors, bodies.limit_bodies, authenticate])
     app[SESSIONS] = SessionCache()
     app.router.add_routes(auth.routes)
     app.router.add_routes(whatsapp.routes)  # before the conversation routes: /conversations/new

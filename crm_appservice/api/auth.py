@@ -9,41 +9,56 @@ from aiohttp import web
 
 from .. import passwords
 from ..keys import POOL, SETTINGS
-from ..store import managers, sessions
-from . import responses
-from .middleware import SESSIONS, current
+from ..store import attempts, managers, sessions
+from . import ratelimit, responses
+from .middleware import SESSIONS, current, ids
 from .models import LoginBody, LoginOut, ManagerOut, NewTokenOut, TokenBody, TokenList, TokenOut
-from .ratelimit import FailureLimiter
 
 CSRF_COOKIE = "crm_csrf"
 # Verified when the e-mail is unknown, so a failed login takes as long either way.
 _DUMMY_HASH = passwords.hash_password("not a real password, only for constant-time failures")
 
 routes = web.RouteTableDef()
-LIMITER = web.AppKey("login_limiter", FailureLimiter)
 
 
 def _manager_out(manager: managers.Manager) -> ManagerOut:
     return ManagerOut.model_validate(manager, from_attributes=True)
 
 
-@routes.post("/api/v1/auth/login")
-async def login(request: web.Request) -> web.Response:
-    body = LoginBody.model_validate_json(await request.read())
-    email = body.email.lower()
-    address = request.remote or "unknown"
-    limiter = request.app[LIMITER]
-    wait = limiter.retry_after(f"email:{email}", f"addr:{address}")
+async def _check_password(
+    request: web.Request, email: str, password: str, wrong: responses.APIError
+) -> int:
+    """The id of the active manager with this e-mail and password, else `wrong` (429 after too
+    many failures). Takes as long for an unknown e-mail as for a wrong password."""
+    address = ratelimit.client_address(request, request.app[SETTINGS].web.trusted_proxies)
+    pool = request.app[POOL]
+    async with pool.acquire() as conn:
+        wait, reserved = await attempts.reserve(
+            conn, ratelimit.limits(email, address), ratelimit.WINDOW
+        )
     if wait:
         raise responses.rate_limited(wait)
-    pool = request.app[POOL]
     found = await managers.credentials(pool, email)
     password_hash = found[1] if found else _DUMMY_HASH
-    ok = await asyncio.to_thread(passwords.verify_password, password_hash, body.password)
+    ok = await asyncio.to_thread(passwords.verify_password, password_hash, password)
     if not (found and ok):
-        limiter.fail(f"email:{email}", f"addr:{address}")
-        raise responses.invalid_credentials()
-    limiter.reset(f"email:{email}")
+        raise wrong  # the reservation stays: one more failure
+    async with pool.acquire() as conn:
+        await attempts.succeeded(conn, reserved, [ratelimit.client_key(email, address)])
+    return found[0]
+
+
+@routes.post("/api/v1/auth/login")
+async def login(request: web.Request) -> web.Response:
+    # A form posted from another site can send text/plain but never application/json without
+    # the browser asking first (CORS), which this server never allows.
+    if request.content_type != "application/json":
+        raise responses.json_only()
+    body = LoginBody.model_validate_json(await request.read())
+    email = body.email.lower()
+    wrong = responses.invalid_credentials()
+    manager_id = await _check_password(request, email, body.password, wrong)
+    pool = request.app[POOL]
     settings = request.app[SETTINGS].web
     lifetime = timedelta(hours=settings.session_lifetime_hours)
     async with pool.acquire() as conn:
@@ -53,7 +68,7 @@ async def login(request: web.Request) -> web.Response:
             if previous:
                 await sessions.delete(conn, previous.id)
                 request.app[SESSIONS].drop_session(previous.id)
-        token, session = await sessions.create(conn, found[0], "cookie", lifetime)
+        token, session = await sessions.create(conn, manager_id, "cookie", lifetime)
     out = LoginOut(manager=_manager_out(session.manager), csrf_token=session.csrf_token)
     response = responses.json_response(out)
     max_age = int(lifetime.total_seconds())
@@ -108,18 +123,23 @@ async def list_tokens(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/tokens")
 async def create_token(request: web.Request) -> web.Response:
+    """A token for scripts, shown once. The password is asked again, and its failures count
+    as failed logins: a stolen session cookie alone never mints a lasting credential."""
     session = current(request)
     body = TokenBody.model_validate_json(await request.read())
+    wrong = responses.APIError(403, "wrong_password", "Wrong password", "password")
+    await _check_password(request, session.manager.email, body.password, wrong)
+    lifetime = timedelta(days=body.expires_in_days) if body.expires_in_days else None
     async with request.app[POOL].acquire() as conn:
         token, created = await sessions.create(
-            conn, session.manager.id, "api_token", None, body.label
+            conn, session.manager.id, "api_token", lifetime, body.label
         )
-    return responses.json_response(
-        NewTokenOut(id=created.id, label=body.label, token=token), status=201
-    )
+        expires_at = await sessions.expires_at(conn, created.id)
+    out = NewTokenOut(id=created.id, label=body.label, token=token, expires_at=expires_at)
+    return responses.json_response(out, status=201)
 
 
-@routes.delete("/api/v1/tokens/{token_id:\\d+}")
+@routes.delete(ids("/api/v1/tokens/{token_id:id}"))
 async def delete_token(request: web.Request) -> web.Response:
     session = current(request)
     async with request.app[POOL].acquire() as conn:

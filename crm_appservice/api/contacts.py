@@ -11,11 +11,11 @@ import orjson
 from ..keys import POOL
 from ..store import contacts as store, live
 from . import responses
-from .middleware import current
+from .middleware import current, ids, restricted_to
 from .models import ContactDetailOut, ContactPatch, OrderBody, OrderList, OrderOut, OrderPatch
 
 routes = web.RouteTableDef()
-CONTACT = r"/api/v1/contacts/{contact_id:\d+}"
+CONTACT = ids("/api/v1/contacts/{contact_id:id}")
 
 
 def contact_out(row: asyncpg.Record) -> ContactDetailOut:
@@ -36,12 +36,23 @@ def _id(request: web.Request, name: str) -> int:
     return int(request.match_info[name])
 
 
+async def _visible(request: web.Request, conn: Any, contact_id: int) -> asyncpg.Record:
+    """The contact, or 404 if there is none or (with `web.managers_see: assigned`) none of
+    its conversations is the manager's own or unassigned: a contact is seen as its
+    conversations are, and its orders with it."""
+    row = await store.get(conn, contact_id)
+    if row is None:
+        raise responses.not_found("contact")
+    me = restricted_to(request)
+    if me is not None and not await store.visible_to(conn, contact_id, me):
+        raise responses.not_found("contact")
+    return row
+
+
 @routes.get(CONTACT)
 async def get_contact(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
-        row = await store.get(conn, _id(request, "contact_id"))
-    if row is None:
-        raise responses.not_found("contact")
+        row = await _visible(request, conn, _id(request, "contact_id"))
     return responses.json_response(contact_out(row))
 
 
@@ -53,6 +64,7 @@ async def patch_contact(request: web.Request) -> web.Response:
         raise responses.bad_request("Nothing to change")
     contact_id = _id(request, "contact_id")
     async with request.app[POOL].acquire() as conn, conn.transaction():
+        await _visible(request, conn, contact_id)
         row = await store.update(conn, contact_id, changes)
         if row is None:
             raise responses.not_found("contact")
@@ -65,8 +77,7 @@ async def patch_contact(request: web.Request) -> web.Response:
 async def list_orders(request: web.Request) -> web.Response:
     contact_id = _id(request, "contact_id")
     async with request.app[POOL].acquire() as conn:
-        if await store.get(conn, contact_id) is None:
-            raise responses.not_found("contact")
+        await _visible(request, conn, contact_id)
         rows = await store.orders(conn, contact_id)
     return responses.json_response(OrderList(items=[order_out(r) for r in rows]))
 
@@ -78,15 +89,14 @@ async def add_order(request: web.Request) -> web.Response:
     fields = body.model_dump(mode="json")
     fields["total"] = body.total
     async with request.app[POOL].acquire() as conn:
-        if await store.get(conn, contact_id) is None:
-            raise responses.not_found("contact")
+        await _visible(request, conn, contact_id)
         row = await store.add_order(conn, contact_id, current(request).manager.id, fields)
     if row is None:
         raise responses.conflict(f"This contact already has an order {body.number}")
     return responses.json_response(order_out(row), status=201)
 
 
-@routes.patch(r"/api/v1/orders/{order_id:\d+}")
+@routes.patch(ids("/api/v1/orders/{order_id:id}"))
 async def patch_order(request: web.Request) -> web.Response:
     body = OrderPatch.model_validate_json(await request.read())
     changes = body.model_dump(mode="json", exclude_unset=True)
@@ -94,9 +104,17 @@ async def patch_order(request: web.Request) -> web.Response:
         changes["total"] = body.total
     if not changes:
         raise responses.bad_request("Nothing to change")
+    order_id = _id(request, "order_id")
     try:
         async with request.app[POOL].acquire() as conn:
-            row = await store.update_order(conn, _id(request, "order_id"), changes)
+            contact_id = await store.order_contact(conn, order_id)
+            if contact_id is None:
+                raise responses.not_found("order")
+            try:
+                await _visible(request, conn, contact_id)
+            except responses.APIError:
+                raise responses.not_found("order") from None
+            row = await store.update_order(conn, order_id, changes)
     except asyncpg.UniqueViolationError:
         raise responses.conflict("This contact already has an order with that number") from None
     if row is None:

@@ -23,18 +23,20 @@ from ..store import (
 )
 from . import responses
 from .contacts import order_out
-from .middleware import current, ensure_visible, restricted_to
+from .middleware import current, ensure_visible, ids, restricted_to
 from .models import (
     BundleOut,
     ConversationPage,
     CountsOut,
     MessagePage,
     NoteBody,
+    Omit,
+    Patch,
 )
 from .resources import conversation_fields, conversation_out, excerpt, message_fields, note_out
 
 routes = web.RouteTableDef()
-CONVERSATION = r"/api/v1/conversations/{conversation_id:\d+}"
+CONVERSATION = ids("/api/v1/conversations/{conversation_id:id}")
 
 
 def encode_cursor(moment: datetime | None, row_id: int) -> str:
@@ -73,16 +75,18 @@ class PageQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=100)
 
 
-class ConversationPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ConversationPatch(Patch):
+    NULLABLE = frozenset({"assignee_id"})  # null: unassigned
 
-    status: Literal["open", "pending", "resolved", "snoozed"] | None = None
-    snoozed_until: datetime | None = None
-    assignee_id: int | None = None
-    is_archived: bool | None = None
+    status: Literal["open", "pending", "resolved", "snoozed"] | Omit = None
+    snoozed_until: datetime | Omit = Field(default=None, description="With status snoozed")
+    assignee_id: int | None = Field(default=None, ge=1)
+    is_archived: bool | Omit = None
 
     @model_validator(mode="after")
     def _snooze(self) -> ConversationPatch:
+        if "snoozed_until" in self.model_fields_set and self.status != "snoozed":
+            raise ValueError("snoozed_until goes with status snoozed")
         if self.status == "snoozed":
             if self.snoozed_until is None:
                 raise ValueError("snoozed_until is required to snooze")
@@ -241,8 +245,6 @@ async def patch(request: web.Request) -> web.Response:
         raise responses.bad_request("Nothing to change")
     if "status" in changes and changes["status"] != "snoozed":
         changes["snoozed_until"] = None
-    if changes.get("is_archived") is None:
-        changes.pop("is_archived", None)
     async with request.app[POOL].acquire() as conn, conn.transaction():
         assignee = changes.get("assignee_id")
         if assignee is not None and not await store.manager_is_active(conn, assignee):

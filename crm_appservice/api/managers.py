@@ -11,7 +11,7 @@ from .. import passwords
 from ..keys import POOL
 from ..store import managers as store
 from . import responses
-from .middleware import SESSIONS, require_admin
+from .middleware import SESSIONS, ids, require_admin
 from .models import (
     ManagerAdminOut,
     ManagerBody,
@@ -58,7 +58,7 @@ async def add_manager(request: web.Request) -> web.Response:
     return responses.json_response(manager_out(manager), status=201)
 
 
-@routes.patch(r"/api/v1/managers/{manager_id:\d+}")
+@routes.patch(ids("/api/v1/managers/{manager_id:id}"))
 async def patch_manager(request: web.Request) -> web.Response:
     session = require_admin(request)
     manager_id = int(request.match_info["manager_id"])
@@ -74,8 +74,11 @@ async def patch_manager(request: web.Request) -> web.Response:
         )
     if not changes:
         raise responses.bad_request("Nothing to change")
-    manager = await store.update(request.app[POOL], manager_id, changes)
+    # A new password or a deactivation ends the manager's sessions and API tokens (an admin
+    # changing their own password keeps the session they are using).
+    keep = session.id if manager_id == session.manager.id else None
+    manager = await store.update(request.app[POOL], manager_id, changes, keep)
     if manager is None:
         raise responses.not_found("manager")
-    request.app[SESSIONS].drop_manager(manager_id)  # deactivated, or a new role or name
+    request.app[SESSIONS].drop_manager(manager_id)  # a new name shows here at once
     return responses.json_response(manager_out(manager))

@@ -28,7 +28,7 @@ from ..media.serve import send_file
 from ..media.urls import thumbnail_source
 from ..store import messages as message_store
 from . import responses
-from .middleware import ensure_visible
+from .middleware import ensure_visible, ids
 
 MAX_AGE = 365 * 24 * 3600
 INLINE = ("image/", "video/", "audio/")
@@ -108,7 +108,7 @@ def _headers(content_type: str, filename: str | None) -> dict[str, str]:
     }
 
 
-@routes.get(r"/api/v1/media/{message_id:\d+}")
+@routes.get(ids("/api/v1/media/{message_id:id}"))
 async def media(request: web.Request) -> web.StreamResponse:
     """The message's file (GET or HEAD, with ranges)."""
     row = await _message(request)
@@ -124,7 +124,7 @@ async def media(request: web.Request) -> web.StreamResponse:
     return await _serve_cached(request, row["media_url"], False, lambda _: headers)
 
 
-@routes.get(r"/api/v1/media/{message_id:\d+}/thumbnail")
+@routes.get(ids("/api/v1/media/{message_id:id}/thumbnail"))
 async def thumbnail(request: web.Request) -> web.StreamResponse:
     """The bridge's thumbnail of the file, or the homeserver's scaled copy of an image."""
     row = await _message(request)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-import hmac
 import logging
 
 from aiohttp import web
 import asyncpg
 from pydantic import ValidationError
 
+from .. import secret
 from ..keys import POOL, SETTINGS
 from ..store import sessions
 from . import responses
@@ -30,6 +30,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC = frozenset({("POST", "/api/v1/auth/login")})
 CSRF_HEADER = "X-CSRF-Token"
 SESSIONS = web.AppKey("session_cache", SessionCache)
+
+
+def ids(path: str) -> str:
+    """A route's path whose `{name:id}` parts match a database id: at most 18 digits (an id
+    never gets that long), so a longer number is no such thing (404), never an overflow."""
+    return path.replace(":id}", r":\d{1,18}}")
 
 
 def current(request: web.Request) -> sessions.Session:
@@ -94,29 +100,41 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return responses.internal_error().response()
 
 
-@web.middleware
-async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not request.path.startswith("/api/") or (request.method, request.path) in PUBLIC:
-        return await handler(request)
+async def find_session(request: web.Request) -> tuple[sessions.Session | None, bool]:
+    """The session the request carries (None: none, or not a live one) and whether it came by
+    cookie (False: by `Authorization: Bearer`)."""
     settings = request.app[SETTINGS]
-    lifetime = timedelta(hours=settings.web.session_lifetime_hours)
     header = request.headers.get("Authorization", "")
     by_cookie = not header.startswith("Bearer ")
     token = request.cookies.get(settings.web.cookie_name, "") if by_cookie else header[7:]
     if not token:
-        raise responses.unauthorized()
+        return None, by_cookie
     cache = request.app[SESSIONS]
     hashed = sessions.token_hash(token)
     session = cache.get(hashed)
     if session is None:
+        lifetime = timedelta(hours=settings.web.session_lifetime_hours)
         async with request.app[POOL].acquire() as conn:
             session = await sessions.resolve(conn, token, lifetime)
         if session is None:
-            raise responses.unauthorized()
+            return None, by_cookie
         cache.put(hashed, session)
-    if by_cookie and request.method not in SAFE_METHODS:
-        sent = request.headers.get(CSRF_HEADER, "")
-        if not (session.csrf_token and hmac.compare_digest(sent, session.csrf_token)):
-            raise responses.csrf_failed()
+    return session, by_cookie
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith("/api/") or (request.method, request.path) in PUBLIC:
+        return await handler(request)
+    session, by_cookie = await find_session(request)
+    if session is None:
+        raise responses.unauthorized()
+    sent_csrf = request.headers.get(CSRF_HEADER, "")
+    if (
+        by_cookie
+        and request.method not in SAFE_METHODS
+        and not secret.matches(sent_csrf, session.csrf_token)
+    ):
+        raise responses.csrf_failed()
     request[SESSION] = session
     return await handler(request)

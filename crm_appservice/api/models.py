@@ -8,15 +8,54 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
+import unicodedata
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
+
+
+def _one_line(value: str) -> str:
+    """Text that may end up in a mail header (a subject, a name in `To:`): a line break there
+    would start a header of the sender's choosing."""
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value):
+        raise ValueError("must be one line, without control characters")
+    return value
+
+
+OneLine = Annotated[str, AfterValidator(_one_line)]
 
 
 class Body(BaseModel):
     """Request bodies reject unknown fields, so a typo is an error instead of a silent no-op."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# A PATCH field that may be left out but is never null (its schema has no null either).
+Omit = SkipJsonSchema[None]
+
+
+class Patch(Body):
+    """A PATCH body: a field left out keeps its value. Null clears the fields in NULLABLE and
+    is refused by the others, which have no empty value (never stored, never a 500)."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.NULLABLE:
+            raise ValueError("cannot be null: leave the field out to keep its value")
+        return value
 
 
 class LoginBody(Body):
@@ -26,6 +65,14 @@ class LoginBody(Body):
 
 class TokenBody(Body):
     label: str = Field(min_length=1, max_length=100)
+    password: str = Field(
+        min_length=1,
+        max_length=1024,
+        description="The manager's password again: a stolen session cannot mint a credential",
+    )
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=3650, description="None: valid until deleted"
+    )
 
 
 class ManagerOut(BaseModel):
@@ -45,11 +92,13 @@ class TokenOut(BaseModel):
     label: str | None
     created_at: datetime
     last_seen_at: datetime
+    expires_at: datetime | None
 
 
 class NewTokenOut(BaseModel):
     id: int
     label: str
+    expires_at: datetime | None
     token: str = Field(description="Shown once: send it as `Authorization: Bearer <token>`")
 
 
@@ -167,11 +216,15 @@ class ContactDetailOut(ContactOut):
     updated_at: datetime
 
 
-class ContactPatch(Body):
-    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+class ContactPatch(Patch):
+    NULLABLE = frozenset({"display_name", "phone", "email"})
+
+    display_name: OneLine | None = Field(default=None, min_length=1, max_length=200)
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ()\-]{5,25}$")
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
-    attributes: dict[str, str | int | float | bool | None] | None = None
+    email: EmailStr | None = Field(default=None, max_length=320)
+    attributes: dict[str, str | int | float | bool | None] | Omit = Field(
+        default=None, description="All of them: {} removes every attribute"
+    )
 
 
 class OrderItem(BaseModel):
@@ -202,12 +255,12 @@ class OrderBody(Body):
     items: list[OrderItem] = Field(default_factory=list, max_length=500)
 
 
-class OrderPatch(Body):
-    number: str | None = Field(default=None, min_length=1, max_length=64)
-    status: str | None = Field(default=None, min_length=1, max_length=32)
-    total: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
-    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
-    items: list[OrderItem] | None = Field(default=None, max_length=500)
+class OrderPatch(Patch):
+    number: str | Omit = Field(default=None, min_length=1, max_length=64)
+    status: str | Omit = Field(default=None, min_length=1, max_length=32)
+    total: Decimal | Omit = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    currency: str | Omit = Field(default=None, pattern=r"^[A-Z]{3}$")
+    items: list[OrderItem] | Omit = Field(default=None, max_length=500)
 
 
 class ReplyBody(Body):
@@ -218,7 +271,7 @@ class ReplyBody(Body):
         default="matrix",
         description="`email` writes to the contact's e-mail address instead of the chat",
     )
-    subject: str | None = Field(default=None, max_length=300, description="For e-mail only")
+    subject: OneLine | None = Field(default=None, max_length=300, description="For e-mail only")
 
 
 class AttachmentForm(Body):
@@ -229,7 +282,7 @@ class AttachmentForm(Body):
     body: str | None = Field(default=None, max_length=65_536)
     reply_to: int | None = Field(default=None, ge=1)
     channel: Literal["matrix", "email"] = "matrix"
-    subject: str | None = Field(default=None, max_length=300)
+    subject: OneLine | None = Field(default=None, max_length=300)
     voice: bool = False
     width: int | None = Field(default=None, ge=1, le=100_000)
     height: int | None = Field(default=None, ge=1, le=100_000)
@@ -262,17 +315,17 @@ class NoteOut(BaseModel):
 
 
 class ManagerBody(Body):
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
-    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr = Field(max_length=320)
+    name: OneLine = Field(min_length=1, max_length=200)
     role: Literal["admin", "manager"] = "manager"
     password: str = Field(min_length=8, max_length=1024)
 
 
-class ManagerPatch(Body):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    role: Literal["admin", "manager"] | None = None
-    is_active: bool | None = None
-    password: str | None = Field(default=None, min_length=8, max_length=1024)
+class ManagerPatch(Patch):
+    name: OneLine | Omit = Field(default=None, min_length=1, max_length=200)
+    role: Literal["admin", "manager"] | Omit = None
+    is_active: bool | Omit = None
+    password: str | Omit = Field(default=None, min_length=8, max_length=1024)
 
 
 class TeamMemberOut(BaseModel):

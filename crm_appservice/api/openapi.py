@@ -93,6 +93,8 @@ def _answers(answer: Answer) -> dict[str, type[BaseModel]]:
     return answer if isinstance(answer, dict) else {"200": answer}
 
 
+# A database id in a path (middleware.ids): a longer or negative number is a 404.
+_ID = {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}
 QUERIES: dict[str, type[BaseModel]] = {
     "/api/v1/conversations": ListQuery,
     "/api/v1/conversations/{conversation_id}/messages": PageQuery,
@@ -122,16 +124,20 @@ def document() -> dict[str, Any]:
                 "schema": {"$ref": f"#/components/schemas/{body.__name__}"}}}}  # fmt: skip
         parameters = [
             {"name": part.strip("{}"), "in": "path", "required": True,
-             "schema": {"type": "integer" if part.endswith("_id}") and part not in
-                        ("{login_id}", "{step_id}") else "string"}}
+             "schema": _ID if part.endswith("_id}") and part not in ("{login_id}", "{step_id}")
+             else {"type": "string"}}
             for part in path.split("/")
             if part.startswith("{")
         ]  # fmt: skip
         query = QUERIES.get(path) if method == "get" else None
         if query is not None:
+            properties = query.model_json_schema()["properties"]
             for name, field in query.model_fields.items():
-                parameters.append({"name": name, "in": "query", "required": False,
-                                   "description": field.description or ""})  # fmt: skip
+                schema = {k: v for k, v in properties[name].items() if k != "title"}
+                parameters.append({
+                    "name": name, "in": "query", "required": False, "schema": schema,
+                    "description": field.description or "",
+                })  # fmt: skip
         if parameters:
             op["parameters"] = parameters
         if path != "/api/v1/auth/login":

@@ -9,10 +9,11 @@ message as stored (status `pending`); every later change of its status reaches t
 from __future__ import annotations
 
 import re
+from typing import Any
 import unicodedata
 from urllib.parse import unquote
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.hdrs import CONTENT_TYPE
 import asyncpg
 
@@ -23,7 +24,7 @@ from ..store import actions, live, mail as mail_store, messages as message_store
 from ..store.database import Conn
 from . import responses
 from .conversations import CONVERSATION, visible_conversation
-from .middleware import current, ensure_visible
+from .middleware import current, ensure_visible, ids
 from .models import AttachmentForm, EditBody, MessageOut, ReactionBody, ReplyBody
 from .resources import message_out
 
@@ -77,6 +78,23 @@ async def _field(part: BodyPartReader) -> str:
     return data.decode("utf-8", errors="strict")
 
 
+_UNREADABLE = "Not a readable multipart/form-data body"
+
+
+async def _multipart(request: web.Request) -> MultipartReader:
+    try:
+        return await request.multipart()
+    except ValueError:  # no boundary, or one aiohttp cannot use
+        raise responses.bad_request(_UNREADABLE) from None
+
+
+async def _next_part(reader: MultipartReader) -> Any:
+    try:
+        return await reader.next()
+    except (ValueError, AssertionError, UnicodeDecodeError):  # framing that does not parse
+        raise responses.bad_request(_UNREADABLE) from None
+
+
 async def _read_form(request: web.Request) -> tuple[AttachmentForm, actions.Attachment]:
     """Read the multipart reply; the file goes to the spool (removed again on any error)."""
     spool = request.app[SPOOL]
@@ -84,8 +102,8 @@ async def _read_form(request: web.Request) -> tuple[AttachmentForm, actions.Atta
     spooled: tuple[str, int] | None = None
     mimetype = filename = ""
     try:
-        reader = await request.multipart()
-        while (part := await reader.next()) is not None:
+        reader = await _multipart(request)
+        while (part := await _next_part(reader)) is not None:
             if not isinstance(part, BodyPartReader):
                 raise responses.bad_request("Nested multipart bodies are not accepted")
             if part.name == "file":
@@ -215,7 +233,7 @@ async def send(request: web.Request) -> web.Response:
     return responses.json_response(message, 202 if created else 200)
 
 
-@routes.post(r"/api/v1/messages/{message_id:\d+}/retry")
+@routes.post(ids("/api/v1/messages/{message_id:id}/retry"))
 async def retry(request: web.Request) -> web.Response:
     """Send a failed reply again (a new send: the homeserver is asked again)."""
     message_id = int(request.match_info["message_id"])
@@ -235,7 +253,7 @@ async def retry(request: web.Request) -> web.Response:
 
 # --- reactions, edits and deletions ---------------------------------------------------------
 
-MESSAGE = r"/api/v1/messages/{message_id:\d+}"
+MESSAGE = ids("/api/v1/messages/{message_id:id}")
 
 
 async def _locked_message(conn: Conn, request: web.Request) -> asyncpg.Record:

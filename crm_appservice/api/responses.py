@@ -92,6 +92,10 @@ def too_large() -> APIError:
     return APIError(413, "too_large", "The request body is larger than this server accepts")
 
 
+def json_only() -> APIError:
+    return APIError(415, "unsupported_media_type", "Send the body as application/json")
+
+
 def rate_limited(retry_after: int) -> APIError:
     return APIError(
         429,

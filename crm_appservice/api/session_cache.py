@@ -1,14 +1,18 @@
 """Sessions resolved in the last few seconds, so a burst of requests (a video's range requests,
 a screen's parallel reads) costs one session lookup, not one each.
 
-A logout, a revoked token or a change to a manager takes effect at once on the instance that
-made it (it drops the entries) and within TTL seconds on the others.
+A logout, a revoked token or a change to a manager's rights takes effect at once on every
+instance: each one's live hub hands it the feed's events of those (`changed`); a change of name
+shows within TTL seconds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import time
+from typing import Any
 
+from ..store import managers, sessions
 from ..store.sessions import Session
 
 TTL = 5.0
@@ -40,3 +44,11 @@ class SessionCache:
     def drop_manager(self, manager_id: int) -> None:
         for key in [k for k, (_, s) in self._entries.items() if s.manager.id == manager_id]:
             del self._entries[key]
+
+    def changed(self, events: Sequence[Any]) -> None:
+        """Called by the live hub with every batch of the feed's events."""
+        for event in events:
+            if event["type"] == sessions.SESSION_ENDED:
+                self.drop_session(event["ref_id"])
+            elif event["type"] == managers.RIGHTS_CHANGED:
+                self.drop_manager(event["ref_id"])

@@ -22,7 +22,7 @@ from .. import bridge
 from ..keys import MATRIX, POOL, SETTINGS
 from ..store import contacts as contact_store, conversations as store, logins
 from . import responses
-from .middleware import require_admin
+from .middleware import ensure_visible, require_admin
 from .models import LoginStepOut, NewChatPendingOut, NewConversationBody, WhatsAppOut
 from .resources import conversation_out
 
@@ -190,6 +190,9 @@ async def new_conversation(request: web.Request) -> web.Response:
                 await contact_store.learn_phone(conn, row["contact_id"], phone)
                 row = await store.by_room(conn, room_id)
         if row is not None:
+            # A colleague's conversation stays theirs (404, as everywhere for what a manager
+            # who sees only their own may not see).
+            ensure_visible(request, row["assignee_id"], "conversation")
             return responses.json_response(conversation_out(row), 201)
         if loop.time() > deadline:
             return responses.json_response(NewChatPendingOut(room_id=room_id), 202)

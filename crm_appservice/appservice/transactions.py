@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-import hmac
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 import asyncpg
 
+from .. import secret
 from ..ingest.events import Parser
 from ..ingest.namespaces import Namespaces
 from ..ingest.records import Batch
@@ -73,7 +73,7 @@ class AppserviceAPI:
             token = request.query.get("access_token", "")
         if not token:
             return matrix_error(401, "M_UNKNOWN_TOKEN", "Missing homeserver token")
-        if not hmac.compare_digest(token.encode(), self._hs_token):
+        if not secret.matches(token, self._hs_token):
             return matrix_error(403, "M_FORBIDDEN", "Invalid homeserver token")
         return None
 

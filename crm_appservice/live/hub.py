@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-import contextlib
+from dataclasses import dataclass
 import logging
 import time
 from typing import Any
@@ -49,18 +49,38 @@ LOADERS: dict[str, Callable[[Any, list[int]], Awaitable[list[asyncpg.Record]]]] 
 }
 
 
+@dataclass(frozen=True)
+class Closing:
+    """Queued instead of a frame: the sender closes the connection with this code."""
+
+    code: int
+    reason: str
+
+
+TOO_SLOW = Closing(4008, "too slow")
+
+
 class Client:
     """One WebSocket connection and its bounded queue of frames."""
 
     def __init__(
-        self, ws: web.WebSocketResponse, manager_id: int, restricted: bool = False
+        self,
+        ws: web.WebSocketResponse,
+        manager_id: int,
+        restricted: bool = False,
+        session_id: int | None = None,
+        role: str | None = None,
     ) -> None:
         self.ws = ws
         self.manager_id = manager_id
         # Sees only the conversations assigned to them and the unassigned ones.
         self.restricted = restricted
-        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_SIZE)
+        # The session it was opened with, and the manager's role then (live/guard.py).
+        self.session_id = session_id
+        self.role = role
+        self.queue: asyncio.Queue[bytes | Closing] = asyncio.Queue(QUEUE_SIZE)
         self.overflowed = False
+        self.ended = False
         # While a reconnecting client is replayed, live frames wait here, after the replay.
         self.held: list[bytes] | None = None
 
@@ -68,30 +88,35 @@ class Client:
         return not self.restricted or assignee_id is None or assignee_id == self.manager_id
 
     def offer(self, frame: bytes | None) -> None:
-        if frame is None:
+        if frame is None or self.ended:
             return
         if self.held is not None:
             self.held.append(frame)
             if len(self.held) > QUEUE_SIZE:
                 self.held = None
-                self._hang_up()
+                self.overflowed = True
+                self.end(TOO_SLOW.code, TOO_SLOW.reason)
             return
         self._put(frame)
 
     def _put(self, frame: bytes | None) -> None:
-        if frame is None:
+        if frame is None or self.ended:
             return
         try:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
-            self._hang_up()
+            self.overflowed = True
+            self.end(TOO_SLOW.code, TOO_SLOW.reason)
 
-    def _hang_up(self) -> None:
-        self.overflowed = True
-        with contextlib.suppress(asyncio.QueueEmpty):
+    def end(self, code: int, reason: str) -> None:
+        """Close with `code`; nothing queued and not yet sent goes out any more."""
+        if self.ended:
+            return
+        self.ended = True
+        self.held = None
+        while not self.queue.empty():
             self.queue.get_nowait()
-        with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(None)  # tells the sender to hang up
+        self.queue.put_nowait(Closing(code, reason))
 
     def release(self) -> None:
         held, self.held = self.held, None
@@ -101,8 +126,8 @@ class Client:
     async def send_loop(self) -> None:
         while True:
             frame = await self.queue.get()
-            if frame is None:
-                await self.ws.close(code=4008, message=b"too slow")
+            if isinstance(frame, Closing):
+                await self.ws.close(code=frame.code, message=frame.reason.encode())
                 return
             # The frame is already UTF-8 JSON: sent as a text frame as it is.
             await self.ws.send_frame(frame, WSMsgType.TEXT)

@@ -10,10 +10,12 @@ from aiohttp import WSMsgType, web
 from ..api import origin, responses
 from ..api.middleware import current, restricted_to
 from ..keys import SETTINGS
+from .guard import Guard
 from .hub import Client, Hub
 from .presence import Presence
 
 HUB = web.AppKey("live_hub", Hub)
+GUARD = web.AppKey("live_guard", Guard)
 PRESENCE = web.AppKey("presence", Presence)
 # A proxy's default idle timeout is 60-75 s (nginx: 60 s for proxy_read_timeout); pinging every
 # 25 s keeps the connection busy, and a peer that misses its pong is dropped.
@@ -41,10 +43,13 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=65536, compress=False)
     await ws.prepare(request)
     hub = request.app[HUB]
-    client = Client(ws, session.manager.id, restricted_to(request) is not None)
+    restricted = restricted_to(request) is not None
+    client = Client(ws, session.manager.id, restricted, session.id, session.manager.role)
     sender = asyncio.create_task(client.send_loop())
     try:
         await hub.attach(client, since)
+        # Looked up before its session ended or its rights changed here: closed at once.
+        request.app[GUARD].admit(client, session.loaded_at)
         if PRESENCE in request.app:
             request.app[PRESENCE].connected(client.manager_id)
         async for message in ws:

@@ -15,6 +15,7 @@ from email.utils import formatdate, parseaddr
 
 import aiosmtplib
 import asyncpg
+from email_validator import EmailNotValidError, validate_email
 from yarl import URL
 
 from ..config import SMTPSettings
@@ -31,6 +32,24 @@ TIMEOUT = 60.0
 def _domain(sender: str) -> str:
     address = parseaddr(sender)[1]
     return address.rpartition("@")[2] or "localhost"
+
+
+def _header_text(text: str) -> str:
+    """A name or title from a chat, for a header: one line, without control characters (the
+    API refuses those; a customer's WhatsApp name or a room name was never checked)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+def _recipient(name: str | None, address: str | None, whose: str) -> str:
+    """`To:` for an address stored before addresses were checked as strictly as now, too: one
+    that does not parse is this entry's failure, said plainly, never retried."""
+    if not address:
+        raise SendError(f"{whose} has no e-mail address", False)
+    try:
+        addr_spec = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise SendError(f"{whose} e-mail address is not valid: {address!r}", False) from None
+    return str(Address(display_name=_header_text(name or ""), addr_spec=addr_spec))
 
 
 def _line(row: asyncpg.Record) -> str:
@@ -77,11 +96,11 @@ class MailSender:
         """A manager's reply to a contact, by e-mail."""
         assert entry.message_id is not None
         contact = await mail_store.recipient(conn, entry.conversation_id)
-        if contact is None or not contact["email"]:
+        if contact is None:
             raise SendError("The contact has no e-mail address", False)
-        to = str(Address(display_name=contact["display_name"] or "", addr_spec=contact["email"]))
+        to = _recipient(contact["display_name"], contact["email"], "The contact's")
         subject = entry.payload.get("subject") or f"Re: {contact['title'] or 'your message'}"
-        mail = self._new_mail(entry, to, str(subject))
+        mail = self._new_mail(entry, to, _header_text(str(subject)))
         mail.set_content(entry.body or "")
         spooled = entry.payload.get("file")
         if isinstance(spooled, str):
@@ -112,8 +131,8 @@ class MailSender:
         who = info["display_name"] or info["phone"] or info["title"] or "A customer"
         count = info["unread_count"]
         subject = f"{who}: {count} new message{'s' if count != 1 else ''}"
-        to = str(Address(display_name=info["name"], addr_spec=info["email"]))
-        mail = self._new_mail(entry, to, subject)
+        to = _recipient(info["name"], info["email"], "The manager's")
+        mail = self._new_mail(entry, to, _header_text(subject))
         unread = await mail_store.unread_messages(conn, entry.conversation_id, NOTIFY_MESSAGES)
         lines = [_line(row) for row in unread]
         more = count - len(lines)

@@ -156,6 +156,17 @@ class OutboxWorker:
         except SendError as e:
             async with conn.transaction():
                 return await self._failed(conn, entry, e)
+        except DB_ERRORS:
+            raise  # the database, not this entry: the sender waits and reconnects
+        except Exception as e:
+            # A bug or an input nobody foresaw is this entry's failure like any other: retried
+            # with backoff, then failed with a reason, while every other entry goes on. (Left
+            # to the sender, the entry would stay the oldest due one, claimed again at once,
+            # and a few such entries would hold every sender.)
+            log.exception("Outbox entry %d (%s): unexpected error", entry.id, entry.action)
+            error = SendError(f"An unexpected error on the CRM ({type(e).__name__})", True)
+            async with conn.transaction():
+                return await self._failed(conn, entry, error)
         async with conn.transaction():
             await live.record(conn, await finish(conn))
         if self.metrics:

@@ -42,6 +42,25 @@ async def conversation_ids(conn: Conn, contact_id: int) -> list[int]:
     return [r["id"] for r in rows]
 
 
+async def visible_to(conn: Conn, contact_id: int, manager_id: int) -> bool:
+    """Whether a manager who sees only their own and unassigned conversations sees this
+    contact: one of its conversations is theirs or nobody's (conversations_contact_idx)."""
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM conversations WHERE contact_id = $1"
+        " AND (assignee_id IS NULL OR assignee_id = $2))",
+        contact_id,
+        manager_id,
+    )
+    return found
+
+
+async def order_contact(conn: Conn, order_id: int) -> int | None:
+    found: int | None = await conn.fetchval(
+        "SELECT contact_id FROM orders WHERE id = $1", order_id
+    )
+    return found
+
+
 async def orders(conn: Conn, contact_id: int) -> list[asyncpg.Record]:
     return list(
         await conn.fetch(

@@ -78,6 +78,17 @@ async def create_pool(dsn: str, settings: DatabaseSettings) -> Pool:
     return pool
 
 
+@asynccontextmanager
+async def transaction(db: Conn | Pool) -> AsyncIterator[Conn]:
+    """A transaction on `db`, a connection of the caller's or one taken from the pool."""
+    if isinstance(db, Pool):
+        async with db.acquire() as conn, conn.transaction():
+            yield conn
+    else:
+        async with db.transaction():
+            yield db
+
+
 def set_clause(
     changes: dict[str, Any], first_param: int = 2, jsonb: frozenset[str] = frozenset()
 ) -> tuple[str, list[Any]]:

@@ -9,6 +9,11 @@ import asyncpg
 from .database import Conn
 
 CHANNEL = "crm_live"
+# Events that are no resource for the browser: they end live connections on every instance
+# (live/guard.py). A session ended (logout, a deleted token, a new password, a deactivation);
+# a manager's rights changed (a role, a deactivation, a password).
+SESSION_ENDED = "session.ended"
+RIGHTS_CHANGED = "manager.changed"
 # How long events stay for clients that reconnect with ?since=.
 RETENTION = "1 hour"
 

@@ -7,9 +7,28 @@ from datetime import datetime
 
 import asyncpg
 
-from .database import set_clause
+from . import live
+from .database import Conn, Pool, set_clause, transaction
 
 ROLES = ("admin", "manager")
+RIGHTS_CHANGED = live.RIGHTS_CHANGED
+_RIGHTS = {"role", "is_active", "password_hash"}
+
+
+async def _rights_changed(conn: Conn, manager_id: int, revoke: bool, keep: int | None) -> None:
+    """Record a change of rights; `revoke` also ends every session and API token but `keep`:
+    whoever held the old password, or the deactivated account, holds nothing any more."""
+    ended = []
+    if revoke:
+        ended = await conn.fetch(
+            "DELETE FROM sessions WHERE manager_id = $1 AND id IS DISTINCT FROM $2 RETURNING id",
+            manager_id,
+            keep,
+        )
+    # The ended sessions first: their connections close as ended (the login shows), the
+    # manager's others (the one kept) as changed.
+    events = [(live.SESSION_ENDED, r["id"]) for r in ended]
+    await live.record(conn, [*events, (RIGHTS_CHANGED, manager_id)])
 
 
 class ManagerExists(Exception):
@@ -41,7 +60,7 @@ _COLUMNS = "id, email, name, role, is_active, created_at"
 
 
 async def create(
-    conn: asyncpg.Connection | asyncpg.Pool,
+    db: Conn | Pool,
     email: str,
     name: str,
     role: str,
@@ -50,21 +69,25 @@ async def create(
 ) -> tuple[Manager, bool]:
     """Insert a manager; returns it and whether it was created (False: updated)."""
     if update_existing:
-        row = await conn.fetchrow(
-            f"""
-            INSERT INTO managers (email, name, role, password_hash) VALUES ($1, $2, $3, $4)
-            ON CONFLICT (email) DO UPDATE
-               SET name = excluded.name, role = excluded.role,
-                   password_hash = excluded.password_hash, is_active = true, updated_at = now()
-            RETURNING {_COLUMNS}, (xmax = 0) AS created
-            """,
-            email,
-            name,
-            role,
-            password_hash,
-        )
+        async with transaction(db) as conn:
+            row = await conn.fetchrow(
+                f"""
+                INSERT INTO managers (email, name, role, password_hash) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (email) DO UPDATE
+                   SET name = excluded.name, role = excluded.role,
+                       password_hash = excluded.password_hash, is_active = true,
+                       updated_at = now()
+                RETURNING {_COLUMNS}, (xmax = 0) AS created
+                """,
+                email,
+                name,
+                role,
+                password_hash,
+            )
+            if row is not None and not row["created"]:  # a new password: old sessions end
+                await _rights_changed(conn, row["id"], True, None)
     else:
-        row = await conn.fetchrow(
+        row = await db.fetchrow(
             f"""
             INSERT INTO managers (email, name, role, password_hash) VALUES ($1, $2, $3, $4)
             ON CONFLICT (email) DO NOTHING
@@ -96,15 +119,20 @@ async def list_all(conn: asyncpg.Connection | asyncpg.Pool) -> list[Manager]:
 
 
 async def update(
-    conn: asyncpg.Connection | asyncpg.Pool, manager_id: int, changes: dict[str, object]
+    db: Conn | Pool, manager_id: int, changes: dict[str, object], keep: int | None = None
 ) -> Manager | None:
+    """Change a manager. A new role, password or deactivation ends their live connections on
+    every instance; a password or deactivation also every session and API token but `keep`
+    (the admin's own, when they change their own password)."""
     assert set(changes) <= {"name", "role", "is_active", "password_hash"}
     sets, values = set_clause(dict(changes))
-    row = await conn.fetchrow(
-        f"UPDATE managers SET {sets}, updated_at = now() WHERE id = $1 RETURNING {_COLUMNS}",
-        manager_id,
-        *values,
-    )
-    if row is not None and changes.get("is_active") is False:
-        await conn.execute("DELETE FROM sessions WHERE manager_id = $1", manager_id)
+    async with transaction(db) as conn:
+        row = await conn.fetchrow(
+            f"UPDATE managers SET {sets}, updated_at = now() WHERE id = $1 RETURNING {_COLUMNS}",
+            manager_id,
+            *values,
+        )
+        if row is not None and _RIGHTS & set(changes):
+            revoke = "password_hash" in changes or changes.get("is_active") is False
+            await _rights_changed(conn, manager_id, revoke, keep)
     return Manager.from_row(row) if row else None

@@ -6,14 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 import hashlib
 import secrets
+import time
 
 import asyncpg
 
+from . import live
 from .database import Conn
 from .managers import Manager
 
 # A session's expiry and last-seen time are written at most this often, not on every request.
 TOUCH_INTERVAL = timedelta(minutes=1)
+SESSION_ENDED = live.SESSION_ENDED
 
 
 def token_hash(token: str) -> bytes:
@@ -26,6 +29,8 @@ class Session:
     kind: str
     csrf_token: str | None
     manager: Manager
+    # time.monotonic() before the lookup that found it: what changed after may not be in it.
+    loaded_at: float
 
 
 async def create(
@@ -39,6 +44,7 @@ async def create(
     prefix = "crm_" if kind == "api_token" else ""
     token = prefix + secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24) if kind == "cookie" else None
+    started = time.monotonic()
     row = await conn.fetchrow(
         """
         WITH s AS (
@@ -58,10 +64,10 @@ async def create(
         lifetime,
     )
     assert row is not None
-    return token, _session(row)
+    return token, _session(row, started)
 
 
-def _session(row: asyncpg.Record) -> Session:
+def _session(row: asyncpg.Record, loaded_at: float) -> Session:
     manager = Manager(
         id=row["manager_id"],
         email=row["email"],
@@ -70,11 +76,18 @@ def _session(row: asyncpg.Record) -> Session:
         is_active=row["is_active"],
         created_at=row["created_at"],
     )
-    return Session(id=row["id"], kind=row["kind"], csrf_token=row["csrf_token"], manager=manager)
+    return Session(
+        id=row["id"],
+        kind=row["kind"],
+        csrf_token=row["csrf_token"],
+        manager=manager,
+        loaded_at=loaded_at,
+    )
 
 
 async def resolve(conn: Conn, token: str, lifetime: timedelta) -> Session | None:
     """The live session of an active manager for `token`; cookie sessions slide their expiry."""
+    started = time.monotonic()
     row = await conn.fetchrow(
         """
         SELECT s.id, s.kind, s.csrf_token, s.last_seen_at, m.id AS manager_id, m.email, m.name,
@@ -99,25 +112,58 @@ async def resolve(conn: Conn, token: str, lifetime: timedelta) -> Session | None
             row["id"],
             lifetime,
         )
-    return _session(row)
+    return _session(row, started)
 
 
 async def delete(conn: Conn, session_id: int) -> None:
-    await conn.execute("DELETE FROM sessions WHERE id = $1", session_id)
+    """End one session; its live connections close on every instance."""
+    async with conn.transaction():
+        deleted = await conn.fetchval(
+            "DELETE FROM sessions WHERE id = $1 RETURNING id", session_id
+        )
+        if deleted is not None:
+            await live.record(conn, [(SESSION_ENDED, session_id)])
 
 
 async def delete_token(conn: Conn, manager_id: int, token_id: int) -> bool:
-    result: str = await conn.execute(
-        "DELETE FROM sessions WHERE id = $1 AND manager_id = $2 AND kind = 'api_token'",
-        token_id,
-        manager_id,
+    async with conn.transaction():
+        deleted = await conn.fetchval(
+            "DELETE FROM sessions WHERE id = $1 AND manager_id = $2 AND kind = 'api_token'"
+            " RETURNING id",
+            token_id,
+            manager_id,
+        )
+        if deleted is not None:
+            await live.record(conn, [(SESSION_ENDED, token_id)])
+    return deleted is not None
+
+
+async def valid_until(
+    conn: Conn, session_ids: list[int]
+) -> dict[int, tuple[datetime | None, str]]:
+    """Which of these sessions an active manager still holds: until when (None: no end), and
+    the manager's role now."""
+    rows = await conn.fetch(
+        """
+        SELECT s.id, s.expires_at, m.role FROM sessions s JOIN managers m ON m.id = s.manager_id
+         WHERE s.id = ANY($1::bigint[]) AND (s.expires_at IS NULL OR s.expires_at > now())
+           AND m.is_active
+        """,
+        session_ids,
     )
-    return result.endswith(" 1")
+    return {r["id"]: (r["expires_at"], r["role"]) for r in rows}
+
+
+async def expires_at(conn: Conn, session_id: int) -> datetime | None:
+    found: datetime | None = await conn.fetchval(
+        "SELECT expires_at FROM sessions WHERE id = $1", session_id
+    )
+    return found
 
 
 async def list_tokens(conn: Conn, manager_id: int) -> list[dict[str, object]]:
     rows = await conn.fetch(
-        "SELECT id, label, created_at, last_seen_at FROM sessions"
+        "SELECT id, label, created_at, last_seen_at, expires_at FROM sessions"
         " WHERE manager_id = $1 AND kind = 'api_token' ORDER BY id",
         manager_id,
     )

@@ -29,6 +29,22 @@ export function dayLabel(iso: string, now = new Date()): string {
   return d.toLocaleDateString([], { day: "numeric", month: "long", year: "numeric" });
 }
 
+/**
+ * A timestamp of the API as a number that orders like the time: microseconds since the epoch.
+ * The server writes six fractional digits, or none when they are all zero, so comparing the
+ * strings would put "…:05Z" after "…:05.2Z".
+ */
+export function timeKey(iso: string): number {
+  const fraction = /\.(\d+)/.exec(iso)?.[1] ?? "";
+  const micros = Number((fraction + "000000").slice(3, 6)); // what Date.parse's milliseconds drop
+  return Date.parse(iso) * 1000 + micros;
+}
+
+/** Order by time, then by id (two things in the same microsecond). */
+export function byTime(a: { created_at: string; id: number }, b: { created_at: string; id: number }): number {
+  return timeKey(a.created_at) - timeKey(b.created_at) || a.id - b.id;
+}
+
 export function dayKey(iso: string): string {
   const d = new Date(iso);
   return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;

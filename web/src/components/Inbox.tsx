@@ -70,6 +70,8 @@ export function Inbox({ me }: { me: Manager }) {
     let countsTimer: ReturnType<typeof setTimeout> | null = null;
     const connection = new LiveConnection({
       state: setLive,
+      // Signed out elsewhere (the login shows) or given other rights (every view loads again).
+      ended: () => void resync(qc),
       frame: (frame: LiveFrame) => {
         const outcome = applyFrame(qc, frame, me.id);
         if (outcome.resync) {

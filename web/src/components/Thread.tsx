@@ -4,9 +4,9 @@ import { Virtuoso, type VirtuosoHandle } from "react-virtuoso";
 
 import { api } from "../api/client";
 import type { Conversation, Manager, Message, Note, Status } from "../api/types";
-import { clock, dayKey, dayLabel, snoozeChoices, untilLabel } from "../format";
+import { byTime, clock, dayKey, dayLabel, snoozeChoices, timeKey, untilLabel } from "../format";
 import { changeConversation, chronological } from "../state/cache";
-import { useBundle, useTeam, useThread } from "../state/hooks";
+import { useBundle, usePageVisible, useTeam, useThread } from "../state/hooks";
 import { t } from "../strings";
 import { Composer } from "./Composer";
 import { MessageBubble } from "./MessageBubble";
@@ -33,19 +33,26 @@ function senderKey(m: Message): string {
   return `${m.direction}:${m.sender.type}:${m.sender.id ?? ""}`;
 }
 
+/** Where the unread messages began when the conversation was opened, and how many there were. */
+export interface UnreadMark {
+  from: number;
+  count: number;
+}
+
 /**
  * The thread's rows: date separators, the unread marker, messages grouped by sender, and the
  * team's private notes where they were written. While older messages are still to be loaded,
- * notes older than the first loaded message wait for them (they would show out of place).
+ * notes older than the first loaded message wait for them (they would show out of place). The
+ * marker says what was unread on opening: messages read as they arrived do not add to it.
  */
-export function buildRows(messages: Message[], unreadFrom: number | null, notes: Note[] = [], olderToLoad = false): Row[] {
+export function buildRows(messages: Message[], unread: UnreadMark | null, notes: Note[] = [], olderToLoad = false): Row[] {
   const first = messages[0]?.created_at;
-  const shown = olderToLoad && first !== undefined ? notes.filter((n) => n.created_at >= first) : notes;
+  const shown = olderToLoad && first !== undefined ? notes.filter((n) => timeKey(n.created_at) >= timeKey(first)) : notes;
   type Entry = { at: string; message: Message; note?: undefined } | { at: string; note: Note; message?: undefined };
   const entries: Entry[] = messages.map((m) => ({ at: m.created_at, message: m }));
   let i = 0;
-  for (const n of [...shown].sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id - b.id))) {
-    while (i < entries.length && entries[i]!.at <= n.created_at) i++;
+  for (const n of [...shown].sort(byTime)) {
+    while (i < entries.length && timeKey(entries[i]!.at) <= timeKey(n.created_at)) i++;
     entries.splice(i, 0, { at: n.created_at, note: n });
     i++;
   }
@@ -64,9 +71,8 @@ export function buildRows(messages: Message[], unreadFrom: number | null, notes:
     }
     const m = entry.message;
     let unreadRow = false;
-    if (unreadFrom !== null && m.id === unreadFrom) {
-      const count = messages.filter((x) => x.direction === "in" && x.id >= unreadFrom).length;
-      rows.push({ kind: "unread", key: "unread", count });
+    if (unread !== null && m.id === unread.from) {
+      rows.push({ kind: "unread", key: "unread", count: unread.count });
       unreadRow = true;
     }
     const grouped =
@@ -118,11 +124,12 @@ export function Thread({
   const list = useRef<VirtuosoHandle>(null);
 
   // Where the manager left off: fixed when the conversation opens.
-  const unreadFrom = useRef<number | null | undefined>(undefined);
+  const unreadFrom = useRef<UnreadMark | null | undefined>(undefined);
   if (unreadFrom.current === undefined && conversation && thread.data) {
-    const unread = conversation.unread_count;
+    const count = conversation.unread_count;
     const incoming = messages.filter((m) => m.direction === "in");
-    unreadFrom.current = unread > 0 ? (incoming[Math.max(0, incoming.length - unread)]?.id ?? null) : null;
+    const from = count > 0 ? incoming[Math.max(0, incoming.length - count)]?.id : undefined;
+    unreadFrom.current = from === undefined ? null : { from, count: Math.min(count, incoming.length) };
   }
   const notes = bundle.data?.notes;
   const olderToLoad = thread.hasNextPage;
@@ -132,13 +139,24 @@ export function Thread({
   const anchor = newestFirst ? rows.findIndex((r) => r.kind === "message" && r.message.id === newestFirst.id) : 0;
   const firstItemIndex = BASE_INDEX - Math.max(0, anchor);
 
-  // Opening a conversation with unread messages marks it read (its answer updates the list).
-  const markedRead = useRef(false);
+  // Opening a conversation with unread messages marks it read (its answer updates the list),
+  // and so does a message arriving while the manager looks at the thread's end in a visible
+  // tab (WhatsApp then shows the customer it was read); one arriving in a hidden tab, or while
+  // the manager reads history further up, stays unread until they come back to it.
+  const visible = usePageVisible();
+  const opened = useRef(false);
+  const reading = useRef(false);
+  const unread = conversation?.unread_count ?? 0;
   useEffect(() => {
-    if (markedRead.current || !conversation || conversation.unread_count === 0) return;
-    markedRead.current = true;
-    void api.read(id).then((c) => changeConversation(qc, c, me.id));
-  }, [conversation, id, qc, me.id]);
+    if (unread === 0 || reading.current) return;
+    if (opened.current && !(visible && atBottom)) return;
+    opened.current = true;
+    reading.current = true;
+    void api
+      .read(id)
+      .then((c) => changeConversation(qc, c, me.id))
+      .finally(() => (reading.current = false));
+  }, [unread, visible, atBottom, id, qc, me.id]);
 
   // New messages while reading history: count them for the jump button.
   const lastId = messages[messages.length - 1]?.id;

@@ -183,4 +183,11 @@ describe("Thread rows", () => {
     expect(kinds(buildRows([message(3), message(5)], null, notes, true))).toEqual(["day", "m3", "n40", "m5"]);
     expect(kinds(buildRows([message(3), message(5)], null, notes, false))).toEqual(["day", "n10", "m3", "n40", "m5"]);
   });
+
+  it("keeps the unread marker's count from the opening: messages read as they arrive are not unread", () => {
+    const rows = buildRows([message(1), message(3), message(5)], { from: 3, count: 1 });
+    expect(kinds(rows)).toEqual(["day", "m1", "unread", "m3", "m5"]);
+    const marker = rows[2];
+    expect(marker?.kind === "unread" && marker.count).toBe(1);
+  });
 });

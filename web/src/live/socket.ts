@@ -9,7 +9,13 @@ export type LiveState = "connecting" | "open" | "reconnecting";
 export interface LiveHandlers {
   frame: (frame: LiveFrame) => void;
   state: (state: LiveState) => void;
+  // The server closed the connection because the session ended (4001) or the manager's rights
+  // changed (4003): who is signed in, and what they may see, must be asked again.
+  ended?: () => void;
 }
+
+export const SESSION_ENDED = 4001;
+export const RIGHTS_CHANGED = 4003;
 
 const MAX_DELAY = 30_000;
 
@@ -61,10 +67,11 @@ export class LiveConnection {
       }
       this.handlers.frame(frame);
     };
-    ws.onclose = () => {
+    ws.onclose = (event: CloseEvent) => {
       if (this.ws !== ws) return;
       this.ws = null;
       if (this.stopped) return;
+      if (event.code === SESSION_ENDED || event.code === RIGHTS_CHANGED) this.handlers.ended?.();
       this.handlers.state("reconnecting");
       this.timer = setTimeout(() => this.connect(), backoff(this.attempt++));
     };

@@ -7,9 +7,9 @@ import { conversation, message } from "../test/fixtures";
 import { DEFAULT_FILTERS } from "../components/Inbox";
 import { applyFrame, chronological, flatten, keys, resync, upsertMessage, type Pages } from "./cache";
 
-function withThread(qc: QueryClient, pages: Message[][]): void {
+function withThread(qc: QueryClient, pages: Message[][], older = false): void {
   qc.setQueryData<Pages<Message>>(keys.thread(1), {
-    pages: pages.map((items, i) => ({ items, next_cursor: i < pages.length - 1 ? `c${i}` : null })),
+    pages: pages.map((items, i) => ({ items, next_cursor: i < pages.length - 1 || older ? `c${i}` : null })),
     pageParams: pages.map((_, i) => (i === 0 ? null : `c${i - 1}`)),
   });
 }
@@ -162,5 +162,38 @@ describe("resync", () => {
     await resync(qc);
     expect(qc.getQueryData<Pages<Conversation>>(keys.list(DEFAULT_FILTERS))?.pages).toHaveLength(1);
     expect(qc.getQueryState(keys.list(DEFAULT_FILTERS))?.isInvalidated).toBe(true);
+  });
+});
+
+describe("messages in time", () => {
+  // As the server writes them: six fractional digits, none when they are all zero.
+  const at = (s: string) => `2026-01-01T10:00:${s}Z`;
+
+  it("order within one second however many fractional digits are written", () => {
+    const qc = new QueryClient();
+    withThread(qc, [[message(1, { created_at: at("05.200000") })]]);
+    applyFrame(qc, { type: "message.created", seq: 1, data: message(2, { created_at: at("05") }) }, 9);
+    applyFrame(qc, { type: "message.created", seq: 2, data: message(3, { created_at: at("05.000001") }) }, 9);
+    applyFrame(qc, { type: "message.created", seq: 3, data: message(4, { created_at: at("05.200001") }) }, 9);
+    expect(thread(qc).map((m) => m.id)).toEqual([2, 3, 1, 4]);
+  });
+
+  it("an update of a message that is not loaded changes nothing (it is not shown on some day)", () => {
+    const qc = new QueryClient();
+    withThread(qc, [[message(30), message(31)], [message(20), message(21)]], true); // and older pages
+    applyFrame(qc, { type: "message.updated", seq: 1, data: message(2, { body: "edited long ago" }) }, 9);
+    expect(thread(qc).map((m) => m.id)).toEqual([20, 21, 30, 31]);
+  });
+
+  it("a new message goes into the page of its time, and one older than all that is loaded waits for its page", () => {
+    const qc = new QueryClient();
+    withThread(qc, [[message(30), message(40)], [message(20), message(25)]], true);
+    const backfilled = message(99, { created_at: message(22).created_at }); // history, between pages' times
+    applyFrame(qc, { type: "message.created", seq: 1, data: backfilled }, 9);
+    const pages = qc.getQueryData<Pages<Message>>(keys.thread(1))!.pages;
+    expect(pages[1]!.items.map((m) => m.id)).toEqual([20, 99, 25]);
+    expect(pages[0]!.items.map((m) => m.id)).toEqual([30, 40]);
+    applyFrame(qc, { type: "message.created", seq: 2, data: message(98, { created_at: message(3).created_at }) }, 9);
+    expect(thread(qc).map((m) => m.id)).not.toContain(98);
   });
 });

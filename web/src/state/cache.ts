@@ -6,6 +6,7 @@ import type { InfiniteData, QueryClient } from "@tanstack/react-query";
 
 import type { ListFilters } from "../api/client";
 import type { Bundle, Conversation, Counts, LiveFrame, Message, Note, Page } from "../api/types";
+import { byTime, timeKey } from "../format";
 
 export type Pages<T> = InfiniteData<Page<T>, string | null>;
 
@@ -30,17 +31,15 @@ export function isStale(existing: Message, incoming: Message): boolean {
   return incoming.version < existing.version;
 }
 
-function byTime(a: Message, b: Message): number {
-  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
-  return a.id - b.id;
-}
-
 /**
  * Put a message into its thread: replace the one with the same id, or the optimistic one with
  * the same client_txn_id (so a reply is always one bubble, whichever of the API's answer and
- * the WebSocket's frame comes first), or add it to the newest page in time order.
+ * the WebSocket's frame comes first), or, when `add`, add it in time order to the page whose
+ * times it falls in. A message older than every loaded one while older pages are still to be
+ * loaded is left to them (it would show on the wrong day); a change to a message that is not
+ * loaded (`add` false: an update) is nothing to show either.
  */
-export function upsertMessage(qc: QueryClient, message: Message): void {
+export function upsertMessage(qc: QueryClient, message: Message, add = true): void {
   qc.setQueryData<Pages<Message>>(keys.thread(message.conversation_id), (data) => {
     if (!data) return data;
     let replaced = false;
@@ -70,10 +69,20 @@ export function upsertMessage(qc: QueryClient, message: Message): void {
         })),
       };
     }
-    const [newest, ...older] = pages;
-    if (!newest) return { ...data, pages: [{ items: [message], next_cursor: null }] };
-    const items = [...newest.items, message].sort(byTime);
-    return { ...data, pages: [{ ...newest, items }, ...older] };
+    if (!add) return data;
+    if (pages.length === 0) return { ...data, pages: [{ items: [message], next_cursor: null }] };
+    // Pages run newest first, each oldest to newest: the first page whose oldest message is
+    // not newer than this one is where it goes.
+    const at = timeKey(message.created_at);
+    let target = pages.findIndex((page) => page.items.length > 0 && timeKey(page.items[0]!.created_at) <= at);
+    if (target < 0) {
+      if (pages[pages.length - 1]!.next_cursor !== null) return data; // older pages will bring it
+      target = pages.length - 1;
+    }
+    return {
+      ...data,
+      pages: pages.map((page, i) => (i === target ? { ...page, items: [...page.items, message].sort(byTime) } : page)),
+    };
   });
 }
 
@@ -114,7 +123,7 @@ export function before(a: Conversation, b: Conversation): boolean {
   if (a.last_message_at !== b.last_message_at) {
     if (a.last_message_at === null) return false;
     if (b.last_message_at === null) return true;
-    return a.last_message_at > b.last_message_at;
+    return timeKey(a.last_message_at) > timeKey(b.last_message_at);
   }
   return a.id > b.id;
 }
@@ -245,7 +254,7 @@ export function applyFrame(qc: QueryClient, frame: LiveFrame, me: number | null)
   switch (frame.type) {
     case "message.created":
     case "message.updated":
-      upsertMessage(qc, frame.data as Message);
+      upsertMessage(qc, frame.data as Message, frame.type === "message.created");
       return done;
     case "conversation.created":
     case "conversation.updated":

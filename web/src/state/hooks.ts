@@ -2,10 +2,21 @@
 // page of messages seeds the thread, the rest seeds the side panel.
 
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useSyncExternalStore } from "react";
 
 import { api, ApiError, type ListFilters } from "../api/client";
 import type { Bundle, Message, Page } from "../api/types";
 import { keys } from "./cache";
+
+function onVisibility(change: () => void): () => void {
+  document.addEventListener("visibilitychange", change);
+  return () => document.removeEventListener("visibilitychange", change);
+}
+
+/** Whether the inbox's tab is the one the manager sees. */
+export function usePageVisible(): boolean {
+  return useSyncExternalStore(onVisibility, () => !document.hidden);
+}
 
 export function useMe() {
   return useQuery({
