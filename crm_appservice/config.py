@@ -88,6 +88,7 @@ class Config(BaseFileConfig):
             "web.cookie_samesite",
             "web.session_lifetime",
             "web.managers_see",
+            "web.assign_on_reply",
             "web.static_dir",
             "web.metrics_token",
             "web.allowed_origins",
@@ -189,6 +190,7 @@ class WebSettings:
     cookie_samesite: str
     session_lifetime_hours: float
     managers_see: str
+    assign_on_reply: bool
     static_dir: str
     metrics_token: str | None
     allowed_origins: tuple[str, ...]
@@ -323,6 +325,7 @@ def read_settings(config: Config) -> Settings:
         cookie_samesite=r.choice("web.cookie_samesite", ("Lax", "Strict")),
         session_lifetime_hours=r.number("web.session_lifetime", 0.1, 24 * 366),
         managers_see=r.choice("web.managers_see", ("all", "assigned")),
+        assign_on_reply=r.boolean("web.assign_on_reply"),
         static_dir=os.path.abspath(static) if (static := r.optional_str("web.static_dir")) else "",
         metrics_token=r.optional_str("web.metrics_token"),
         allowed_origins=r.string_list("web.allowed_origins", _ORIGIN),

@@ -271,3 +271,64 @@ async def test_every_patch_field_takes_or_refuses_null_deliberately(
     status, body = await api.call("PATCH", f"/api/v1/contacts/{contact}",
                                   json={"display_name": None, "email": None})  # fmt: skip
     assert status == 200 and body["display_name"] is None
+
+
+async def test_a_customer_writing_again_brings_an_archived_conversation_back(
+    api: API, hs: Homeserver, db: asyncpg.Pool
+) -> None:
+    """Archived and resolved: the customer's next message puts it back in the inbox (open,
+    unarchived, in the lists, the counts and search); history the bridge backfills does not."""
+    ghost = f.ghost("3361000088")
+    await hs.ok([*f.portal("!arc", "3361000088", "Ari"), f.text("!arc", ghost, "first")])
+    conversation = await db.fetchval("SELECT id FROM conversations WHERE room_id = '!arc'")
+    path = f"/api/v1/conversations/{conversation}"
+    status, _ = await api.call("PATCH", path, json={"status": "resolved", "is_archived": True})
+    assert status == 200
+    assert (await api.get("/api/v1/conversations"))["items"] == []
+    old = f.text("!arc", ghost, "backfilled history", ts=1_000_000_000_000)
+    await hs.ok([old])
+    assert await db.fetchval("SELECT is_archived FROM conversations WHERE id = $1", conversation)
+    await hs.ok([f.text("!arc", ghost, "are you still there?")])
+    status, again = await api.call("GET", path)
+    assert (again["conversation"]["is_archived"], again["conversation"]["status"]) == (
+        False,
+        "open",
+    )
+    assert [c["id"] for c in (await api.get("/api/v1/conversations"))["items"]] == [conversation]
+    assert (await api.get("/api/v1/conversations/counts"))["all_open"] == 1
+    found = await api.get("/api/v1/conversations", params={"q": "still there"})
+    assert [c["id"] for c in found["items"]] == [conversation]
+
+
+async def test_replying_in_an_unassigned_conversation_takes_it(
+    api: API, hs: Homeserver, db: asyncpg.Pool, add_manager: Callable[..., Any]
+) -> None:
+    """The first manager to answer an unassigned customer has them (colleagues see it, and do
+    not answer too); an assigned conversation stays its assignee's; notes take nothing."""
+    ghost = f.ghost("3361000099")
+    await hs.ok([*f.portal("!take", "3361000099", "Tia"), f.text("!take", ghost, "hi")])
+    conversation = await db.fetchval("SELECT id FROM conversations WHERE room_id = '!take'")
+    path = f"/api/v1/conversations/{conversation}"
+    me = (await api.get("/api/v1/me"))["manager"]["id"]
+    status, _ = await api.call("POST", f"{path}/notes", json={"body": "call her back"})
+    assert status == 201
+    assert await db.fetchval("SELECT assignee_id FROM conversations WHERE id = $1",
+                             conversation) is None  # fmt: skip
+    async with api.client.ws_connect("/api/v1/ws") as ws:
+        await ws.receive_json()
+        reply = {"client_txn_id": "take-1", "body": "Hello Tia"}
+        status, _ = await api.call("POST", f"{path}/messages", json=reply)
+        assert status == 202
+        async with asyncio.timeout(10):
+            while True:
+                frame = await ws.receive_json()
+                if frame["type"] == "conversation.updated" and frame["data"]["assignee_id"] == me:
+                    break
+    colleague = await add_manager("cole@example.com")
+    await db.execute("UPDATE conversations SET assignee_id = $2 WHERE id = $1", conversation,
+                     colleague)  # fmt: skip
+    status, _ = await api.call("POST", f"{path}/messages",
+                               json={"client_txn_id": "take-2", "body": "Again"})  # fmt: skip
+    assert status == 202
+    assert await db.fetchval("SELECT assignee_id FROM conversations WHERE id = $1",
+                             conversation) == colleague  # fmt: skip

@@ -170,4 +170,5 @@ async def test_a_colleagues_customer_cannot_be_opened_by_number(world: World) ->
                            json={"phone": "+15551270031"}))[0] == 201  # fmt: skip
     status, mine = await mo.call("POST", "/api/v1/conversations/new",
                                  json={"phone": "+15551270032"})  # fmt: skip
-    assert status == 201 and mine["assignee_id"] is None
+    # A new chat is its opener's (web.assign_on_reply, on by default).
+    assert status == 201 and mine["assignee_id"] == ids["mo@example.com"]

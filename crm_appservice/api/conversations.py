@@ -157,6 +157,8 @@ async def list_conversations(request: web.Request) -> web.Response:
             fields["match"] = {
                 "id": found["id"],
                 "direction": found["direction"],
+                "manager_id": found["sender_manager_id"],
+                "manager_name": found["manager_name"],
                 "text": excerpt(found["body"] or "", query.q),
                 "created_at": found["created_at"],
             }

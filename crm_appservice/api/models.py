@@ -164,13 +164,23 @@ class MessageOut(BaseModel):
 
 class MessagePreviewOut(BaseModel):
     id: int
-    direction: Literal["in", "out"] = Field(description="out: the team's (the list says 'You:')")
+    direction: Literal["in", "out"] = Field(description="out: the team's")
+    manager_id: int | None = Field(
+        default=None,
+        description="Who of the team wrote it (the list says 'You:' for the viewer's own, the"
+        " colleague's name otherwise); null: the customer's, or sent from the phone",
+    )
+    manager_name: str | None = Field(default=None, description="That manager's name")
     text: str | None
     created_at: datetime | None
 
 
 class ConversationOut(BaseModel):
     id: int
+    version: int = Field(
+        description="Grows with every change: of two copies, the one with the higher is newer"
+    )
+    assignee_name: str | None = Field(default=None, description="The assignee's name")
     platform: str
     kind: Literal["dm", "group"]
     room_id: str

@@ -20,7 +20,14 @@ import asyncpg
 from ..ingest.content import Media, MessageContent, preview
 from ..keys import MATRIX, POOL, SETTINGS, SPOOL
 from ..outbox.spool import TooLarge
-from ..store import actions, live, mail as mail_store, messages as message_store, outbox
+from ..store import (
+    actions,
+    conversations as conversation_store,
+    live,
+    mail as mail_store,
+    messages as message_store,
+    outbox,
+)
 from ..store.database import Conn
 from . import responses
 from .conversations import CONVERSATION, visible_conversation
@@ -220,6 +227,9 @@ async def send(request: web.Request) -> web.Response:
             message_id, created = await actions.create_reply(conn, reply)
             if message_id is None:
                 raise responses.not_found("conversation")
+            if created and request.app[SETTINGS].web.assign_on_reply:
+                # Whoever answers an unassigned customer has them: a colleague sees it.
+                await conversation_store.take(conn, reply.conversation_id, reply.manager_id)
             if created:
                 await live.record(
                     conn,

@@ -32,6 +32,7 @@ def conversation_fields(row: asyncpg.Record) -> dict[str, Any]:
     contact_id, last_id = row["contact_id"], row["last_message_id"]
     return {
         "id": row["id"],
+        "version": row["version"],
         "platform": row["platform"],
         "kind": row["kind"],
         "room_id": row["room_id"],
@@ -39,6 +40,7 @@ def conversation_fields(row: asyncpg.Record) -> dict[str, Any]:
         "status": row["status"],
         "snoozed_until": row["snoozed_until"],
         "assignee_id": row["assignee_id"],
+        "assignee_name": row["assignee_name"],
         "is_archived": row["is_archived"],
         "unread_count": row["unread_count"],
         "last_message_at": row["last_message_at"],
@@ -47,6 +49,8 @@ def conversation_fields(row: asyncpg.Record) -> dict[str, Any]:
         else {
             "id": last_id,
             "direction": "out" if row["last_message_out"] else "in",
+            "manager_id": row["last_message_manager_id"],
+            "manager_name": row["last_message_manager_name"],
             "text": row["last_message_preview"],
             "created_at": row["last_message_at"],
         },

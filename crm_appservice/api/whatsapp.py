@@ -20,9 +20,9 @@ from pydantic import ValidationError
 
 from .. import bridge
 from ..keys import MATRIX, POOL, SETTINGS
-from ..store import contacts as contact_store, conversations as store, logins
+from ..store import contacts as contact_store, conversations as store, live, logins
 from . import responses
-from .middleware import ensure_visible, require_admin
+from .middleware import current, ensure_visible, require_admin
 from .models import LoginStepOut, NewChatPendingOut, NewConversationBody, WhatsAppOut
 from .resources import conversation_out
 
@@ -191,8 +191,14 @@ async def new_conversation(request: web.Request) -> web.Response:
                 row = await store.by_room(conn, room_id)
         if row is not None:
             # A colleague's conversation stays theirs (404, as everywhere for what a manager
-            # who sees only their own may not see).
+            # who sees only their own may not see); an unassigned one is the opener's.
             ensure_visible(request, row["assignee_id"], "conversation")
+            if row["assignee_id"] is None and request.app[SETTINGS].web.assign_on_reply:
+                async with request.app[POOL].acquire() as conn, conn.transaction():
+                    if await store.take(conn, row["id"], current(request).manager.id):
+                        await live.record(conn, [("conversation.updated", row["id"])])
+                    row = await store.by_room(conn, room_id)
+                assert row is not None
             return responses.json_response(conversation_out(row), 201)
         if loop.time() > deadline:
             return responses.json_response(NewChatPendingOut(room_id=room_id), 202)

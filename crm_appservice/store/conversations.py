@@ -17,10 +17,16 @@ from . import search as text_search
 from .database import Conn, set_clause
 
 _COLUMNS = """
-    c.id, c.platform, c.kind, c.room_id, c.title, c.status, c.snoozed_until, c.assignee_id,
+    c.id, c.version, c.platform, c.kind, c.room_id, c.title, c.status, c.snoozed_until,
+    c.assignee_id,
     c.is_archived, c.unread_count, c.last_message_at, c.last_message_id, c.last_message_preview,
     c.last_message_out, c.contact_id, ct.display_name AS contact_name, ct.phone AS contact_phone,
-    ct.avatar_url AS contact_avatar_url
+    ct.avatar_url AS contact_avatar_url,
+    (SELECT lm.sender_manager_id FROM messages lm WHERE lm.id = c.last_message_id)
+        AS last_message_manager_id,
+    (SELECT mg.name FROM messages lm JOIN managers mg ON mg.id = lm.sender_manager_id
+      WHERE lm.id = c.last_message_id) AS last_message_manager_name,
+    (SELECT mg.name FROM managers mg WHERE mg.id = c.assignee_id) AS assignee_name
 """
 _FROM = "FROM conversations c LEFT JOIN contacts ct ON ct.id = c.contact_id"
 
@@ -270,6 +276,18 @@ async def wake_snoozed(conn: Conn) -> list[int]:
     """Reopen the snoozed conversations whose time is up (each once, whichever instance asks
     first); their ids."""
     return [r["id"] for r in await conn.fetch(WAKE_SNOOZED)]
+
+
+async def take(conn: Conn, conversation_id: int, manager_id: int) -> bool:
+    """Assign an unassigned conversation to the manager; False if someone has it already
+    (of two managers taking it at once, the first wins)."""
+    taken = await conn.fetchval(
+        "UPDATE conversations SET assignee_id = $2, updated_at = now()"
+        " WHERE id = $1 AND assignee_id IS NULL RETURNING id",
+        conversation_id,
+        manager_id,
+    )
+    return taken is not None
 
 
 async def manager_is_active(conn: Conn, manager_id: int) -> bool:

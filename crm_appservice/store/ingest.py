@@ -176,6 +176,10 @@ WITH m AS (
            snoozed_until = CASE WHEN n.last_in > coalesce(c.last_message_at, '-infinity')
                                  AND c.status IN ('resolved', 'snoozed') THEN NULL
                                 ELSE c.snoozed_until END,
+           -- A customer writing again brings an archived conversation back into the inbox
+           -- (history the bridge backfills does not).
+           is_archived = CASE WHEN n.last_in > coalesce(c.last_message_at, '-infinity')
+                              THEN false ELSE c.is_archived END,
            updated_at = now()
       FROM newest n
      WHERE c.id = n.conversation_id

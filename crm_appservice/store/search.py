@@ -125,7 +125,9 @@ async def collect(conn: Conn, words: str | None, cap: int | None) -> dict[int, i
 MATCH_DEPTH = 1_000
 
 MATCHED = """
-SELECT conversation_id, id, direction, body, created_at FROM messages WHERE id = ANY($1::bigint[])
+SELECT conversation_id, id, direction, sender_manager_id, body, created_at,
+       (SELECT name FROM managers WHERE id = sender_manager_id) AS manager_name
+  FROM messages WHERE id = ANY($1::bigint[])
 """
 
 # Per conversation of a walked search's page, its newest message with every word, among its
@@ -133,11 +135,12 @@ SELECT conversation_id, id, direction, body, created_at FROM messages WHERE id =
 # common: a few messages in): `IS TRUE` keeps the planner from reading the words' whole entries
 # in the full-text index for each conversation.
 NEWEST_MATCH = f"""
-SELECT c.id AS conversation_id, m.id, m.direction, m.body, m.created_at
+SELECT c.id AS conversation_id, m.id, m.direction, m.sender_manager_id, m.body, m.created_at,
+       (SELECT name FROM managers WHERE id = m.sender_manager_id) AS manager_name
   FROM unnest($1::bigint[]) AS c(id)
  CROSS JOIN LATERAL (
-       SELECT r.id, r.direction, r.body, r.created_at
-         FROM (SELECT id, direction, body, created_at FROM messages
+       SELECT r.id, r.direction, r.sender_manager_id, r.body, r.created_at
+         FROM (SELECT id, direction, sender_manager_id, body, created_at FROM messages
                 WHERE conversation_id = c.id AND deleted_at IS NULL
                 ORDER BY created_at DESC, id DESC LIMIT {MATCH_DEPTH}) r
         WHERE (to_tsvector('simple', coalesce(r.body, '')) @@ to_tsquery('simple', $2)) IS TRUE

@@ -10,6 +10,14 @@ export const t = {
     busy: "Signing in…",
   },
   tabs: { mine: "Mine", unassigned: "Unassigned", all: "All" },
+  // What each tab's number counts (shown on hover and read out by screen readers).
+  tabCounts: {
+    mine: "Open conversations assigned to you",
+    unassigned: "Open conversations nobody is assigned to",
+    all: "All open conversations",
+  },
+  onlyOpenSearched: "Only open conversations are searched.",
+  searchEveryStatus: "Search every status",
   search: "Search names, phones and messages",
   filters: {
     status: "Status",
@@ -63,6 +71,10 @@ export const t = {
   caption: "Add a caption…",
   replyingTo: "Replying to",
   you: "You",
+  // Who wrote the team's last message, in the list: a colleague no longer on the team, and
+  // a message sent from the business phone itself.
+  formerColleague: "Team",
+  fromPhone: "Phone",
   tick: { pending: "Sending", sent: "Sent", delivered: "Delivered", read: "Read", failed: "Not sent" },
   media: {
     photo: "Photo",

@@ -40,12 +40,18 @@ export interface ContactDetail extends Contact {
 export interface MessagePreview {
   id: number;
   direction: "in" | "out";
+  /** Who of the team wrote it; null: the customer's, or sent from the phone. */
+  manager_id?: number | null;
+  manager_name?: string | null;
   text: string | null;
   created_at: string | null;
 }
 
 export interface Conversation {
   id: number;
+  /** Grows with every change: of two copies, the one with the higher version is newer. */
+  version: number;
+  assignee_name?: string | null;
   platform: string;
   kind: "dm" | "group";
   room_id: string;

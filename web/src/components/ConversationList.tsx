@@ -3,10 +3,10 @@ import { memo, useEffect, useMemo, useState, type FormEvent, type ReactNode, typ
 import { Virtuoso } from "react-virtuoso";
 
 import { api, type ListFilters } from "../api/client";
-import type { Conversation, Manager, Status, TeamMember } from "../api/types";
+import type { Conversation, Manager, MessagePreview, Status } from "../api/types";
 import { colourFor, initials, listTime } from "../format";
 import { changeConversation, flatten } from "../state/cache";
-import { useConversations, useCounts, useTeam } from "../state/hooks";
+import { useConversations, useCounts } from "../state/hooks";
 import { t } from "../strings";
 import { DEFAULT_FILTERS } from "./Inbox";
 import { Icon } from "./Icon";
@@ -64,13 +64,18 @@ function NewChat({ select, me }: { select: (id: number) => void; me: Manager }) 
   );
 }
 
+/** Who of the team wrote a list row's message: the viewer ("You"), a colleague by name. */
+export function authorOf(p: MessagePreview | null | undefined, me: number): string | null {
+  if (!p || p.direction !== "out") return null;
+  if (p.manager_id === null || p.manager_id === undefined) return t.fromPhone;
+  return p.manager_id === me ? t.you : (p.manager_name ?? t.formerColleague);
+}
+
 export function ConversationList({ filters, setFilters, selected, select, searchRef, me }: Props) {
   const list = useConversations(filters);
   const counts = useCounts();
-  const team = useTeam();
   const rows = useMemo(() => flatten(list.data), [list.data]);
   const [query, setQuery] = useState(filters.q);
-  const names = useMemo(() => new Map((team.data?.items ?? []).map((m: TeamMember) => [m.id, m.name])), [team.data]);
 
   // The search runs a moment after typing stops, not on every key.
   useEffect(() => {
@@ -85,12 +90,17 @@ export function ConversationList({ filters, setFilters, selected, select, search
       role="tab"
       aria-selected={filters.tab === name}
       className={filters.tab === name ? "active" : ""}
+      title={t.tabCounts[name]}
+      aria-description={t.tabCounts[name]}
       onClick={() => setFilters({ ...filters, tab: name })}
     >
       {label} {count !== undefined && <span className="count">{count}</span>}
     </button>
   );
-  const filtered = filters.status || filters.platform || filters.unread || filters.archived || filters.q;
+  const d = DEFAULT_FILTERS;
+  const filtered = filters.status !== d.status || filters.platform || filters.unread || filters.archived || filters.q;
+  // A search in the default view looks at open conversations only: said, with the way out.
+  const narrowSearch = filters.q !== "" && filters.status === "open";
 
   return (
     <nav className="list" aria-label="Conversations">
@@ -147,6 +157,14 @@ export function ConversationList({ filters, setFilters, selected, select, search
           {t.filters.archived}
         </label>
       </div>
+      {narrowSearch && (
+        <p className="search-scope">
+          {t.onlyOpenSearched}{" "}
+          <button type="button" className="link" onClick={() => setFilters({ ...filters, status: null })}>
+            {t.searchEveryStatus}
+          </button>
+        </p>
+      )}
       {list.isPending ? (
         <ul className="skeleton" aria-busy="true">
           {Array.from({ length: 8 }, (_, i) => (
@@ -181,7 +199,15 @@ export function ConversationList({ filters, setFilters, selected, select, search
             if (list.hasNextPage && !list.isFetchingNextPage) void list.fetchNextPage();
           }}
           itemContent={(_, c) => (
-            <Row conversation={c} active={c.id === selected} onOpen={select} assignee={c.assignee_id ? names.get(c.assignee_id) : undefined} query={filters.q} />
+            <Row
+              conversation={c}
+              active={c.id === selected}
+              onOpen={select}
+              assignee={c.assignee_name ?? undefined}
+              // In a search, the message that matched stands where the last message would.
+              author={authorOf(c.match ?? c.last_message, me.id)}
+              query={filters.q}
+            />
           )}
         />
       )}
@@ -210,17 +236,18 @@ export const Row = memo(function Row({
   active,
   onOpen,
   assignee,
+  author = null,
   query = "",
 }: {
   conversation: Conversation;
   active: boolean;
   onOpen: (id: number, message?: number) => void;
   assignee: string | undefined;
+  /** Who of the team wrote the message shown ("You", a colleague's name), if the team did. */
+  author?: string | null;
   query?: string;
 }) {
   const name = c.title ?? c.contact?.display_name ?? c.contact?.phone ?? "—";
-  // In a search, the message that matched stands where the last message would.
-  const shown = c.match ?? c.last_message;
   return (
     <button
       type="button"
@@ -240,7 +267,7 @@ export const Row = memo(function Row({
         </span>
         <span className="row-bottom">
           <span className="preview">
-            {shown?.direction === "out" && <span className="preview-you">{t.you}: </span>}
+            {author && <span className="preview-you">{author}: </span>}
             {c.match ? <Highlighted text={c.match.text ?? ""} query={query} /> : (c.last_message?.text ?? "")}
           </span>
           {c.status !== "open" && <span className={`badge status-${c.status}`}>{t.status[c.status]}</span>}

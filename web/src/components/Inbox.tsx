@@ -12,9 +12,11 @@ import { SidePanel } from "./SidePanel";
 import { Team } from "./Team";
 import { Thread } from "./Thread";
 
+// The conversations that need work: the open ones, which is what the tabs count. Pending,
+// snoozed and resolved ones are one choice away in the status filter.
 export const DEFAULT_FILTERS: ListFilters = {
   tab: "all",
-  status: null,
+  status: "open",
   platform: null,
   unread: false,
   archived: false,

@@ -7,7 +7,7 @@ import type { Conversation, Manager, Message, Note } from "../api/types";
 import { chronological, keys, type Pages } from "../state/cache";
 import { conversation, message } from "../test/fixtures";
 import { Composer, loadDraft } from "./Composer";
-import { Row } from "./ConversationList";
+import { authorOf, Row } from "./ConversationList";
 import { buildRows } from "./Thread";
 import { MediaView } from "./MediaView";
 
@@ -130,11 +130,20 @@ describe("MediaView", () => {
 });
 
 describe("Conversation row", () => {
+  it("says You only for the viewer's own reply, a colleague's name for theirs", () => {
+    const out = (manager_id: number | null, manager_name: string | null = null) => ({ id: 1, direction: "out" as const, manager_id, manager_name, text: "x", created_at: null });
+    expect(authorOf(out(9, "Eve"), 9)).toBe("You");
+    expect(authorOf(out(4, "Olga"), 9)).toBe("Olga");
+    expect(authorOf(out(5), 9)).toBe("Team"); // a manager since removed
+    expect(authorOf(out(null), 9)).toBe("Phone"); // sent from the business phone
+    expect(authorOf({ ...out(4), direction: "in" }, 9)).toBeNull();
+  });
+
   const preview = (direction: "in" | "out") =>
     conversation(3, 5, { title: "Ben", unread_count: 2, last_message: { id: 7, direction, text: "📷 Photo", created_at: null } });
 
   it("says whose word was last, names the network as it spells itself, and counts unread", () => {
-    render(<Row conversation={preview("out")} active={false} onOpen={() => {}} assignee="Eve" />);
+    render(<Row conversation={preview("out")} active={false} onOpen={() => {}} assignee="Eve" author="You" />);
     const row = screen.getByRole("button");
     expect(row.querySelector(".preview")?.textContent).toBe("You: 📷 Photo");
     expect(row.querySelector(".platform")?.textContent).toBe("WhatsApp");

@@ -197,3 +197,16 @@ describe("messages in time", () => {
     expect(thread(qc).map((m) => m.id)).not.toContain(98);
   });
 });
+
+describe("conversation versions", () => {
+  it("an older copy arriving last (a read's answer after a resolve's) puts nothing back", () => {
+    const qc = new QueryClient();
+    qc.setQueryData(keys.counts, { mine: 0, unassigned: 1, all_open: 1, unread: 0 });
+    withList(qc, DEFAULT_FILTERS, [conversation(1, 30, { version: 2 })]);
+    applyFrame(qc, { type: "conversation.updated", seq: 1, data: conversation(1, 30, { version: 4, status: "resolved" }) }, 9);
+    expect(list(qc, DEFAULT_FILTERS)).toEqual([]);
+    applyFrame(qc, { type: "conversation.updated", seq: 2, data: conversation(1, 30, { version: 3, status: "open" }) }, 9);
+    expect(list(qc, DEFAULT_FILTERS)).toEqual([]);
+    expect(qc.getQueryData(keys.counts)).toMatchObject({ all_open: 0 });
+  });
+});

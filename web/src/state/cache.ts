@@ -216,8 +216,17 @@ export function applyConversation(qc: QueryClient, c: Conversation, me: number |
  * Put a conversation's new state everywhere (lists, bundle, tab counts), from an answer, a
  * frame or an optimistic change; true when the counts could not follow in place.
  */
+// The newest version of each conversation this page was told of, also of those no list holds
+// any more (resolved out of the open list): an older copy must not bring one back.
+const newestVersions = new WeakMap<QueryClient, Map<number, number>>();
+
 export function changeConversation(qc: QueryClient, c: Conversation, me: number | null): boolean {
   const before = knownConversation(qc, c.id);
+  let versions = newestVersions.get(qc);
+  if (!versions) newestVersions.set(qc, (versions = new Map()));
+  // An older copy (an action's answer arriving after a later change) puts nothing back.
+  if (c.version < Math.max(versions.get(c.id) ?? 0, before?.version ?? 0)) return false;
+  versions.set(c.id, c.version);
   applyConversation(qc, c, me);
   return !updateCounts(qc, before, c, me);
 }

@@ -30,6 +30,7 @@ export function message(id: number, extra: Partial<Message> = {}): Message {
 export function conversation(id: number, minute: number, extra: Partial<Conversation> = {}): Conversation {
   return {
     id,
+    version: 1,
     platform: "whatsapp",
     kind: "dm",
     room_id: `!r${id}`,

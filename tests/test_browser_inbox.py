@@ -1,0 +1,104 @@
+"""The inbox as a manager's day needs it: the tabs count what the list shows, a customer who
+writes again is back in it, whatever happened to the conversation before."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import Browser, Page
+
+from crm_appservice import passwords
+from crm_appservice.store import managers
+
+from . import test_browser
+from .matrix_world import World
+from .test_browser import PASSWORD, WAIT, bubble, inbox_url, logged_in, row, shot
+
+# The same Synapse, bridge emulator, CRM and Chromium as the inbox's own browser tests.
+world = test_browser.world
+browser = test_browser.browser
+
+
+async def test_the_tabs_count_what_the_list_shows_and_resolved_is_one_click_away(
+    world: World, browser: Browser
+) -> None:
+    emu = world.emulator
+    ids = {}
+    for phone, name in [("15551300001", "Ana"), ("15551300002", "Ben"), ("15551300003", "Cy")]:
+        portal = await world.portal(phone, name)
+        await emu.send_text(portal, phone, f"Hello from {name}")
+        ids[name] = await world.conversation_id(portal.room_id)
+    await world.until(
+        lambda: world.db.fetchval("SELECT count(*) = 3 FROM messages WHERE direction = 'in'"),
+        "the messages",
+    )
+    await world.db.execute("UPDATE conversations SET status = 'resolved' WHERE id = $1",
+                           ids["Ben"])  # fmt: skip
+    page = await logged_in(world, browser)
+    all_tab = page.get_by_role("tab", name="All")
+    await row(page, ids["Ana"]).wait_for(timeout=WAIT)
+    assert await all_tab.locator(".count").inner_text() == "2"
+    assert await page.locator("[data-conversation]").count() == 2  # what the tab counts
+    assert await all_tab.get_attribute("title") == "All open conversations"
+    # Resolving one in the thread takes it out of the list and the count, at once.
+    await row(page, ids["Ana"]).click()
+    await bubble(page, "Hello from Ana").wait_for(timeout=WAIT)
+    await page.get_by_label("Status").last.select_option("resolved")
+    await row(page, ids["Ana"]).wait_for(state="detached", timeout=WAIT)
+    await all_tab.locator(".count", has_text=re.compile(r"^1$")).wait_for(timeout=WAIT)
+    await bubble(page, "Hello from Ana").wait_for(timeout=WAIT)  # the thread stays as it was
+    await shot(page, "12-open-only")
+    # The resolved ones are one choice away.
+    await page.get_by_label("Status").first.select_option("resolved")
+    await row(page, ids["Ben"]).wait_for(timeout=WAIT)
+    await row(page, ids["Ana"]).wait_for(timeout=WAIT)  # the one just resolved, too
+    assert await page.locator("[data-conversation]").count() == 2
+
+    # A search in the default view says it looks at open ones only, and offers the rest.
+    await page.get_by_label("Status").first.select_option("open")
+    await page.get_by_placeholder("Search names, phones and messages").fill("Hello from Ben")
+    await page.get_by_text("Only open conversations are searched.").wait_for(timeout=WAIT)
+    await page.get_by_role("button", name="Search every status").click()
+    await row(page, ids["Ben"]).wait_for(timeout=WAIT)
+    await shot(page, "13-search-every-status")
+
+
+async def sign_in(world: World, browser: Browser, email: str, name: str, role: str) -> Page:
+    """A second manager, in a browser (context) of their own."""
+    await managers.create(world.db, email, name, role, passwords.hash_password(PASSWORD),
+                          update_existing=True)  # fmt: skip
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    page = await context.new_page()
+    await page.goto(inbox_url(world))
+    await page.get_by_label("E-mail").fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("tab", name="All").wait_for(timeout=WAIT)
+    return page
+
+
+async def test_a_colleagues_reply_is_theirs_and_whoever_answers_takes_the_customer(
+    world: World, browser: Browser
+) -> None:
+    """Two managers: Olga answers an unassigned customer. Her list says "You:", Eve's says
+    "Olga:", and the conversation is Olga's for both at once."""
+    emu = world.emulator
+    dan = await world.portal("15551300011", "Dan")
+    await emu.send_text(dan, "15551300011", "Do you deliver on Saturdays?")
+    conversation = await world.conversation_id(dan.room_id)
+    eve = await logged_in(world, browser)
+    olga = await sign_in(world, browser, "olga@example.com", "Olga", "manager")
+    await row(olga, conversation).click()
+    box = olga.get_by_role("textbox", name="Write a reply…")
+    await box.fill("Yes, until 4 pm")
+    await box.press("Enter")
+    await row(olga, conversation).get_by_text("You: Yes, until 4 pm").wait_for(timeout=WAIT)
+    await row(eve, conversation).get_by_text("Olga: Yes, until 4 pm").wait_for(timeout=WAIT)
+    # Taken by the one who answered: Eve's list shows Olga as its assignee, at once.
+    await row(eve, conversation).locator(".assignee[title=Olga]").wait_for(timeout=WAIT)
+    olga_id = await world.db.fetchval("SELECT id FROM managers WHERE email = 'olga@example.com'")
+    taken = await world.db.fetchval(
+        "SELECT assignee_id FROM conversations WHERE id = $1", conversation
+    )
+    assert taken == olga_id
+    await shot(eve, "14-colleagues-reply")
