@@ -78,8 +78,15 @@ def inbox_url(world: World) -> str:
     return f"http://{aps.hostname}:{aps.port}/"
 
 
-async def logged_in(world: World, browser: Browser, email: str = "eve@example.com") -> Page:
-    await managers.create(world.db, email, "Eve", "admin", passwords.hash_password(PASSWORD),
+async def logged_in(
+    world: World,
+    browser: Browser,
+    email: str = "eve@example.com",
+    name: str = "Eve",
+    role: str = "admin",
+) -> Page:
+    """A manager signed in, in a browser (context) of their own."""
+    await managers.create(world.db, email, name, role, passwords.hash_password(PASSWORD),
                           update_existing=True)  # fmt: skip
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
     await context.add_init_script(RECORD_VIOLATIONS)

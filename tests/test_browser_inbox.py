@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import re
 
-from playwright.async_api import Browser, Page
-
-from crm_appservice import passwords
-from crm_appservice.store import managers
+from playwright.async_api import Browser
 
 from . import test_browser
 from .matrix_world import World
-from .test_browser import PASSWORD, WAIT, bubble, inbox_url, logged_in, row, shot
+from .test_browser import WAIT, bubble, logged_in, row, shot
 
 # The same Synapse, bridge emulator, CRM and Chromium as the inbox's own browser tests.
 world = test_browser.world
@@ -63,20 +60,6 @@ async def test_the_tabs_count_what_the_list_shows_and_resolved_is_one_click_away
     await shot(page, "13-search-every-status")
 
 
-async def sign_in(world: World, browser: Browser, email: str, name: str, role: str) -> Page:
-    """A second manager, in a browser (context) of their own."""
-    await managers.create(world.db, email, name, role, passwords.hash_password(PASSWORD),
-                          update_existing=True)  # fmt: skip
-    context = await browser.new_context(viewport={"width": 1400, "height": 900})
-    page = await context.new_page()
-    await page.goto(inbox_url(world))
-    await page.get_by_label("E-mail").fill(email)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await page.get_by_role("tab", name="All").wait_for(timeout=WAIT)
-    return page
-
-
 async def test_a_colleagues_reply_is_theirs_and_whoever_answers_takes_the_customer(
     world: World, browser: Browser
 ) -> None:
@@ -87,7 +70,7 @@ async def test_a_colleagues_reply_is_theirs_and_whoever_answers_takes_the_custom
     await emu.send_text(dan, "15551300011", "Do you deliver on Saturdays?")
     conversation = await world.conversation_id(dan.room_id)
     eve = await logged_in(world, browser)
-    olga = await sign_in(world, browser, "olga@example.com", "Olga", "manager")
+    olga = await logged_in(world, browser, "olga@example.com", "Olga", "manager")
     await row(olga, conversation).click()
     box = olga.get_by_role("textbox", name="Write a reply…")
     await box.fill("Yes, until 4 pm")
