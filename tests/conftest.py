@@ -52,7 +52,7 @@ def reachable_tempdir(prefix: str) -> str:
 # Fixtures that start a real Synapse: a test using one is marked `synapse`.
 SYNAPSE_FIXTURES = {"world"}
 SLOW_MODULES = {"test_e2e", "test_outbox", "test_slow_homeserver", "test_emulator_provisioning",
-                "test_whatsapp"}  # fmt: skip
+                "test_whatsapp", "test_demo"}  # fmt: skip
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

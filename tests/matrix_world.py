@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
 import os
 import time
 from typing import Any
@@ -181,13 +180,11 @@ class World:
         await self.until(joined, f"the CRM to join {portal.room_id}")
         return portal
 
-
-def with_bridge(settings: Settings, emu: BridgeEmulator, **bridge: Any) -> Settings:
-    """The settings with the emulator's provisioning API configured (and `bridge` keys)."""
-    url = f"{emu.url}/_matrix/provision"
-    return replace(settings, bridge=replace(settings.bridge, provisioning_url=url,
-                                            provisioning_secret=emu.provisioning_secret,
-                                            **bridge))  # fmt: skip
+    async def customer_writes(self, phone: str, name: str, text: str) -> tuple[Portal, int]:
+        """A customer's chat with a first message from them: its portal and conversation id."""
+        portal = await self.portal(phone, name)
+        await self.emulator.send_text(portal, phone, text)
+        return portal, await self.conversation_id(portal.room_id)
 
 
 async def crm_settings(

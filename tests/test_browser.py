@@ -18,12 +18,13 @@ import pytest
 
 from crm_appservice import passwords
 from crm_appservice.store import managers
+from crm_appservice.testbed.emulator import with_bridge
 from crm_appservice.testbed.media import png
 from crm_appservice.testbed.synapse import free_port
 from crm_appservice.webapp import SOURCE_BUILD
 
 from .conftest import ConfigFactory
-from .matrix_world import World, running_world, with_bridge
+from .matrix_world import World, running_world
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = os.environ.get("CRM_ARTIFACTS") or os.path.join(
@@ -399,7 +400,10 @@ async def test_connect_whatsapp_and_open_a_new_chat(world: World, browser: Brows
 
     await page.get_by_role("button", name="Back to the inbox").click()
     await page.get_by_role("button", name="+ New conversation").click()
-    await page.get_by_label("Phone number with country code").fill("+49 151 2345 6789")
+    # The number as the field's example shows it (spaces and all) is one the form takes.
+    box = page.get_by_label("Phone number with country code")
+    assert await box.get_attribute("placeholder") == "+49 151 2345 6789"
+    await box.fill("+49 151 2345 6789")
     await page.get_by_role("button", name="Open", exact=True).click()
     await page.locator(".thread h2", has_text="+4915123456789").wait_for(timeout=WAIT)
     conversation = await world.db.fetchval(

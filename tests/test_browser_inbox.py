@@ -4,6 +4,7 @@ writes again is back in it, whatever happened to the conversation before."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from playwright.async_api import Browser
 
@@ -65,10 +66,9 @@ async def test_a_colleagues_reply_is_theirs_and_whoever_answers_takes_the_custom
 ) -> None:
     """Two managers: Olga answers an unassigned customer. Her list says "You:", Eve's says
     "Olga:", and the conversation is Olga's for both at once."""
-    emu = world.emulator
-    dan = await world.portal("15551300011", "Dan")
-    await emu.send_text(dan, "15551300011", "Do you deliver on Saturdays?")
-    conversation = await world.conversation_id(dan.room_id)
+    _, conversation = await world.customer_writes(
+        "15551300011", "Dan", "Do you deliver on Saturdays?"
+    )
     eve = await logged_in(world, browser)
     olga = await logged_in(world, browser, "olga@example.com", "Olga", "manager")
     await row(olga, conversation).click()
@@ -85,3 +85,49 @@ async def test_a_colleagues_reply_is_theirs_and_whoever_answers_takes_the_custom
     )
     assert taken == olga_id
     await shot(eve, "14-colleagues-reply")
+
+
+def change(page: Any, text: str) -> Any:
+    return page.locator(".history-row", has_text=text)
+
+
+async def test_the_thread_shows_what_colleagues_and_the_customer_did(
+    world: World, browser: Browser
+) -> None:
+    """Eve assigns Olga's customer to her and resolves it; Olga, reading the thread, sees it
+    happen in place; the customer writing again reopens it, in both threads."""
+    emu = world.emulator
+    fay, conversation = await world.customer_writes(
+        "15551300021", "Fay", "Is the blue one back in stock?"
+    )
+    eve = await logged_in(world, browser)
+    olga = await logged_in(world, browser, "olga@example.com", "Olga", "manager")
+    for page in (eve, olga):
+        await row(page, conversation).click()
+        await bubble(page, "Is the blue one back in stock?").wait_for(timeout=WAIT)
+    await eve.get_by_label("Assignee").select_option(label="Olga")
+    await change(olga, "Eve assigned the conversation to you").wait_for(timeout=WAIT)
+    await change(eve, "You assigned the conversation to Olga").wait_for(timeout=WAIT)
+    await eve.get_by_label("Status").last.select_option("resolved")
+    await change(olga, "Eve resolved the conversation").wait_for(timeout=WAIT)
+    await emu.send_text(fay, "15551300021", "Hello again")
+    for page in (eve, olga):
+        await bubble(page, "Hello again").wait_for(timeout=WAIT)
+        await change(page, "The customer wrote again: the conversation is open").wait_for(
+            timeout=WAIT
+        )
+    # In the order it happened, between the messages.
+    texts = await olga.locator(".history-row > span, .bubble .text").all_inner_texts()
+    order = [
+        "Is the blue one back in stock?",
+        "Eve assigned the conversation to you",
+        "Eve resolved the conversation",
+        "Hello again",
+        "The customer wrote again: the conversation is open",
+    ]
+    assert [t for t in texts if t in order] == order
+    await shot(olga, "15-history-in-the-thread")
+    # Opened again later, the history is still there: it was stored, not only pushed.
+    await olga.reload()
+    await row(olga, conversation).click()
+    await change(olga, "Eve resolved the conversation").wait_for(timeout=WAIT)

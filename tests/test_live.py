@@ -58,7 +58,9 @@ async def test_changes_are_pushed_in_order(api: API, hs: Homeserver) -> None:
             "PATCH", f"/api/v1/conversations/{created['data']['id']}", json={"status": "pending"}
         )
         assert status == 200
-        [update] = await frames_until(ws, {"conversation.updated"})
+        # The change to the conversation's history first, then the conversation itself.
+        change, update = await frames_until(ws, {"conversation.updated"})
+        assert change["type"] == "history.created" and change["data"]["status"] == "pending"
         assert update["data"]["status"] == "pending"
 
 

@@ -301,6 +301,22 @@ async def test_react_edit_delete_rules(
     assert (await api.call("POST", f"/api/v1/messages/{incoming}/reactions",
                            json={"key": "👍", "colour": "x"}))[0] == 422  # fmt: skip
 
+    # WhatsApp shows one reaction of the business per message: Ben's replaces Anna's, and the
+    # old one is taken back in the chat before the new one goes out.
+    status, reacted = await api.call("POST", f"/api/v1/messages/{incoming}/reactions",
+                                     json={"key": "👍"}, headers=ben)  # fmt: skip
+    assert status == 202 and reacted["reactions"] == [{"key": "👍", "count": 1, "mine": True}]
+    rows = await db.fetch("SELECT action FROM outbox WHERE message_id = $1 ORDER BY id", incoming)
+    assert [r["action"] for r in rows] == ["react", "unreact", "react"]
+    live = await db.fetch(
+        "SELECT key, sender_manager_id FROM reactions WHERE message_id = $1"
+        " AND deleted_at IS NULL", incoming,
+    )  # fmt: skip
+    assert [(r["key"], r["sender_manager_id"]) for r in live] == [("👍", ben_id)]
+    anna_sees = await api.get(f"/api/v1/conversations/{conversation_id}/messages")
+    shown = next(m for m in anna_sees["items"] if m["id"] == incoming)
+    assert shown["reactions"] == [{"key": "👍", "count": 1, "mine": False}]
+
 
 async def test_deleted_before_sent_is_never_sent(
     api: API, hs: Homeserver, db: asyncpg.Pool

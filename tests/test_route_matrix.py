@@ -69,6 +69,7 @@ MATRIX: list[Row] = [
     ("GET", C + "/messages", None, visible(200)),
     ("POST", C + "/messages", {"client_txn_id": "t{n}", "body": "hello"}, visible(202)),
     ("POST", C + "/notes", {"body": "call back"}, visible(201)),
+    ("PUT", C + "/draft", {"body": "half a thought"}, visible(200)),
     ("POST", C + "/read", None, visible(200)),
     # No bridge configured here (a colleague's chat by number: test_whatsapp.py).
     ("POST", "/api/v1/conversations/new", {"phone": "+33 6 12 34 56 78"}, anyone(502)),

@@ -8,8 +8,10 @@ from dataclasses import replace
 
 import pytest
 
+from crm_appservice.testbed.emulator import with_bridge
+
 from .conftest import ConfigFactory
-from .matrix_world import World, running_world, with_bridge
+from .matrix_world import World, running_world
 
 
 @pytest.fixture

@@ -5,7 +5,18 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..live import ws
-from . import auth, bodies, contacts, conversations, managers, media, openapi, replies, whatsapp
+from . import (
+    auth,
+    bodies,
+    contacts,
+    conversations,
+    drafts,
+    managers,
+    media,
+    openapi,
+    replies,
+    whatsapp,
+)
 from .middleware import SESSIONS, authenticate, errors
 from .session_cache import SessionCache
 
@@ -17,6 +28,7 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(whatsapp.routes)  # before the conversation routes: /conversations/new
     app.router.add_routes(conversations.routes)
     app.router.add_routes(replies.routes)
+    app.router.add_routes(drafts.routes)
     app.router.add_routes(contacts.routes)
     app.router.add_routes(managers.routes)
     app.router.add_routes(media.routes)

@@ -18,6 +18,8 @@ from ..store import (
     actions,
     contacts as contact_store,
     conversations as store,
+    drafts,
+    history,
     live,
     messages as message_store,
 )
@@ -121,9 +123,21 @@ async def _message_page(
         before = (moment, row_id)
     rows, more = await message_store.page(conn, conversation_id, before, query.limit)
     next_cursor = encode_cursor(rows[0]["created_at"], rows[0]["id"]) if more and rows else None
+    # The conversation's changes in the time this page spans: after its oldest message (all
+    # before it, on the last page) and up to where the newer page began (now, on the first).
+    changes = await history.between(
+        conn,
+        conversation_id,
+        rows[0]["created_at"] if more and rows else None,
+        before[0] if before else None,
+    )
     viewer = current(request).manager.id
     return MessagePage.model_validate(
-        {"items": [message_fields(r, viewer) for r in rows], "next_cursor": next_cursor}
+        {
+            "items": [message_fields(r, viewer) for r in rows],
+            "history": [dict(r) for r in changes],
+            "next_cursor": next_cursor,
+        }
     )
 
 
@@ -187,6 +201,7 @@ async def bundle(request: web.Request) -> web.Response:
         orders = await contact_store.orders(conn, contact_id) if contact_id else []
         notes = await contact_store.notes(conn, conversation_id)
         messages = await _message_page(conn, request, conversation_id, PageQuery())
+        draft = await drafts.get(conn, current(request).manager.id, conversation_id)
     return responses.json_response(
         BundleOut(
             conversation=conversation,
@@ -194,6 +209,7 @@ async def bundle(request: web.Request) -> web.Response:
             orders=[order_out(o) for o in orders],
             notes=[note_out(n) for n in notes],
             messages=messages,
+            draft=draft,
         )
     )
 
@@ -252,7 +268,7 @@ async def patch(request: web.Request) -> web.Response:
         if assignee is not None and not await store.manager_is_active(conn, assignee):
             raise responses.invalid("assignee_id", "No active manager with that id")
         await visible_conversation(conn, request)
-        if not await store.update(conn, conversation_id, changes):
+        if not await store.update(conn, conversation_id, changes, current(request).manager.id):
             raise responses.not_found("conversation")
         await live.record(conn, [("conversation.updated", conversation_id)])
         row = await store.get(conn, conversation_id)

@@ -106,6 +106,7 @@ class ContactOut(BaseModel):
     id: int
     display_name: str | None
     phone: str | None
+    email: str | None
     avatar_url: str | None
 
 
@@ -205,8 +206,32 @@ class ConversationPage(BaseModel):
     next_cursor: str | None
 
 
+class HistoryOut(BaseModel):
+    """A change to the conversation, shown in the thread where it happened: `change` says
+    which of assignee_id (null: unassigned), status (and snoozed_until), archived is new."""
+
+    id: int
+    conversation_id: int
+    change: Literal["assignee", "status", "archived"]
+    cause: Literal["manager", "customer", "snooze", "system"] = Field(
+        description="manager: actor_id's action; customer: the customer wrote again;"
+        " snooze: the snooze ran out"
+    )
+    actor_id: int | None
+    actor_name: str | None
+    assignee_id: int | None
+    assignee_name: str | None
+    status: Literal["open", "pending", "resolved", "snoozed"] | None
+    snoozed_until: datetime | None
+    archived: bool | None
+    created_at: datetime
+
+
 class MessagePage(BaseModel):
     items: list[MessageOut]
+    history: list[HistoryOut] = Field(
+        description="The conversation's changes in the time this page spans, oldest first"
+    )
     next_cursor: str | None
 
 
@@ -220,7 +245,6 @@ class CountsOut(BaseModel):
 class ContactDetailOut(ContactOut):
     platform: str
     remote_id: str
-    email: str | None
     attributes: dict[str, Any]
     created_at: datetime
     updated_at: datetime
@@ -373,48 +397,4 @@ class BundleOut(BaseModel):
     orders: list[OrderOut]
     notes: list[NoteOut]
     messages: MessagePage
-
-
-class NewChatPendingOut(BaseModel):
-    room_id: str = Field(description="The bridge's new room; its conversation arrives live")
-
-
-class WhatsAppOut(BaseModel):
-    logins: list[str] = Field(description="The bridge's WhatsApp login ids (phone numbers)")
-
-
-class _BridgeShape(BaseModel):
-    """Part of the bridge's login step, passed through: fields a newer bridge adds are kept."""
-
-    model_config = ConfigDict(extra="allow")
-
-
-class LoginDisplayOut(_BridgeShape):
-    type: str = Field(description="qr, code, emoji or nothing")
-    data: str | None = None
-
-
-class LoginFieldOut(_BridgeShape):
-    id: str
-    type: str | None = None
-    name: str | None = None
-
-
-class LoginInputOut(_BridgeShape):
-    fields: list[LoginFieldOut]
-
-
-class LoginCompleteOut(_BridgeShape):
-    user_login_id: str | None = None
-
-
-class LoginStepOut(_BridgeShape):
-    """A step of the bridge's login: show something and wait, ask for input, or complete."""
-
-    login_id: str
-    step_id: str
-    type: str = Field(description="display_and_wait, user_input, complete or cookies")
-    instructions: str | None = None
-    display_and_wait: LoginDisplayOut | None = None
-    user_input: LoginInputOut | None = None
-    complete: LoginCompleteOut | None = None
+    draft: str | None = Field(description="Your unsent reply here (PUT …/draft keeps it)")

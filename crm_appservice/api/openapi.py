@@ -9,8 +9,9 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from .. import __version__
-from . import models as m, responses
+from . import bridge_models as b, models as m, responses
 from .conversations import ConversationPatch, ListQuery, PageQuery
+from .drafts import DraftBody
 
 # An answer's model for 200, or the model of each status it answers with (201, 202, …).
 Answer = type[BaseModel] | dict[str, type[BaseModel]] | None
@@ -51,6 +52,8 @@ OPERATIONS: list[Operation] = [
      {"202": m.MessageOut}),
     ("post", "/api/v1/conversations/{conversation_id}/notes", "Add a note", m.NoteBody,
      {"201": m.NoteOut}),
+    ("put", "/api/v1/conversations/{conversation_id}/draft",
+     "Keep your unsent reply in a conversation (an empty body: none)", DraftBody, None),
     ("get", "/api/v1/contacts/{contact_id}", "A contact", None, m.ContactDetailOut),
     ("patch", "/api/v1/contacts/{contact_id}", "Edit a contact", m.ContactPatch,
      m.ContactDetailOut),
@@ -67,21 +70,21 @@ OPERATIONS: list[Operation] = [
     ("get", "/api/v1/media/{message_id}",
      "A message's file (also HEAD; Range and If-None-Match honoured)", None, None),
     ("get", "/api/v1/media/{message_id}/thumbnail", "A message's thumbnail", None, None),
-    ("get", "/api/v1/whatsapp", "The bridge's WhatsApp logins (admin)", None, m.WhatsAppOut),
+    ("get", "/api/v1/whatsapp", "The bridge's WhatsApp logins (admin)", None, b.WhatsAppOut),
     ("post", "/api/v1/whatsapp/login/{flow}", "Start logging in: qr or phone (admin)", None,
-     m.LoginStepOut),
+     b.LoginStepOut),
     ("post", "/api/v1/whatsapp/login/{login_id}/{step_id}/wait",
      "The next step of a login: a new QR code, or complete; 204 when there is nothing new"
      " after bridge.login_wait seconds: ask again with the same txn_id (admin)", None,
-     m.LoginStepOut),
+     b.LoginStepOut),
     ("post", "/api/v1/whatsapp/login/{login_id}/{step_id}/input",
-     "Answer a login step's fields, e.g. the phone number (admin)", None, m.LoginStepOut),
+     "Answer a login step's fields, e.g. the phone number (admin)", None, b.LoginStepOut),
     ("post", "/api/v1/whatsapp/login/{login_id}/cancel", "Cancel a login (admin)", None, None),
     ("post", "/api/v1/whatsapp/logout/{login_id}", "Log a WhatsApp account out (admin)", None,
      None),
     ("post", "/api/v1/conversations/new",
      "Open a chat with a phone number (202: the bridge is still making it, it arrives live)",
-     m.NewConversationBody, {"201": m.ConversationOut, "202": m.NewChatPendingOut}),
+     m.NewConversationBody, {"201": m.ConversationOut, "202": b.NewChatPendingOut}),
     ("get", "/api/v1/ws", "Live updates (WebSocket; ?since=<seq>)", None, None),
     ("get", "/api/v1/openapi.json", "This document", None, None),
 ]  # fmt: skip

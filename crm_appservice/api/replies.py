@@ -23,6 +23,7 @@ from ..outbox.spool import TooLarge
 from ..store import (
     actions,
     conversations as conversation_store,
+    drafts,
     live,
     mail as mail_store,
     messages as message_store,
@@ -227,6 +228,9 @@ async def send(request: web.Request) -> web.Response:
             message_id, created = await actions.create_reply(conn, reply)
             if message_id is None:
                 raise responses.not_found("conversation")
+            if created:
+                # Sent: the manager's draft of it is gone with it, on every device.
+                await drafts.remove(conn, reply.manager_id, reply.conversation_id)
             if created and request.app[SETTINGS].web.assign_on_reply:
                 # Whoever answers an unassigned customer has them: a colleague sees it.
                 await conversation_store.take(conn, reply.conversation_id, reply.manager_id)

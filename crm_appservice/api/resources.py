@@ -11,7 +11,7 @@ import orjson
 from ..ingest.mautrix import placeholder_name
 from ..media.urls import media_urls
 from ..store import search
-from .models import ConversationOut, MessageOut, NoteOut
+from .models import ConversationOut, HistoryOut, MessageOut, NoteOut
 
 
 def title(row: asyncpg.Record) -> str | None:
@@ -60,6 +60,7 @@ def conversation_fields(row: asyncpg.Record) -> dict[str, Any]:
             "id": contact_id,
             "display_name": row["contact_name"],
             "phone": row["contact_phone"],
+            "email": row["contact_email"],
             "avatar_url": row["contact_avatar_url"],
         },
     }
@@ -166,4 +167,6 @@ def render_live(event_type: str, row: asyncpg.Record, viewer_id: int) -> dict[st
         return conversation_out(row).model_dump(mode="json")
     if event_type.startswith("note."):
         return note_out(row).model_dump(mode="json")
+    if event_type.startswith("history."):
+        return HistoryOut.model_validate(dict(row)).model_dump(mode="json")
     return message_out(row, viewer_id).model_dump(mode="json")

@@ -22,8 +22,9 @@ from .. import bridge
 from ..keys import MATRIX, POOL, SETTINGS
 from ..store import contacts as contact_store, conversations as store, live, logins
 from . import responses
+from .bridge_models import LoginStepOut, NewChatPendingOut, WhatsAppOut
 from .middleware import current, ensure_visible, require_admin
-from .models import LoginStepOut, NewChatPendingOut, NewConversationBody, WhatsAppOut
+from .models import NewConversationBody
 from .resources import conversation_out
 
 routes = web.RouteTableDef()

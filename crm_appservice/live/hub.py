@@ -26,6 +26,7 @@ import orjson
 from ..store import (
     contacts as contact_store,
     conversations as conversation_store,
+    history,
     live,
     messages as message_store,
 )
@@ -46,6 +47,7 @@ LOADERS: dict[str, Callable[[Any, list[int]], Awaitable[list[asyncpg.Record]]]] 
     "conversation": conversation_store.by_ids,
     "message": message_store.by_ids,
     "note": contact_store.notes_by_ids,
+    "history": history.by_ids,
 }
 
 

@@ -143,6 +143,8 @@ class MatrixSender:
         reaction = await actions.reaction(conn, int(entry.payload["reaction_id"]))
         if reaction is None or reaction["event_id"] is not None:
             return done(entry)  # sent already (its echo came first)
+        if reaction["deleted_at"] is not None:
+            return done(entry)  # taken back (or replaced) before it went out: never shown
         content = {
             "m.relates_to": {
                 "rel_type": "m.annotation",

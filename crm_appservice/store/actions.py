@@ -177,7 +177,9 @@ async def add_reaction(
     conn: Conn, message: asyncpg.Record, sender_mxid: str, manager_id: int, key: str
 ) -> bool:
     """React as the CRM's user; False if that reaction is there already (the Matrix user is
-    the whole team's, and a user reacts with a key once)."""
+    the whole team's, and a user reacts with a key once). WhatsApp shows one reaction of an
+    account per message: an earlier one (any manager's, the account is the team's) is taken
+    back first, in the chat too, and the lane keeps that order."""
     exists = await conn.fetchval(
         "SELECT 1 FROM reactions WHERE message_id = $1 AND sender_mxid = $2 AND key = $3"
         " AND deleted_at IS NULL",
@@ -187,6 +189,7 @@ async def add_reaction(
     )
     if exists:
         return False
+    await remove_reaction(conn, message, sender_mxid, None)
     reaction_id = await conn.fetchval(
         "INSERT INTO reactions (message_id, sender_mxid, sender_manager_id, key, created_at)"
         " VALUES ($1, $2, $3, $4, now()) RETURNING id",
@@ -200,11 +203,13 @@ async def add_reaction(
     return True
 
 
-async def remove_reaction(conn: Conn, message: asyncpg.Record, sender_mxid: str, key: str) -> bool:
-    """Take the CRM user's reaction back; False if there is none with that key."""
+async def remove_reaction(
+    conn: Conn, message: asyncpg.Record, sender_mxid: str, key: str | None
+) -> bool:
+    """Take the CRM user's reaction back (with any key: None); False if there is none."""
     rows = await conn.fetch(
         "UPDATE reactions SET deleted_at = now() WHERE message_id = $1 AND sender_mxid = $2"
-        " AND key = $3 AND deleted_at IS NULL RETURNING id",
+        " AND ($3::text IS NULL OR key = $3) AND deleted_at IS NULL RETURNING id",
         message["id"],
         sender_mxid,
         key,

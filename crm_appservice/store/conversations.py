@@ -15,13 +15,14 @@ import asyncpg
 
 from . import search as text_search
 from .database import Conn, set_clause
+from .history import ACTING
 
 _COLUMNS = """
     c.id, c.version, c.platform, c.kind, c.room_id, c.title, c.status, c.snoozed_until,
     c.assignee_id,
     c.is_archived, c.unread_count, c.last_message_at, c.last_message_id, c.last_message_preview,
     c.last_message_out, c.contact_id, ct.display_name AS contact_name, ct.phone AS contact_phone,
-    ct.avatar_url AS contact_avatar_url,
+    ct.email AS contact_email, ct.avatar_url AS contact_avatar_url,
     (SELECT lm.sender_manager_id FROM messages lm WHERE lm.id = c.last_message_id)
         AS last_message_manager_id,
     (SELECT mg.name FROM messages lm JOIN managers mg ON mg.id = lm.sender_manager_id
@@ -253,13 +254,18 @@ async def mark_read(conn: Conn, conversation_id: int) -> int | None:
     return unread
 
 
-async def update(conn: Conn, conversation_id: int, changes: dict[str, Any]) -> bool:
-    """Set the given columns (names come from the API model, never from the client)."""
+async def update(
+    conn: Conn, conversation_id: int, changes: dict[str, Any], manager_id: int
+) -> bool:
+    """Set the given columns (names come from the API model, never from the client), as the
+    manager's change (its history names them)."""
     assert set(changes) <= {"status", "snoozed_until", "assignee_id", "is_archived"}
-    sets, values = set_clause(changes)
+    sets, values = set_clause(changes, first_param=3)
     result: str = await conn.execute(
-        f"UPDATE conversations SET {sets}, updated_at = now() WHERE id = $1",
+        f"UPDATE conversations SET {sets}, updated_at = now()"
+        f" FROM {ACTING.format('$2')} WHERE id = $1",
         conversation_id,
+        manager_id,
         *values,
     )
     return result.endswith(" 1")
@@ -283,7 +289,7 @@ async def take(conn: Conn, conversation_id: int, manager_id: int) -> bool:
     (of two managers taking it at once, the first wins)."""
     taken = await conn.fetchval(
         "UPDATE conversations SET assignee_id = $2, updated_at = now()"
-        " WHERE id = $1 AND assignee_id IS NULL RETURNING id",
+        f" FROM {ACTING.format('$2')} WHERE id = $1 AND assignee_id IS NULL RETURNING id",
         conversation_id,
         manager_id,
     )

@@ -20,7 +20,7 @@ import sys
 from ..config import ConfigError, Settings, load
 from ..program import Program
 from .chats import Portal
-from .emulator import BridgeEmulator
+from .emulator import BridgeEmulator, with_bridge
 from .world import LocalMatrix
 
 log = logging.getLogger("crm.demo")
@@ -95,6 +95,10 @@ async def run(settings: Settings, registration: str, directory: str, interval: f
     )
     matrix.emulator.provisioning.auto_complete_after = 8.0
     await matrix.start()
+    # Connecting WhatsApp and opening a chat talk to the emulator's provisioning API, as they
+    # would to the bridge's (unless the config names a bridge of its own).
+    if settings.bridge.provisioning_url is None:
+        settings = with_bridge(settings, matrix.emulator)
     program = Program(settings)
     crm = asyncio.create_task(program.run())
     customers = asyncio.create_task(_customers(matrix, program.stopping, interval))

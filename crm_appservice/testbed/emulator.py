@@ -12,7 +12,7 @@ delivery receipt and the contact's read receipt, or a failure with an error noti
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import hmac
 import itertools
 import logging
@@ -23,6 +23,7 @@ from urllib.parse import quote
 import aiohttp
 from aiohttp import web
 
+from ..config import Settings
 from .answers import Outcome, answer
 from .chats import DOUBLE_PUPPET_KEY, GHOST_PREFIX, ChatActions, Portal
 from .provisioning import Provisioning
@@ -96,6 +97,11 @@ class BridgeEmulator(ChatActions):
         self.bot = f"@{BOT_LOCALPART}:{self.domain}"
         self.portals: dict[str, Portal] = {}
         self.sent_by_crm: list[SentByCRM] = []
+        # What WhatsApp shows of the CRM's reactions: one per message (a new one replaces the
+        # account's earlier one), by the reacted message's event id; and each reaction event
+        # the CRM sent, with its target, so its redaction takes it back.
+        self.reactions_on_whatsapp: dict[str, str] = {}
+        self._crm_reactions: dict[str, tuple[str, str]] = {}
         # (room, event) of every read receipt of the CRM's user in a portal: the bridge marks
         # the chat read on WhatsApp up to that message.
         self.read_by_crm: list[tuple[str, str]] = []
@@ -264,6 +270,20 @@ class BridgeEmulator(ChatActions):
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         return hmac.compare_digest(token.encode(), self.hs_token.encode())
 
+    def _reaction_on_whatsapp(self, event: dict[str, Any]) -> None:
+        content = event.get("content") or {}
+        if event.get("type") == "m.reaction":
+            relates = content.get("m.relates_to") or {}
+            target, key = relates.get("event_id"), relates.get("key")
+            if isinstance(target, str) and isinstance(key, str):
+                self._crm_reactions[event["event_id"]] = (target, key)
+                self.reactions_on_whatsapp[target] = key
+        elif event.get("type") == "m.room.redaction":
+            redacted = event.get("redacts") or content.get("redacts")
+            found = self._crm_reactions.pop(redacted, None) if isinstance(redacted, str) else None
+            if found and self.reactions_on_whatsapp.get(found[0]) == found[1]:
+                del self.reactions_on_whatsapp[found[0]]
+
     async def _ping(self, request: web.Request) -> web.Response:
         if not self._check(request):
             return web.json_response({"errcode": "M_FORBIDDEN"}, status=403)
@@ -285,6 +305,8 @@ class BridgeEmulator(ChatActions):
                 task = asyncio.create_task(answer(self, sent))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
+            if event.get("sender") == self.crm_user and event.get("room_id") in self.portals:
+                self._reaction_on_whatsapp(event)
         ephemeral = body.get("ephemeral") or body.get("de.sorunome.msc2409.ephemeral") or []
         for edu in ephemeral:
             if edu.get("type") != "m.receipt" or edu.get("room_id") not in self.portals:
@@ -293,3 +315,12 @@ class BridgeEmulator(ChatActions):
                 if self.crm_user in (receipts.get("m.read") or {}):
                     self.read_by_crm.append((edu["room_id"], event_id))
         return web.json_response({})
+
+
+def with_bridge(settings: Settings, emu: BridgeEmulator, **bridge: Any) -> Settings:
+    """The settings with the emulator's provisioning API configured (and `bridge` keys): the
+    Team → WhatsApp page and "+ New conversation" talk to it as to the bridge's."""
+    url = f"{emu.url}/_matrix/provision"
+    return replace(settings, bridge=replace(settings.bridge, provisioning_url=url,
+                                            provisioning_secret=emu.provisioning_secret,
+                                            **bridge))  # fmt: skip

@@ -19,11 +19,14 @@ describe("snoozing", () => {
     expect(until(at(2026, 1, 11, 22)).nextWeek).toEqual(at(2026, 1, 12, 9));
   });
 
-  it("says when a snooze ends: the time today, the weekday this week, else the date", () => {
+  it("says when a snooze ends, whole: today's time, else the weekday, date and time", () => {
     const now = at(2026, 1, 7, 8);
     const time = (d: Date) => d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    expect(untilLabel(at(2026, 1, 7, 18).toISOString(), now)).toBe(time(at(2026, 1, 7, 18)));
-    expect(untilLabel(at(2026, 1, 9, 9).toISOString(), now)).toContain(at(2026, 1, 9, 9).toLocaleDateString([], { weekday: "short" }));
-    expect(untilLabel(at(2026, 2, 20, 9).toISOString(), now)).toContain(at(2026, 2, 20, 9).toLocaleDateString([], { day: "numeric", month: "short" }));
+    expect(untilLabel(at(2026, 1, 7, 18).toISOString(), now)).toBe(`today, ${time(at(2026, 1, 7, 18))}`);
+    const friday = at(2026, 1, 9, 9);
+    const label = untilLabel(friday.toISOString(), now);
+    expect(label).toContain(friday.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" }));
+    expect(label).toContain(time(friday));
+    expect(untilLabel(at(2027, 2, 20, 9).toISOString(), now)).toContain("2027");
   });
 });

@@ -107,11 +107,18 @@ export function snoozeChoices(now = new Date()): { key: "later" | "tomorrow" | "
   ];
 }
 
-/** A snooze's end: the time today, else the weekday within a week, else the date, with the time. */
+/** A snooze's end, whole: "today, 18:00", else the weekday, date and time ("Fri 9 Jan, 09:00"),
+ * with the year when it is not this one. */
 export function untilLabel(iso: string, now = new Date()): string {
   const d = new Date(iso);
   const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  if (sameDay(d, now)) return time;
-  if (d.getTime() - now.getTime() < 6 * 86_400_000) return `${d.toLocaleDateString([], { weekday: "short" })} ${time}`;
-  return `${d.toLocaleDateString([], { day: "numeric", month: "short" })} ${time}`;
+  if (sameDay(d, now)) return `${t.snooze.today}, ${time}`;
+  const year = d.getFullYear() !== now.getFullYear() ? "numeric" : undefined;
+  return `${d.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short", year })}, ${time}`;
+}
+
+/** A `datetime-local` input's value for a moment (local time, to the minute). */
+export function localInputValue(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }

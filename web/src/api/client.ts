@@ -9,6 +9,7 @@ import type {
   Manager,
   ManagerAdmin,
   Message,
+  MessagePage,
   Note,
   Order,
   Page,
@@ -48,7 +49,8 @@ async function errorOf(resp: Response): Promise<ApiError> {
   return new ApiError(resp.status, "http_error", `The server answered ${resp.status}`);
 }
 
-export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** `keepalive`: the request outlives the page (a draft saved as the tab closes). */
+export async function request<T>(method: string, path: string, body?: unknown, keepalive = false): Promise<T> {
   const headers: Record<string, string> = {};
   if (body !== undefined && !(body instanceof FormData)) headers["Content-Type"] = "application/json";
   if (method !== "GET") {
@@ -61,6 +63,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
       method,
       headers,
       credentials: "same-origin",
+      keepalive,
       body: body === undefined ? undefined : body instanceof FormData ? body : JSON.stringify(body),
     });
   } catch {
@@ -150,7 +153,7 @@ export const api = {
   counts: () => request<Counts>("GET", "/api/v1/conversations/counts"),
   bundle: (id: number) => request<Bundle>("GET", `/api/v1/conversations/${id}`),
   messages: (id: number, cursor: string) =>
-    request<Page<Message>>("GET", `/api/v1/conversations/${id}/messages?cursor=${encodeURIComponent(cursor)}`),
+    request<MessagePage>("GET", `/api/v1/conversations/${id}/messages?cursor=${encodeURIComponent(cursor)}`),
   read: (id: number) => request<Conversation>("POST", `/api/v1/conversations/${id}/read`),
   patch: (id: number, changes: Partial<Pick<Conversation, "status" | "snoozed_until" | "assignee_id" | "is_archived">>) =>
     request<Conversation>("PATCH", `/api/v1/conversations/${id}`, changes),
@@ -163,9 +166,11 @@ export const api = {
     request<Message>("DELETE", `/api/v1/messages/${messageId}/reactions/${encodeURIComponent(key)}`),
   edit: (messageId: number, body: string) => request<Message>("PATCH", `/api/v1/messages/${messageId}`, { body }),
   remove: (messageId: number) => request<Message>("DELETE", `/api/v1/messages/${messageId}`),
+  saveDraft: (id: number, body: string, keepalive = false) =>
+    request<object>("PUT", `/api/v1/conversations/${id}/draft`, { body }, keepalive),
   addNote: (id: number, body: string) => request<Note>("POST", `/api/v1/conversations/${id}/notes`, { body }),
   contact: (id: number) => request<ContactDetail>("GET", `/api/v1/contacts/${id}`),
-  patchContact: (id: number, changes: Partial<Pick<ContactDetail, "display_name" | "phone" | "email">>) =>
+  patchContact: (id: number, changes: Partial<Record<"display_name" | "phone" | "email", string | null>>) =>
     request<ContactDetail>("PATCH", `/api/v1/contacts/${id}`, changes),
   addOrder: (contactId: number, order: { number: string; status: string; total: string; currency: string }) =>
     request<Order>("POST", `/api/v1/contacts/${contactId}/orders`, order),

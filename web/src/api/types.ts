@@ -25,13 +25,13 @@ export interface Contact {
   id: number;
   display_name: string | null;
   phone: string | null;
+  email: string | null;
   avatar_url: string | null;
 }
 
 export interface ContactDetail extends Contact {
   platform: string;
   remote_id: string;
-  email: string | null;
   attributes: Record<string, unknown>;
   created_at: string;
   updated_at: string;
@@ -116,6 +116,28 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
+/** A change to the conversation, shown in the thread where it happened (see HistoryOut). */
+export interface HistoryEvent {
+  id: number;
+  conversation_id: number;
+  change: "assignee" | "status" | "archived";
+  /** manager: actor_id's action; customer: the customer wrote again; snooze: its time ran out. */
+  cause: "manager" | "customer" | "snooze" | "system";
+  actor_id: number | null;
+  actor_name: string | null;
+  assignee_id: number | null;
+  assignee_name: string | null;
+  status: Status | null;
+  snoozed_until: string | null;
+  archived: boolean | null;
+  created_at: string;
+}
+
+/** A page of a thread: its messages and the conversation's changes in the time it spans. */
+export interface MessagePage extends Page<Message> {
+  history: HistoryEvent[];
+}
+
 export interface Note {
   id: number;
   conversation_id: number;
@@ -142,7 +164,9 @@ export interface Bundle {
   contact: Contact | null;
   orders: Order[];
   notes: Note[];
-  messages: Page<Message>;
+  messages: MessagePage;
+  /** The signed-in manager's unsent reply here. */
+  draft: string | null;
 }
 
 export interface Counts {
@@ -160,7 +184,8 @@ export type LiveType =
   | "conversation.created"
   | "conversation.updated"
   | "conversation.hidden"
-  | "note.created";
+  | "note.created"
+  | "history.created";
 
 export interface LiveFrame {
   type: LiveType;

@@ -1,30 +1,59 @@
-import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useLayoutEffect, useRef, useState, type ClipboardEvent, type DragEvent, type KeyboardEvent } from "react";
+import { useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type ClipboardEvent, type DragEvent, type KeyboardEvent } from "react";
 
 import { api } from "../api/client";
-import type { Conversation, Manager, Message } from "../api/types";
-import { addNote, patchOptimistic, upsertMessage } from "../state/cache";
+import type { Bundle, Conversation, Manager, Message } from "../api/types";
+import { addNote, keys, patchOptimistic, upsertMessage } from "../state/cache";
 import { t } from "../strings";
+import { fitHeight } from "./Editor";
 import { ErrorLine, useActionError } from "./ErrorLine";
 import { Icon } from "./Icon";
 
-const DRAFT_PREFIX = "crm.draft.";
+// Drafts are the manager's, kept on the server (a colleague signing in on this browser never
+// sees them): saved a moment after typing stops, and at once when the composer goes away.
+const DRAFT_DELAY_MS = 600;
+// What earlier versions kept in this browser: removed, it was anyone's to read.
+const OLD_DRAFT_PREFIX = "crm.draft.";
 
-export function loadDraft(conversationId: number): string {
+export function forgetLocalDrafts(): void {
   try {
-    return localStorage.getItem(DRAFT_PREFIX + conversationId) ?? "";
+    for (const key of Object.keys(localStorage)) if (key.startsWith(OLD_DRAFT_PREFIX)) localStorage.removeItem(key);
   } catch {
-    return "";
+    // storage blocked: nothing was kept either
   }
 }
 
-export function saveDraft(conversationId: number, text: string): void {
-  try {
-    if (text) localStorage.setItem(DRAFT_PREFIX + conversationId, text);
-    else localStorage.removeItem(DRAFT_PREFIX + conversationId);
-  } catch {
-    // storage full or blocked: the draft lives as long as the page
-  }
+/** Keep the composer's text as the manager's draft: debounced, flushed on leaving. */
+function useDraft(qc: QueryClient, conversationId: number, text: string): void {
+  const saved = useRef(qc.getQueryData<Bundle>(keys.bundle(conversationId))?.draft ?? "");
+  const pending = useRef<string | null>(null);
+  const flush = useCallback(
+    (keepalive = false) => {
+      const body = pending.current;
+      pending.current = null;
+      if (body === null || body === saved.current) return;
+      saved.current = body;
+      qc.setQueryData<Bundle>(keys.bundle(conversationId), (b) => (b ? { ...b, draft: body || null } : b));
+      api.saveDraft(conversationId, body, keepalive).catch(() => {
+        saved.current = ""; // not kept: tried again with the next change
+      });
+    },
+    [qc, conversationId],
+  );
+  useEffect(() => {
+    if (text === saved.current && pending.current === null) return;
+    pending.current = text;
+    const timer = setTimeout(() => flush(), DRAFT_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [text, flush]);
+  useEffect(() => {
+    const leaving = () => flush(true);
+    addEventListener("pagehide", leaving);
+    return () => {
+      removeEventListener("pagehide", leaving);
+      flush(true);
+    };
+  }, [flush]);
 }
 
 function kindOf(file: File): string {
@@ -75,22 +104,16 @@ interface Props {
 
 export function Composer({ conversation, me, replyTo, clearReply }: Props) {
   const qc = useQueryClient();
-  const [text, setText] = useState(() => loadDraft(conversation.id));
+  const [text, setText] = useState(() => qc.getQueryData<Bundle>(keys.bundle(conversation.id))?.draft ?? "");
   const [file, setFile] = useState<File | null>(null);
   const [noteMode, setNoteMode] = useState(false);
   const { error, setError, run } = useActionError();
   const input = useRef<HTMLTextAreaElement>(null);
   const picker = useRef<HTMLInputElement>(null);
 
-  useEffect(() => saveDraft(conversation.id, text), [conversation.id, text]);
-  // The box grows with its text up to eight lines (CSS caps it): by itself where the browser
-  // sizes fields to their content, measured here where it does not (Firefox, Safari).
-  useLayoutEffect(() => {
-    const box = input.current;
-    if (!box || (typeof CSS !== "undefined" && CSS.supports?.("field-sizing", "content"))) return;
-    box.style.height = "auto";
-    box.style.height = `${box.scrollHeight}px`;
-  }, [text]);
+  useDraft(qc, conversation.id, text);
+  // The box grows with its text up to eight lines (CSS caps it).
+  useLayoutEffect(() => fitHeight(input.current), [text]);
   useEffect(() => {
     if (replyTo) input.current?.focus();
   }, [replyTo]);

@@ -54,7 +54,7 @@ function NewChat({ select, me }: { select: (id: number) => void; me: Manager }) 
   }
   return (
     <form className="new-chat" onSubmit={submit}>
-      <input type="tel" required autoFocus value={phone} onChange={(e) => setPhone(e.target.value)} placeholder={t.newChat.phone} aria-label={t.newChat.phone} />
+      <input type="tel" required autoFocus value={phone} onChange={(e) => setPhone(e.target.value)} placeholder={t.newChat.example} aria-label={t.newChat.phone} title={t.newChat.phone} />
       <button type="submit">{t.newChat.start}</button>
       <button type="button" className="icon-button" onClick={() => setOpen(false)} aria-label={t.cancel}>
         <Icon name="close" />

@@ -4,13 +4,15 @@ import { Fragment, useCallback, useEffect, useRef, useState } from "react";
 import { api, type ListFilters } from "../api/client";
 import type { Conversation, LiveFrame, Manager, Message } from "../api/types";
 import { LiveConnection, type LiveState } from "../live/socket";
-import { applyFrame, flatten, keys, resync, type Pages } from "../state/cache";
+import { applyFrame, changeConversation, flatten, keys, knownConversation, resync, type Pages } from "../state/cache";
 import { useCounts } from "../state/hooks";
 import { t } from "../strings";
+import { forgetLocalDrafts } from "./Composer";
 import { ConversationList } from "./ConversationList";
 import { SidePanel } from "./SidePanel";
 import { Team } from "./Team";
 import { Thread } from "./Thread";
+import { UndoToast, type Undoable } from "./Undo";
 
 // The conversations that need work: the open ones, which is what the tabs count. Pending,
 // snoozed and resolved ones are one choice away in the status filter.
@@ -22,6 +24,14 @@ export const DEFAULT_FILTERS: ListFilters = {
   archived: false,
   q: "",
 };
+
+const NOTIFY_KEY = "crm.notify";
+
+type View = "inbox" | "team";
+
+function viewFromPath(): View {
+  return location.pathname === "/team" ? "team" : "inbox";
+}
 
 function idFromPath(): number | null {
   const match = location.pathname.match(/^\/conversations\/(\d+)/);
@@ -35,15 +45,34 @@ function inInput(target: EventTarget | null): boolean {
 
 export function Inbox({ me }: { me: Manager }) {
   const qc = useQueryClient();
+  useEffect(forgetLocalDrafts, []);
   const [filters, setFilters] = useState<ListFilters>(DEFAULT_FILTERS);
   const [selected, setSelected] = useState<number | null>(idFromPath);
   const [live, setLive] = useState<LiveState>("connecting");
   const [panelOpen, setPanelOpen] = useState(true);
-  const [view, setView] = useState<"inbox" | "team">("inbox");
+  const [view, setViewState] = useState<View>(viewFromPath);
+  // The Team page has its own address: a link to it, a reload and Back all work.
+  const setView = (next: View) => {
+    setViewState(next);
+    const path = next === "team" ? "/team" : selectedRef.current === null ? "/" : `/conversations/${selectedRef.current}`;
+    if (location.pathname !== path) history.pushState(null, "", path);
+  };
   const [help, setHelp] = useState(false);
   const helpRef = useRef(help);
   helpRef.current = help;
-  const [notify, setNotify] = useState(() => typeof Notification !== "undefined" && Notification.permission === "granted");
+  // Desktop notifications: on once the browser allows them, until the manager turns them off
+  // (kept in this browser, as the permission is).
+  const [notify, setNotifyState] = useState(
+    () => typeof Notification !== "undefined" && Notification.permission === "granted" && localStorage.getItem(NOTIFY_KEY) !== "off",
+  );
+  const setNotify = (on: boolean) => {
+    setNotifyState(on);
+    try {
+      localStorage.setItem(NOTIFY_KEY, on ? "on" : "off");
+    } catch {
+      // storage blocked: the choice lasts as long as the page
+    }
+  };
   const searchRef = useRef<HTMLInputElement>(null);
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
@@ -57,12 +86,16 @@ export function Inbox({ me }: { me: Manager }) {
   const select = useCallback((id: number | null, message?: number) => {
     setFocus(message ?? null);
     setSelected(id);
+    setViewState("inbox");
     const path = id === null ? "/" : `/conversations/${id}`;
     if (location.pathname !== path) history.pushState(null, "", path);
   }, []);
 
   useEffect(() => {
-    const onPop = () => setSelected(idFromPath());
+    const onPop = () => {
+      setSelected(idFromPath());
+      setViewState(viewFromPath());
+    };
     addEventListener("popstate", onPop);
     return () => removeEventListener("popstate", onPop);
   }, []);
@@ -100,6 +133,29 @@ export function Inbox({ me }: { me: Manager }) {
     };
   }, [qc, me.id]);
 
+  // Resolving with one key is easy to do by mistake: it is undone as easily, for a moment.
+  const [undo, setUndo] = useState<Undoable | null>(null);
+  const endUndo = useCallback(() => setUndo(null), []);
+  const resolve = useCallback(
+    (id: number) => {
+      const before = knownConversation(qc, id);
+      if (!before || before.status === "resolved") return;
+      const apply = (c: Conversation) => void changeConversation(qc, c, me.id);
+      apply({ ...before, status: "resolved", snoozed_until: null });
+      api.patch(id, { status: "resolved" }).then(apply, () => apply(before));
+      const stillSnoozed = before.status === "snoozed" && before.snoozed_until && Date.parse(before.snoozed_until) > Date.now();
+      const back: Parameters<typeof api.patch>[1] = stillSnoozed
+        ? { status: "snoozed", snoozed_until: before.snoozed_until }
+        : { status: before.status === "snoozed" ? "open" : before.status };
+      setUndo({
+        id: Date.now(),
+        text: t.undo.resolved(before.title ?? before.contact?.display_name ?? "—"),
+        revert: () => void api.patch(id, back).then(apply),
+      });
+    },
+    [qc, me.id],
+  );
+
   // Keyboard: next/previous conversation, search, resolve, assign to me, close.
   useEffect(() => {
     const move = (step: number) => {
@@ -128,13 +184,13 @@ export function Inbox({ me }: { me: Manager }) {
       else if (e.key === "/") {
         e.preventDefault();
         searchRef.current?.focus();
-      } else if (e.key === "e" && id !== null) void api.patch(id, { status: "resolved" });
+      } else if (e.key === "e" && id !== null) resolve(id);
       else if (e.key === "a" && id !== null) void api.patch(id, { assignee_id: me.id });
       else if (e.key === "?") setHelp((open) => !open);
     };
     addEventListener("keydown", onKey);
     return () => removeEventListener("keydown", onKey);
-  }, [qc, select, me.id]);
+  }, [qc, select, me.id, resolve]);
 
   return (
     <div className="app">
@@ -147,11 +203,16 @@ export function Inbox({ me }: { me: Manager }) {
       <header className="topbar">
         <strong>{t.appTitle}</strong>
         <span className="spacer" />
-        {typeof Notification !== "undefined" && !notify && (
-          <button type="button" onClick={() => void Notification.requestPermission().then((p) => setNotify(p === "granted"))}>
-            {t.notifications}
-          </button>
-        )}
+        {typeof Notification !== "undefined" &&
+          (notify ? (
+            <button type="button" aria-pressed="true" title={t.notificationsOff} onClick={() => setNotify(false)}>
+              {t.notificationsOn}
+            </button>
+          ) : (
+            <button type="button" aria-pressed="false" onClick={() => void Notification.requestPermission().then((p) => setNotify(p === "granted"))}>
+              {t.notifications}
+            </button>
+          ))}
         {me.role === "admin" && (
           <button type="button" onClick={() => setView(view === "team" ? "inbox" : "team")}>
             {view === "team" ? t.backToInbox : t.admin}
@@ -165,7 +226,9 @@ export function Inbox({ me }: { me: Manager }) {
           type="button"
           onClick={() =>
             void api.logout().then(() => {
+              // Nothing of this manager's stays for whoever uses the browser next.
               qc.clear();
+              forgetLocalDrafts();
               location.assign("/");
             })
           }
@@ -174,6 +237,7 @@ export function Inbox({ me }: { me: Manager }) {
         </button>
       </header>
       {help && <Shortcuts onClose={() => setHelp(false)} />}
+      <UndoToast undo={undo} onDone={endUndo} />
       {view === "team" ? (
         <Team me={me} />
       ) : (

@@ -7,6 +7,9 @@ import type { Manager, Message } from "../api/types";
 import { clock } from "../format";
 import { upsertMessage } from "../state/cache";
 import { t } from "../strings";
+import { ConfirmButton } from "./Confirm";
+import { Editor } from "./Editor";
+import { Linkify } from "./Linkify";
 import { MediaView } from "./MediaView";
 import { ErrorLine, useActionError } from "./ErrorLine";
 import { Icon } from "./Icon";
@@ -26,8 +29,21 @@ const TICKS: Record<string, ReactNode> = {
  * Message HTML is the contact's (untrusted): only formatting survives. Where DOMPurify cannot
  * work, there is no HTML at all (null: the plain body is shown).
  */
+// Links in a message open in a new tab, with no way back to this page (window.opener) and no
+// referrer; DOMPurify has already dropped every href that is not a safe scheme.
+let linksHooked = false;
+
 export function safeHtml(html: string): string | null {
   if (!DOMPurify.isSupported) return null;
+  if (!linksHooked) {
+    linksHooked = true;
+    DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+      if (node.tagName === "A" && node.hasAttribute("href")) {
+        node.setAttribute("target", "_blank");
+        node.setAttribute("rel", "noopener noreferrer nofollow");
+      }
+    });
+  }
   return DOMPurify.sanitize(html, {
     ALLOWED_TAGS: ["b", "strong", "i", "em", "u", "s", "del", "code", "pre", "br", "p", "ul", "ol", "li", "blockquote", "a"],
     ALLOWED_ATTR: ["href"],
@@ -60,7 +76,7 @@ export const MessageBubble = memo(function MessageBubble({ message: m, grouped, 
 
   return (
     <div className={`bubble-row ${out ? "out" : "in"}${grouped ? " grouped" : ""}${flash ? " flash" : ""}`} data-message={m.id}>
-      <div className={`bubble${deleted ? " deleted" : ""}${m.status === "failed" ? " failed" : ""}`}>
+      <div className={`bubble${deleted ? " deleted" : ""}${m.status === "failed" ? " failed" : ""}${editing !== null ? " editing" : ""}`}>
         {!grouped && !out && m.sender.name && <div className="sender">{m.sender.name}</div>}
         {!grouped && out && m.sender.name && <div className="sender">{m.sender.name}</div>}
         {quoted && !deleted && (
@@ -72,20 +88,14 @@ export const MessageBubble = memo(function MessageBubble({ message: m, grouped, 
         {deleted ? (
           <em>{t.deleted}</em>
         ) : editing !== null ? (
-          <form
-            className="edit"
-            onSubmit={(e) => {
-              e.preventDefault();
-              act(api.edit(m.id, editing));
+          <Editor
+            initial={editing}
+            onSave={(body) => {
+              act(api.edit(m.id, body));
               setEditing(null);
             }}
-          >
-            <textarea value={editing} onChange={(e) => setEditing(e.target.value)} aria-label={t.edit} autoFocus />
-            <button type="submit">{t.save}</button>
-            <button type="button" onClick={() => setEditing(null)}>
-              {t.cancel}
-            </button>
-          </form>
+            onCancel={() => setEditing(null)}
+          />
         ) : (
           <>
             {m.media && <MediaView message={m} />}
@@ -103,7 +113,11 @@ export const MessageBubble = memo(function MessageBubble({ message: m, grouped, 
               <div className="text" dangerouslySetInnerHTML={{ __html: safeHtml(m.html) ?? "" }} />
             ) : (
               m.body &&
-              !(m.media && m.body === m.media.filename) && <div className={`text kind-${m.kind}`}>{m.body}</div>
+              !(m.media && m.body === m.media.filename) && (
+                <div className={`text kind-${m.kind}`}>
+                  <Linkify text={m.body} />
+                </div>
+              )
             )}
           </>
         )}
@@ -161,9 +175,9 @@ export const MessageBubble = memo(function MessageBubble({ message: m, grouped, 
             </button>
           )}
           {mine && (
-            <button type="button" onClick={() => act(api.remove(m.id))} title={t.delete} aria-label={t.delete}>
+            <ConfirmButton title={t.delete} question={t.deleteQuestion} confirm={t.delete} onConfirm={() => act(api.remove(m.id))}>
               <Icon name="delete" />
-            </button>
+            </ConfirmButton>
           )}
         </div>
       )}

@@ -29,29 +29,25 @@ function ContactCard({ bundle }: { bundle: Bundle }) {
   const qc = useQueryClient();
   const contact = bundle.contact;
   const [editing, setEditing] = useState(false);
-  const [email, setEmail] = useState<string | null>(null);
   const { error, run } = useActionError();
   if (!contact) return null;
-
-  function edit() {
-    // The e-mail address is not part of the list's contact: read it when it is edited.
-    run(api.contact(contact!.id), (detail) => {
-      setEmail(detail.email ?? "");
-      setEditing(true);
-    });
-  }
 
   function save(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
-    const changes = {
-      display_name: String(form.get("display_name") ?? "").trim() || undefined,
-      phone: String(form.get("phone") ?? "").trim() || undefined,
-      email: String(form.get("email") ?? "").trim() || undefined,
-    };
+    // Only what changed is sent; a field emptied is cleared (null), not left as it was.
+    const changes: Partial<Record<"display_name" | "phone" | "email", string | null>> = {};
+    for (const field of ["display_name", "phone", "email"] as const) {
+      const value = String(form.get(field) ?? "").trim() || null;
+      if (value !== (contact![field] ?? null)) changes[field] = value;
+    }
+    if (Object.keys(changes).length === 0) {
+      setEditing(false);
+      return;
+    }
     run(api.patchContact(contact!.id, changes), (updated) => {
       qc.setQueryData<Bundle>(keys.bundle(bundle.conversation.id), (b) =>
-        b ? { ...b, contact: { ...b.contact!, display_name: updated.display_name, phone: updated.phone } } : b,
+        b ? { ...b, contact: { ...b.contact!, display_name: updated.display_name, phone: updated.phone, email: updated.email } } : b,
       );
       setEditing(false);
     });
@@ -72,7 +68,7 @@ function ContactCard({ bundle }: { bundle: Bundle }) {
           </label>
           <label>
             {t.side.email}
-            <input name="email" type="email" defaultValue={email ?? ""} />
+            <input name="email" type="email" defaultValue={contact.email ?? ""} />
           </label>
           <ErrorLine error={error} />
           <div>
@@ -88,8 +84,10 @@ function ContactCard({ bundle }: { bundle: Bundle }) {
           <dd>{contact.display_name ?? "—"}</dd>
           <dt>{t.side.phone}</dt>
           <dd>{contact.phone ?? "—"}</dd>
+          <dt>{t.side.email}</dt>
+          <dd>{contact.email ? <a href={`mailto:${contact.email}`}>{contact.email}</a> : "—"}</dd>
           <dd>
-            <button type="button" className="link" onClick={edit}>
+            <button type="button" className="link" onClick={() => setEditing(true)}>
               {t.side.edit}
             </button>
           </dd>

@@ -5,6 +5,7 @@ import { api } from "../api/client";
 import type { Manager, ManagerAdmin } from "../api/types";
 import { keys } from "../state/cache";
 import { t } from "../strings";
+import { ConfirmButton } from "./Confirm";
 import { WhatsApp } from "./WhatsApp";
 import { ErrorLine, useActionError } from "./ErrorLine";
 
@@ -48,12 +49,18 @@ export function Team({ me }: { me: Manager }) {
               <td>{m.email}</td>
               <td>{m.role === "admin" ? t.team.admin : t.team.manager}</td>
               <td>
-                {m.id !== me.id && (
-                  <button
-                    type="button"
-                    onClick={() => run(api.patchManager(m.id, { is_active: !m.is_active }), put)}
+                {m.id !== me.id && m.is_active && (
+                  <ConfirmButton
+                    question={t.team.deactivateQuestion(m.name)}
+                    confirm={t.team.deactivate}
+                    onConfirm={() => run(api.patchManager(m.id, { is_active: false }), put)}
                   >
-                    {m.is_active ? t.team.deactivate : t.team.activate}
+                    {t.team.deactivate}
+                  </ConfirmButton>
+                )}
+                {m.id !== me.id && !m.is_active && (
+                  <button type="button" onClick={() => run(api.patchManager(m.id, { is_active: true }), put)}>
+                    {t.team.activate}
                   </button>
                 )}
                 {!m.is_active && <span className="muted"> {t.team.inactive}</span>}

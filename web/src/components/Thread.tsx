@@ -2,16 +2,16 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Virtuoso, type VirtuosoHandle } from "react-virtuoso";
 
-import { api } from "../api/client";
-import type { Conversation, Manager, Message, Note, Status } from "../api/types";
-import { byTime, clock, dayKey, dayLabel, snoozeChoices, timeKey, untilLabel } from "../format";
-import { changeConversation, chronological } from "../state/cache";
-import { useBundle, usePageVisible, useTeam, useThread } from "../state/hooks";
+import { api, ApiError } from "../api/client";
+import type { HistoryEvent, Manager, Message, Note } from "../api/types";
+import { clock, dayKey, dayLabel, timeKey } from "../format";
+import { changeConversation, changesOf, chronological } from "../state/cache";
+import { useBundle, usePageVisible, useThread } from "../state/hooks";
 import { t } from "../strings";
 import { Composer } from "./Composer";
 import { MessageBubble } from "./MessageBubble";
-import { ErrorLine } from "./ErrorLine";
-import { Icon } from "./Icon";
+import { HistoryRow } from "./HistoryRow";
+import { ThreadHeader } from "./ThreadHeader";
 
 // Virtuoso keeps the reading position when older messages are prepended if the index of the
 // first item goes down by as many items: rows before the newest page's first message.
@@ -27,7 +27,8 @@ export type Row =
   | { kind: "day"; key: string; label: string }
   | { kind: "unread"; key: string; count: number }
   | { kind: "message"; key: string; message: Message; grouped: boolean }
-  | { kind: "note"; key: string; note: Note };
+  | { kind: "note"; key: string; note: Note }
+  | { kind: "history"; key: string; change: HistoryEvent };
 
 function senderKey(m: Message): string {
   return `${m.direction}:${m.sender.type}:${m.sender.id ?? ""}`;
@@ -40,20 +41,34 @@ export interface UnreadMark {
 }
 
 /**
- * The thread's rows: date separators, the unread marker, messages grouped by sender, and the
- * team's private notes where they were written. While older messages are still to be loaded,
- * notes older than the first loaded message wait for them (they would show out of place). The
+ * The thread's rows: date separators, the unread marker, messages grouped by sender, and, where
+ * they happened, the team's private notes and the changes to the conversation (`history`,
+ * which come with the pages of their time). While older messages are still to be loaded, notes
+ * older than the first loaded message wait for them (they would show out of place). The
  * marker says what was unread on opening: messages read as they arrived do not add to it.
  */
-export function buildRows(messages: Message[], unread: UnreadMark | null, notes: Note[] = [], olderToLoad = false): Row[] {
+export function buildRows(
+  messages: Message[],
+  unread: UnreadMark | null,
+  notes: Note[] = [],
+  olderToLoad = false,
+  history: HistoryEvent[] = [],
+): Row[] {
   const first = messages[0]?.created_at;
   const shown = olderToLoad && first !== undefined ? notes.filter((n) => timeKey(n.created_at) >= timeKey(first)) : notes;
-  type Entry = { at: string; message: Message; note?: undefined } | { at: string; note: Note; message?: undefined };
+  type Entry =
+    | { at: string; message: Message; note?: undefined; change?: undefined }
+    | { at: string; note: Note; message?: undefined; change?: undefined }
+    | { at: string; change: HistoryEvent; message?: undefined; note?: undefined };
   const entries: Entry[] = messages.map((m) => ({ at: m.created_at, message: m }));
+  const extras: Entry[] = [
+    ...shown.map((n) => ({ at: n.created_at, note: n })),
+    ...history.map((h) => ({ at: h.created_at, change: h })),
+  ].sort((a, b) => timeKey(a.at) - timeKey(b.at));
   let i = 0;
-  for (const n of [...shown].sort(byTime)) {
-    while (i < entries.length && timeKey(entries[i]!.at) <= timeKey(n.created_at)) i++;
-    entries.splice(i, 0, { at: n.created_at, note: n });
+  for (const extra of extras) {
+    while (i < entries.length && timeKey(entries[i]!.at) <= timeKey(extra.at)) i++;
+    entries.splice(i, 0, extra);
     i++;
   }
   const rows: Row[] = [];
@@ -67,6 +82,11 @@ export function buildRows(messages: Message[], unread: UnreadMark | null, notes:
     if (entry.note) {
       rows.push({ kind: "note", key: `n${entry.note.id}`, note: entry.note });
       previous = null; // a note between two messages ends their group
+      continue;
+    }
+    if (entry.change) {
+      rows.push({ kind: "history", key: `h${entry.change.id}`, change: entry.change });
+      previous = null;
       continue;
     }
     const m = entry.message;
@@ -133,7 +153,11 @@ export function Thread({
   }
   const notes = bundle.data?.notes;
   const olderToLoad = thread.hasNextPage;
-  const rows = useMemo(() => buildRows(messages, unreadFrom.current ?? null, notes, olderToLoad), [messages, notes, olderToLoad]);
+  const changes = useMemo(() => changesOf(thread.data), [thread.data]);
+  const rows = useMemo(
+    () => buildRows(messages, unreadFrom.current ?? null, notes, olderToLoad, changes),
+    [messages, notes, olderToLoad, changes],
+  );
 
   const newestFirst = thread.data?.pages[0]?.items[0];
   const anchor = newestFirst ? rows.findIndex((r) => r.kind === "message" && r.message.id === newestFirst.id) : 0;
@@ -224,15 +248,23 @@ export function Thread({
     setNewCount(0);
   }, []);
 
+  if (thread.error) {
+    const missing = thread.error instanceof ApiError && thread.error.status === 404;
+    return (
+      <section className="thread empty">
+        <p role="alert">{missing ? t.missingConversation : thread.error.message}</p>
+        <button type="button" onClick={onBack}>
+          {t.backToInbox}
+        </button>
+      </section>
+    );
+  }
   if (thread.isPending || !conversation) {
     return (
       <section className="thread" aria-busy="true">
         <div className="skeleton-thread" />
       </section>
     );
-  }
-  if (thread.error) {
-    return <section className="thread empty">{thread.error.message}</section>;
   }
   // Open with the newest message at the bottom, where a few unread messages show with their
   // marker anyway; with more than fit on screen, open at the marker.
@@ -269,8 +301,15 @@ export function Thread({
             // scrolled away (Virtuoso counts from firstItemIndex).
             const at = startIndex >= firstItemIndex ? startIndex - firstItemIndex : startIndex;
             const top = rows[at];
-            const first = rows.slice(at).find((r) => r.kind === "message" || r.kind === "note");
-            const when = first?.kind === "message" ? first.message.created_at : first?.kind === "note" ? first.note.created_at : null;
+            const first = rows.slice(at).find((r) => r.kind !== "day" && r.kind !== "unread");
+            const when =
+              first?.kind === "message"
+                ? first.message.created_at
+                : first?.kind === "note"
+                  ? first.note.created_at
+                  : first?.kind === "history"
+                    ? first.change.created_at
+                    : null;
             setTopDay(top && top.kind !== "day" && when ? dayLabel(when) : null);
           }}
           atBottomStateChange={(bottom) => {
@@ -288,6 +327,7 @@ export function Thread({
               if (row.kind === "day") return <div className="day">{row.label}</div>;
               if (row.kind === "unread") return <div className="unread-marker">{t.unreadMarker(row.count)}</div>;
               if (row.kind === "note") return <NoteRow note={row.note} />;
+              if (row.kind === "history") return <HistoryRow change={row.change} me={me} />;
               return (
                 <MessageBubble
                   message={row.message}
@@ -310,87 +350,6 @@ export function Thread({
       )}
       <Composer conversation={conversation} me={me} replyTo={replyTo} clearReply={() => setReplyTo(null)} />
     </section>
-  );
-}
-
-function ThreadHeader({
-  conversation: c,
-  me,
-  onBack,
-  togglePanel,
-}: {
-  conversation: Conversation;
-  me: Manager;
-  onBack: () => void;
-  togglePanel: () => void;
-}) {
-  const qc = useQueryClient();
-  const team = useTeam();
-  const [error, setError] = useState<string | null>(null);
-  const change = (changes: Parameters<typeof api.patch>[1]) => {
-    setError(null);
-    // Optimistic: the list and header move at once; the answer (or the error) settles it.
-    const previous = c;
-    changeConversation(qc, { ...c, ...changes } as Conversation, me.id);
-    api.patch(c.id, changes).then(
-      (answer) => changeConversation(qc, answer, me.id),
-      (e: Error) => {
-        changeConversation(qc, previous, me.id);
-        setError(e.message);
-      },
-    );
-  };
-  const name = c.title ?? c.contact?.display_name ?? "—";
-  return (
-    <header className="thread-header">
-      <button type="button" className="back" onClick={onBack} aria-label={t.backToInbox}>
-        ←
-      </button>
-      <div className="who">
-        <h2>{name}</h2>
-        <span className="phone">{c.contact?.phone}</span>
-      </div>
-      <select
-        aria-label={t.filters.status}
-        value={c.status}
-        onChange={(e) => {
-          const choice = snoozeChoices().find((s) => `snooze:${s.key}` === e.target.value);
-          if (choice) change({ status: "snoozed", snoozed_until: choice.until.toISOString() });
-          else if (e.target.value !== "snoozed") change({ status: e.target.value as Status });
-        }}
-      >
-        {(["open", "pending", "resolved"] as const).map((s) => (
-          <option key={s} value={s}>
-            {t.status[s]}
-          </option>
-        ))}
-        {c.status === "snoozed" && c.snoozed_until && <option value="snoozed">{t.snooze.until(untilLabel(c.snoozed_until))}</option>}
-        {snoozeChoices().map((s) => (
-          <option key={s.key} value={`snooze:${s.key}`}>
-            {t.snooze[s.key]}
-          </option>
-        ))}
-      </select>
-      <select
-        aria-label={t.assignTo}
-        value={c.assignee_id ?? ""}
-        onChange={(e) => change({ assignee_id: e.target.value ? Number(e.target.value) : null })}
-      >
-        <option value="">{t.unassigned}</option>
-        {(team.data?.items ?? []).map((m) => (
-          <option key={m.id} value={m.id}>
-            {m.name}
-          </option>
-        ))}
-      </select>
-      <button type="button" onClick={() => change({ is_archived: !c.is_archived })}>
-        {c.is_archived ? t.unarchive : t.archive}
-      </button>
-      <button type="button" className="icon-button" onClick={togglePanel} aria-label={t.side.contact}>
-        <Icon name="menu" />
-      </button>
-      <ErrorLine error={error} />
-    </header>
   );
 }
 

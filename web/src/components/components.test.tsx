@@ -3,10 +3,10 @@ import { act, cleanup, fireEvent, render, screen } from "@testing-library/react"
 import type { ReactNode } from "react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import type { Conversation, Manager, Message, Note } from "../api/types";
-import { chronological, keys, type Pages } from "../state/cache";
+import type { Bundle, Conversation, Manager, Message, Note } from "../api/types";
+import { chronological, keys, type Pages, type ThreadPages } from "../state/cache";
 import { conversation, message } from "../test/fixtures";
-import { Composer, loadDraft } from "./Composer";
+import { Composer, forgetLocalDrafts } from "./Composer";
 import { authorOf, Row } from "./ConversationList";
 import { buildRows } from "./Thread";
 import { MediaView } from "./MediaView";
@@ -61,7 +61,7 @@ describe("Composer", () => {
 
   it("sends on Enter with one optimistic bubble, breaks the line on Shift+Enter", async () => {
     const qc = new QueryClient();
-    qc.setQueryData<Pages<Message>>(keys.thread(1), { pages: [{ items: [], next_cursor: null }], pageParams: [null] });
+    qc.setQueryData<ThreadPages>(keys.thread(1), { pages: [{ items: [], history: [], next_cursor: null }], pageParams: [null] });
     wrap(qc, <Composer conversation={ana} me={me} replyTo={null} clearReply={() => {}} />);
     const box = screen.getByRole("textbox");
     fireEvent.change(box, { target: { value: "Hello" } });
@@ -79,15 +79,23 @@ describe("Composer", () => {
     expect((box as HTMLTextAreaElement).value).toBe("");
   });
 
-  it("keeps a draft per conversation across reloads", () => {
+  it("keeps the manager's draft on the server, not in the browser", async () => {
     const qc = new QueryClient();
+    const bundle = { conversation: ana, contact: null, orders: [], notes: [], draft: "from my phone", messages: { items: [], history: [], next_cursor: null } };
+    qc.setQueryData<Bundle>(keys.bundle(1), bundle);
+    localStorage.setItem("crm.draft.1", "a colleague's words");
     const first = wrap(qc, <Composer conversation={ana} me={me} replyTo={null} clearReply={() => {}} />);
-    fireEvent.change(screen.getByRole("textbox"), { target: { value: "half a thought" } });
-    expect(loadDraft(1)).toBe("half a thought");
-    first.unmount();
+    const box = screen.getByRole("textbox") as HTMLTextAreaElement;
+    expect(box.value).toBe("from my phone"); // the manager's own, from the bundle
+    fireEvent.change(box, { target: { value: "half a thought" } });
+    expect(sent).toHaveLength(0); // a moment after typing stops
+    first.unmount(); // leaving the conversation saves it at once
+    expect(sent).toEqual([{ url: "/api/v1/conversations/1/draft", body: { body: "half a thought" } }]);
+    expect(qc.getQueryData<Bundle>(keys.bundle(1))?.draft).toBe("half a thought");
     wrap(qc, <Composer conversation={ana} me={me} replyTo={null} clearReply={() => {}} />);
     expect((screen.getByRole("textbox") as HTMLTextAreaElement).value).toBe("half a thought");
-    expect(loadDraft(2)).toBe("");
+    forgetLocalDrafts();
+    expect(localStorage.getItem("crm.draft.1")).toBeNull();
   });
 });
 

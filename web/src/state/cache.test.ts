@@ -2,14 +2,14 @@ import { QueryClient } from "@tanstack/react-query";
 import { describe, expect, it } from "vitest";
 
 import type { ListFilters } from "../api/client";
-import type { Bundle, Conversation, Message, Note } from "../api/types";
+import type { Bundle, Conversation, HistoryEvent, Message, Note } from "../api/types";
 import { conversation, message } from "../test/fixtures";
 import { DEFAULT_FILTERS } from "../components/Inbox";
-import { applyFrame, chronological, flatten, keys, resync, upsertMessage, type Pages } from "./cache";
+import { applyFrame, changesOf, chronological, flatten, keys, resync, upsertMessage, type Pages, type ThreadPages } from "./cache";
 
 function withThread(qc: QueryClient, pages: Message[][], older = false): void {
-  qc.setQueryData<Pages<Message>>(keys.thread(1), {
-    pages: pages.map((items, i) => ({ items, next_cursor: i < pages.length - 1 || older ? `c${i}` : null })),
+  qc.setQueryData<ThreadPages>(keys.thread(1), {
+    pages: pages.map((items, i) => ({ items, history: [], next_cursor: i < pages.length - 1 || older ? `c${i}` : null })),
     pageParams: pages.map((_, i) => (i === 0 ? null : `c${i - 1}`)),
   });
 }
@@ -25,6 +25,23 @@ function withList(qc: QueryClient, f: ListFilters, rows: Conversation[], more = 
 function list(qc: QueryClient, f: ListFilters): number[] {
   return flatten(qc.getQueryData<Pages<Conversation>>(keys.list(f))).map((c) => c.id);
 }
+
+describe("history frames", () => {
+  it("add a change to the newest page once", () => {
+    const qc = new QueryClient();
+    withThread(qc, [[message(3), message(4)], [message(1), message(2)]]);
+    const change: HistoryEvent = {
+      id: 7, conversation_id: 1, change: "status", cause: "manager", actor_id: 9, actor_name: "Eve",
+      assignee_id: null, assignee_name: null, status: "resolved", snoozed_until: null, archived: null,
+      created_at: "2026-01-01T10:00:00Z",
+    };
+    applyFrame(qc, { type: "history.created", seq: 1, data: change }, 9);
+    applyFrame(qc, { type: "history.created", seq: 2, data: change }, 9);
+    const data = qc.getQueryData<ThreadPages>(keys.thread(1));
+    expect(changesOf(data).map((h) => h.id)).toEqual([7]);
+    expect(data?.pages[0]?.history).toHaveLength(1);
+  });
+});
 
 describe("message frames", () => {
   it("append to an open thread in time order and replace by id", () => {
@@ -124,7 +141,7 @@ describe("conversation frames", () => {
 
   it("update the open bundle and its notes", () => {
     const qc = new QueryClient();
-    const bundle: Bundle = { conversation: conversation(1, 1), contact: null, orders: [], notes: [], messages: { items: [], next_cursor: null } };
+    const bundle: Bundle = { conversation: conversation(1, 1), contact: null, orders: [], notes: [], draft: null, messages: { items: [], history: [], next_cursor: null } };
     qc.setQueryData(keys.bundle(1), bundle);
     applyFrame(qc, { type: "conversation.updated", seq: 1, data: conversation(1, 1, { status: "resolved" }) }, 9);
     const note: Note = { id: 3, conversation_id: 1, author_id: 9, author_name: "Me", body: "call back", created_at: "2026-01-01T10:00:00Z" };

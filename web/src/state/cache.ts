@@ -5,10 +5,12 @@
 import type { InfiniteData, QueryClient } from "@tanstack/react-query";
 
 import type { ListFilters } from "../api/client";
-import type { Bundle, Conversation, Counts, LiveFrame, Message, Note, Page } from "../api/types";
+import type { Bundle, Conversation, Counts, HistoryEvent, LiveFrame, Message, MessagePage, Note, Page } from "../api/types";
 import { byTime, timeKey } from "../format";
 
 export type Pages<T> = InfiniteData<Page<T>, string | null>;
+/** A thread's pages, newest first: each with its messages and the changes of its time. */
+export type ThreadPages = InfiniteData<MessagePage, string | null>;
 
 export const keys = {
   lists: ["conversations"] as const,
@@ -40,7 +42,7 @@ export function isStale(existing: Message, incoming: Message): boolean {
  * loaded (`add` false: an update) is nothing to show either.
  */
 export function upsertMessage(qc: QueryClient, message: Message, add = true): void {
-  qc.setQueryData<Pages<Message>>(keys.thread(message.conversation_id), (data) => {
+  qc.setQueryData<ThreadPages>(keys.thread(message.conversation_id), (data) => {
     if (!data) return data;
     let replaced = false;
     const pages = data.pages.map((page) => {
@@ -70,7 +72,7 @@ export function upsertMessage(qc: QueryClient, message: Message, add = true): vo
       };
     }
     if (!add) return data;
-    if (pages.length === 0) return { ...data, pages: [{ items: [message], next_cursor: null }] };
+    if (pages.length === 0) return { ...data, pages: [{ items: [message], history: [], next_cursor: null }] };
     // Pages run newest first, each oldest to newest: the first page whose oldest message is
     // not newer than this one is where it goes.
     const at = timeKey(message.created_at);
@@ -93,7 +95,7 @@ export function patchOptimistic(
   clientTxnId: string,
   change: (m: Message) => Message,
 ): void {
-  qc.setQueryData<Pages<Message>>(keys.thread(conversationId), (data) =>
+  qc.setQueryData<ThreadPages>(keys.thread(conversationId), (data) =>
     data
       ? {
           ...data,
@@ -243,6 +245,16 @@ export function hideConversation(qc: QueryClient, id: number): void {
   qc.removeQueries({ queryKey: keys.thread(id) });
 }
 
+/** A change to the conversation, as it happens: it belongs to the newest page (it spans up
+ * to now); one the thread has already is not added twice. */
+export function addHistory(qc: QueryClient, event: HistoryEvent): void {
+  qc.setQueryData<ThreadPages>(keys.thread(event.conversation_id), (data) => {
+    const newest = data?.pages[0];
+    if (!data || !newest || data.pages.some((p) => p.history.some((h) => h.id === event.id))) return data;
+    return { ...data, pages: [{ ...newest, history: [...newest.history, event].sort(byTime) }, ...data.pages.slice(1)] };
+  });
+}
+
 export function addNote(qc: QueryClient, note: Note): void {
   qc.setQueryData<Bundle>(keys.bundle(note.conversation_id), (b) =>
     b && !b.notes.some((n) => n.id === note.id) ? { ...b, notes: [...b.notes, note] } : b,
@@ -277,6 +289,9 @@ export function applyFrame(qc: QueryClient, frame: LiveFrame, me: number | null)
     case "note.created":
       addNote(qc, frame.data as Note);
       return done;
+    case "history.created":
+      addHistory(qc, frame.data as HistoryEvent);
+      return done;
     case "resync":
       return { ...done, resync: true };
     default:
@@ -300,4 +315,9 @@ export function flatten<T>(data: InfiniteData<Page<T>, unknown> | undefined): T[
 /** A thread's messages oldest first (its first page is the newest). */
 export function chronological(data: InfiniteData<Page<Message>, unknown> | undefined): Message[] {
   return data ? [...data.pages].reverse().flatMap((p) => p.items) : [];
+}
+
+/** A thread's changes to the conversation, oldest first. */
+export function changesOf(data: InfiniteData<MessagePage, unknown> | undefined): HistoryEvent[] {
+  return data ? [...data.pages].reverse().flatMap((p) => p.history) : [];
 }

@@ -5,7 +5,7 @@ import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useSyncExternalStore } from "react";
 
 import { api, ApiError, type ListFilters } from "../api/client";
-import type { Bundle, Message, Page } from "../api/types";
+import type { Bundle, MessagePage } from "../api/types";
 import { keys } from "./cache";
 
 function onVisibility(change: () => void): () => void {
@@ -49,7 +49,7 @@ export function useThread(id: number) {
   const qc = useQueryClient();
   return useInfiniteQuery({
     queryKey: keys.thread(id),
-    queryFn: async ({ pageParam }): Promise<Page<Message>> => {
+    queryFn: async ({ pageParam }): Promise<MessagePage> => {
       if (pageParam === null) {
         const bundle = await api.bundle(id);
         qc.setQueryData<Bundle>(keys.bundle(id), bundle);

@@ -1,0 +1,94 @@
+"""What the inbox says and where it leads: a link to a conversation that is not there, the Team
+page's own address, notifications that turn off again, a snooze of the manager's choosing shown
+whole, links in messages that open safely, and a contact's e-mail shown and cleared."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from playwright.async_api import Browser
+
+from . import test_browser
+from .matrix_world import World
+from .test_browser import WAIT, bubble, inbox_url, logged_in, row, shot
+
+world = test_browser.world
+browser = test_browser.browser
+
+
+async def test_addresses_notifications_snooze_and_links(world: World, browser: Browser) -> None:
+    _, conversation = await world.customer_writes(
+        "15551300041", "Jo", "The sofa: https://shop.example/sofa?id=2. Nice!"
+    )
+    eve = await logged_in(world, browser)
+    await eve.context.grant_permissions(["notifications"])
+
+    # A link to a conversation that is not there says so, and leads back.
+    await eve.goto(inbox_url(world) + "conversations/999999")
+    await eve.get_by_text("This conversation does not exist").wait_for(timeout=WAIT)
+    await eve.get_by_role("button", name="Back to the inbox").last.click()
+    await eve.wait_for_url(inbox_url(world))
+
+    # The Team page has its own address: a reload stays there, Back leaves it.
+    await eve.get_by_role("button", name="Team").click()
+    await eve.wait_for_url(inbox_url(world) + "team")
+    await eve.reload()
+    await eve.get_by_role("heading", name="Team").wait_for(timeout=WAIT)
+    await eve.go_back()
+    await eve.get_by_role("tab", name="All").wait_for(timeout=WAIT)
+
+    # Notifications (the browser allows them): on, off again, and off they stay.
+    on = eve.get_by_role("button", name="Notifications on")
+    await on.wait_for(timeout=WAIT)
+    await on.click()
+    await eve.get_by_role("button", name="Notify me").wait_for(timeout=WAIT)
+    await eve.reload()
+    await eve.get_by_role("button", name="Notify me").click()
+    await on.wait_for(timeout=WAIT)
+
+    # A link in a message opens in a new tab, apart from the inbox.
+    await row(eve, conversation).click()
+    link = bubble(eve, "The sofa").get_by_role("link", name="https://shop.example/sofa?id=2")
+    assert await link.get_attribute("target") == "_blank"
+    assert await link.get_attribute("rel") == "noopener noreferrer nofollow"
+
+    # The contact's e-mail is shown, and every field can be cleared again.
+    side = eve.get_by_role("complementary", name="Contact")
+    await side.get_by_role("button", name="Edit contact").click()
+    await side.get_by_label("E-mail").fill("jo@example.com")
+    await side.get_by_role("button", name="Save").first.click()
+    await side.get_by_role("link", name="jo@example.com").wait_for(timeout=WAIT)
+    await side.get_by_role("button", name="Edit contact").click()
+    await side.get_by_label("E-mail").fill("")
+    await side.get_by_label("Name").fill("")
+    await side.get_by_role("button", name="Save").first.click()
+    await side.get_by_role("button", name="Edit contact").wait_for(timeout=WAIT)
+    contact = await world.db.fetchrow(
+        "SELECT ct.email, ct.display_name FROM contacts ct"
+        " JOIN conversations c ON c.contact_id = ct.id WHERE c.id = $1",
+        conversation,
+    )
+    assert contact is not None and contact["email"] is None and contact["display_name"] is None
+
+    # A snooze until a time of the manager's choosing, shown whole.
+    status = eve.get_by_label("Status").last
+    await status.select_option("snooze:custom")
+    until = (datetime.now() + timedelta(days=3)).replace(hour=14, minute=30)
+    await eve.get_by_label("Snooze until", exact=True).fill(until.strftime("%Y-%m-%dT%H:%M"))
+    await eve.get_by_role("button", name="Snooze", exact=True).click()
+    label = status.locator("option:checked")
+    await label.filter(has_text="Snoozed until").wait_for(state="attached", timeout=WAIT)
+    text = await label.inner_text()
+    assert "2:30" in text or "14:30" in text, text
+    assert str(until.day) in text, text
+    stored = await world.db.fetchval(
+        "SELECT snoozed_until FROM conversations WHERE id = $1", conversation
+    )
+    assert stored is not None and stored.astimezone().strftime("%d %H:%M") == until.strftime(
+        "%d %H:%M"
+    )
+    box = await status.bounding_box()
+    assert box is not None
+    width = await status.evaluate("s => s.scrollWidth <= s.clientWidth + 1")
+    assert width, "the snooze's end is cut off"
+    await shot(eve, "20-snoozed-until")
