@@ -85,11 +85,14 @@ async def logged_in(
     email: str = "eve@example.com",
     name: str = "Eve",
     role: str = "admin",
+    **context_options: Any,
 ) -> Page:
-    """A manager signed in, in a browser (context) of their own."""
+    """A manager signed in, in a browser (context) of their own: a desktop's window unless
+    `context_options` say otherwise (a phone's viewport and touch)."""
     await managers.create(world.db, email, name, role, passwords.hash_password(PASSWORD),
                           update_existing=True)  # fmt: skip
-    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    options = {"viewport": {"width": 1400, "height": 900}, **context_options}
+    context = await browser.new_context(**options)
     await context.add_init_script(RECORD_VIOLATIONS)
     page = await context.new_page()
     await page.goto(inbox_url(world))

@@ -118,6 +118,7 @@ export const t = {
   },
   side: {
     contact: "Contact",
+    backToThread: "Conversation",
     name: "Name",
     phone: "Phone",
     email: "E-mail",

@@ -26,6 +26,8 @@ export const DEFAULT_FILTERS: ListFilters = {
 };
 
 const NOTIFY_KEY = "crm.notify";
+// Wide enough for the list, the thread and the contact's panel side by side (styles.css).
+const WIDE = "(min-width: 1200px)";
 
 type View = "inbox" | "team";
 
@@ -49,7 +51,9 @@ export function Inbox({ me }: { me: Manager }) {
   const [filters, setFilters] = useState<ListFilters>(DEFAULT_FILTERS);
   const [selected, setSelected] = useState<number | null>(idFromPath);
   const [live, setLive] = useState<LiveState>("connecting");
-  const [panelOpen, setPanelOpen] = useState(true);
+  // The contact's panel sits beside the thread where there is room for both; on a narrower
+  // screen it would cover the thread, so it opens only when asked for.
+  const [panelOpen, setPanelOpen] = useState(() => typeof matchMedia === "undefined" || matchMedia(WIDE).matches);
   const [view, setViewState] = useState<View>(viewFromPath);
   // The Team page has its own address: a link to it, a reload and Back all work.
   const setView = (next: View) => {
@@ -193,7 +197,7 @@ export function Inbox({ me }: { me: Manager }) {
   }, [qc, select, me.id, resolve]);
 
   return (
-    <div className="app">
+    <div className={`app${view === "inbox" && selected !== null ? " thread-open" : ""}`}>
       <UnreadTitle />
       {live !== "open" && (
         <div className="banner" role="status">

@@ -1,6 +1,6 @@
 import { useQueryClient } from "@tanstack/react-query";
 import DOMPurify from "dompurify";
-import { memo, useState, type ReactNode } from "react";
+import { memo, useRef, useState, type MouseEvent, type PointerEvent, type ReactNode } from "react";
 
 import { api } from "../api/client";
 import type { Manager, Message } from "../api/types";
@@ -50,6 +50,39 @@ export function safeHtml(html: string): string | null {
   });
 }
 
+// How long a finger rests on a message before its actions show (a phone has no hover).
+const LONG_PRESS_MS = 450;
+
+/** Handlers that call `action` when a touch rests in place for LONG_PRESS_MS. */
+function useLongPress(action: () => void) {
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const touching = useRef(false);
+  const cancel = () => {
+    if (timer.current) clearTimeout(timer.current);
+    timer.current = null;
+  };
+  return {
+    onPointerDown: (e: PointerEvent) => {
+      touching.current = e.pointerType === "touch";
+      if (!touching.current) return;
+      cancel();
+      timer.current = setTimeout(() => {
+        timer.current = null;
+        action();
+      }, LONG_PRESS_MS);
+    },
+    onPointerUp: cancel,
+    onPointerCancel: cancel,
+    onPointerMove: (e: PointerEvent) => {
+      if (Math.abs(e.movementX) + Math.abs(e.movementY) > 6) cancel();
+    },
+    // The browser's own long-press menu would cover the message.
+    onContextMenu: (e: MouseEvent) => {
+      if (touching.current) e.preventDefault();
+    },
+  };
+}
+
 interface Props {
   message: Message;
   grouped: boolean;
@@ -73,9 +106,15 @@ export const MessageBubble = memo(function MessageBubble({ message: m, grouped, 
     act(existing ? api.unreact(m.id, key) : api.react(m.id, key));
   };
   const deleted = m.deleted_at !== null;
+  const [pressed, setPressed] = useState(false);
+  const press = useLongPress(() => setPressed((p) => !p));
 
   return (
-    <div className={`bubble-row ${out ? "out" : "in"}${grouped ? " grouped" : ""}${flash ? " flash" : ""}`} data-message={m.id}>
+    <div
+      className={`bubble-row ${out ? "out" : "in"}${grouped ? " grouped" : ""}${flash ? " flash" : ""}${pressed ? " pressed" : ""}`}
+      data-message={m.id}
+      {...press}
+    >
       <div className={`bubble${deleted ? " deleted" : ""}${m.status === "failed" ? " failed" : ""}${editing !== null ? " editing" : ""}`}>
         {!grouped && !out && m.sender.name && <div className="sender">{m.sender.name}</div>}
         {!grouped && out && m.sender.name && <div className="sender">{m.sender.name}</div>}

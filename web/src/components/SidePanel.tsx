@@ -15,6 +15,9 @@ export function SidePanel({ id, onClose }: { id: number; onClose: () => void }) 
   if (!bundle.data) return <aside className="side" aria-busy="true" />;
   return (
     <aside className="side" aria-label={t.side.contact}>
+      <button type="button" className="side-back" onClick={onClose}>
+        ← {t.side.backToThread}
+      </button>
       <button type="button" className="close" onClick={onClose} aria-label={t.media.close}>
         <Icon name="close" />
       </button>
