@@ -10,12 +10,13 @@ from typing import Any
 
 import aiohttp
 from aiohttp.test_utils import TestClient
+import asyncpg
 from pytest_aiohttp import AiohttpClient
 
 from crm_appservice.config import load
 from crm_appservice.server import create_app
 
-from .conftest import API, AS_TOKEN, HS_TOKEN, PASSWORD, ConfigFactory
+from .conftest import API, AS_TOKEN, HS_TOKEN, PASSWORD, ConfigFactory, bearer
 
 
 async def test_login_sets_a_safe_cookie_and_me_works(
@@ -204,3 +205,35 @@ async def test_every_route_requires_authentication(client: TestClient) -> None: 
         else:
             assert resp.status in (401, 403), (route.method, template, resp.status)
     assert checked >= 20
+
+
+async def test_a_manager_changes_their_own_name_and_password(
+    api: API, client: Any, db: asyncpg.Pool
+) -> None:
+    status, me = await api.call("PATCH", "/api/v1/me", json={"name": "Anna Berg"})
+    assert status == 200 and me["manager"]["name"] == "Anna Berg"
+    assert (await api.get("/api/v1/me"))["manager"]["name"] == "Anna Berg"
+    anna = await db.fetchval("SELECT id FROM managers WHERE email = 'anna@example.com'")
+    script = await bearer(db, anna)
+    new = "a longer new password"
+    status, err = await api.call("PATCH", "/api/v1/me", json={"password": new})
+    assert (status, err["error"]["field"]) == (422, "current_password")
+    status, err = await api.call(
+        "PATCH", "/api/v1/me", json={"password": new, "current_password": "guess"}
+    )
+    assert (status, err["error"]["code"]) == (403, "wrong_password")
+    status, err = await api.call("PATCH", "/api/v1/me", json={"password": "short"})
+    assert (status, err["error"]["message"]) == (422, "Password: at least 8 characters")
+    status, _ = await api.call(
+        "PATCH", "/api/v1/me", json={"password": new, "current_password": PASSWORD}
+    )
+    assert status == 200
+    assert (await api.call("GET", "/api/v1/me"))[0] == 200  # this session stays
+    status, _ = await api.call("GET", "/api/v1/me", headers=script)
+    assert status == 401  # every other one ended with the old password
+    # Nobody changes their role or activity here.
+    status, _ = await api.call("PATCH", "/api/v1/me", json={"role": "admin"})
+    assert status == 422
+    fresh = API(client)
+    assert (await fresh.login("anna@example.com", PASSWORD))[0] == 401
+    assert (await fresh.login("anna@example.com", new))[0] == 200

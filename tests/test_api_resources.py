@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from crm_appservice.api import models
+from crm_appservice.api import conversations, models, order_models
 
 from . import factories as f
 from .conftest import API, PASSWORD, Homeserver
@@ -135,7 +135,10 @@ async def test_openapi_document(api: API) -> None:
 
 def _documented_model(doc: dict[str, Any], method: str, path: str, status: str) -> type[Any]:
     schema = doc["paths"][path][method]["responses"][status]["content"]["application/json"]
-    model = getattr(models, schema["schema"]["$ref"].rsplit("/", 1)[1])
+    name = schema["schema"]["$ref"].rsplit("/", 1)[1]
+    # The API's models live beside the routes they belong to.
+    found = [getattr(m, name) for m in (models, order_models, conversations) if hasattr(m, name)]
+    model = found[0]
     assert isinstance(model, type)
     return model
 

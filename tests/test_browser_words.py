@@ -1,6 +1,7 @@
 """What the inbox says and where it leads: a link to a conversation that is not there, the Team
 page's own address, notifications that turn off again, a snooze of the manager's choosing shown
-whole, links in messages that open safely, and a contact's e-mail shown and cleared."""
+whole, links in messages that open safely, an emoji picker, a contact's e-mail shown and
+cleared, and orders and notes changed in place."""
 
 from __future__ import annotations
 
@@ -52,6 +53,20 @@ async def test_addresses_notifications_snooze_and_links(world: World, browser: B
     assert await link.get_attribute("target") == "_blank"
     assert await link.get_attribute("rel") == "noopener noreferrer nofollow"
 
+    # An emoji from the composer's picker goes where the caret is.
+    box = eve.get_by_role("textbox", name="Write a reply…")
+    await box.fill("Thanks !")
+    await box.evaluate("b => b.setSelectionRange(7, 7)")
+    await eve.get_by_role("button", name="Emoji").click()
+    grid = eve.get_by_role("dialog", name="Emoji")
+    await grid.get_by_role("button", name="🙏").click()
+    await grid.wait_for(state="detached")
+    assert await box.input_value() == "Thanks 🙏!"
+    await eve.get_by_role("button", name="Emoji").click()
+    await grid.press("Escape")
+    await grid.wait_for(state="detached")
+    await box.fill("")
+
     # The contact's e-mail is shown, and every field can be cleared again.
     side = eve.get_by_role("complementary", name="Contact")
     await side.get_by_role("button", name="Edit contact").click()
@@ -92,3 +107,61 @@ async def test_addresses_notifications_snooze_and_links(world: World, browser: B
     width = await status.evaluate("s => s.scrollWidth <= s.clientWidth + 1")
     assert width, "the snooze's end is cut off"
     await shot(eve, "20-snoozed-until")
+
+
+async def test_orders_and_notes_are_changed_in_place_and_errors_say_what_is_wrong(
+    world: World, browser: Browser
+) -> None:
+    _, conversation = await world.customer_writes("15551300042", "Lea", "I ordered two chairs")
+    eve = await logged_in(world, browser)
+    await row(eve, conversation).click()
+    side = eve.get_by_role("complementary", name="Contact")
+    await side.get_by_role("button", name="Add order").click()
+    await side.get_by_label("Number").fill("B-7")
+    await side.get_by_label("Total").fill("89,90")  # a decimal comma
+    await side.get_by_label("Currency").fill("€")
+    await side.get_by_label("Items").fill("Chair × 2 @ 44,95")
+    await side.get_by_role("button", name="Save").first.click()
+    await (
+        side.get_by_role("alert")
+        .filter(has_text="Currency: three letters, like EUR")
+        .wait_for(timeout=WAIT)
+    )
+    await side.get_by_label("Currency").fill("EUR")
+    await side.get_by_role("button", name="Save").first.click()
+    order = side.locator("[data-order]")
+    await order.filter(has_text="#B-7 · 89.90 EUR · new").wait_for(timeout=WAIT)
+    assert "Chair × 2 @ 44.95" in await order.inner_text()
+    assert await order.locator("time").count() == 1  # its date
+    # Changed: a new total and status.
+    await order.get_by_role("button", name="Edit").click()
+    await side.get_by_label("Total").fill("44,95")
+    await side.get_by_label("Items").fill("Chair @ 44,95")
+    await side.get_by_role("combobox", name="Status").select_option("paid")
+    await side.get_by_role("button", name="Save").first.click()
+    await order.filter(has_text="#B-7 · 44.95 EUR · paid").wait_for(timeout=WAIT)
+
+    # A note, changed and then deleted by its author, for every open inbox at once.
+    olga = await logged_in(world, browser, "olga@example.com", "Olga", "admin")
+    await row(olga, conversation).click()
+    await side.get_by_label("Add a note").fill("Wants delivery on Friday")
+    await side.get_by_role("button", name="Save").last.click()
+    note = side.locator("[data-note]")
+    await note.filter(has_text="Wants delivery on Friday").wait_for(timeout=WAIT)
+    theirs = olga.get_by_role("complementary", name="Contact").locator("[data-note]")
+    await theirs.filter(has_text="Wants delivery on Friday").wait_for(timeout=WAIT)
+    assert await theirs.get_by_role("button", name="Edit").count() == 0  # not Olga's to change
+    await note.get_by_role("button", name="Edit").click()
+    editor = note.get_by_role("textbox", name="Edit")
+    await editor.fill("Wants delivery on Saturday")
+    await editor.press("Enter")
+    await theirs.filter(has_text="Wants delivery on Saturday").wait_for(timeout=WAIT)
+    assert "Edited" in await theirs.inner_text()
+    await shot(eve, "26-orders-and-notes")
+    await note.get_by_role("button", name="Delete").click()
+    await note.get_by_role("alertdialog").get_by_role("button", name="Delete").click()
+    await theirs.wait_for(state="detached", timeout=WAIT)
+    await order.get_by_role("button", name="Delete").click()
+    await order.get_by_role("alertdialog").get_by_role("button", name="Delete").click()
+    await order.wait_for(state="detached", timeout=WAIT)
+    assert await world.db.fetchval("SELECT count(*) FROM orders") == 0

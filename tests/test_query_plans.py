@@ -10,7 +10,14 @@ import asyncpg
 import orjson
 import pytest
 
-from crm_appservice.store import contacts, conversations, messages, search as text_search
+from crm_appservice.store import (
+    contacts,
+    conversations,
+    drafts,
+    history,
+    messages,
+    search as text_search,
+)
 from crm_appservice.store.conversations import Filters
 
 N = 100_000
@@ -37,6 +44,11 @@ SELECT 1 + (i % {N}), '$e' || i, CASE WHEN i % 3 = 0 THEN 'out' ELSE 'in' END, '
        'message number ' || i || ' about sofas and chairs',
        CASE WHEN i % 3 = 0 THEN 'sent' END, now() - (i || ' seconds')::interval
   FROM generate_series(1, {3 * N}) i;
+INSERT INTO conversation_history (conversation_id, change, cause, status, created_at)
+SELECT 1 + (i % {N}), 'status', 'system', 'open', now() - (i || ' seconds')::interval
+  FROM generate_series(1, {3 * N}) i;
+INSERT INTO drafts (manager_id, conversation_id, body)
+SELECT 1 + i % 50, i, 'draft ' || i FROM generate_series(1, {N}) i;
 ANALYZE;
 """
 
@@ -90,7 +102,7 @@ FILTERS = [
     conversations.Filters(q=PHONE_4242[3:10]),  # part of a phone number
     conversations.Filters(q="sofas"),
 ]
-BIG_TABLES = {"conversations", "contacts", "messages"}
+BIG_TABLES = {"conversations", "contacts", "messages", "conversation_history", "drafts"}
 
 
 def _seq_scans(nodes: list[dict[str, Any]]) -> list[str]:
@@ -126,7 +138,11 @@ async def test_bundle_queries_use_indexes(big: asyncpg.Connection) -> None:
         await conversations.get(big, 4242)
         await contacts.notes(big, 4242)
         await contacts.orders(big, 4242)
-        await messages.page(big, 4242, None, 50)
+        rows, _ = await messages.page(big, 4242, None, 50)
+        # The page's changes to the conversation, and the manager's draft.
+        await history.between(big, 4242, rows[0]["created_at"], None)
+        await history.between(big, 4242, None, rows[0]["created_at"])
+        await drafts.get(big, 7, 4242)
 
     for query, nodes in await _plans(big, bundle):
         assert not _seq_scans(nodes), query

@@ -54,6 +54,7 @@ MATRIX: list[Row] = [
     ("POST", "/api/v1/auth/login", {"email": "x@example.com", "password": "x"}, anyone(401)),
     ("POST", "/api/v1/auth/logout", None, anyone(200)),
     ("GET", "/api/v1/me", None, anyone(200)),
+    ("PATCH", "/api/v1/me", {"name": "Still me"}, anyone(200)),
     ("GET", "/api/v1/tokens", None, anyone(200)),
     ("POST", "/api/v1/tokens", {"label": "x", "password": "wrong"}, anyone(403)),
     ("DELETE", "/api/v1/tokens/{token}", None, anyone(200)),
@@ -88,6 +89,10 @@ MATRIX: list[Row] = [
     ("GET", "/api/v1/contacts/{contact}/orders", None, visible(200)),
     ("POST", "/api/v1/contacts/{contact}/orders", {"number": "N{n}", "total": "5"}, visible(201)),
     ("PATCH", "/api/v1/orders/{order}", {"status": "paid"}, visible(200)),
+    ("DELETE", "/api/v1/orders/{order}", None, visible(200)),
+    # Its author's (the conversation's assignee's) only: the admin and Mo are not the author.
+    ("PATCH", "/api/v1/notes/{note}", {"body": "call back"}, (401, 403, 403, 200, 404)),
+    ("DELETE", "/api/v1/notes/{note}", None, (401, 403, 403, 200, 404)),
     # The WhatsApp login is the admins'; no bridge is configured here.
     ("GET", W, None, admins(502)),
     ("POST", W + "/login/{flow}", None, admins(502)),
@@ -110,6 +115,7 @@ class Objects:
     failed: int
     image: int
     order: int
+    note: int
 
 
 @pytest.fixture
@@ -154,7 +160,14 @@ async def objects(hs: Homeserver, db: asyncpg.Pool, assignee: int) -> Objects:
         " RETURNING id",
         row["contact_id"],
     )
-    return Objects(row["id"], row["contact_id"], message, sent, failed, image, order)
+    # Written by the conversation's assignee: only they may change it.
+    note = await db.fetchval(
+        "INSERT INTO notes (conversation_id, author_id, body) VALUES ($1, $2, 'call')"
+        " RETURNING id",
+        row["id"],
+        assignee,
+    )
+    return Objects(row["id"], row["contact_id"], message, sent, failed, image, order, note)
 
 
 async def test_every_route_for_every_caller(

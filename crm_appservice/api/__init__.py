@@ -13,6 +13,7 @@ from . import (
     drafts,
     managers,
     media,
+    notes,
     openapi,
     replies,
     whatsapp,
@@ -29,6 +30,7 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(conversations.routes)
     app.router.add_routes(replies.routes)
     app.router.add_routes(drafts.routes)
+    app.router.add_routes(notes.routes)
     app.router.add_routes(contacts.routes)
     app.router.add_routes(managers.routes)
     app.router.add_routes(media.routes)

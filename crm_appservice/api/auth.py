@@ -12,7 +12,16 @@ from ..keys import POOL, SETTINGS
 from ..store import attempts, managers, sessions
 from . import ratelimit, responses
 from .middleware import SESSIONS, current, ids
-from .models import LoginBody, LoginOut, ManagerOut, NewTokenOut, TokenBody, TokenList, TokenOut
+from .models import (
+    LoginBody,
+    LoginOut,
+    ManagerOut,
+    MePatch,
+    NewTokenOut,
+    TokenBody,
+    TokenList,
+    TokenOut,
+)
 
 CSRF_COOKIE = "crm_csrf"
 # Verified when the e-mail is unknown, so a failed login takes as long either way.
@@ -110,6 +119,34 @@ async def me(request: web.Request) -> web.Response:
     session = current(request)
     return responses.json_response(
         LoginOut(manager=_manager_out(session.manager), csrf_token=session.csrf_token)
+    )
+
+
+@routes.patch("/api/v1/me")
+async def change_me(request: web.Request) -> web.Response:
+    """A manager changes their own name or password. A new password ends every other session
+    and API token of theirs (this one stays signed in)."""
+    session = current(request)
+    body = MePatch.model_validate_json(await request.read())
+    changes: dict[str, object] = {}
+    if body.name is not None:
+        changes["name"] = body.name
+    if body.password is not None:
+        if body.current_password is None:
+            raise responses.invalid("current_password", "Current password: this is required")
+        wrong = responses.APIError(
+            403, "wrong_password", "Current password: not the right one", "current_password"
+        )
+        await _check_password(request, session.manager.email, body.current_password, wrong)
+        changes["password_hash"] = await asyncio.to_thread(passwords.hash_password, body.password)
+    if not changes:
+        raise responses.bad_request("Nothing to change")
+    manager = await managers.update(request.app[POOL], session.manager.id, changes, session.id)
+    if manager is None:
+        raise responses.not_found("manager")
+    request.app[SESSIONS].drop_manager(session.manager.id)  # the new name shows at once
+    return responses.json_response(
+        LoginOut(manager=_manager_out(manager), csrf_token=session.csrf_token)
     )
 
 

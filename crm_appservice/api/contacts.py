@@ -12,7 +12,8 @@ from ..keys import POOL
 from ..store import contacts as store, live
 from . import responses
 from .middleware import current, ids, restricted_to
-from .models import ContactDetailOut, ContactPatch, OrderBody, OrderList, OrderOut, OrderPatch
+from .models import ContactDetailOut, ContactPatch
+from .order_models import OrderBody, OrderList, OrderOut, OrderPatch
 
 routes = web.RouteTableDef()
 CONTACT = ids("/api/v1/contacts/{contact_id:id}")
@@ -96,7 +97,31 @@ async def add_order(request: web.Request) -> web.Response:
     return responses.json_response(order_out(row), status=201)
 
 
-@routes.patch(ids("/api/v1/orders/{order_id:id}"))
+async def _visible_order(request: web.Request, conn: Any, order_id: int) -> None:
+    """404 unless the order exists and its contact is one the manager may see."""
+    contact_id = await store.order_contact(conn, order_id)
+    if contact_id is None:
+        raise responses.not_found("order")
+    try:
+        await _visible(request, conn, contact_id)
+    except responses.APIError:
+        raise responses.not_found("order") from None
+
+
+ORDER = ids("/api/v1/orders/{order_id:id}")
+
+
+@routes.delete(ORDER)
+async def delete_order(request: web.Request) -> web.Response:
+    order_id = _id(request, "order_id")
+    async with request.app[POOL].acquire() as conn:
+        await _visible_order(request, conn, order_id)
+        if not await store.delete_order(conn, order_id):
+            raise responses.not_found("order")
+    return responses.json_response({})
+
+
+@routes.patch(ORDER)
 async def patch_order(request: web.Request) -> web.Response:
     body = OrderPatch.model_validate_json(await request.read())
     changes = body.model_dump(mode="json", exclude_unset=True)
@@ -107,13 +132,7 @@ async def patch_order(request: web.Request) -> web.Response:
     order_id = _id(request, "order_id")
     try:
         async with request.app[POOL].acquire() as conn:
-            contact_id = await store.order_contact(conn, order_id)
-            if contact_id is None:
-                raise responses.not_found("order")
-            try:
-                await _visible(request, conn, contact_id)
-            except responses.APIError:
-                raise responses.not_found("order") from None
+            await _visible_order(request, conn, order_id)
             row = await store.update_order(conn, order_id, changes)
     except asyncpg.UniqueViolationError:
         raise responses.conflict("This contact already has an order with that number") from None

@@ -27,14 +27,17 @@ from . import responses
 from .contacts import order_out
 from .middleware import current, ensure_visible, ids, restricted_to
 from .models import (
-    BundleOut,
+    ContactOut,
+    ConversationOut,
     ConversationPage,
     CountsOut,
     MessagePage,
     NoteBody,
+    NoteOut,
     Omit,
     Patch,
 )
+from .order_models import OrderOut
 from .resources import conversation_fields, conversation_out, excerpt, message_fields, note_out
 
 routes = web.RouteTableDef()
@@ -98,6 +101,17 @@ class ConversationPatch(Patch):
             if until <= datetime.now(UTC):
                 raise ValueError("snoozed_until must be in the future")
         return self
+
+
+class BundleOut(BaseModel):
+    """Everything the conversation screen shows, so opening one is one request."""
+
+    conversation: ConversationOut
+    contact: ContactOut | None
+    orders: list[OrderOut]
+    notes: list[NoteOut]
+    messages: MessagePage
+    draft: str | None = Field(description="Your unsent reply here (PUT …/draft keeps it)")
 
 
 def _conversation_id(request: web.Request) -> int:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from .. import secret
 from ..keys import POOL, SETTINGS
 from ..store import sessions
-from . import responses
+from . import responses, wording
 from .session_cache import SessionCache
 
 log = logging.getLogger("crm.api")
@@ -67,9 +67,9 @@ def require_admin(request: web.Request) -> sessions.Session:
 
 
 def validation_error(error: ValidationError) -> responses.APIError:
-    first = error.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or None
-    return responses.APIError(422, "invalid", first["msg"], field)
+    """The first thing wrong with a body or query, in plain words (api/wording.py)."""
+    message, field = wording.explain(dict(error.errors()[0]))
+    return responses.APIError(422, "invalid", message, field)
 
 
 @web.middleware

@@ -7,7 +7,6 @@ added to the contract.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 import unicodedata
 
@@ -261,42 +260,6 @@ class ContactPatch(Patch):
     )
 
 
-class OrderItem(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    name: str = Field(min_length=1, max_length=200)
-    quantity: int = Field(default=1, ge=1, le=1_000_000)
-    price: Decimal | None = Field(default=None, ge=0)
-
-
-class OrderOut(BaseModel):
-    id: int
-    contact_id: int
-    number: str
-    status: str
-    total: Decimal
-    currency: str
-    items: list[dict[str, Any]]
-    created_at: datetime
-    updated_at: datetime
-
-
-class OrderBody(Body):
-    number: str = Field(min_length=1, max_length=64)
-    status: str = Field(default="new", min_length=1, max_length=32)
-    total: Decimal = Field(default=Decimal(0), ge=0, max_digits=14, decimal_places=2)
-    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
-    items: list[OrderItem] = Field(default_factory=list, max_length=500)
-
-
-class OrderPatch(Patch):
-    number: str | Omit = Field(default=None, min_length=1, max_length=64)
-    status: str | Omit = Field(default=None, min_length=1, max_length=32)
-    total: Decimal | Omit = Field(default=None, ge=0, max_digits=14, decimal_places=2)
-    currency: str | Omit = Field(default=None, pattern=r"^[A-Z]{3}$")
-    items: list[OrderItem] | Omit = Field(default=None, max_length=500)
-
-
 class ReplyBody(Body):
     client_txn_id: str = Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
     body: str = Field(min_length=1, max_length=65_536)
@@ -346,6 +309,8 @@ class NoteOut(BaseModel):
     author_id: int | None
     author_name: str | None
     created_at: datetime
+    edited_at: datetime | None
+    deleted_at: datetime | None = Field(description="Set on a live frame: the note is gone")
 
 
 class ManagerBody(Body):
@@ -360,6 +325,15 @@ class ManagerPatch(Patch):
     role: Literal["admin", "manager"] | Omit = None
     is_active: bool | Omit = None
     password: str | Omit = Field(default=None, min_length=8, max_length=1024)
+
+
+class MePatch(Patch):
+    """A manager's own name, or password (with the current one: a session left open on a
+    shared computer must not be enough to take the account)."""
+
+    name: OneLine | Omit = Field(default=None, min_length=1, max_length=200)
+    password: str | Omit = Field(default=None, min_length=8, max_length=1024)
+    current_password: str | Omit = Field(default=None, min_length=1, max_length=1024)
 
 
 class TeamMemberOut(BaseModel):
@@ -377,24 +351,9 @@ class TokenList(BaseModel):
     items: list[TokenOut]
 
 
-class OrderList(BaseModel):
-    items: list[OrderOut]
-
-
 class TeamList(BaseModel):
     items: list[TeamMemberOut]
 
 
 class ManagerList(BaseModel):
     items: list[ManagerAdminOut]
-
-
-class BundleOut(BaseModel):
-    """Everything the conversation screen shows, so opening one is one request."""
-
-    conversation: ConversationOut
-    contact: ContactOut | None
-    orders: list[OrderOut]
-    notes: list[NoteOut]
-    messages: MessagePage
-    draft: str | None = Field(description="Your unsent reply here (PUT …/draft keeps it)")

@@ -9,8 +9,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from .. import __version__
-from . import bridge_models as b, models as m, responses
-from .conversations import ConversationPatch, ListQuery, PageQuery
+from . import bridge_models as b, models as m, order_models as o, responses
+from .conversations import BundleOut, ConversationPatch, ListQuery, PageQuery
 from .drafts import DraftBody
 
 # An answer's model for 200, or the model of each status it answers with (201, 202, …).
@@ -24,6 +24,8 @@ OPERATIONS: list[Operation] = [
     ("post", "/api/v1/auth/login", "Log in (sets the session cookie)", m.LoginBody, m.LoginOut),
     ("post", "/api/v1/auth/logout", "Log out", None, None),
     ("get", "/api/v1/me", "The current manager", None, m.LoginOut),
+    ("patch", "/api/v1/me", "Change your name, or your password (with the current one)",
+     m.MePatch, m.LoginOut),
     ("get", "/api/v1/tokens", "This manager's API tokens", None, m.TokenList),
     ("post", "/api/v1/tokens", "Create an API token (shown once)", m.TokenBody,
      {"201": m.NewTokenOut}),
@@ -32,7 +34,7 @@ OPERATIONS: list[Operation] = [
      m.ConversationPage),
     ("get", "/api/v1/conversations/counts", "Counts for the inbox tabs", None, m.CountsOut),
     ("get", "/api/v1/conversations/{conversation_id}", "Everything the conversation screen needs",
-     None, m.BundleOut),
+     None, BundleOut),
     ("patch", "/api/v1/conversations/{conversation_id}", "Status, snooze, assignee, archive",
      ConversationPatch, m.ConversationOut),
     ("post", "/api/v1/conversations/{conversation_id}/read", "Mark read", None,
@@ -52,15 +54,18 @@ OPERATIONS: list[Operation] = [
      {"202": m.MessageOut}),
     ("post", "/api/v1/conversations/{conversation_id}/notes", "Add a note", m.NoteBody,
      {"201": m.NoteOut}),
+    ("patch", "/api/v1/notes/{note_id}", "Change your note's text", m.NoteBody, m.NoteOut),
+    ("delete", "/api/v1/notes/{note_id}", "Delete your note", None, m.NoteOut),
+    ("delete", "/api/v1/orders/{order_id}", "Delete an order", None, None),
     ("put", "/api/v1/conversations/{conversation_id}/draft",
      "Keep your unsent reply in a conversation (an empty body: none)", DraftBody, None),
     ("get", "/api/v1/contacts/{contact_id}", "A contact", None, m.ContactDetailOut),
     ("patch", "/api/v1/contacts/{contact_id}", "Edit a contact", m.ContactPatch,
      m.ContactDetailOut),
-    ("get", "/api/v1/contacts/{contact_id}/orders", "A contact's orders", None, m.OrderList),
-    ("post", "/api/v1/contacts/{contact_id}/orders", "Add an order", m.OrderBody,
-     {"201": m.OrderOut}),
-    ("patch", "/api/v1/orders/{order_id}", "Edit an order", m.OrderPatch, m.OrderOut),
+    ("get", "/api/v1/contacts/{contact_id}/orders", "A contact's orders", None, o.OrderList),
+    ("post", "/api/v1/contacts/{contact_id}/orders", "Add an order", o.OrderBody,
+     {"201": o.OrderOut}),
+    ("patch", "/api/v1/orders/{order_id}", "Edit an order", o.OrderPatch, o.OrderOut),
     ("get", "/api/v1/team", "The active managers' names (for everyone)", None, m.TeamList),
     ("get", "/api/v1/managers", "All managers (admin)", None, m.ManagerList),
     ("post", "/api/v1/managers", "Add a manager (admin)", m.ManagerBody,

@@ -12,7 +12,8 @@ from .database import Conn, set_clause
 _CONTACT = """id, platform, remote_id, phone, email, display_name, avatar_url, attributes,
     created_at, updated_at"""
 _ORDER = "id, contact_id, number, status, total, currency, items, created_at, updated_at"
-_NOTE = """n.id, n.conversation_id, n.body, n.author_id, m.name AS author_name, n.created_at"""
+_NOTE = """n.id, n.conversation_id, n.body, n.author_id, m.name AS author_name, n.created_at,
+    n.edited_at, n.deleted_at"""
 
 
 async def get(conn: Conn, contact_id: int) -> asyncpg.Record | None:
@@ -124,10 +125,35 @@ async def notes(conn: Conn, conversation_id: int) -> list[asyncpg.Record]:
     return list(
         await conn.fetch(
             f"SELECT {_NOTE} FROM notes n LEFT JOIN managers m ON m.id = n.author_id"
-            " WHERE n.conversation_id = $1 ORDER BY n.created_at, n.id",
+            " WHERE n.conversation_id = $1 AND n.deleted_at IS NULL ORDER BY n.created_at, n.id",
             conversation_id,
         )
     )
+
+
+async def note(conn: Conn, note_id: int) -> asyncpg.Record | None:
+    """A note that is not deleted, with its conversation's assignee (who may see it)."""
+    return await conn.fetchrow(
+        "SELECT n.id, n.author_id, n.conversation_id, c.assignee_id AS conversation_assignee_id"
+        " FROM notes n JOIN conversations c ON c.id = n.conversation_id"
+        " WHERE n.id = $1 AND n.deleted_at IS NULL",
+        note_id,
+    )
+
+
+async def change_note(conn: Conn, note_id: int, body: str | None) -> None:
+    """A new text for the note, or (None) the note deleted."""
+    if body is None:
+        await conn.execute("UPDATE notes SET deleted_at = now() WHERE id = $1", note_id)
+    else:
+        await conn.execute(
+            "UPDATE notes SET body = $2, edited_at = now() WHERE id = $1", note_id, body
+        )
+
+
+async def delete_order(conn: Conn, order_id: int) -> bool:
+    result: str = await conn.execute("DELETE FROM orders WHERE id = $1", order_id)
+    return result.endswith(" 1")
 
 
 async def notes_by_ids(conn: Conn, ids: list[int]) -> list[asyncpg.Record]:

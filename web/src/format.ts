@@ -50,6 +50,22 @@ export function dayKey(iso: string): string {
   return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
 }
 
+/** A moment in full, the one way the inbox writes a date and time (the manager's locale). */
+export function moment(iso: string): string {
+  return new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** A day, as the inbox writes dates without a time (an order's). */
+export function day(iso: string): string {
+  return new Date(iso).toLocaleDateString([], { dateStyle: "medium" });
+}
+
+/** An amount as the manager's locale writes it (a decimal comma where that is the custom). */
+export function amount(value: string): string {
+  const n = Number(value);
+  return Number.isFinite(n) ? n.toLocaleString([], { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : value;
+}
+
 export function clock(iso: string): string {
   return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }

@@ -15,6 +15,7 @@ import type {
   Page,
   Status,
   TeamMember,
+  Token,
 } from "./types";
 
 export class ApiError extends Error {
@@ -136,6 +137,15 @@ export interface LoginStep {
   complete?: { user_login_id?: string };
 }
 
+/** An order as a manager writes it: amounts as typed (a decimal comma is fine). */
+export interface OrderFields {
+  number: string;
+  status: string;
+  total: string;
+  currency: string;
+  items: Record<string, unknown>[];
+}
+
 export interface ReplyFields {
   client_txn_id: string;
   body: string;
@@ -147,6 +157,16 @@ export const api = {
     request<{ manager: Manager; csrf_token: string | null }>("POST", "/api/v1/auth/login", { email, password }),
   logout: () => request<object>("POST", "/api/v1/auth/logout"),
   me: () => request<{ manager: Manager; csrf_token: string | null }>("GET", "/api/v1/me"),
+  changeMe: (changes: { name?: string; password?: string; current_password?: string }) =>
+    request<{ manager: Manager; csrf_token: string | null }>("PATCH", "/api/v1/me", changes),
+  tokens: () => request<{ items: Token[] }>("GET", "/api/v1/tokens"),
+  createToken: (label: string, password: string, expires_in_days: number | null) =>
+    request<{ id: number; label: string; token: string; expires_at: string | null }>("POST", "/api/v1/tokens", {
+      label,
+      password,
+      expires_in_days,
+    }),
+  deleteToken: (id: number) => request<object>("DELETE", `/api/v1/tokens/${id}`),
   team: () => request<{ items: TeamMember[] }>("GET", "/api/v1/team"),
   conversations: (f: ListFilters, cursor: string | null) =>
     request<Page<Conversation>>("GET", `/api/v1/conversations?${listQuery(f, cursor)}`),
@@ -168,13 +188,16 @@ export const api = {
   remove: (messageId: number) => request<Message>("DELETE", `/api/v1/messages/${messageId}`),
   saveDraft: (id: number, body: string, keepalive = false) =>
     request<object>("PUT", `/api/v1/conversations/${id}/draft`, { body }, keepalive),
+  editNote: (noteId: number, body: string) => request<Note>("PATCH", `/api/v1/notes/${noteId}`, { body }),
+  deleteNote: (noteId: number) => request<Note>("DELETE", `/api/v1/notes/${noteId}`),
+  deleteOrder: (orderId: number) => request<object>("DELETE", `/api/v1/orders/${orderId}`),
   addNote: (id: number, body: string) => request<Note>("POST", `/api/v1/conversations/${id}/notes`, { body }),
   contact: (id: number) => request<ContactDetail>("GET", `/api/v1/contacts/${id}`),
   patchContact: (id: number, changes: Partial<Record<"display_name" | "phone" | "email", string | null>>) =>
     request<ContactDetail>("PATCH", `/api/v1/contacts/${id}`, changes),
-  addOrder: (contactId: number, order: { number: string; status: string; total: string; currency: string }) =>
+  addOrder: (contactId: number, order: OrderFields) =>
     request<Order>("POST", `/api/v1/contacts/${contactId}/orders`, order),
-  patchOrder: (orderId: number, changes: Partial<Pick<Order, "number" | "status" | "total" | "currency">>) =>
+  patchOrder: (orderId: number, changes: Partial<OrderFields>) =>
     request<Order>("PATCH", `/api/v1/orders/${orderId}`, changes),
   whatsapp: () => request<{ logins: string[] }>("GET", "/api/v1/whatsapp"),
   loginStart: (flow: "qr" | "phone") => request<LoginStep>("POST", `/api/v1/whatsapp/login/${flow}`),
@@ -192,7 +215,7 @@ export const api = {
   managers: () => request<{ items: ManagerAdmin[] }>("GET", "/api/v1/managers"),
   addManager: (m: { email: string; name: string; password: string; role: "admin" | "manager" }) =>
     request<ManagerAdmin>("POST", "/api/v1/managers", m),
-  patchManager: (id: number, changes: { is_active?: boolean; role?: "admin" | "manager"; name?: string }) =>
+  patchManager: (id: number, changes: { is_active?: boolean; role?: "admin" | "manager"; name?: string; password?: string }) =>
     request<ManagerAdmin>("PATCH", `/api/v1/managers/${id}`, changes),
 };
 

@@ -145,6 +145,9 @@ export interface Note {
   author_name: string | null;
   body: string;
   created_at: string;
+  edited_at: string | null;
+  /** Set on a live frame: the note was deleted. */
+  deleted_at: string | null;
 }
 
 export interface Order {
@@ -185,10 +188,20 @@ export type LiveType =
   | "conversation.updated"
   | "conversation.hidden"
   | "note.created"
+  | "note.updated"
   | "history.created";
 
 export interface LiveFrame {
   type: LiveType;
   seq: number;
   data: unknown;
+}
+
+/** An API token for a script (its secret is shown once, when it is made). */
+export interface Token {
+  id: number;
+  label: string | null;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string | null;
 }

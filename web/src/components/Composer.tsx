@@ -6,6 +6,7 @@ import type { Bundle, Conversation, Manager, Message } from "../api/types";
 import { addNote, keys, patchOptimistic, upsertMessage } from "../state/cache";
 import { t } from "../strings";
 import { fitHeight } from "./Editor";
+import { EmojiPicker } from "./EmojiPicker";
 import { ErrorLine, useActionError } from "./ErrorLine";
 import { Icon } from "./Icon";
 
@@ -117,6 +118,18 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
   useEffect(() => {
     if (replyTo) input.current?.focus();
   }, [replyTo]);
+
+  // An emoji goes where the caret is (or replaces the selection), and the caret after it.
+  function insert(emoji: string) {
+    const box = input.current;
+    const start = box?.selectionStart ?? text.length;
+    const end = box?.selectionEnd ?? text.length;
+    setText(text.slice(0, start) + emoji + text.slice(end));
+    requestAnimationFrame(() => {
+      box?.focus();
+      box?.setSelectionRange(start + emoji.length, start + emoji.length);
+    });
+  }
 
   function optimistic(txn: string, body: string, extra: Partial<Message>): Message {
     return {
@@ -264,6 +277,7 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
         <button type="button" className="icon-button" onClick={() => picker.current?.click()} aria-label={t.attach} disabled={noteMode}>
           <Icon name="attach" />
         </button>
+        <EmojiPicker onPick={insert} />
         <input ref={picker} type="file" hidden onChange={(e) => (takeFile(e.target.files), (e.target.value = ""))} />
         <textarea
           ref={input}

@@ -7,6 +7,7 @@ import { LiveConnection, type LiveState } from "../live/socket";
 import { applyFrame, changeConversation, flatten, keys, knownConversation, resync, type Pages } from "../state/cache";
 import { useCounts } from "../state/hooks";
 import { t } from "../strings";
+import { Account } from "./Account";
 import { forgetLocalDrafts } from "./Composer";
 import { ConversationList } from "./ConversationList";
 import { SidePanel } from "./SidePanel";
@@ -29,10 +30,12 @@ const NOTIFY_KEY = "crm.notify";
 // Wide enough for the list, the thread and the contact's panel side by side (styles.css).
 const WIDE = "(min-width: 1200px)";
 
-type View = "inbox" | "team";
+type View = "inbox" | "team" | "account";
+// The pages beside the inbox, each with its own address.
+const PAGES: Record<string, View> = { "/team": "team", "/account": "account" };
 
 function viewFromPath(): View {
-  return location.pathname === "/team" ? "team" : "inbox";
+  return PAGES[location.pathname] ?? "inbox";
 }
 
 function idFromPath(): number | null {
@@ -58,7 +61,7 @@ export function Inbox({ me }: { me: Manager }) {
   // The Team page has its own address: a link to it, a reload and Back all work.
   const setView = (next: View) => {
     setViewState(next);
-    const path = next === "team" ? "/team" : selectedRef.current === null ? "/" : `/conversations/${selectedRef.current}`;
+    const path = next !== "inbox" ? `/${next}` : selectedRef.current === null ? "/" : `/conversations/${selectedRef.current}`;
     if (location.pathname !== path) history.pushState(null, "", path);
   };
   const [help, setHelp] = useState(false);
@@ -217,15 +220,23 @@ export function Inbox({ me }: { me: Manager }) {
               {t.notifications}
             </button>
           ))}
-        {me.role === "admin" && (
-          <button type="button" onClick={() => setView(view === "team" ? "inbox" : "team")}>
-            {view === "team" ? t.backToInbox : t.admin}
+        {view !== "inbox" ? (
+          <button type="button" onClick={() => setView("inbox")}>
+            {t.backToInbox}
           </button>
+        ) : (
+          me.role === "admin" && (
+            <button type="button" onClick={() => setView("team")}>
+              {t.admin}
+            </button>
+          )
         )}
         <button type="button" className="icon-button" onClick={() => setHelp((open) => !open)} aria-label={t.shortcuts.open} title={t.shortcuts.open}>
           ?
         </button>
-        <span className="me">{me.name}</span>
+        <button type="button" className="me" title={t.account.open} onClick={() => setView(view === "account" ? "inbox" : "account")}>
+          {me.name}
+        </button>
         <button
           type="button"
           onClick={() =>
@@ -244,6 +255,8 @@ export function Inbox({ me }: { me: Manager }) {
       <UndoToast undo={undo} onDone={endUndo} />
       {view === "team" ? (
         <Team me={me} />
+      ) : view === "account" ? (
+        <Account me={me} />
       ) : (
         <div className={`panes${selected === null ? " nothing-open" : ""}`}>
           <ConversationList filters={filters} setFilters={setFilters} selected={selected} select={select} me={me} searchRef={searchRef} />
@@ -252,7 +265,7 @@ export function Inbox({ me }: { me: Manager }) {
           ) : (
             <Thread key={`thread-${selected}`} id={selected} me={me} focus={focus} onBack={() => select(null)} togglePanel={() => setPanelOpen((o) => !o)} />
           )}
-          {selected !== null && panelOpen && <SidePanel key={`side-${selected}`} id={selected} onClose={() => setPanelOpen(false)} />}
+          {selected !== null && panelOpen && <SidePanel key={`side-${selected}`} id={selected} me={me} onClose={() => setPanelOpen(false)} />}
         </div>
       )}
     </div>

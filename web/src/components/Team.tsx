@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import type { FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 
 import { api } from "../api/client";
 import type { Manager, ManagerAdmin } from "../api/types";
@@ -9,7 +9,39 @@ import { ConfirmButton } from "./Confirm";
 import { WhatsApp } from "./WhatsApp";
 import { ErrorLine, useActionError } from "./ErrorLine";
 
-/** Admins: the managers, add one, deactivate or activate. */
+/** An admin sets a new password for a colleague who lost theirs. */
+function ResetPassword({ name, onReset }: { name: string; onReset: (password: string, done: () => void) => void }) {
+  const [open, setOpen] = useState(false);
+  const [done, setDone] = useState(false);
+  if (!open) {
+    return (
+      <>
+        <button type="button" onClick={() => (setOpen(true), setDone(false))}>
+          {t.team.resetPassword}
+        </button>
+        {done && <span role="status"> {t.team.passwordReset(name)}</span>}
+      </>
+    );
+  }
+  return (
+    <form
+      className="inline-form"
+      onSubmit={(e: FormEvent<HTMLFormElement>) => {
+        e.preventDefault();
+        const password = String(new FormData(e.currentTarget).get("password"));
+        onReset(password, () => (setOpen(false), setDone(true)));
+      }}
+    >
+      <input name="password" type="password" aria-label={t.team.newPassword} placeholder={t.team.newPassword} minLength={8} required autoComplete="new-password" autoFocus />
+      <button type="submit">{t.save}</button>
+      <button type="button" onClick={() => setOpen(false)}>
+        {t.cancel}
+      </button>
+    </form>
+  );
+}
+
+/** Admins: the managers, add one, change a role, reset a password, deactivate or activate. */
 export function Team({ me }: { me: Manager }) {
   const qc = useQueryClient();
   const managers = useQuery({ queryKey: ["managers"], queryFn: api.managers });
@@ -47,7 +79,20 @@ export function Team({ me }: { me: Manager }) {
             <tr key={m.id} className={m.is_active ? "" : "inactive"}>
               <td>{m.name}</td>
               <td>{m.email}</td>
-              <td>{m.role === "admin" ? t.team.admin : t.team.manager}</td>
+              <td>
+                {m.id === me.id ? (
+                  m.role === "admin" ? t.team.admin : t.team.manager
+                ) : (
+                  <select
+                    aria-label={t.team.roleOf(m.name)}
+                    value={m.role}
+                    onChange={(e) => run(api.patchManager(m.id, { role: e.target.value as "admin" | "manager" }), put)}
+                  >
+                    <option value="manager">{t.team.manager}</option>
+                    <option value="admin">{t.team.admin}</option>
+                  </select>
+                )}
+              </td>
               <td>
                 {m.id !== me.id && m.is_active && (
                   <ConfirmButton
@@ -64,6 +109,17 @@ export function Team({ me }: { me: Manager }) {
                   </button>
                 )}
                 {!m.is_active && <span className="muted"> {t.team.inactive}</span>}
+                {m.id !== me.id && m.is_active && (
+                  <ResetPassword
+                    name={m.name}
+                    onReset={(password, done) =>
+                      run(api.patchManager(m.id, { password }), (changed) => {
+                        put(changed);
+                        done();
+                      })
+                    }
+                  />
+                )}
               </td>
             </tr>
           ))}

@@ -363,6 +363,7 @@ function NoteRow({ note }: { note: Note }) {
         </span>
         <div className="text">{note.body}</div>
         <div className="meta">
+          {note.edited_at && <span className="edited">{t.edited}</span>}
           <time dateTime={note.created_at}>{clock(note.created_at)}</time>
         </div>
       </div>

@@ -10,6 +10,7 @@ import { Composer, forgetLocalDrafts } from "./Composer";
 import { authorOf, Row } from "./ConversationList";
 import { buildRows } from "./Thread";
 import { MediaView } from "./MediaView";
+import { itemLines, parseItems } from "./Orders";
 
 const me: Manager = { id: 9, email: "me@example.com", name: "Me", role: "manager" };
 const ana: Conversation = conversation(1, 0, { title: "Ana", last_message_at: null });
@@ -185,6 +186,8 @@ describe("Thread rows", () => {
     author_name: "Me",
     body: `note ${id}`,
     created_at: new Date(Date.UTC(2026, 0, 1, 10, 0, second)).toISOString(),
+    edited_at: null,
+    deleted_at: null,
   });
   const kinds = (rows: ReturnType<typeof buildRows>) => rows.map((r) => (r.kind === "message" ? `m${r.message.id}` : r.kind === "note" ? `n${r.note.id}` : r.kind));
 
@@ -206,5 +209,17 @@ describe("Thread rows", () => {
     expect(kinds(rows)).toEqual(["day", "m1", "unread", "m3", "m5"]);
     const marker = rows[2];
     expect(marker?.kind === "unread" && marker.count).toBe(1);
+  });
+});
+
+describe("order items as lines", () => {
+  it("read as a person writes them and written back the same way", () => {
+    const items = parseItems("Sofa\n  Cushion × 2 @ 19,90 \n\nLamp x 3");
+    expect(items).toEqual([
+      { name: "Sofa", quantity: 1 },
+      { name: "Cushion", quantity: 2, price: "19,90" },
+      { name: "Lamp", quantity: 3 },
+    ]);
+    expect(itemLines(items)).toBe("Sofa\nCushion × 2 @ 19,90\nLamp × 3");
   });
 });

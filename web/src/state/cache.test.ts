@@ -144,7 +144,7 @@ describe("conversation frames", () => {
     const bundle: Bundle = { conversation: conversation(1, 1), contact: null, orders: [], notes: [], draft: null, messages: { items: [], history: [], next_cursor: null } };
     qc.setQueryData(keys.bundle(1), bundle);
     applyFrame(qc, { type: "conversation.updated", seq: 1, data: conversation(1, 1, { status: "resolved" }) }, 9);
-    const note: Note = { id: 3, conversation_id: 1, author_id: 9, author_name: "Me", body: "call back", created_at: "2026-01-01T10:00:00Z" };
+    const note: Note = { id: 3, conversation_id: 1, author_id: 9, author_name: "Me", body: "call back", created_at: "2026-01-01T10:00:00Z", edited_at: null, deleted_at: null };
     applyFrame(qc, { type: "note.created", seq: 2, data: note }, 9);
     applyFrame(qc, { type: "note.created", seq: 3, data: note }, 9);
     const after = qc.getQueryData<Bundle>(keys.bundle(1));

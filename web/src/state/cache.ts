@@ -261,6 +261,15 @@ export function addNote(qc: QueryClient, note: Note): void {
   );
 }
 
+/** A note changed (its new text) or deleted (gone from the thread and the panel). */
+export function changeNote(qc: QueryClient, note: Note): void {
+  qc.setQueryData<Bundle>(keys.bundle(note.conversation_id), (b) =>
+    b
+      ? { ...b, notes: note.deleted_at ? b.notes.filter((n) => n.id !== note.id) : b.notes.map((n) => (n.id === note.id ? note : n)) }
+      : b,
+  );
+}
+
 // --- the live connection ----------------------------------------------------------------------
 
 export interface FrameOutcome {
@@ -288,6 +297,9 @@ export function applyFrame(qc: QueryClient, frame: LiveFrame, me: number | null)
     }
     case "note.created":
       addNote(qc, frame.data as Note);
+      return done;
+    case "note.updated":
+      changeNote(qc, frame.data as Note);
       return done;
     case "history.created":
       addHistory(qc, frame.data as HistoryEvent);
