@@ -5,7 +5,8 @@ It prints the time from signing in to the first list painted, the conversation s
 (click to the thread's newest message in the DOM, conversations not opened before), the time
 from an ingested transaction to its bubble in the DOM (p50/p99 over 100 messages, measured in
 the page by a MutationObserver against the moment the transaction was sent), the DOM size of a
-5,000-message thread scrolled from bottom to top, and the gzipped size of the JavaScript.
+5,000-message thread scrolled from bottom to top, and the gzipped size of the JavaScript (what
+the inbox's page loads, and all of it with the pages loaded when opened).
 
     .venv/bin/python bench/web.py [--conversations 100000] [--messages 5000000]
 
@@ -21,6 +22,7 @@ import gzip
 import itertools
 import json
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -152,7 +154,7 @@ async def ingest_to_dom(
         for i in range(n):
             event = {
                 "event_id": f"$bench-web-{i}-{time.time_ns()}", "room_id": room_id,
-                "type": "m.room.message", "sender": "@whatsapp_4915000000001:x",
+                "type": "m.room.message", "sender": "@whatsapp_4915000000001:crm.localhost",
                 "origin_server_ts": int(time.time() * 1000),
                 "content": {"msgtype": "m.text", "body": f"bench-marker-{i}-end"},
             }  # fmt: skip
@@ -193,15 +195,23 @@ async def long_thread(page: Page) -> tuple[int, int]:
     return most_rows, most_elements
 
 
-def script_size() -> int:
-    """The gzipped bytes of the built inbox's JavaScript."""
-    if not os.path.isfile(os.path.join(SOURCE_BUILD, "index.html")):
+def script_size() -> tuple[int, int]:
+    """The gzipped bytes of the JavaScript the inbox's page loads (the scripts index.html names,
+    and those it preloads), and of all the built JavaScript (with the pages that load only when
+    opened: Team, the account)."""
+    index = os.path.join(SOURCE_BUILD, "index.html")
+    if not os.path.isfile(index):
         raise SystemExit("build the web inbox first: cd web && npm ci && npm run build")
-    total = 0
+    with open(index) as f:
+        named = set(re.findall(r'(?:src|href)="/?(assets/[^"]+\.js)"', f.read()))
+    loaded = total = 0
     for path in glob.glob(os.path.join(SOURCE_BUILD, "assets", "*.js")):
         with open(path, "rb") as f:
-            total += len(gzip.compress(f.read(), 9))
-    return total
+            size = len(gzip.compress(f.read(), 9))
+        total += size
+        if os.path.relpath(path, SOURCE_BUILD) in named:
+            loaded += size
+    return loaded, total
 
 
 async def main() -> None:
@@ -284,8 +294,9 @@ async def main() -> None:
               f"{percentile(framed, 0.5):8.1f} ms")  # fmt: skip
         print(f"  5,000-message thread, most message rows in the DOM:   {rows:8d}")
         print(f"  5,000-message thread, most elements in the page:      {elements:8d}")
-        print(f"  JavaScript, gzipped:                                  {js / 1024:8.1f} kB"
+        print(f"  JavaScript the inbox loads, gzipped:                  {js[0] / 1024:8.1f} kB"
               f"   (target ≤ {TARGETS['js']:.0f} kB)")  # fmt: skip
+        print(f"  all JavaScript, with the pages loaded when opened:    {js[1] / 1024:8.1f} kB")
     finally:
         await tear_down(proc, pg, workdir)
 

@@ -74,3 +74,24 @@ async def test_own_account_and_an_admins_changes(world: World, browser: Browser)
     row = await world.db.fetchrow(stored)
     assert passwords.verify_password(row["password_hash"], "reset by eve 123")
     await shot(eve, "28-team-admin")
+
+
+async def test_a_form_sent_incomplete_says_what_is_missing_in_the_inboxs_words(
+    world: World, browser: Browser
+) -> None:
+    """One style for every error: the server's sentence, not the browser's own bubble."""
+    eve = await logged_in(world, browser)
+    await eve.get_by_role("button", name="Team").click()
+    form = eve.locator("form", has=eve.get_by_role("button", name="Add a manager"))
+
+    async def says(text: str) -> None:
+        await form.get_by_role("button", name="Add a manager").click()
+        await form.get_by_role("alert").filter(has_text=text).wait_for(timeout=WAIT)
+
+    await says("E-mail: an e-mail address, like name@example.com")
+    await form.get_by_label("E-mail").fill("pia@example.com")
+    await says("Name: cannot be empty")
+    await form.get_by_label("Name").fill("Pia")
+    await form.get_by_label("Password (at least 8 characters)").fill("short")
+    await says("Password: at least 8 characters")
+    await shot(eve, "29-plain-words")

@@ -38,7 +38,7 @@ function AccountForm<T>({
   const { error, run } = useActionError();
   const [saved, setSaved] = useState(false);
   return (
-    <form
+    <form noValidate
       className="stack narrow"
       onSubmit={(e: FormEvent<HTMLFormElement>) => {
         e.preventDefault();
@@ -129,7 +129,7 @@ function Tokens() {
           {t.account.copyNow} <code>{made}</code>
         </p>
       )}
-      <form
+      <form noValidate
         className="stack narrow"
         onSubmit={(e: FormEvent<HTMLFormElement>) => {
           e.preventDefault();

@@ -45,7 +45,7 @@ function Login() {
 
   return (
     <main className="login">
-      <form onSubmit={submit} aria-labelledby="login-title">
+      <form noValidate onSubmit={submit} aria-labelledby="login-title">
         <h1 id="login-title">{t.login.title}</h1>
         <label>
           {t.login.email}

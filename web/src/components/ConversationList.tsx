@@ -53,7 +53,7 @@ function NewChat({ select, me }: { select: (id: number) => void; me: Manager }) 
     );
   }
   return (
-    <form className="new-chat" onSubmit={submit}>
+    <form noValidate className="new-chat" onSubmit={submit}>
       <input type="tel" required autoFocus value={phone} onChange={(e) => setPhone(e.target.value)} placeholder={t.newChat.example} aria-label={t.newChat.phone} title={t.newChat.phone} />
       <button type="submit">{t.newChat.start}</button>
       <button type="button" className="icon-button" onClick={() => setOpen(false)} aria-label={t.cancel}>

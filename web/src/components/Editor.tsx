@@ -33,7 +33,7 @@ export function Editor({ initial, onSave, onCancel }: { initial: string; onSave:
     else onSave(body);
   };
   return (
-    <form
+    <form noValidate
       className="edit"
       onSubmit={(e) => {
         e.preventDefault();

@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { Fragment, useCallback, useEffect, useRef, useState } from "react";
+import { Fragment, lazy, Suspense, useCallback, useEffect, useRef, useState } from "react";
 
 import { api, type ListFilters } from "../api/client";
 import type { Conversation, LiveFrame, Manager, Message } from "../api/types";
@@ -7,11 +7,9 @@ import { LiveConnection, type LiveState } from "../live/socket";
 import { applyFrame, changeConversation, flatten, keys, knownConversation, resync, type Pages } from "../state/cache";
 import { useCounts } from "../state/hooks";
 import { t } from "../strings";
-import { Account } from "./Account";
 import { forgetLocalDrafts } from "./Composer";
 import { ConversationList } from "./ConversationList";
 import { SidePanel } from "./SidePanel";
-import { Team } from "./Team";
 import { Thread } from "./Thread";
 import { UndoToast, type Undoable } from "./Undo";
 
@@ -25,6 +23,11 @@ export const DEFAULT_FILTERS: ListFilters = {
   archived: false,
   q: "",
 };
+
+// The pages beside the inbox load when first opened: their code (and the QR code library of
+// Team → WhatsApp) is not part of what every manager's inbox downloads.
+const Team = lazy(() => import("./Team").then((m) => ({ default: m.Team })));
+const Account = lazy(() => import("./Account").then((m) => ({ default: m.Account })));
 
 const NOTIFY_KEY = "crm.notify";
 // Wide enough for the list, the thread and the contact's panel side by side (styles.css).
@@ -253,10 +256,8 @@ export function Inbox({ me }: { me: Manager }) {
       </header>
       {help && <Shortcuts onClose={() => setHelp(false)} />}
       <UndoToast undo={undo} onDone={endUndo} />
-      {view === "team" ? (
-        <Team me={me} />
-      ) : view === "account" ? (
-        <Account me={me} />
+      {view !== "inbox" ? (
+        <Suspense fallback={<main className="team" aria-busy="true" />}>{view === "team" ? <Team me={me} /> : <Account me={me} />}</Suspense>
       ) : (
         <div className={`panes${selected === null ? " nothing-open" : ""}`}>
           <ConversationList filters={filters} setFilters={setFilters} selected={selected} select={select} me={me} searchRef={searchRef} />

@@ -62,7 +62,7 @@ export function Notes({ bundle, me }: { bundle: Bundle; me: Manager }) {
           </li>
         ))}
       </ul>
-      <form onSubmit={add}>
+      <form noValidate onSubmit={add}>
         <textarea value={text} onChange={(e) => setText(e.target.value)} placeholder={t.side.addNote} aria-label={t.side.addNote} />
         <button type="submit">{t.save}</button>
       </form>

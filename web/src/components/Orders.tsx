@@ -37,7 +37,7 @@ export function parseItems(text: string): Record<string, unknown>[] {
 
 function OrderForm({ order, onSave, onCancel }: { order?: Order; onSave: (fields: OrderFields) => void; onCancel: () => void }) {
   return (
-    <form
+    <form noValidate
       className="stack order-form"
       onSubmit={(e: FormEvent<HTMLFormElement>) => {
         e.preventDefault();

@@ -62,7 +62,7 @@ function ContactCard({ bundle }: { bundle: Bundle }) {
     <section>
       <h3>{t.side.contact}</h3>
       {editing ? (
-        <form onSubmit={save} className="stack">
+        <form noValidate onSubmit={save} className="stack">
           <label>
             {t.side.name}
             <input name="display_name" defaultValue={contact.display_name ?? ""} />

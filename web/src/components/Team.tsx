@@ -24,7 +24,7 @@ function ResetPassword({ name, onReset }: { name: string; onReset: (password: st
     );
   }
   return (
-    <form
+    <form noValidate
       className="inline-form"
       onSubmit={(e: FormEvent<HTMLFormElement>) => {
         e.preventDefault();
@@ -126,7 +126,7 @@ export function Team({ me }: { me: Manager }) {
         </tbody>
       </table>
       <h3>{t.team.add}</h3>
-      <form onSubmit={add} className="stack narrow">
+      <form noValidate onSubmit={add} className="stack narrow">
         <label>
           {t.team.name}
           <input name="name" required />

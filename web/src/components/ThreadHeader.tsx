@@ -15,7 +15,7 @@ function SnoozePicker({ onPick, onCancel }: { onPick: (until: Date) => void; onC
   const [value, setValue] = useState(() => localInputValue(new Date(Date.now() + 86_400_000)));
   const [error, setError] = useState<string | null>(null);
   return (
-    <form
+    <form noValidate
       className="snooze-picker"
       onSubmit={(e) => {
         e.preventDefault();

@@ -130,7 +130,7 @@ export function WhatsApp() {
         </>
       )}
       {step?.type === "user_input" && (
-        <form onSubmit={submitPhone}>
+        <form noValidate onSubmit={submitPhone}>
           <input type="tel" value={phone} onChange={(e) => setPhone(e.target.value)} placeholder="+49 170 1234567" aria-label={t.side.phone} required />
           <button type="submit">{t.wa.next}</button>
         </form>
