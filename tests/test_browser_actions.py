@@ -185,5 +185,5 @@ async def test_deactivating_a_colleague_asks_first(world: World, browser: Browse
     await line.get_by_role("button", name="Cancel").click()
     await line.get_by_role("button", name="Deactivate").click()
     await line.get_by_role("alertdialog").get_by_role("button", name="Deactivate").click()
-    await line.get_by_role("button", name="Activate").wait_for(timeout=WAIT)
+    await line.get_by_role("button", name="Activate", exact=True).wait_for(timeout=WAIT)
     assert await world.db.fetchval(active) is False
