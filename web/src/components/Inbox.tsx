@@ -4,7 +4,8 @@ import { Fragment, lazy, Suspense, useCallback, useEffect, useRef, useState } fr
 import { api, type ListFilters } from "../api/client";
 import type { Conversation, LiveFrame, Manager, Message } from "../api/types";
 import { LiveConnection, type LiveState } from "../live/socket";
-import { applyFrame, changeConversation, flatten, keys, knownConversation, resync, type Pages } from "../state/cache";
+import { applyFrame, flatten, keys, knownConversation, resync, type Pages } from "../state/cache";
+import { patchConversation, type ConversationChanges } from "../state/patch";
 import { useCounts } from "../state/hooks";
 import { t } from "../strings";
 import { forgetLocalDrafts } from "./Composer";
@@ -150,17 +151,16 @@ export function Inbox({ me }: { me: Manager }) {
     (id: number) => {
       const before = knownConversation(qc, id);
       if (!before || before.status === "resolved") return;
-      const apply = (c: Conversation) => void changeConversation(qc, c, me.id);
-      apply({ ...before, status: "resolved", snoozed_until: null });
-      api.patch(id, { status: "resolved" }).then(apply, () => apply(before));
+      const resolved = patchConversation(qc, before, { status: "resolved" }, me.id);
+      resolved.catch(() => undefined); // refused: the list shows it as it was
       const stillSnoozed = before.status === "snoozed" && before.snoozed_until && Date.parse(before.snoozed_until) > Date.now();
-      const back: Parameters<typeof api.patch>[1] = stillSnoozed
+      const back: ConversationChanges = stillSnoozed
         ? { status: "snoozed", snoozed_until: before.snoozed_until }
         : { status: before.status === "snoozed" ? "open" : before.status };
       setUndo({
         id: Date.now(),
         text: t.undo.resolved(before.title ?? before.contact?.display_name ?? "—"),
-        revert: () => void api.patch(id, back).then(apply),
+        revert: () => void resolved.then((now) => patchConversation(qc, now, back, me.id)).catch(() => undefined),
       });
     },
     [qc, me.id],
@@ -195,7 +195,10 @@ export function Inbox({ me }: { me: Manager }) {
         e.preventDefault();
         searchRef.current?.focus();
       } else if (e.key === "e" && id !== null) resolve(id);
-      else if (e.key === "a" && id !== null) void api.patch(id, { assignee_id: me.id });
+      else if (e.key === "a" && id !== null) {
+        const before = knownConversation(qc, id);
+        if (before) patchConversation(qc, before, { assignee_id: me.id }, me.id).catch(() => undefined);
+      }
       else if (e.key === "?") setHelp((open) => !open);
     };
     addEventListener("keydown", onKey);

@@ -1,10 +1,9 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
-import { api } from "../api/client";
 import type { Conversation, Manager, Status } from "../api/types";
 import { localInputValue, snoozeChoices, untilLabel } from "../format";
-import { changeConversation } from "../state/cache";
+import { patchConversation, type ConversationChanges } from "../state/patch";
 import { useTeam } from "../state/hooks";
 import { t } from "../strings";
 import { ErrorLine } from "./ErrorLine";
@@ -64,18 +63,9 @@ export function ThreadHeader({
   const team = useTeam();
   const [error, setError] = useState<string | null>(null);
   const [picking, setPicking] = useState(false);
-  const change = (changes: Parameters<typeof api.patch>[1]) => {
+  const change = (changes: ConversationChanges) => {
     setError(null);
-    // Optimistic: the list and header move at once; the answer (or the error) settles it.
-    const previous = c;
-    changeConversation(qc, { ...c, ...changes } as Conversation, me.id);
-    api.patch(c.id, changes).then(
-      (answer) => changeConversation(qc, answer, me.id),
-      (e: Error) => {
-        changeConversation(qc, previous, me.id);
-        setError(e.message);
-      },
-    );
+    patchConversation(qc, c, changes, me.id).catch((e: Error) => setError(e.message));
   };
   const name = c.title ?? c.contact?.display_name ?? "—";
   return (
