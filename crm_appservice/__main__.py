@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common, registration],
         help="check the deployment piece by piece (the CRM should be running)",
     )
+    schema = sub.add_parser("openapi", help="write the inbox API's OpenAPI document")
+    schema.add_argument("file", nargs="?", help="where (standard output when left out)")
     add = sub.add_parser(
         "add-manager", parents=[common], help="create a manager (password read from stdin)"
     )
@@ -162,6 +164,11 @@ def _first_line(error: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
+    if command == "openapi":  # needs no config
+        from .api.openapi import write
+
+        write(args.file)
+        return 0
     try:
         config, settings = load(args.config)
         _setup_logging(settings)

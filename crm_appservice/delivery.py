@@ -19,9 +19,10 @@ browser keeps the copy with the higher version instead of ranking statuses itsel
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal, get_args
 
-STATES: Final = ("pending", "sent", "delivered", "read", "failed")
+State = Literal["pending", "sent", "delivered", "read", "failed"]
+STATES: Final[tuple[State, ...]] = get_args(State)
 
 SIGNALS: Final = {
     "accepted": "the homeserver has the event: the send answered, or the event came back "

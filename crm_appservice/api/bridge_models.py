@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .models import Out
 
-class NewChatPendingOut(BaseModel):
+
+class NewChatPendingOut(Out):
     room_id: str = Field(description="The bridge's new room; its conversation arrives live")
 
 
-class WhatsAppOut(BaseModel):
+class WhatsAppOut(Out):
     logins: list[str] = Field(description="The bridge's WhatsApp login ids (phone numbers)")
 
 

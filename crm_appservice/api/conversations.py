@@ -35,6 +35,7 @@ from .models import (
     NoteBody,
     NoteOut,
     Omit,
+    Out,
     Patch,
 )
 from .order_models import OrderOut
@@ -103,7 +104,7 @@ class ConversationPatch(Patch):
         return self
 
 
-class BundleOut(BaseModel):
+class BundleOut(Out):
     """Everything the conversation screen shows, so opening one is one request."""
 
     conversation: ConversationOut

@@ -21,6 +21,8 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from ..delivery import State
+
 
 def _one_line(value: str) -> str:
     """Text that may end up in a mail header (a subject, a name in `To:`): a line break there
@@ -31,6 +33,13 @@ def _one_line(value: str) -> str:
 
 
 OneLine = Annotated[str, AfterValidator(_one_line)]
+
+
+class Out(BaseModel):
+    """An answer: every field is always sent, so the contract marks each one required (the
+    web's generated types then have no optional field that is in fact always there)."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
 class Body(BaseModel):
@@ -74,19 +83,19 @@ class TokenBody(Body):
     )
 
 
-class ManagerOut(BaseModel):
+class ManagerOut(Out):
     id: int
     email: str
     name: str
     role: Literal["admin", "manager"]
 
 
-class LoginOut(BaseModel):
+class LoginOut(Out):
     manager: ManagerOut
     csrf_token: str | None = None
 
 
-class TokenOut(BaseModel):
+class TokenOut(Out):
     id: int
     label: str | None
     created_at: datetime
@@ -94,14 +103,14 @@ class TokenOut(BaseModel):
     expires_at: datetime | None
 
 
-class NewTokenOut(BaseModel):
+class NewTokenOut(Out):
     id: int
     label: str
     expires_at: datetime | None
     token: str = Field(description="Shown once: send it as `Authorization: Bearer <token>`")
 
 
-class ContactOut(BaseModel):
+class ContactOut(Out):
     id: int
     display_name: str | None
     phone: str | None
@@ -109,13 +118,13 @@ class ContactOut(BaseModel):
     avatar_url: str | None
 
 
-class SenderOut(BaseModel):
+class SenderOut(Out):
     type: Literal["contact", "manager", "system"]
     id: int | None
     name: str | None
 
 
-class MediaOut(BaseModel):
+class MediaOut(Out):
     url: str
     thumbnail_url: str | None
     mimetype: str | None
@@ -126,18 +135,18 @@ class MediaOut(BaseModel):
     filename: str | None
 
 
-class LocationOut(BaseModel):
+class LocationOut(Out):
     latitude: float
     longitude: float
 
 
-class ReactionOut(BaseModel):
+class ReactionOut(Out):
     key: str
     count: int
     mine: bool
 
 
-class MessageOut(BaseModel):
+class MessageOut(Out):
     id: int
     conversation_id: int
     version: int = Field(
@@ -155,14 +164,14 @@ class MessageOut(BaseModel):
     location: LocationOut | None
     reply_to: int | None
     reactions: list[ReactionOut]
-    status: str | None
+    status: State | None = Field(description="An outgoing message's delivery; null: incoming")
     error: str | None
     edited_at: datetime | None
     deleted_at: datetime | None
     created_at: datetime
 
 
-class MessagePreviewOut(BaseModel):
+class MessagePreviewOut(Out):
     id: int
     direction: Literal["in", "out"] = Field(description="out: the team's")
     manager_id: int | None = Field(
@@ -175,7 +184,7 @@ class MessagePreviewOut(BaseModel):
     created_at: datetime | None
 
 
-class ConversationOut(BaseModel):
+class ConversationOut(Out):
     id: int
     version: int = Field(
         description="Grows with every change: of two copies, the one with the higher is newer"
@@ -200,12 +209,12 @@ class ConversationOut(BaseModel):
     )
 
 
-class ConversationPage(BaseModel):
+class ConversationPage(Out):
     items: list[ConversationOut]
     next_cursor: str | None
 
 
-class HistoryOut(BaseModel):
+class HistoryOut(Out):
     """A change to the conversation, shown in the thread where it happened: `change` says
     which of assignee_id (null: unassigned), status (and snoozed_until), archived is new."""
 
@@ -226,7 +235,7 @@ class HistoryOut(BaseModel):
     created_at: datetime
 
 
-class MessagePage(BaseModel):
+class MessagePage(Out):
     items: list[MessageOut]
     history: list[HistoryOut] = Field(
         description="The conversation's changes in the time this page spans, oldest first"
@@ -234,7 +243,7 @@ class MessagePage(BaseModel):
     next_cursor: str | None
 
 
-class CountsOut(BaseModel):
+class CountsOut(Out):
     mine: int
     unassigned: int
     all_open: int
@@ -302,7 +311,7 @@ class NoteBody(Body):
     body: str = Field(min_length=1, max_length=10_000)
 
 
-class NoteOut(BaseModel):
+class NoteOut(Out):
     id: int
     conversation_id: int
     body: str
@@ -336,7 +345,7 @@ class MePatch(Patch):
     current_password: str | Omit = Field(default=None, min_length=1, max_length=1024)
 
 
-class TeamMemberOut(BaseModel):
+class TeamMemberOut(Out):
     id: int
     name: str
     role: Literal["admin", "manager"]
@@ -347,13 +356,39 @@ class ManagerAdminOut(ManagerOut):
     created_at: datetime
 
 
-class TokenList(BaseModel):
+class TokenList(Out):
     items: list[TokenOut]
 
 
-class TeamList(BaseModel):
+class TeamList(Out):
     items: list[TeamMemberOut]
 
 
-class ManagerList(BaseModel):
+class ManagerList(Out):
     items: list[ManagerAdminOut]
+
+
+LiveType = Literal[
+    "hello",
+    "resync",
+    "message.created",
+    "message.updated",
+    "conversation.created",
+    "conversation.updated",
+    "conversation.hidden",
+    "note.created",
+    "note.updated",
+    "history.created",
+]
+
+
+class LiveFrameOut(Out):
+    """A frame of the live connection (`GET /api/v1/ws`). `data` is the resource the REST API
+    answers with: a MessageOut for message.*, a ConversationOut for conversation.created and
+    .updated, `{"id": …}` for conversation.hidden, a NoteOut for note.*, a HistoryOut for
+    history.created, null for hello (the connection is current) and resync (frames were missed:
+    load again)."""
+
+    type: LiveType
+    seq: int = Field(description="The frame's place in the feed: ?since=<seq> resumes after it")
+    data: Any

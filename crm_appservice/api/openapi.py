@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from .. import __version__
 from . import bridge_models as b, models as m, order_models as o, responses
@@ -90,7 +92,8 @@ OPERATIONS: list[Operation] = [
     ("post", "/api/v1/conversations/new",
      "Open a chat with a phone number (202: the bridge is still making it, it arrives live)",
      m.NewConversationBody, {"201": m.ConversationOut, "202": b.NewChatPendingOut}),
-    ("get", "/api/v1/ws", "Live updates (WebSocket; ?since=<seq>)", None, None),
+    ("get", "/api/v1/ws", "Live updates (WebSocket; ?since=<seq>): each frame a LiveFrameOut",
+     None, {"101": m.LiveFrameOut}),
     ("get", "/api/v1/openapi.json", "This document", None, None),
 ]  # fmt: skip
 
@@ -110,18 +113,27 @@ QUERIES: dict[str, type[BaseModel]] = {
 
 
 def document() -> dict[str, Any]:
-    used = {op[3] for op in OPERATIONS if op[3]} | set(QUERIES.values())
-    used |= {model for op in OPERATIONS for model in _answers(op[4]).values()}
-    _, schemas = models_json_schema(
-        [(model, "validation") for model in sorted(used, key=lambda x: x.__name__)],
+    # Bodies and queries as they are read, answers as they are written (every field there).
+    read = {op[3] for op in OPERATIONS if op[3]} | set(QUERIES.values())
+    written = {model for op in OPERATIONS for model in _answers(op[4]).values()}
+    wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        *((model, "validation") for model in read),
+        *((model, "serialization") for model in written),
+    ]
+    refs, schemas = models_json_schema(
+        sorted(wanted, key=lambda x: (x[0].__name__, x[1])),
         ref_template="#/components/schemas/{model}",
     )
+
+    def ref(model: type[BaseModel], mode: JsonSchemaMode) -> dict[str, Any]:
+        return dict(refs[(model, mode)])
+
     error = {"$ref": "#/components/schemas/Error"}
     paths: dict[str, dict[str, Any]] = {}
     for method, path, summary, body, answer in OPERATIONS:
         answers: dict[str, Any] = {
             status: {"description": "OK", "content": {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
+                "schema": ref(model, "serialization")}}}
             for status, model in _answers(answer).items()
         } or {"200": {"description": "OK"}}  # fmt: skip
         answers["default"] = {"description": "Error", "content": {"application/json": {
@@ -129,7 +141,7 @@ def document() -> dict[str, Any]:
         op: dict[str, Any] = {"summary": summary, "responses": answers}
         if body is not None:
             op["requestBody"] = {"required": True, "content": {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/{body.__name__}"}}}}  # fmt: skip
+                "schema": ref(body, "validation")}}}  # fmt: skip
         parameters = [
             {"name": part.strip("{}"), "in": "path", "required": True,
              "schema": _ID if part.endswith("_id}") and part not in ("{login_id}", "{step_id}")
@@ -178,3 +190,14 @@ routes = web.RouteTableDef()
 @routes.get("/api/v1/openapi.json")
 async def openapi(request: web.Request) -> web.Response:
     return responses.json_response(document())
+
+
+def write(path: str | None) -> None:
+    """`crm-appservice openapi [FILE]`: the document as text (the web inbox's types are
+    generated from web/openapi.json, which a test keeps equal to it)."""
+    text = json.dumps(document(), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    if path is None:
+        sys.stdout.write(text)
+    else:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from .models import Body, Omit, Patch
+from .models import Body, Omit, Out, Patch
 
 
 def _read(value: Any) -> Any:
@@ -37,7 +37,7 @@ class OrderItem(BaseModel):
     price: Amount | None = Field(default=None, ge=0)
 
 
-class OrderOut(BaseModel):
+class OrderOut(Out):
     id: int
     contact_id: int
     number: str
@@ -65,5 +65,5 @@ class OrderPatch(Patch):
     items: list[OrderItem] | Omit = Field(default=None, max_length=500)
 
 
-class OrderList(BaseModel):
+class OrderList(Out):
     items: list[OrderOut]

@@ -1,21 +1,18 @@
 // The one way the inbox talks to the API: JSON in and out, the session cookie, the CSRF header
 // on every change, and errors as ApiError with the server's message.
 
+import type * as S from "./schema";
 import type {
   Bundle,
   ContactDetail,
   Conversation,
   Counts,
-  Manager,
   ManagerAdmin,
   Message,
   MessagePage,
   Note,
   Order,
-  Page,
   Status,
-  TeamMember,
-  Token,
 } from "./types";
 
 export class ApiError extends Error {
@@ -42,7 +39,7 @@ function csrfFromCookie(): string | null {
 
 async function errorOf(resp: Response): Promise<ApiError> {
   try {
-    const body = (await resp.json()) as { error?: { code: string; message: string; field?: string } };
+    const body = (await resp.json()) as Partial<S.Error>;
     if (body.error) return new ApiError(resp.status, body.error.code, body.error.message, body.error.field);
   } catch {
     // not JSON: a proxy's error page
@@ -94,7 +91,7 @@ export function upload<T>(path: string, form: FormData, onProgress: (fraction: n
       }
       if (xhr.status >= 200 && xhr.status < 300) resolve(body as T);
       else {
-        const error = (body as { error?: { code: string; message: string; field?: string } } | null)?.error;
+        const error = (body as Partial<S.Error> | null)?.error;
         reject(new ApiError(xhr.status, error?.code ?? "http_error", error?.message ?? `The server answered ${xhr.status}`, error?.field));
       }
     };
@@ -125,81 +122,62 @@ export function listQuery(f: ListFilters, cursor: string | null): string {
   return p.toString();
 }
 
-export interface LoginStep {
-  login_id: string;
-  step_id: string;
+/** A step of logging in to WhatsApp, in the bridge's own shape. */
+export type LoginStep = S.LoginStepOut & {
   /** Names this very step: a wait that names it joins the bridge's wait instead of starting over. */
   txn_id?: string;
-  type: "display_and_wait" | "user_input" | "complete" | "cookies";
-  instructions?: string;
-  display_and_wait?: { type: "qr" | "code" | "emoji" | "nothing"; data?: string };
-  user_input?: { fields: { id: string; name?: string; type?: string }[] };
-  complete?: { user_login_id?: string };
-}
+};
 
 /** An order as a manager writes it: amounts as typed (a decimal comma is fine). */
-export interface OrderFields {
-  number: string;
-  status: string;
-  total: string;
-  currency: string;
-  items: Record<string, unknown>[];
-}
-
-export interface ReplyFields {
-  client_txn_id: string;
-  body: string;
-  reply_to?: number | null;
-}
+export type OrderFields = Required<Omit<S.OrderBody, "total">> & { total: string };
 
 export const api = {
   login: (email: string, password: string) =>
-    request<{ manager: Manager; csrf_token: string | null }>("POST", "/api/v1/auth/login", { email, password }),
+    request<S.LoginOut>("POST", "/api/v1/auth/login", { email, password } satisfies S.LoginBody),
   logout: () => request<object>("POST", "/api/v1/auth/logout"),
-  me: () => request<{ manager: Manager; csrf_token: string | null }>("GET", "/api/v1/me"),
-  changeMe: (changes: { name?: string; password?: string; current_password?: string }) =>
-    request<{ manager: Manager; csrf_token: string | null }>("PATCH", "/api/v1/me", changes),
-  tokens: () => request<{ items: Token[] }>("GET", "/api/v1/tokens"),
+  me: () => request<S.LoginOut>("GET", "/api/v1/me"),
+  changeMe: (changes: S.MePatch) => request<S.LoginOut>("PATCH", "/api/v1/me", changes),
+  tokens: () => request<S.TokenList>("GET", "/api/v1/tokens"),
   createToken: (label: string, password: string, expires_in_days: number | null) =>
-    request<{ id: number; label: string; token: string; expires_at: string | null }>("POST", "/api/v1/tokens", {
-      label,
-      password,
-      expires_in_days,
-    }),
+    request<S.NewTokenOut>("POST", "/api/v1/tokens", { label, password, expires_in_days } satisfies S.TokenBody),
   deleteToken: (id: number) => request<object>("DELETE", `/api/v1/tokens/${id}`),
-  team: () => request<{ items: TeamMember[] }>("GET", "/api/v1/team"),
+  team: () => request<S.TeamList>("GET", "/api/v1/team"),
   conversations: (f: ListFilters, cursor: string | null) =>
-    request<Page<Conversation>>("GET", `/api/v1/conversations?${listQuery(f, cursor)}`),
+    request<S.ConversationPage>("GET", `/api/v1/conversations?${listQuery(f, cursor)}`),
   counts: () => request<Counts>("GET", "/api/v1/conversations/counts"),
   bundle: (id: number) => request<Bundle>("GET", `/api/v1/conversations/${id}`),
   messages: (id: number, cursor: string) =>
     request<MessagePage>("GET", `/api/v1/conversations/${id}/messages?cursor=${encodeURIComponent(cursor)}`),
   read: (id: number) => request<Conversation>("POST", `/api/v1/conversations/${id}/read`),
-  patch: (id: number, changes: Partial<Pick<Conversation, "status" | "snoozed_until" | "assignee_id" | "is_archived">>) =>
+  patch: (id: number, changes: S.ConversationPatch) =>
     request<Conversation>("PATCH", `/api/v1/conversations/${id}`, changes),
-  reply: (id: number, fields: ReplyFields) => request<Message>("POST", `/api/v1/conversations/${id}/messages`, fields),
+  reply: (id: number, fields: S.ReplyBody) => request<Message>("POST", `/api/v1/conversations/${id}/messages`, fields),
   replyWithFile: (id: number, form: FormData, onProgress: (f: number) => void) =>
     upload<Message>(`/api/v1/conversations/${id}/messages`, form, onProgress),
   retry: (messageId: number) => request<Message>("POST", `/api/v1/messages/${messageId}/retry`),
-  react: (messageId: number, key: string) => request<Message>("POST", `/api/v1/messages/${messageId}/reactions`, { key }),
+  react: (messageId: number, key: string) =>
+    request<Message>("POST", `/api/v1/messages/${messageId}/reactions`, { key } satisfies S.ReactionBody),
   unreact: (messageId: number, key: string) =>
     request<Message>("DELETE", `/api/v1/messages/${messageId}/reactions/${encodeURIComponent(key)}`),
-  edit: (messageId: number, body: string) => request<Message>("PATCH", `/api/v1/messages/${messageId}`, { body }),
+  edit: (messageId: number, body: string) =>
+    request<Message>("PATCH", `/api/v1/messages/${messageId}`, { body } satisfies S.EditBody),
   remove: (messageId: number) => request<Message>("DELETE", `/api/v1/messages/${messageId}`),
   saveDraft: (id: number, body: string, keepalive = false) =>
-    request<object>("PUT", `/api/v1/conversations/${id}/draft`, { body }, keepalive),
-  editNote: (noteId: number, body: string) => request<Note>("PATCH", `/api/v1/notes/${noteId}`, { body }),
+    request<object>("PUT", `/api/v1/conversations/${id}/draft`, { body } satisfies S.DraftBody, keepalive),
+  editNote: (noteId: number, body: string) =>
+    request<Note>("PATCH", `/api/v1/notes/${noteId}`, { body } satisfies S.NoteBody),
   deleteNote: (noteId: number) => request<Note>("DELETE", `/api/v1/notes/${noteId}`),
   deleteOrder: (orderId: number) => request<object>("DELETE", `/api/v1/orders/${orderId}`),
-  addNote: (id: number, body: string) => request<Note>("POST", `/api/v1/conversations/${id}/notes`, { body }),
+  addNote: (id: number, body: string) =>
+    request<Note>("POST", `/api/v1/conversations/${id}/notes`, { body } satisfies S.NoteBody),
   contact: (id: number) => request<ContactDetail>("GET", `/api/v1/contacts/${id}`),
-  patchContact: (id: number, changes: Partial<Record<"display_name" | "phone" | "email", string | null>>) =>
+  patchContact: (id: number, changes: S.ContactPatch) =>
     request<ContactDetail>("PATCH", `/api/v1/contacts/${id}`, changes),
-  addOrder: (contactId: number, order: OrderFields) =>
+  addOrder: (contactId: number, order: S.OrderBody) =>
     request<Order>("POST", `/api/v1/contacts/${contactId}/orders`, order),
-  patchOrder: (orderId: number, changes: Partial<OrderFields>) =>
+  patchOrder: (orderId: number, changes: S.OrderPatch) =>
     request<Order>("PATCH", `/api/v1/orders/${orderId}`, changes),
-  whatsapp: () => request<{ logins: string[] }>("GET", "/api/v1/whatsapp"),
+  whatsapp: () => request<S.WhatsAppOut>("GET", "/api/v1/whatsapp"),
   loginStart: (flow: "qr" | "phone") => request<LoginStep>("POST", `/api/v1/whatsapp/login/${flow}`),
   /** The next login step, or null when there is nothing new yet (ask again with the same step). */
   loginWait: (login: string, step: string, txn?: string) =>
@@ -211,11 +189,12 @@ export const api = {
     request<LoginStep>("POST", `/api/v1/whatsapp/login/${encodeURIComponent(login)}/${encodeURIComponent(step)}/input`, fields),
   loginCancel: (login: string) => request<object>("POST", `/api/v1/whatsapp/login/${encodeURIComponent(login)}/cancel`),
   logout_whatsapp: (login: string) => request<object>("POST", `/api/v1/whatsapp/logout/${encodeURIComponent(login)}`),
-  newConversation: (phone: string) => request<Conversation | { room_id: string }>("POST", "/api/v1/conversations/new", { phone }),
-  managers: () => request<{ items: ManagerAdmin[] }>("GET", "/api/v1/managers"),
-  addManager: (m: { email: string; name: string; password: string; role: "admin" | "manager" }) =>
+  newConversation: (phone: string) =>
+    request<Conversation | S.NewChatPendingOut>("POST", "/api/v1/conversations/new", { phone } satisfies S.NewConversationBody),
+  managers: () => request<S.ManagerList>("GET", "/api/v1/managers"),
+  addManager: (m: S.ManagerBody) =>
     request<ManagerAdmin>("POST", "/api/v1/managers", m),
-  patchManager: (id: number, changes: { is_active?: boolean; role?: "admin" | "manager"; name?: string; password?: string }) =>
+  patchManager: (id: number, changes: S.ManagerPatch) =>
     request<ManagerAdmin>("PATCH", `/api/v1/managers/${id}`, changes),
 };
 

@@ -153,9 +153,9 @@ export function Inbox({ me }: { me: Manager }) {
       if (!before || before.status === "resolved") return;
       const resolved = patchConversation(qc, before, { status: "resolved" }, me.id);
       resolved.catch(() => undefined); // refused: the list shows it as it was
-      const stillSnoozed = before.status === "snoozed" && before.snoozed_until && Date.parse(before.snoozed_until) > Date.now();
-      const back: ConversationChanges = stillSnoozed
-        ? { status: "snoozed", snoozed_until: before.snoozed_until }
+      const until = before.status === "snoozed" ? before.snoozed_until : null;
+      const back: ConversationChanges = until && Date.parse(until) > Date.now()
+        ? { status: "snoozed", snoozed_until: until }
         : { status: before.status === "snoozed" ? "open" : before.status };
       setUndo({
         id: Date.now(),

@@ -2,7 +2,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
 import { api, type OrderFields } from "../api/client";
-import type { Bundle, Order } from "../api/types";
+import type { Bundle, Order, OrderItem } from "../api/types";
 import { amount, day } from "../format";
 import { keys } from "../state/cache";
 import { t } from "../strings";
@@ -24,7 +24,7 @@ export function itemLines(items: Record<string, unknown>[]): string {
     .join("\n");
 }
 
-export function parseItems(text: string): Record<string, unknown>[] {
+export function parseItems(text: string): OrderItem[] {
   return text
     .split("\n")
     .map((line) => line.trim())

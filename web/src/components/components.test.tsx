@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { Bundle, Conversation, Manager, Message, Note } from "../api/types";
 import { chronological, keys, type Pages, type ThreadPages } from "../state/cache";
-import { conversation, message } from "../test/fixtures";
+import { conversation, message, preview } from "../test/fixtures";
 import { Composer, forgetLocalDrafts } from "./Composer";
 import { authorOf, Row } from "./ConversationList";
 import { buildRows } from "./Thread";
@@ -148,11 +148,11 @@ describe("Conversation row", () => {
     expect(authorOf({ ...out(4), direction: "in" }, 9)).toBeNull();
   });
 
-  const preview = (direction: "in" | "out") =>
-    conversation(3, 5, { title: "Ben", unread_count: 2, last_message: { id: 7, direction, text: "📷 Photo", created_at: null } });
+  const lastWord = (direction: "in" | "out") =>
+    conversation(3, 5, { title: "Ben", unread_count: 2, last_message: preview(7, direction, "📷 Photo") });
 
   it("says whose word was last, names the network as it spells itself, and counts unread", () => {
-    render(<Row conversation={preview("out")} active={false} onOpen={() => {}} assignee="Eve" author="You" />);
+    render(<Row conversation={lastWord("out")} active={false} onOpen={() => {}} assignee="Eve" author="You" />);
     const row = screen.getByRole("button");
     expect(row.querySelector(".preview")?.textContent).toBe("You: 📷 Photo");
     expect(row.querySelector(".platform")?.textContent).toBe("WhatsApp");
@@ -163,17 +163,17 @@ describe("Conversation row", () => {
   it("in a search, shows the message that matched with the words marked", () => {
     const found = conversation(3, 5, {
       title: "Ben",
-      last_message: { id: 9, direction: "out", text: "Bye", created_at: null },
-      match: { id: 7, direction: "in", text: "…the Invoice for the sofas, invoiced", created_at: null },
+      last_message: preview(9, "out", "Bye"),
+      match: preview(7, "in", "…the Invoice for the sofas, invoiced"),
     });
     render(<Row conversation={found} active={false} onOpen={() => {}} assignee={undefined} query="inv sofa" />);
-    const preview = screen.getByRole("button").querySelector(".preview")!;
-    expect(preview.textContent).toBe("…the Invoice for the sofas, invoiced");
-    expect([...preview.querySelectorAll("mark")].map((m) => m.textContent)).toEqual(["Invoice", "sofas", "invoiced"]);
+    const shown = screen.getByRole("button").querySelector(".preview")!;
+    expect(shown.textContent).toBe("…the Invoice for the sofas, invoiced");
+    expect([...shown.querySelectorAll("mark")].map((m) => m.textContent)).toEqual(["Invoice", "sofas", "invoiced"]);
   });
 
   it("shows the customer's last message as it is", () => {
-    render(<Row conversation={preview("in")} active={false} onOpen={() => {}} assignee={undefined} />);
+    render(<Row conversation={lastWord("in")} active={false} onOpen={() => {}} assignee={undefined} />);
     expect(screen.getByRole("button").querySelector(".preview")?.textContent).toBe("📷 Photo");
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 
 import type { ListFilters } from "../api/client";
 import type { Bundle, Conversation, HistoryEvent, Message, Note } from "../api/types";
-import { conversation, message } from "../test/fixtures";
+import { conversation, message, preview } from "../test/fixtures";
 import { DEFAULT_FILTERS } from "../components/Inbox";
 import { applyFrame, changesOf, chronological, flatten, keys, resync, upsertMessage, type Pages, type ThreadPages } from "./cache";
 
@@ -129,7 +129,7 @@ describe("conversation frames", () => {
     applyFrame(qc, { type: "conversation.updated", seq: 1, data: conversation(9, 5) }, 9);
     expect(list(qc, DEFAULT_FILTERS)).toEqual([1, 2]); // older than the last row: comes with its page
     const search = { ...DEFAULT_FILTERS, q: "ana" };
-    const match = { id: 4, direction: "in" as const, text: "ana's sofa", created_at: null };
+    const match = preview(4, "in", "ana's sofa");
     withList(qc, search, [conversation(1, 30, { match })]);
     applyFrame(qc, { type: "conversation.updated", seq: 2, data: conversation(7, 60) }, 9);
     expect(list(qc, search)).toEqual([1]);

@@ -1,4 +1,4 @@
-import type { Conversation, Message } from "../api/types";
+import type { Conversation, Message, MessagePreview } from "../api/types";
 
 /** Test data: a message and a conversation with every field, overridable. */
 export function message(id: number, extra: Partial<Message> = {}): Message {
@@ -42,7 +42,14 @@ export function conversation(id: number, minute: number, extra: Partial<Conversa
     unread_count: 0,
     last_message_at: new Date(Date.UTC(2026, 0, 1, 10, minute)).toISOString(),
     last_message: null,
+    match: null,
+    assignee_name: null,
     contact: null,
     ...extra,
   };
+}
+
+/** A list row's preview of a message (a customer's unless a manager is named). */
+export function preview(id: number, direction: "in" | "out", text: string, extra: Partial<MessagePreview> = {}): MessagePreview {
+  return { id, direction, text, created_at: null, manager_id: null, manager_name: null, ...extra };
 }
