@@ -362,3 +362,26 @@ def test_list_previews_read_as_whatsapp_lists_them() -> None:
     )
     text = parse_message("m.room.message", {"msgtype": "m.text", "body": " two\n lines "})
     assert preview(text) == "two lines"
+
+
+def test_message_html_keeps_the_one_list_the_inbox_draws() -> None:
+    """Ingest keeps the tags and attributes the API publishes (x-rules.html) and nothing else:
+    no class or style to borrow the inbox's look, no table, no image, no attribute off its tag."""
+    from crm_appservice.api.openapi import document
+    from crm_appservice.ingest import html
+
+    published = document()["x-rules"]["html"]
+    assert published["tags"] == sorted(html.TAGS)
+    assert html.sanitize('<p class="row" style="position:fixed">Pay <b id="x">here</b></p>') == (
+        "<p>Pay <b>here</b></p>"
+    )
+    assert html.sanitize("<table><tr><td>cell</td></tr></table><img src=https://x.example>") == (
+        "cell"
+    )
+    assert html.sanitize('<ol start="3"><li href="https://x.example">a</li></ol>') == (
+        '<ol start="3"><li>a</li></ol>'
+    )
+    assert html.sanitize('<a href="https://x.example" target="_top">x</a>') == (
+        '<a href="https://x.example" rel="noopener noreferrer nofollow">x</a>'
+    )
+    assert html.sanitize("<div>" * (html.MAX_TAGS + 1)) is None

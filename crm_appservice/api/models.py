@@ -159,7 +159,7 @@ class MessageOut(Out):
     sender: SenderOut
     kind: str
     body: str | None
-    html: str | None
+    html: str | None = Field(description="Formatted text, only the tags of x-rules.html")
     media: MediaOut | None
     location: LocationOut | None
     reply_to: int | None

@@ -3,6 +3,7 @@ import DOMPurify from "dompurify";
 import { memo, useRef, useState, type MouseEvent, type PointerEvent, type ReactNode } from "react";
 
 import { api } from "../api/client";
+import { rules } from "../api/contract";
 import type { Manager, Message } from "../api/types";
 import { clock } from "../format";
 import { upsertMessage } from "../state/cache";
@@ -25,28 +26,40 @@ const TICKS: Record<string, ReactNode> = {
   failed: <Icon name="failed" />,
 };
 
-/**
- * Message HTML is the contact's (untrusted): only formatting survives. Where DOMPurify cannot
- * work, there is no HTML at all (null: the plain body is shown).
- */
-// Links in a message open in a new tab, with no way back to this page (window.opener) and no
-// referrer; DOMPurify has already dropped every href that is not a safe scheme.
-let linksHooked = false;
+// DOMPurify's hooks are global: added once, at the first message with HTML.
+let hooked = false;
 
+const ALLOWED_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = rules.html.attributes;
+const NOT_URLS = Object.values(ALLOWED_ATTRIBUTES).flat().filter((name) => name !== "href");
+const SCHEMES = new RegExp(`^(?:${rules.html.url_schemes.join("|")}):`, "i");
+
+/**
+ * A message's HTML (the contact's: untrusted) as the server allows it (x-rules.html), sanitized
+ * again in the browser: the same tags, each attribute only on its own tag, links in a new tab
+ * with no way back to this page (window.opener) and no referrer. Where DOMPurify cannot work
+ * there is no HTML at all (null: the plain body is shown).
+ */
 export function safeHtml(html: string): string | null {
   if (!DOMPurify.isSupported) return null;
-  if (!linksHooked) {
-    linksHooked = true;
+  if (!hooked) {
+    hooked = true;
+    DOMPurify.addHook("uponSanitizeAttribute", (node, data) => {
+      // Set for every attribute: DOMPurify passes the same object from one attribute to the next.
+      data.keepAttr = ALLOWED_ATTRIBUTES[node.nodeName.toLowerCase()]?.includes(data.attrName) ?? false;
+    });
     DOMPurify.addHook("afterSanitizeAttributes", (node) => {
       if (node.tagName === "A" && node.hasAttribute("href")) {
         node.setAttribute("target", "_blank");
-        node.setAttribute("rel", "noopener noreferrer nofollow");
+        node.setAttribute("rel", rules.html.link_rel);
       }
     });
   }
   return DOMPurify.sanitize(html, {
-    ALLOWED_TAGS: ["b", "strong", "i", "em", "u", "s", "del", "code", "pre", "br", "p", "ul", "ol", "li", "blockquote", "a"],
-    ALLOWED_ATTR: ["href"],
+    ALLOWED_TAGS: [...rules.html.tags],
+    ALLOWED_ATTR: [...new Set(Object.values(ALLOWED_ATTRIBUTES).flat())],
+    ALLOWED_URI_REGEXP: SCHEMES,
+    // DOMPurify checks every attribute's value as a URL unless told it is not one.
+    ADD_URI_SAFE_ATTR: NOT_URLS,
   });
 }
 

@@ -10,6 +10,14 @@ describe("safeHtml", () => {
     const dirty = '<b>hi</b> <a href="javascript:alert(1)" onclick="x()">link</a><img src=x onerror="alert(1)"><script>alert(2)</script>';
     expect(safeHtml(dirty)).toBe("<b>hi</b> <a>link</a>");
   });
+
+  it("allows the server's tags, each attribute only on its own tag", () => {
+    expect(safeHtml('<ol start="3" class="row"><li href="https://x.example">a</li></ol>')).toBe('<ol start="3"><li>a</li></ol>');
+    expect(safeHtml('<p class="row active" style="position:fixed">Pay here</p>')).toBe("<p>Pay here</p>");
+    expect(safeHtml("<table><tr><td>cell</td></tr></table><del>old</del>")).toBe("cell<del>old</del>");
+    expect(safeHtml('<a href="tel:+4915112345678">call</a>')).toContain('href="tel:+4915112345678"');
+    expect(safeHtml('<a href="data:text/html,x">x</a>')).toBe("<a>x</a>");
+  });
 });
 
 describe("links", () => {
