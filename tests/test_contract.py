@@ -10,6 +10,7 @@ import re
 from typing import get_args
 
 from crm_appservice import delivery
+from crm_appservice.api import file_kinds
 from crm_appservice.api.models import LiveFrameOut, LiveType
 from crm_appservice.api.openapi import document
 
@@ -53,3 +54,13 @@ def test_a_message_status_is_one_the_delivery_table_knows() -> None:
     schema = document()["components"]["schemas"]["MessageOut"]["properties"]["status"]
     enum = next(s["enum"] for s in schema["anyOf"] if "enum" in s)
     assert enum == list(delivery.STATES) == ["pending", "sent", "delivered", "read", "failed"]
+
+
+def test_a_files_kind_follows_the_shared_table_of_cases() -> None:
+    path = ROOT / "web" / "src" / "test" / "file-kind-cases.json"
+    cases = json.loads(path.read_text(encoding="utf-8"))["cases"]
+    assert len(cases) > 5
+    for mimetype, kind in cases:
+        assert file_kinds.kind_of(mimetype, voice=False) == kind, mimetype
+    assert file_kinds.kind_of("audio/ogg", voice=True) == "voice"
+    assert document()["x-rules"]["file_kinds"] == file_kinds.rules()

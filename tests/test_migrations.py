@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 import sys
 
 import asyncpg
@@ -12,6 +13,7 @@ from crm_appservice.store.migrate import apply_migrations, pending
 
 from .conftest import ALL_MIGRATIONS, ConfigFactory
 
+ROOT = Path(__file__).resolve().parent.parent
 TABLES = {
     "managers",
     "sessions",
@@ -158,3 +160,42 @@ async def test_schema_constraints_reject_bad_rows(pool: asyncpg.Pool) -> None:
         pass
     else:
         raise AssertionError("duplicate client_txn_id accepted")
+
+
+async def test_previews_written_in_english_get_the_messages_words_again(
+    pool: asyncpg.Pool,
+) -> None:
+    """0016: a preview stored as a label ("📷 Photo: …", "Message deleted") becomes the last
+    message's own words (none for a deleted one, or a photo without a caption)."""
+    sql = (ROOT / "migrations" / "0016.previews-as-data.sql").read_text(encoding="utf-8")
+    rows = [
+        ("image", " The  green\none ", None, "📷 Photo: The green one", "The green one"),
+        ("image", None, None, "📷 Photo", None),
+        ("text", "gone", "now()", "Message deleted", None),
+        ("voice", None, None, "🎤 Voice message 0:04", None),
+    ]
+    ids = []
+    for i, (kind, body, deleted, old, _) in enumerate(rows):
+        conv = await pool.fetchval(
+            "INSERT INTO conversations (room_id, platform, last_message_preview)"
+            " VALUES ($1, 'whatsapp', $2) RETURNING id",
+            f"!m{i}",
+            old,
+        )
+        message = await pool.fetchval(
+            "INSERT INTO messages (conversation_id, direction, kind, body, created_at,"
+            f" deleted_at) VALUES ($1, 'in', $2, $3, now(), {deleted or 'NULL'}) RETURNING id",
+            conv,
+            kind,
+            body,
+        )
+        await pool.execute(
+            "UPDATE conversations SET last_message_id = $2 WHERE id = $1", conv, message
+        )
+        ids.append(conv)
+    await pool.execute(sql)
+    got = [
+        await pool.fetchval("SELECT last_message_preview FROM conversations WHERE id = $1", i)
+        for i in ids
+    ]
+    assert got == [r[4] for r in rows]

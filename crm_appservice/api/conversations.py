@@ -188,6 +188,10 @@ async def list_conversations(request: web.Request) -> web.Response:
                 "direction": found["direction"],
                 "manager_id": found["sender_manager_id"],
                 "manager_name": found["manager_name"],
+                "kind": found["kind"],
+                "filename": found["media_filename"],
+                "duration_ms": found["media_duration_ms"],
+                "deleted": found["deleted_at"] is not None,
                 "text": excerpt(found["body"] or "", query.q),
                 "created_at": found["created_at"],
             }

@@ -157,7 +157,7 @@ class MessageOut(Out):
     direction: Literal["in", "out"]
     channel: Literal["matrix", "email"]
     sender: SenderOut
-    kind: str
+    kind: MessageKind
     body: str | None
     html: str | None = Field(description="Formatted text, only the tags of x-rules.html")
     media: MediaOut | None
@@ -171,16 +171,33 @@ class MessageOut(Out):
     created_at: datetime
 
 
+MessageKind = Literal[
+    "text", "notice", "emote", "image", "video", "audio", "voice", "file", "sticker",
+    "location", "unsupported",
+]  # fmt: skip
+
+
 class MessagePreviewOut(Out):
+    """A message as the conversation list shows it: its parts, which the web inbox words (a
+    photo's label, a voice message's length, "deleted"), so the list reads the same in any
+    language the inbox is shown in."""
+
     id: int
     direction: Literal["in", "out"] = Field(description="out: the team's")
+    kind: MessageKind
+    filename: str | None = Field(description="A file's name")
+    duration_ms: int | None = Field(description="A voice message's or a video's length")
+    deleted: bool = Field(description="Deleted: its text is gone")
     manager_id: int | None = Field(
         default=None,
         description="Who of the team wrote it (the list says 'You:' for the viewer's own, the"
         " colleague's name otherwise); null: the customer's, or sent from the phone",
     )
     manager_name: str | None = Field(default=None, description="That manager's name")
-    text: str | None
+    text: str | None = Field(
+        description="Its words on one line (at most 200 characters; a"
+        " caption for media); null: none"
+    )
     created_at: datetime | None
 
 

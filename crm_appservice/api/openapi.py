@@ -12,7 +12,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from .. import __version__
 from ..ingest import html
-from . import bridge_models as b, models as m, order_models as o, responses
+from . import bridge_models as b, file_kinds, models as m, order_models as o, responses
 from .conversations import BundleOut, ConversationPatch, ListQuery, PageQuery
 from .drafts import DraftBody
 
@@ -175,7 +175,7 @@ def document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "crm-appservice inbox API", "version": __version__},
         # The rules a client applies as the server does (the web inbox's are built from these).
-        "x-rules": {"html": html.rules()},
+        "x-rules": {"html": html.rules(), "file_kinds": file_kinds.rules()},
         "paths": paths,
         "components": {
             "schemas": components,

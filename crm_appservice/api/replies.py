@@ -32,6 +32,7 @@ from ..store import (
 from ..store.database import Conn
 from . import responses
 from .conversations import CONVERSATION, visible_conversation
+from .file_kinds import kind_of
 from .middleware import current, ensure_visible, ids
 from .models import AttachmentForm, EditBody, MessageOut, ReactionBody, ReplyBody
 from .resources import message_out
@@ -52,19 +53,6 @@ def upload_limit(request: web.Request) -> int:
     limit = request.app[SETTINGS].media.max_upload_size
     homeserver = request.app[MATRIX].upload_limit
     return min(limit, homeserver) if homeserver else limit
-
-
-def kind_of(mimetype: str, voice: bool) -> str:
-    """What the message is, from the file's declared type. SVG is sent as a file: bridges and
-    phones do not show it as a photo."""
-    major = mimetype.split("/", 1)[0]
-    if major == "image" and mimetype != "image/svg+xml":
-        return "image"
-    if major == "video":
-        return "video"
-    if major == "audio":
-        return "voice" if voice else "audio"
-    return "file"
 
 
 def safe_filename(name: str | None) -> str:

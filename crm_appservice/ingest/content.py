@@ -180,36 +180,12 @@ def parse_message(event_type: str, content: dict[str, Any]) -> MessageContent:
     return MessageContent(kind="unsupported", body=body, html=None)
 
 
-_PREVIEW = {
-    "image": "📷 Photo",
-    "video": "🎥 Video",
-    "audio": "🎵 Audio",
-    "voice": "🎤 Voice message",
-    "file": "📄 File",
-    "sticker": "Sticker",
-    "location": "📍 Location",
-}
 PREVIEW_LENGTH = 200
 
 
-def _clock(ms: int) -> str:
-    seconds = round(ms / 1000)
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-def preview(content: MessageContent) -> str:
-    """The one-line text the conversation list shows for a message: as WhatsApp lists them, a
-    symbol for media, a voice message's length, a file's name."""
-    text = (content.body or "").strip()
-    label = _PREVIEW.get(content.kind)
-    media = content.media
-    if content.kind == "voice" and media and media.duration_ms and not text:
-        label = f"{label} {_clock(media.duration_ms)}"
-    if content.kind == "file" and media and media.filename and not text:
-        label, text = f"📄 {media.filename}", ""
-    if label and text:
-        text = f"{label}: {text}"
-    elif label:
-        text = label
-    text = " ".join(text.split())
-    return text[:PREVIEW_LENGTH]
+def preview(content: MessageContent) -> str | None:
+    """The message's own words as the conversation list shows them: one line, at most
+    PREVIEW_LENGTH characters. A photo's or a voice message's label, length and file name are
+    sent beside them (the web inbox words them), never written into this text."""
+    text = " ".join((content.body or "").split())[:PREVIEW_LENGTH]
+    return text or None

@@ -57,7 +57,7 @@ class MessageRecord(TypedDict):
     kind: str
     body: str | None
     html: str | None
-    preview: str
+    preview: str | None
     # Only media messages have these (an absent key is NULL to the store).
     media_url: NotRequired[str | None]
     media_mimetype: NotRequired[str | None]
@@ -84,7 +84,7 @@ class EditRecord(TypedDict):
     crm_id: int | None
     body: str | None
     html: str | None
-    preview: str
+    preview: str | None
     ts: int
 
 

@@ -75,7 +75,7 @@ class Reply:
     manager_id: int
     kind: str
     body: str | None
-    preview: str
+    preview: str | None
     reply_to: int | None
     attachment: Attachment | None = None
     subject: str | None = None
@@ -251,7 +251,7 @@ RETURNING id
 
 
 async def edit_message(
-    conn: Conn, message: asyncpg.Record, body: str, preview: str, send: bool
+    conn: Conn, message: asyncpg.Record, body: str, preview: str | None, send: bool
 ) -> bool:
     """Replace the text, keeping the earlier version; queue the edit if the message is in the
     room (or on its way there). True if the conversation's preview changed."""
@@ -283,7 +283,7 @@ async def delete_message(conn: Conn, message: asyncpg.Record, send: bool) -> boo
     if send:
         await enqueue(conn, message["id"], message["conversation_id"], "redact", {})
     changed = await conn.fetchval(
-        _PREVIEW_IF_LAST, message["conversation_id"], "Message deleted", message["id"]
+        _PREVIEW_IF_LAST, message["conversation_id"], None, message["id"]
     )
     return changed is not None
 

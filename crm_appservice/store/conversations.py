@@ -23,13 +23,16 @@ _COLUMNS = """
     c.is_archived, c.unread_count, c.last_message_at, c.last_message_id, c.last_message_preview,
     c.last_message_out, c.contact_id, ct.display_name AS contact_name, ct.phone AS contact_phone,
     ct.email AS contact_email, ct.avatar_url AS contact_avatar_url,
-    (SELECT lm.sender_manager_id FROM messages lm WHERE lm.id = c.last_message_id)
-        AS last_message_manager_id,
-    (SELECT mg.name FROM messages lm JOIN managers mg ON mg.id = lm.sender_manager_id
-      WHERE lm.id = c.last_message_id) AS last_message_manager_name,
+    lm.sender_manager_id AS last_message_manager_id, lm.kind AS last_message_kind,
+    lm.media_filename AS last_message_filename, lm.media_duration_ms AS last_message_duration_ms,
+    lm.deleted_at IS NOT NULL AS last_message_deleted,
+    (SELECT mg.name FROM managers mg WHERE mg.id = lm.sender_manager_id)
+        AS last_message_manager_name,
     (SELECT mg.name FROM managers mg WHERE mg.id = c.assignee_id) AS assignee_name
 """
-_FROM = "FROM conversations c LEFT JOIN contacts ct ON ct.id = c.contact_id"
+# The last message by its primary key, for the preview's parts (its kind, file, length).
+_LAST = "LEFT JOIN messages lm ON lm.id = c.last_message_id"
+_FROM = f"FROM conversations c LEFT JOIN contacts ct ON ct.id = c.contact_id {_LAST}"
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,8 @@ async def _walk(
     matching.args = list(window.args)
     _search_filter(matching, search)
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM ({walked}) c LEFT JOIN contacts ct ON ct.id = c.contact_id"
+        f"SELECT {_COLUMNS} FROM ({walked}) c"
+        f" LEFT JOIN contacts ct ON ct.id = c.contact_id {_LAST}"
         f" WHERE {matching.sql()} {order} LIMIT {limit + 1}",
         *matching.args,
     )

@@ -97,7 +97,7 @@ WITH r AS (
        AND (m.sender_mxid = r.sender OR r.sender = r.bridge_bot)
     RETURNING m.id, m.conversation_id
 ), conv AS (
-    UPDATE conversations c SET last_message_preview = 'Message deleted', updated_at = now()
+    UPDATE conversations c SET last_message_preview = NULL, updated_at = now()
       FROM msg WHERE c.id = msg.conversation_id AND c.last_message_id = msg.id
     RETURNING c.id
 ), rea AS (

@@ -125,7 +125,8 @@ async def collect(conn: Conn, words: str | None, cap: int | None) -> dict[int, i
 MATCH_DEPTH = 1_000
 
 MATCHED = """
-SELECT conversation_id, id, direction, sender_manager_id, body, created_at,
+SELECT conversation_id, id, direction, sender_manager_id, body, created_at, kind,
+       media_filename, media_duration_ms, deleted_at,
        (SELECT name FROM managers WHERE id = sender_manager_id) AS manager_name
   FROM messages WHERE id = ANY($1::bigint[])
 """
@@ -136,11 +137,14 @@ SELECT conversation_id, id, direction, sender_manager_id, body, created_at,
 # in the full-text index for each conversation.
 NEWEST_MATCH = f"""
 SELECT c.id AS conversation_id, m.id, m.direction, m.sender_manager_id, m.body, m.created_at,
+       m.kind, m.media_filename, m.media_duration_ms, m.deleted_at,
        (SELECT name FROM managers WHERE id = m.sender_manager_id) AS manager_name
   FROM unnest($1::bigint[]) AS c(id)
  CROSS JOIN LATERAL (
-       SELECT r.id, r.direction, r.sender_manager_id, r.body, r.created_at
-         FROM (SELECT id, direction, sender_manager_id, body, created_at FROM messages
+       SELECT r.id, r.direction, r.sender_manager_id, r.body, r.created_at, r.kind,
+              r.media_filename, r.media_duration_ms, r.deleted_at
+         FROM (SELECT id, direction, sender_manager_id, body, created_at, kind, media_filename,
+                      media_duration_ms, deleted_at FROM messages
                 WHERE conversation_id = c.id AND deleted_at IS NULL
                 ORDER BY created_at DESC, id DESC LIMIT {MATCH_DEPTH}) r
         WHERE (to_tsvector('simple', coalesce(r.body, '')) @@ to_tsquery('simple', $2)) IS TRUE

@@ -10,6 +10,18 @@ export const t = {
     busy: "Signing in…",
   },
   tabs: { mine: "Mine", unassigned: "Unassigned", all: "All" },
+  // A message as the conversation list shows it, as WhatsApp lists them (see preview.ts).
+  preview: {
+    image: "📷 Photo",
+    video: "🎥 Video",
+    audio: "🎵 Audio",
+    voice: "🎤 Voice message",
+    file: "📄 File",
+    fileNamed: (name: string) => `📄 ${name}`,
+    sticker: "Sticker",
+    location: "📍 Location",
+    deleted: "Message deleted",
+  } as const,
   // What each tab's number counts (shown on hover and read out by screen readers).
   tabCounts: {
     mine: "Open conversations assigned to you",

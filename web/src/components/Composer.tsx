@@ -2,6 +2,7 @@ import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type ClipboardEvent, type DragEvent, type KeyboardEvent } from "react";
 
 import { api } from "../api/client";
+import { rules } from "../api/contract";
 import type { Bundle, Conversation, Manager, Message } from "../api/types";
 import { addNote, keys, patchOptimistic, upsertMessage } from "../state/cache";
 import { t } from "../strings";
@@ -57,11 +58,11 @@ function useDraft(qc: QueryClient, conversationId: number, text: string): void {
   }, [flush]);
 }
 
-function kindOf(file: File): string {
-  if (file.type.startsWith("image/") && file.type !== "image/svg+xml") return "image";
-  if (file.type.startsWith("video/")) return "video";
-  if (file.type.startsWith("audio/")) return "audio";
-  return "file";
+/** What the file goes out as, by the server's rule (x-rules.file_kinds). */
+export function kindOf(file: File): Message["kind"] {
+  const { by_major, as_file } = rules.file_kinds;
+  if ((as_file as readonly string[]).includes(file.type)) return "file";
+  return (by_major as Record<string, Message["kind"]>)[file.type.split("/")[0] ?? ""] ?? "file";
 }
 
 /** Width and height of an image or video, duration of a video or audio file, if the browser can tell. */

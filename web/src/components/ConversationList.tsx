@@ -5,6 +5,7 @@ import { Virtuoso } from "react-virtuoso";
 import { api, type ListFilters } from "../api/client";
 import type { Conversation, Manager, MessagePreview, Status } from "../api/types";
 import { colourFor, initials, listTime } from "../format";
+import { previewLabel, previewText } from "../preview";
 import { changeConversation, flatten } from "../state/cache";
 import { useConversations, useCounts } from "../state/hooks";
 import { t } from "../strings";
@@ -231,6 +232,17 @@ export function Highlighted({ text, query }: { text: string; query: string }) {
   return <>{parts}</>;
 }
 
+/** A search hit: its label as the list words it, then its words with the query's marked. */
+function Matched({ match, query }: { match: MessagePreview; query: string }) {
+  const label = previewLabel(match);
+  return (
+    <>
+      {label && (match.text ? `${label}: ` : label)}
+      <Highlighted text={match.text ?? ""} query={query} />
+    </>
+  );
+}
+
 export const Row = memo(function Row({
   conversation: c,
   active,
@@ -268,7 +280,7 @@ export const Row = memo(function Row({
         <span className="row-bottom">
           <span className="preview">
             {author && <span className="preview-you">{author}: </span>}
-            {c.match ? <Highlighted text={c.match.text ?? ""} query={query} /> : (c.last_message?.text ?? "")}
+            {c.match ? <Matched match={c.match} query={query} /> : c.last_message && previewText(c.last_message)}
           </span>
           {c.status !== "open" && <span className={`badge status-${c.status}`}>{t.status[c.status]}</span>}
           {assignee && (

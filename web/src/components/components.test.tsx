@@ -19,7 +19,7 @@ function wrap(qc: QueryClient, node: ReactNode) {
   return render(<QueryClientProvider client={qc}>{node}</QueryClientProvider>);
 }
 
-function media(kind: string, extra: Partial<Message["media"]> = {}): Message {
+function media(kind: Message["kind"], extra: Partial<Message["media"]> = {}): Message {
   return message(4, {
     kind,
     body: null,
@@ -128,7 +128,7 @@ describe("MediaView", () => {
   });
 
   it("draws its symbols as SVG, never as emoji that a machine may have no font for", () => {
-    for (const kind of ["voice", "audio", "file"]) {
+    for (const kind of ["voice", "audio", "file"] as const) {
       const { container } = render(<MediaView message={media(kind, { mimetype: "audio/ogg" })} />);
       expect(container.querySelector(`svg.icon-${kind}`)).toBeTruthy();
       expect(container.textContent).not.toMatch(/\p{Extended_Pictographic}/u);
@@ -140,7 +140,7 @@ describe("MediaView", () => {
 
 describe("Conversation row", () => {
   it("says You only for the viewer's own reply, a colleague's name for theirs", () => {
-    const out = (manager_id: number | null, manager_name: string | null = null) => ({ id: 1, direction: "out" as const, manager_id, manager_name, text: "x", created_at: null });
+    const out = (manager_id: number | null, manager_name: string | null = null) => preview(1, "out", "x", { manager_id, manager_name });
     expect(authorOf(out(9, "Eve"), 9)).toBe("You");
     expect(authorOf(out(4, "Olga"), 9)).toBe("Olga");
     expect(authorOf(out(5), 9)).toBe("Team"); // a manager since removed

@@ -50,6 +50,18 @@ export function conversation(id: number, minute: number, extra: Partial<Conversa
 }
 
 /** A list row's preview of a message (a customer's unless a manager is named). */
-export function preview(id: number, direction: "in" | "out", text: string, extra: Partial<MessagePreview> = {}): MessagePreview {
-  return { id, direction, text, created_at: null, manager_id: null, manager_name: null, ...extra };
+export function preview(id: number, direction: "in" | "out", text: string | null, extra: Partial<MessagePreview> = {}): MessagePreview {
+  return {
+    id,
+    direction,
+    text,
+    kind: "text",
+    filename: null,
+    duration_ms: null,
+    deleted: false,
+    created_at: null,
+    manager_id: null,
+    manager_name: null,
+    ...extra,
+  };
 }
