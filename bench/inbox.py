@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ingest import HS_TOKEN, new_database, percentile, start_crm, tear_down
 
 from crm_appservice import passwords
-from crm_appservice.store import contacts, conversations, messages
+from crm_appservice.store import conversations, messages, notes, orders
 
 EMAIL, PASSWORD = "bench@example.com", "benchmark password"
 NAME_42 = hashlib.md5(b"42", usedforsecurity=False).hexdigest()[:6].title()  # one customer
@@ -230,8 +230,8 @@ async def main() -> None:
 
             async def bundle_sql(cid: int) -> None:
                 row = await conversations.get(raw, cid)
-                await contacts.orders(raw, row["contact_id"])
-                await contacts.notes(raw, cid)
+                await orders.orders(raw, row["contact_id"])
+                await notes.notes(raw, cid)
                 await messages.page(raw, cid, None, 50)
 
             ids = [rng.randint(1, n) for _ in range(args.samples)]

@@ -28,7 +28,7 @@ from ingest import BOT, DOMAIN, Workload, new_database, percentile, tear_down
 
 from crm_appservice.ingest.events import Parser
 from crm_appservice.ingest.namespaces import Namespaces
-from crm_appservice.store import ingest, live, portals, relations, statuses
+from crm_appservice.store import feed, ingest, portals, relations, statuses
 
 NAMES = {
     ingest._TXN_AND_RAW: "transaction id + raw events",
@@ -41,7 +41,7 @@ NAMES = {
     relations.REDACTIONS: "deletions",
     statuses.STATUSES: "send statuses + receipts",
     ingest._INVITES: "invites",
-    live._RECORD: "live feed",
+    feed._RECORD: "live feed",
 }
 
 

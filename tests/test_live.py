@@ -194,7 +194,7 @@ async def test_a_change_that_commits_late_is_pushed_never_skipped(pool: Any) -> 
     waits for it (it used to skip a gap after 2 s, and skipped a gap that followed a closed one
     at once), and passes a rolled-back seq as soon as its transaction has ended."""
     from crm_appservice.live.hub import Hub
-    from crm_appservice.store import live
+    from crm_appservice.store import feed
 
     hub = Hub(pool, lambda *_: {})
     await hub.start()
@@ -203,7 +203,7 @@ async def test_a_change_that_commits_late_is_pushed_never_skipped(pool: Any) -> 
 
     async def commit_one() -> int:
         async with pool.acquire() as conn, conn.transaction():
-            seq = await live.record(conn, [("conversation.updated", 1)])
+            seq = await feed.record(conn, [("conversation.updated", 1)])
         assert seq is not None
         return seq
 
@@ -218,7 +218,7 @@ async def test_a_change_that_commits_late_is_pushed_never_skipped(pool: Any) -> 
         slow = await pool.acquire()
         tx = slow.transaction()
         await tx.start()
-        late = await live.record(slow, [("conversation.updated", 2)])
+        late = await feed.record(slow, [("conversation.updated", 2)])
         assert late is not None
         after = [await commit_one() for _ in range(3)]
         await pump_for(2.6)
@@ -232,7 +232,7 @@ async def test_a_change_that_commits_late_is_pushed_never_skipped(pool: Any) -> 
     async with pool.acquire() as conn:
         tx = conn.transaction()
         await tx.start()
-        lost = await live.record(conn, [("conversation.updated", 3)])
+        lost = await feed.record(conn, [("conversation.updated", 3)])
         later = await commit_one()
         await pump_for(0.3)
         assert later not in pushed
@@ -244,14 +244,14 @@ async def test_a_change_that_commits_late_is_pushed_never_skipped(pool: Any) -> 
 
 async def test_a_hub_starting_while_a_change_is_in_flight_pushes_it(pool: Any) -> None:
     from crm_appservice.live.hub import Hub
-    from crm_appservice.store import live
+    from crm_appservice.store import feed
 
     async with pool.acquire() as slow, pool.acquire() as fast:
         tx = slow.transaction()
         await tx.start()
-        late = await live.record(slow, [("conversation.updated", 1)])
+        late = await feed.record(slow, [("conversation.updated", 1)])
         async with fast.transaction():
-            later = await live.record(fast, [("conversation.updated", 2)])
+            later = await feed.record(fast, [("conversation.updated", 2)])
         hub = Hub(pool, lambda *_: {})
         await hub.start()
         pushed: list[int] = []

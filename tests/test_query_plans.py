@@ -11,11 +11,12 @@ import orjson
 import pytest
 
 from crm_appservice.store import (
-    contacts,
     conversations,
     drafts,
     history,
     messages,
+    notes,
+    orders,
     search as text_search,
 )
 from crm_appservice.store.conversations import Filters
@@ -136,8 +137,8 @@ async def test_search_finds_by_name_and_phone(big: asyncpg.Connection) -> None:
 async def test_bundle_queries_use_indexes(big: asyncpg.Connection) -> None:
     async def bundle() -> None:
         await conversations.get(big, 4242)
-        await contacts.notes(big, 4242)
-        await contacts.orders(big, 4242)
+        await notes.notes(big, 4242)
+        await orders.orders(big, 4242)
         rows, _ = await messages.page(big, 4242, None, 50)
         # The page's changes to the conversation, and the manager's draft.
         await history.between(big, 4242, rows[0]["created_at"], None)

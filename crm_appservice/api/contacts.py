@@ -9,7 +9,7 @@ import asyncpg
 import orjson
 
 from ..keys import POOL
-from ..store import contacts as store, live
+from ..store import contacts as store, feed, orders as order_store
 from . import responses
 from .middleware import current, ids, restricted_to
 from .models import ContactDetailOut, ContactPatch
@@ -70,7 +70,7 @@ async def patch_contact(request: web.Request) -> web.Response:
         if row is None:
             raise responses.not_found("contact")
         conversations = await store.conversation_ids(conn, contact_id)
-        await live.record(conn, [("conversation.updated", i) for i in conversations])
+        await feed.record(conn, [("conversation.updated", i) for i in conversations])
     return responses.json_response(contact_out(row))
 
 
@@ -79,7 +79,7 @@ async def list_orders(request: web.Request) -> web.Response:
     contact_id = _id(request, "contact_id")
     async with request.app[POOL].acquire() as conn:
         await _visible(request, conn, contact_id)
-        rows = await store.orders(conn, contact_id)
+        rows = await order_store.orders(conn, contact_id)
     return responses.json_response(OrderList(items=[order_out(r) for r in rows]))
 
 
@@ -91,7 +91,7 @@ async def add_order(request: web.Request) -> web.Response:
     fields["total"] = body.total
     async with request.app[POOL].acquire() as conn:
         await _visible(request, conn, contact_id)
-        row = await store.add_order(conn, contact_id, current(request).manager.id, fields)
+        row = await order_store.add_order(conn, contact_id, current(request).manager.id, fields)
     if row is None:
         raise responses.conflict(f"This contact already has an order {body.number}")
     return responses.json_response(order_out(row), status=201)
@@ -99,7 +99,7 @@ async def add_order(request: web.Request) -> web.Response:
 
 async def _visible_order(request: web.Request, conn: Any, order_id: int) -> None:
     """404 unless the order exists and its contact is one the manager may see."""
-    contact_id = await store.order_contact(conn, order_id)
+    contact_id = await order_store.order_contact(conn, order_id)
     if contact_id is None:
         raise responses.not_found("order")
     try:
@@ -116,7 +116,7 @@ async def delete_order(request: web.Request) -> web.Response:
     order_id = _id(request, "order_id")
     async with request.app[POOL].acquire() as conn:
         await _visible_order(request, conn, order_id)
-        if not await store.delete_order(conn, order_id):
+        if not await order_store.delete_order(conn, order_id):
             raise responses.not_found("order")
     return responses.json_response({})
 
@@ -133,7 +133,7 @@ async def patch_order(request: web.Request) -> web.Response:
     try:
         async with request.app[POOL].acquire() as conn:
             await _visible_order(request, conn, order_id)
-            row = await store.update_order(conn, order_id, changes)
+            row = await order_store.update_order(conn, order_id, changes)
     except asyncpg.UniqueViolationError:
         raise responses.conflict("This contact already has an order with that number") from None
     if row is None:

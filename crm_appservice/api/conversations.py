@@ -16,12 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ..keys import POOL, SETTINGS
 from ..store import (
     actions,
-    contacts as contact_store,
     conversations as store,
     drafts,
+    feed,
     history,
-    live,
     messages as message_store,
+    notes as note_store,
+    orders as order_store,
 )
 from . import responses
 from .contacts import order_out
@@ -217,8 +218,8 @@ async def bundle(request: web.Request) -> web.Response:
         row = await visible_conversation(conn, request)
         conversation = conversation_out(row)
         contact_id = row["contact_id"]
-        orders = await contact_store.orders(conn, contact_id) if contact_id else []
-        notes = await contact_store.notes(conn, conversation_id)
+        orders = await order_store.orders(conn, contact_id) if contact_id else []
+        notes = await note_store.notes(conn, conversation_id)
         messages = await _message_page(conn, request, conversation_id, PageQuery())
         draft = await drafts.get(conn, current(request).manager.id, conversation_id)
     return responses.json_response(
@@ -239,10 +240,10 @@ async def add_note(request: web.Request) -> web.Response:
     body = NoteBody.model_validate_json(await request.read())
     async with request.app[POOL].acquire() as conn, conn.transaction():
         await visible_conversation(conn, request)
-        row = await contact_store.add_note(
+        row = await note_store.add_note(
             conn, conversation_id, current(request).manager.id, body.body
         )
-        await live.record(conn, [("note.created", row["id"])])
+        await feed.record(conn, [("note.created", row["id"])])
     return responses.json_response(note_out(row), status=201)
 
 
@@ -267,7 +268,7 @@ async def read(request: web.Request) -> web.Response:
         if unread and request.app[SETTINGS].outbox.read_receipts:
             # The customer sees their messages read, as when the phone's owner opens the chat.
             await actions.queue_read_receipt(conn, conversation_id)
-        await live.record(conn, [("conversation.updated", conversation_id)])
+        await feed.record(conn, [("conversation.updated", conversation_id)])
         row = await store.get(conn, conversation_id)
     assert row is not None
     return responses.json_response(conversation_out(row))
@@ -289,7 +290,7 @@ async def patch(request: web.Request) -> web.Response:
         await visible_conversation(conn, request)
         if not await store.update(conn, conversation_id, changes, current(request).manager.id):
             raise responses.not_found("conversation")
-        await live.record(conn, [("conversation.updated", conversation_id)])
+        await feed.record(conn, [("conversation.updated", conversation_id)])
         row = await store.get(conn, conversation_id)
     assert row is not None
     return responses.json_response(conversation_out(row))

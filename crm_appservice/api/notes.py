@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..keys import POOL
-from ..store import contacts as store, live
+from ..store import feed, notes as store
 from . import responses
 from .middleware import current, ensure_visible, ids
 from .models import NoteBody, NoteOut
@@ -26,7 +26,7 @@ async def _change(request: web.Request, body: str | None) -> web.Response:
         if note["author_id"] != current(request).manager.id:
             raise responses.forbidden("Only its author may change or delete a note")
         await store.change_note(conn, note_id, body)
-        await live.record(conn, [("note.updated", note_id)])
+        await feed.record(conn, [("note.updated", note_id)])
         [row] = await store.notes_by_ids(conn, [note_id])
     out: NoteOut = note_out(row)
     return responses.json_response(out)

@@ -24,7 +24,7 @@ from ..store import (
     actions,
     conversations as conversation_store,
     drafts,
-    live,
+    feed,
     mail as mail_store,
     messages as message_store,
     outbox,
@@ -223,7 +223,7 @@ async def send(request: web.Request) -> web.Response:
                 # Whoever answers an unassigned customer has them: a colleague sees it.
                 await conversation_store.take(conn, reply.conversation_id, reply.manager_id)
             if created:
-                await live.record(
+                await feed.record(
                     conn,
                     [("message.created", message_id),
                      ("conversation.updated", reply.conversation_id)],
@@ -248,7 +248,7 @@ async def retry(request: web.Request) -> web.Response:
             raise responses.conflict("Only a failed reply can be sent again")
         if not await outbox.retry(conn, message_id):
             raise responses.conflict("Only a failed reply can be sent again")
-        await live.record(conn, [("message.updated", message_id)])
+        await feed.record(conn, [("message.updated", message_id)])
         message = await _message(conn, request, message_id)
     return responses.json_response(message, 202)
 
@@ -285,7 +285,7 @@ def _in_chat(message: asyncpg.Record) -> bool:
 async def _answer(
     conn: Conn, request: web.Request, message_id: int, changes: list[tuple[str, int]], status: int
 ) -> web.Response:
-    await live.record(conn, changes)
+    await feed.record(conn, changes)
     return responses.json_response(await _message(conn, request, message_id), status)
 
 

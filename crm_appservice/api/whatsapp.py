@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from .. import bridge
 from ..keys import MATRIX, POOL, SETTINGS
-from ..store import contacts as contact_store, conversations as store, live, logins
+from ..store import contacts as contact_store, conversations as store, feed, logins
 from . import responses
 from .bridge_models import LoginStepOut, NewChatPendingOut, WhatsAppOut
 from .middleware import current, ensure_visible, require_admin
@@ -197,7 +197,7 @@ async def new_conversation(request: web.Request) -> web.Response:
             if row["assignee_id"] is None and request.app[SETTINGS].web.assign_on_reply:
                 async with request.app[POOL].acquire() as conn, conn.transaction():
                     if await store.take(conn, row["id"], current(request).manager.id):
-                        await live.record(conn, [("conversation.updated", row["id"])])
+                        await feed.record(conn, [("conversation.updated", row["id"])])
                     row = await store.by_room(conn, room_id)
                 assert row is not None
             return responses.json_response(conversation_out(row), 201)

@@ -24,11 +24,11 @@ import asyncpg
 import orjson
 
 from ..store import (
-    contacts as contact_store,
     conversations as conversation_store,
+    feed,
     history,
-    live,
     messages as message_store,
+    notes as note_store,
 )
 from ..store.database import Pool, listen_until_stopped, wait_for_either
 
@@ -46,7 +46,7 @@ Builder = Callable[["Client"], bytes | None]
 LOADERS: dict[str, Callable[[Any, list[int]], Awaitable[list[asyncpg.Record]]]] = {
     "conversation": conversation_store.by_ids,
     "message": message_store.by_ids,
-    "note": contact_store.notes_by_ids,
+    "note": note_store.notes_by_ids,
     "history": history.by_ids,
 }
 
@@ -153,15 +153,15 @@ class Hub:
         """Start after the newest committed seq, or before the first seq missing among the
         newest ones: a transaction that took it may commit right after this start."""
         async with self.pool.acquire() as conn:
-            newest = (await live.bounds(conn))[1]
+            newest = (await feed.bounds(conn))[1]
             self.last_seq = newest
             # (A seq pruned or rolled back long ago looks missing too: it is passed as soon as
             # the transactions in progress now have ended.)
             expected = max(0, newest - BATCH) + 1
-            for event in await live.after(conn, expected - 1, BATCH):
+            for event in await feed.after(conn, expected - 1, BATCH):
                 if event["seq"] != expected:
                     self.last_seq = expected - 1
-                    self._gap = (newest, await live.in_progress(conn))
+                    self._gap = (newest, await feed.in_progress(conn))
                     break
                 expected += 1
 
@@ -172,7 +172,7 @@ class Hub:
         """Listen for NOTIFY and push; a lost connection is re-established."""
         await listen_until_stopped(
             self.pool,
-            live.CHANNEL,
+            feed.CHANNEL,
             self._notified,
             lambda listener: self._pump_until(stopping, listener),
             stopping,
@@ -186,7 +186,7 @@ class Hub:
             more = await self.pump()
             if time.monotonic() - last_prune > 300:
                 async with self.pool.acquire() as conn:
-                    await live.prune(conn)
+                    await feed.prune(conn)
                 last_prune = time.monotonic()
             if more:
                 continue
@@ -196,7 +196,7 @@ class Hub:
     async def pump(self) -> bool:
         """Push the events committed since the last push; True if there may be more."""
         async with self.pool.acquire() as conn:
-            events = await self._contiguous(conn, await live.after(conn, self.last_seq, BATCH))
+            events = await self._contiguous(conn, await feed.after(conn, self.last_seq, BATCH))
             if not events:
                 return False
             for watch in self.watchers:
@@ -219,17 +219,17 @@ class Hub:
         if not events:
             return events
         dead_upto = self.last_seq
-        if self._gap is not None and await live.all_finished(conn, self._gap[1]):
+        if self._gap is not None and await feed.all_finished(conn, self._gap[1]):
             dead_upto = self._gap[0]
             self._gap = None
             # What committed meanwhile is visible now; what is still missing is dead.
-            events = await live.after(conn, self.last_seq, BATCH)
+            events = await feed.after(conn, self.last_seq, BATCH)
         expected = self.last_seq + 1
         for i, event in enumerate(events):
             seq = event["seq"]
             if seq != expected and seq - 1 > dead_upto:
                 if self._gap is None:
-                    self._gap = (events[-1]["seq"], await live.in_progress(conn))
+                    self._gap = (events[-1]["seq"], await feed.in_progress(conn))
                 return events[:i]
             expected = seq + 1
         return events
@@ -261,13 +261,13 @@ class Hub:
         client.held = []
         try:
             async with self.pool.acquire() as conn:
-                oldest, _ = await live.bounds(conn)
+                oldest, _ = await feed.bounds(conn)
                 if since < oldest - 1:
                     client._put(orjson.dumps({"type": "resync", "seq": upto, "data": None}))
                     return
                 seq = since
                 while seq < upto:
-                    events = [e for e in await live.after(conn, seq, BATCH) if e["seq"] <= upto]
+                    events = [e for e in await feed.after(conn, seq, BATCH) if e["seq"] <= upto]
                     if not events:
                         break
                     for build in await self.frames(conn, events):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from ..store import mail as mail_store
+from ..store import presence as store
 from ..store.database import DB_ERRORS, Pool, wait_for_either
 from .hub import Hub
 
@@ -39,7 +39,7 @@ class Presence:
             if online:
                 try:
                     async with self.pool.acquire() as conn:
-                        await mail_store.mark_online(conn, sorted(online), TTL)
+                        await store.mark_online(conn, sorted(online), TTL)
                 except DB_ERRORS as e:
                     log.warning("Presence not recorded (%r)", e)
             self._known = online

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from ..store import conversations, live
+from ..store import conversations, feed
 from ..store.database import Pool, every
 
 log = logging.getLogger("crm.live")
@@ -24,7 +24,7 @@ async def wake_snoozed(pool: Pool, stopping: asyncio.Event, interval: float = IN
     async def wake() -> None:
         async with pool.acquire() as conn, conn.transaction():
             woken = await conversations.wake_snoozed(conn)
-            await live.record(conn, [("conversation.updated", i) for i in woken])
+            await feed.record(conn, [("conversation.updated", i) for i in woken])
         if woken:
             log.info("%d snoozed conversation(s) reopened", len(woken))
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 import logging
 from typing import TYPE_CHECKING
 
-from ..store import actions, live, outbox as store
+from ..store import actions, feed, outbox as store
 from ..store.database import DB_ERRORS, Conn, Pool, listen_until_stopped, wait_for_either
 from .errors import SendError
 from .mail import MailSender
@@ -145,7 +145,7 @@ class OutboxWorker:
             async with conn.transaction():
                 await store.mark_done(conn, entry)
                 await store.fail_message(conn, entry.message_id, "Deleted before it was sent")
-                await live.record(conn, [("message.updated", entry.message_id)])
+                await feed.record(conn, [("message.updated", entry.message_id)])
             return True
         handler = self._handlers.get(entry.action)
         try:
@@ -168,7 +168,7 @@ class OutboxWorker:
             async with conn.transaction():
                 return await self._failed(conn, entry, error)
         async with conn.transaction():
-            await live.record(conn, await finish(conn))
+            await feed.record(conn, await finish(conn))
         if self.metrics:
             self.metrics.sent.labels(entry.lane).inc()
         return True
@@ -210,4 +210,4 @@ class OutboxWorker:
             what = {"edit": "The edit", "redact": "The deletion",
                     "unreact": "Removing the reaction"}[entry.action]  # fmt: skip
             await actions.note_error(conn, message_id, f"{what} did not reach the chat: {reason}")
-        await live.record(conn, [("message.updated", message_id)])
+        await feed.record(conn, [("message.updated", message_id)])

@@ -17,7 +17,7 @@ import asyncpg
 
 from .. import delivery
 from ..ingest.records import Batch
-from . import live, portals, relations, statuses
+from . import feed, portals, relations, statuses
 from .batch import dumps, loads, records
 from .database import Conn
 
@@ -302,7 +302,7 @@ async def _map_all(conn: Conn, txn_id: str | None, batch: Batch, replay: Replay)
     await _replay_earlier(conn, txn_id, result, replay)
     result.conversations_updated -= result.conversations_created
     result.messages_updated -= result.messages_created
-    await live.record(conn, live_events(result))
+    await feed.record(conn, live_events(result))
     return result
 
 

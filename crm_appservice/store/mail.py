@@ -1,9 +1,6 @@
 """What the mail sender reads: e-mail replies' recipients, and the notifications of managers
-about conversations assigned to them that receive messages while they are offline.
-
-Presence is kept in the database because the browser of a manager may be connected to any
-instance: each instance extends `online_until` of the managers it holds a live connection of,
-and a manager whose `online_until` has passed is offline.
+about conversations assigned to them that receive messages while they are offline (offline as
+store/presence.py keeps it).
 """
 
 from __future__ import annotations
@@ -23,15 +20,6 @@ async def recipient(conn: Conn, conversation_id: int) -> asyncpg.Record | None:
          WHERE c.id = $1
         """,
         conversation_id,
-    )
-
-
-async def mark_online(conn: Conn, manager_ids: list[int], seconds: float) -> None:
-    await conn.execute(
-        "UPDATE managers SET online_until = now() + make_interval(secs => $2)"
-        " WHERE id = ANY($1::bigint[])",
-        manager_ids,
-        seconds,
     )
 
 

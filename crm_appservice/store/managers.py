@@ -7,11 +7,11 @@ from datetime import datetime
 
 import asyncpg
 
-from . import live
+from . import feed
 from .database import Conn, Pool, set_clause, transaction
 
 ROLES = ("admin", "manager")
-RIGHTS_CHANGED = live.RIGHTS_CHANGED
+RIGHTS_CHANGED = feed.RIGHTS_CHANGED
 _RIGHTS = {"role", "is_active", "password_hash"}
 
 
@@ -27,8 +27,8 @@ async def _rights_changed(conn: Conn, manager_id: int, revoke: bool, keep: int |
         )
     # The ended sessions first: their connections close as ended (the login shows), the
     # manager's others (the one kept) as changed.
-    events = [(live.SESSION_ENDED, r["id"]) for r in ended]
-    await live.record(conn, [*events, (RIGHTS_CHANGED, manager_id)])
+    events = [(feed.SESSION_ENDED, r["id"]) for r in ended]
+    await feed.record(conn, [*events, (RIGHTS_CHANGED, manager_id)])
 
 
 class ManagerExists(Exception):

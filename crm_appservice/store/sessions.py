@@ -10,13 +10,13 @@ import time
 
 import asyncpg
 
-from . import live
+from . import feed
 from .database import Conn
 from .managers import Manager
 
 # A session's expiry and last-seen time are written at most this often, not on every request.
 TOUCH_INTERVAL = timedelta(minutes=1)
-SESSION_ENDED = live.SESSION_ENDED
+SESSION_ENDED = feed.SESSION_ENDED
 
 
 def token_hash(token: str) -> bytes:
@@ -122,7 +122,7 @@ async def delete(conn: Conn, session_id: int) -> None:
             "DELETE FROM sessions WHERE id = $1 RETURNING id", session_id
         )
         if deleted is not None:
-            await live.record(conn, [(SESSION_ENDED, session_id)])
+            await feed.record(conn, [(SESSION_ENDED, session_id)])
 
 
 async def delete_token(conn: Conn, manager_id: int, token_id: int) -> bool:
@@ -134,7 +134,7 @@ async def delete_token(conn: Conn, manager_id: int, token_id: int) -> bool:
             manager_id,
         )
         if deleted is not None:
-            await live.record(conn, [(SESSION_ENDED, token_id)])
+            await feed.record(conn, [(SESSION_ENDED, token_id)])
     return deleted is not None
 
 
