@@ -25,8 +25,7 @@ from prometheus_client import (
 
 from . import secret
 from .api import responses
-from .keys import MEDIA_CACHE, POOL, SETTINGS
-from .live.ws import HUB
+from .keys import HUB, MEDIA_CACHE, METRICS, POOL, SETTINGS
 from .store import outbox as outbox_store
 
 # Event types counted by name; anything else counts as "other" (a label per arbitrary type
@@ -88,9 +87,6 @@ class Metrics:
         self.transactions.inc()
         for name, count in Tally(t if t in KNOWN_TYPES else "other" for t in event_types).items():
             self.events.labels(name).inc(count)
-
-
-METRICS = web.AppKey("metrics", Metrics)
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -17,23 +17,35 @@ from aiohttp import web
 import asyncpg
 
 from . import api, bridge, headers, secret, webapp
-from .api.middleware import SESSIONS, find_session
+from .api.middleware import find_session
 from .api.resources import render_live
 from .appservice import namespaces_from
 from .appservice.sweep import sweep_until_stopped
 from .appservice.transactions import AppserviceAPI
 from .config import Settings
-from .keys import MATRIX, MEDIA_CACHE, MEDIA_ROWS, POOL, SETTINGS, SPOOL
+from .keys import (
+    APPSERVICE,
+    GUARD,
+    HUB,
+    MATRIX,
+    MEDIA_CACHE,
+    MEDIA_ROWS,
+    METRICS,
+    POOL,
+    PRESENCE,
+    SESSIONS,
+    SETTINGS,
+    SPOOL,
+)
 from .live.guard import Guard
 from .live.hub import Hub
 from .live.presence import Presence
 from .live.snooze import wake_snoozed
-from .live.ws import GUARD, HUB, PRESENCE
 from .matrix.client import MatrixClient
 from .matrix.invites import InviteWorker
 from .media.cache import MediaCache
 from .media.rows import MediaRows
-from .metrics import METRICS, Metrics, metrics
+from .metrics import Metrics, metrics
 from .outbox.mail import MailSender
 from .outbox.matrix import MatrixSender
 from .outbox.notify import queue_notifications
@@ -44,7 +56,6 @@ from .store.database import DB_ERRORS, create_pool
 
 log = logging.getLogger("crm.server")
 
-APPSERVICE = web.AppKey("appservice", AppserviceAPI)
 
 HEALTH_TIMEOUT = 2.0
 

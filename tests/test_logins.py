@@ -12,8 +12,8 @@ import asyncpg
 import pytest
 
 from crm_appservice.api import ratelimit
-from crm_appservice.api.middleware import SESSIONS
 from crm_appservice.config import Settings
+from crm_appservice.keys import SESSIONS
 
 from .conftest import API, PASSWORD, ConfigFactory, offline_settings
 

@@ -16,7 +16,7 @@ import aiohttp
 from aiohttp import web
 import asyncpg
 
-from crm_appservice.live.ws import HUB
+from crm_appservice.keys import HUB
 
 from .conftest import HS_TOKEN, ConfigFactory
 from .matrix_world import HomeserverProxy, World, running_world, until

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..keys import SESSIONS
 from ..live import ws
 from . import (
     auth,
@@ -18,7 +19,7 @@ from . import (
     replies,
     whatsapp,
 )
-from .middleware import SESSIONS, authenticate, errors
+from .middleware import authenticate, errors
 from .session_cache import SessionCache
 
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 from aiohttp import web
 
 from .. import passwords
-from ..keys import POOL, SETTINGS
+from ..keys import POOL, SESSIONS, SETTINGS
 from ..store import attempts, managers, sessions
 from . import ratelimit, responses
-from .middleware import SESSIONS, current, ids
+from .middleware import current, ids
 from .models import (
     LoginBody,
     LoginOut,

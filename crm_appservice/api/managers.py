@@ -8,10 +8,10 @@ from typing import Any
 from aiohttp import web
 
 from .. import passwords
-from ..keys import POOL
+from ..keys import POOL, SESSIONS
 from ..store import managers as store
 from . import responses
-from .middleware import SESSIONS, ids, require_admin
+from .middleware import ids, require_admin
 from .models import (
     ManagerAdminOut,
     ManagerBody,

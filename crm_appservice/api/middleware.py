@@ -17,10 +17,9 @@ import asyncpg
 from pydantic import ValidationError
 
 from .. import secret
-from ..keys import POOL, SETTINGS
+from ..keys import POOL, SESSIONS, SETTINGS
 from ..store import sessions
 from . import responses, wording
-from .session_cache import SessionCache
 
 log = logging.getLogger("crm.api")
 
@@ -29,7 +28,6 @@ SESSION = web.RequestKey("session", sessions.Session)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC = frozenset({("POST", "/api/v1/auth/login")})
 CSRF_HEADER = "X-CSRF-Token"
-SESSIONS = web.AppKey("session_cache", SessionCache)
 
 
 def ids(path: str) -> str:

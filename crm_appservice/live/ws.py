@@ -9,14 +9,9 @@ from aiohttp import WSMsgType, web
 
 from ..api import origin, responses
 from ..api.middleware import current, restricted_to
-from ..keys import SETTINGS
-from .guard import Guard
-from .hub import Client, Hub
-from .presence import Presence
+from ..keys import GUARD, HUB, PRESENCE, SETTINGS
+from .hub import Client
 
-HUB = web.AppKey("live_hub", Hub)
-GUARD = web.AppKey("live_guard", Guard)
-PRESENCE = web.AppKey("presence", Presence)
 # A proxy's default idle timeout is 60-75 s (nginx: 60 s for proxy_read_timeout); pinging every
 # 25 s keeps the connection busy, and a peer that misses its pong is dropped.
 HEARTBEAT = 25.0
