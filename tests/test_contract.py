@@ -11,7 +11,7 @@ from typing import get_args
 
 from crm_appservice import delivery
 from crm_appservice.api import file_kinds
-from crm_appservice.api.models import LiveFrameOut, LiveType
+from crm_appservice.api.live_models import LiveFrameOut, LiveType
 from crm_appservice.api.openapi import document
 
 ROOT = Path(__file__).resolve().parent.parent

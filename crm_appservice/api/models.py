@@ -383,29 +383,3 @@ class TeamList(Out):
 
 class ManagerList(Out):
     items: list[ManagerAdminOut]
-
-
-LiveType = Literal[
-    "hello",
-    "resync",
-    "message.created",
-    "message.updated",
-    "conversation.created",
-    "conversation.updated",
-    "conversation.hidden",
-    "note.created",
-    "note.updated",
-    "history.created",
-]
-
-
-class LiveFrameOut(Out):
-    """A frame of the live connection (`GET /api/v1/ws`). `data` is the resource the REST API
-    answers with: a MessageOut for message.*, a ConversationOut for conversation.created and
-    .updated, `{"id": …}` for conversation.hidden, a NoteOut for note.*, a HistoryOut for
-    history.created, null for hello (the connection is current) and resync (frames were missed:
-    load again)."""
-
-    type: LiveType
-    seq: int = Field(description="The frame's place in the feed: ?since=<seq> resumes after it")
-    data: Any

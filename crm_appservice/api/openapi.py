@@ -15,6 +15,7 @@ from ..ingest import html
 from . import bridge_models as b, file_kinds, models as m, order_models as o, responses
 from .conversations import BundleOut, ConversationPatch, ListQuery, PageQuery
 from .drafts import DraftBody
+from .live_models import LiveFrameOut
 
 # An answer's model for 200, or the model of each status it answers with (201, 202, …).
 Answer = type[BaseModel] | dict[str, type[BaseModel]] | None
@@ -94,7 +95,7 @@ OPERATIONS: list[Operation] = [
      "Open a chat with a phone number (202: the bridge is still making it, it arrives live)",
      m.NewConversationBody, {"201": m.ConversationOut, "202": b.NewChatPendingOut}),
     ("get", "/api/v1/ws", "Live updates (WebSocket; ?since=<seq>): each frame a LiveFrameOut",
-     None, {"101": m.LiveFrameOut}),
+     None, {"101": LiveFrameOut}),
     ("get", "/api/v1/openapi.json", "This document", None, None),
 ]  # fmt: skip
 
