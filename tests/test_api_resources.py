@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from crm_appservice.api import conversations, models, order_models
+from crm_appservice.api import conversations, models, openapi, order_models
 
 from . import factories as f
 from .conftest import API, PASSWORD, Homeserver
@@ -119,6 +119,11 @@ async def test_admins_manage_managers(
 
 async def test_openapi_document(api: API) -> None:
     doc = await api.get("/api/v1/openapi.json")
+    # Anyone may ask for it: it is built once, not at every request (15 ms in the event loop).
+    for _ in range(3):
+        assert await api.get("/api/v1/openapi.json") == doc
+    assert openapi._served.cache_info().misses == 1
+    assert openapi.document.cache_info().misses == 1
     assert doc["openapi"].startswith("3.")
     assert "/api/v1/conversations" in doc["paths"]
     schemas = doc["components"]["schemas"]

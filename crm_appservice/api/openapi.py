@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from typing import Any
 
 from aiohttp import web
+import orjson
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from .. import __version__
 from ..ingest import html
-from . import bridge_models as b, file_kinds, models as m, order_models as o, responses
+from . import bridge_models as b, file_kinds, models as m, order_models as o
 from .conversations import BundleOut, ConversationPatch, ListQuery, PageQuery
 from .drafts import DraftBody
 from .live_models import LiveFrameOut
@@ -114,7 +116,10 @@ QUERIES: dict[str, type[BaseModel]] = {
 }
 
 
+@functools.cache
 def document() -> dict[str, Any]:
+    """The document, built once (about 15 ms of pydantic's schema work, which would block the
+    event loop at every request of an endpoint anyone may call). Nothing may change it."""
     # Bodies and queries as they are read, answers as they are written (every field there).
     read = {op[3] for op in OPERATIONS if op[3]} | set(QUERIES.values())
     written = {model for op in OPERATIONS for model in _answers(op[4]).values()}
@@ -191,9 +196,14 @@ def document() -> dict[str, Any]:
 routes = web.RouteTableDef()
 
 
+@functools.cache
+def _served() -> bytes:
+    return orjson.dumps(document())
+
+
 @routes.get("/api/v1/openapi.json")
 async def openapi(request: web.Request) -> web.Response:
-    return responses.json_response(document())
+    return web.Response(body=_served(), content_type="application/json")
 
 
 def write(path: str | None) -> None:
