@@ -14,7 +14,14 @@ BY_MAJOR: Final[dict[str, Kind]] = {"image": "image", "video": "video", "audio":
 AS_FILE: Final = frozenset({"image/svg+xml"})
 
 
+def media_type(declared: str) -> str:
+    """The type as this rule reads it: without parameters, lower case (`Image/SVG+XML;
+    charset=x` is `image/svg+xml`, and goes out as a file)."""
+    return declared.split(";", 1)[0].strip().lower()
+
+
 def kind_of(mimetype: str, voice: bool) -> Kind:
+    mimetype = media_type(mimetype)
     if mimetype in AS_FILE:
         return "file"
     kind = BY_MAJOR.get(mimetype.split("/", 1)[0], "file")

@@ -32,7 +32,7 @@ from ..store import (
 from ..store.database import Conn
 from . import responses
 from .conversations import CONVERSATION, visible_conversation
-from .file_kinds import kind_of
+from .file_kinds import kind_of, media_type
 from .middleware import current, ensure_visible, ids
 from .models import AttachmentForm, EditBody, MessageOut, ReactionBody, ReplyBody
 from .resources import message_out
@@ -105,7 +105,7 @@ async def _read_form(request: web.Request) -> tuple[AttachmentForm, actions.Atta
             if part.name == "file":
                 if spooled is not None:
                     raise responses.invalid("file", "One file per message")
-                mimetype = part.headers.get(CONTENT_TYPE, "").split(";")[0].strip().lower()
+                mimetype = media_type(part.headers.get(CONTENT_TYPE, ""))
                 if not _MIMETYPE.match(mimetype):
                     mimetype = "application/octet-stream"
                 filename = safe_filename(part.filename)

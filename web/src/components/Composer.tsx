@@ -61,8 +61,10 @@ function useDraft(qc: QueryClient, conversationId: number, text: string): void {
 /** What the file goes out as, by the server's rule (x-rules.file_kinds). */
 export function kindOf(file: File): Message["kind"] {
   const { by_major, as_file } = rules.file_kinds;
-  if ((as_file as readonly string[]).includes(file.type)) return "file";
-  return (by_major as Record<string, Message["kind"]>)[file.type.split("/")[0] ?? ""] ?? "file";
+  // Read as the server reads a declared type (file_kinds.media_type): no parameters, lower case.
+  const type = (file.type.split(";")[0] ?? "").trim().toLowerCase();
+  if ((as_file as readonly string[]).includes(type)) return "file";
+  return (by_major as Record<string, Message["kind"]>)[type.split("/")[0] ?? ""] ?? "file";
 }
 
 /** Width and height of an image or video, duration of a video or audio file, if the browser can tell. */
