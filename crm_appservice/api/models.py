@@ -146,6 +146,13 @@ class ReactionOut(Out):
     mine: bool
 
 
+# What a message is (the messages table's CHECK, migrations/0001): ingest maps every event to one.
+MessageKind = Literal[
+    "text", "notice", "emote", "image", "video", "audio", "voice", "file", "sticker",
+    "location", "unsupported",
+]  # fmt: skip
+
+
 class MessageOut(Out):
     id: int
     conversation_id: int
@@ -169,12 +176,6 @@ class MessageOut(Out):
     edited_at: datetime | None
     deleted_at: datetime | None
     created_at: datetime
-
-
-MessageKind = Literal[
-    "text", "notice", "emote", "image", "video", "audio", "voice", "file", "sticker",
-    "location", "unsupported",
-]  # fmt: skip
 
 
 class MessagePreviewOut(Out):

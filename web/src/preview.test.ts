@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 
+import type { MessagePreview } from "./api/types";
 import { previewText } from "./preview";
 import cases from "./test/preview-cases.json";
 import fileKinds from "./test/file-kind-cases.json";
@@ -9,12 +10,11 @@ describe("the list's words for a message", () => {
   it("word the server's parts as the shared table of cases says", () => {
     expect(cases.cases.length).toBeGreaterThan(10);
     for (const c of cases.cases) {
-      const parts = preview(1, "in", c.parts.text as string, {
-        kind: c.parts.kind as never,
+      const parts = preview(1, "in", c.parts.text, {
+        kind: c.parts.kind as MessagePreview["kind"],
         filename: c.parts.filename,
         duration_ms: c.parts.duration_ms,
         deleted: Boolean(c.deleted),
-        text: c.parts.text,
       });
       expect(previewText(parts), JSON.stringify(c.content)).toBe(c.shown);
     }

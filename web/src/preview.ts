@@ -17,18 +17,18 @@ const LABELS: Partial<Record<MessagePreview["kind"], string>> = {
   location: t.preview.location,
 };
 
-/** What stands before the message's words: "📷 Photo", "🎤 Voice message 0:04", or nothing. */
-export function previewLabel(p: MessagePreview): string | null {
-  if (p.deleted) return t.preview.deleted;
-  if (p.kind === "voice" && p.duration_ms && !p.text) return `${t.preview.voice} ${duration(p.duration_ms)}`;
-  if (p.kind === "file" && p.filename && !p.text) return t.preview.fileNamed(p.filename);
-  return LABELS[p.kind] ?? null;
+/** The two parts of the line: what stands before the message's words ("📷 Photo", "🎤 Voice
+ * message 0:04", "Message deleted", or nothing) and the words (none once deleted). */
+export function previewParts(p: MessagePreview): { label: string | null; words: string | null } {
+  if (p.deleted) return { label: t.preview.deleted, words: null };
+  if (p.kind === "voice" && p.duration_ms && !p.text) return { label: `${t.preview.voice} ${duration(p.duration_ms)}`, words: null };
+  if (p.kind === "file" && p.filename && !p.text) return { label: t.preview.fileNamed(p.filename), words: null };
+  return { label: LABELS[p.kind] ?? null, words: p.text };
 }
 
 /** The whole line: the label, then the words ("📷 Photo: The green one"). */
 export function previewText(p: MessagePreview): string {
-  const label = previewLabel(p);
-  const words = p.deleted ? null : p.text;
+  const { label, words } = previewParts(p);
   if (label && words) return `${label}: ${words}`;
   return label ?? words ?? "";
 }

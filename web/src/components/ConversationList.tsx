@@ -5,7 +5,7 @@ import { Virtuoso } from "react-virtuoso";
 import { api, type ListFilters } from "../api/client";
 import type { Conversation, Manager, MessagePreview, Status } from "../api/types";
 import { colourFor, initials, listTime } from "../format";
-import { previewLabel, previewText } from "../preview";
+import { previewParts, previewText } from "../preview";
 import { changeConversation, flatten } from "../state/cache";
 import { useConversations, useCounts } from "../state/hooks";
 import { t } from "../strings";
@@ -234,11 +234,11 @@ export function Highlighted({ text, query }: { text: string; query: string }) {
 
 /** A search hit: its label as the list words it, then its words with the query's marked. */
 function Matched({ match, query }: { match: MessagePreview; query: string }) {
-  const label = previewLabel(match);
+  const { label, words } = previewParts(match);
   return (
     <>
-      {label && (match.text ? `${label}: ` : label)}
-      <Highlighted text={match.text ?? ""} query={query} />
+      {label && (words ? `${label}: ` : label)}
+      {words && <Highlighted text={words} query={query} />}
     </>
   );
 }
