@@ -8,7 +8,8 @@ import os
 import pytest
 
 from crm_appservice.__main__ import main
-from crm_appservice.config import ConfigError, load
+from crm_appservice.config import ConfigError, load, settings as declared
+from crm_appservice.config.file import Config
 
 from .conftest import REPO, ConfigFactory
 
@@ -33,6 +34,30 @@ def test_example_config_is_valid(make_config: ConfigFactory) -> None:
     assert settings.web.secure_cookies is False
 
 
+def _leaves(node: object, prefix: str = "") -> list[str]:
+    if prefix == "logging." or not hasattr(node, "items"):
+        return [prefix.rstrip(".")]
+    return [leaf for k, v in node.items() for leaf in _leaves(v, f"{prefix}{k}.")]
+
+
+def test_every_key_of_the_example_is_declared_once(make_config: ConfigFactory) -> None:
+    """The example file and the settings' declarations name the same keys: a key added to one
+    and not the other would be silently dropped at the next upgrade, or never documented."""
+    config = Config(make_config())
+    config.load()
+    assert sorted(_leaves(config._data)) == sorted(declared.all_keys())
+    assert len(set(declared.all_keys())) == len(declared.all_keys())
+
+
+def test_units_are_applied_where_the_key_is_declared(make_config: ConfigFactory) -> None:
+    _, settings = load(make_config({"web.session_lifetime": 1.5, "media.max_upload_size": 3}))
+    assert settings.web.session_lifetime.total_seconds() == 5400
+    assert settings.media.max_upload_size == 3 * 1024 * 1024
+    assert settings.smtp.sender == "CRM <crm@example.com>"
+    assert os.path.isabs(settings.media.cache_dir)
+    assert settings.web.static_dir is None or os.path.isabs(settings.web.static_dir)
+
+
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
@@ -55,6 +80,11 @@ def test_example_config_is_valid(make_config: ConfigFactory) -> None:
         ("smtp.tls", "ssl", "smtp.tls: invalid"),
         ("media.cache_size", 0, "media.cache_size: invalid"),
         ("logging", "loud", "logging: invalid (expected a mapping)"),
+        ("smtp.from", 42, "smtp.from: invalid (expected an e-mail address)"),
+        ("web.session_lifetime", 0, "web.session_lifetime: invalid (expected a number from 0.1"),
+        ("web.trusted_proxies", ["not an address"], "web.trusted_proxies: invalid"),
+        ("web.metrics_token", ["a", "list"], "web.metrics_token: invalid (expected text)"),
+        ("database.embedded_dir", "", "database.embedded_dir: missing (expected a directory)"),
     ],
 )
 def test_invalid_value_exits_2_naming_the_key(

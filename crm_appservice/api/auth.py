@@ -69,7 +69,7 @@ async def login(request: web.Request) -> web.Response:
     manager_id = await _check_password(request, email, body.password, wrong)
     pool = request.app[POOL]
     settings = request.app[SETTINGS].web
-    lifetime = timedelta(hours=settings.session_lifetime_hours)
+    lifetime = settings.session_lifetime
     async with pool.acquire() as conn:
         old = request.cookies.get(settings.cookie_name)
         if old:  # a new session at every login: a planted cookie never becomes a logged-in one

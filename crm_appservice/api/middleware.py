@@ -9,7 +9,6 @@ custom header cross-site, and the token is bound to the session).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 import logging
 
 from aiohttp import web
@@ -111,7 +110,7 @@ async def find_session(request: web.Request) -> tuple[sessions.Session | None, b
     hashed = sessions.token_hash(token)
     session = cache.get(hashed)
     if session is None:
-        lifetime = timedelta(hours=settings.web.session_lifetime_hours)
+        lifetime = settings.web.session_lifetime
         async with request.app[POOL].acquire() as conn:
             session = await sessions.resolve(conn, token, lifetime)
         if session is None:
