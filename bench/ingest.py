@@ -6,7 +6,7 @@ reactions, deletions, bridge send statuses, and read receipts as ephemeral event
 events/s and the p50/p99 time until a transaction is acknowledged, and in the same run the speed
 of a bare asyncpg batch insert of the same rows into a table with no indexes, and the ratio.
 
-    .venv/bin/python bench/ingest.py [--transactions 300] [--runs 5]
+    .venv/bin/python -m bench.ingest [--transactions 300] [--runs 5]
 
 It also times the parse path alone (reading the body and sorting its events, what runs in the
 event loop before anything is stored) for one ordinary message and for adversarial ones: the
@@ -19,321 +19,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
-import os
-import random
-import shutil
-import signal
-import socket
 import statistics
-import sys
-import tempfile
 import time
 from typing import Any
 
 import aiohttp
 import asyncpg
-from ruamel.yaml import YAML
 
 from crm_appservice.appservice import body as body_reader
 from crm_appservice.ingest.events import Parser
 from crm_appservice.ingest.namespaces import Namespaces
-from crm_appservice.store.embedded import EmbeddedPostgres
-from crm_appservice.store.migrate import apply_migrations
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DOMAIN = "crm.localhost"
-BOT = f"@crm_bot:{DOMAIN}"
-BRIDGE_BOT = f"@whatsappbot:{DOMAIN}"
-HS_TOKEN = "bench-hs-token-0123456789abcdef"
-AS_TOKEN = "bench-as-token-0123456789abcdef"
-ROOMS = 500
-EVENTS_PER_TXN = 100
+from .common import BOT, DOMAIN, HS_TOKEN, new_database, percentile, start_crm, tear_down
+from .workload import EVENTS_PER_TXN, ROOMS, Workload, next_id, next_ts
+
 WARMUP = 20
-
-_ids = itertools.count(1)
-_clock = itertools.count(1_750_000_000_000, 7)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-class Workload:
-    """Realistic mautrix-whatsapp traffic over ROOMS portals."""
-
-    def __init__(self, seed: int = 7) -> None:
-        self.rng = random.Random(seed)
-        self.rooms = [f"!bench{i}:{DOMAIN}" for i in range(ROOMS)]
-        self.phones = {room: f"4917{i:08d}" for i, room in enumerate(self.rooms)}
-        self.incoming: list[tuple[str, str, str]] = []  # (room, sender, event_id)
-        self.outgoing: list[tuple[str, str]] = []  # (room, event_id)
-
-    def ghost(self, room: str) -> str:
-        return f"@whatsapp_{self.phones[room]}:{DOMAIN}"
-
-    def event(
-        self,
-        room: str,
-        etype: str,
-        sender: str,
-        content: dict[str, Any],
-        state_key: str | None = None,
-    ) -> dict[str, Any]:
-        ev = {
-            "event_id": f"$bench{next(_ids)}",
-            "room_id": room,
-            "type": etype,
-            "sender": sender,
-            "origin_server_ts": next(_clock),
-            "content": content,
-            "unsigned": {"age": 3},
-        }
-        if state_key is not None:
-            ev["state_key"] = state_key
-        return ev
-
-    def portals(self) -> list[list[dict[str, Any]]]:
-        """Setup transactions: bridge state, the contact's ghost and the CRM's invite for every
-        room."""
-        events = []
-        for room in self.rooms:
-            phone = self.phones[room]
-            events.append(
-                self.event(
-                    room,
-                    "m.bridge",
-                    BRIDGE_BOT,
-                    {
-                        "bridgebot": BRIDGE_BOT,
-                        "com.beeper.room_type": "dm",
-                        "protocol": {"id": "whatsapp", "displayname": "WhatsApp"},
-                        "channel": {
-                            "id": f"{phone}@s.whatsapp.net",
-                            "displayname": f"Customer {phone}",
-                            "fi.mau.receiver": "4915550000000",
-                        },
-                    },
-                    state_key=f"{DOMAIN}/whatsapp",
-                )
-            )
-            events.append(
-                self.event(
-                    room,
-                    "m.room.member",
-                    self.ghost(room),
-                    {"membership": "join", "displayname": f"Customer {phone} (WA)"},
-                    state_key=self.ghost(room),
-                )
-            )
-            # The bridge invites the CRM's user: what makes the portal the CRM's.
-            events.append(
-                self.event(
-                    room, "m.room.member", BRIDGE_BOT, {"membership": "invite"}, state_key=BOT
-                )
-            )
-        return [events[i : i + EVENTS_PER_TXN] for i in range(0, len(events), EVENTS_PER_TXN)]
-
-    def _text(self, room: str) -> dict[str, Any]:
-        r = self.rng.random()
-        body = "Hi, is the item still available? " * self.rng.randint(1, 3)
-        content: dict[str, Any] = {"msgtype": "m.text", "body": body}
-        if r < 0.15:
-            content["format"] = "org.matrix.custom.html"
-            content["formatted_body"] = "<b>Hi</b>, is the <i>item</i> still available?"
-        elif r < 0.25 and self.incoming:
-            target = self.rng.choice(self.incoming[-500:])
-            content["m.relates_to"] = {"m.in_reply_to": {"event_id": target[2]}}
-        ev = self.event(room, "m.room.message", self.ghost(room), content)
-        self.incoming.append((room, ev["sender"], ev["event_id"]))
-        return ev
-
-    def _media(self, room: str) -> dict[str, Any]:
-        kind = self.rng.choice(["m.image", "m.image", "m.video", "m.audio", "m.file"])
-        info: dict[str, Any] = {
-            "mimetype": "image/jpeg",
-            "size": 123456,
-            "w": 1280,
-            "h": 960,
-            "thumbnail_url": f"mxc://{DOMAIN}/thumb{next(_ids)}",
-            "thumbnail_info": {"mimetype": "image/jpeg", "w": 320, "h": 240},
-        }
-        content: dict[str, Any] = {
-            "msgtype": kind,
-            "body": "photo.jpg",
-            "filename": "photo.jpg",
-            "url": f"mxc://{DOMAIN}/media{next(_ids)}",
-            "info": info,
-        }
-        if kind == "m.audio":
-            content["org.matrix.msc3245.voice"] = {}
-            content["org.matrix.msc1767.audio"] = {"duration": 4100, "waveform": [0, 9, 30]}
-            info["mimetype"] = "audio/ogg"
-        ev = self.event(room, "m.room.message", self.ghost(room), content)
-        self.incoming.append((room, ev["sender"], ev["event_id"]))
-        return ev
-
-    def transaction(self) -> dict[str, Any]:
-        events: list[dict[str, Any]] = []
-        ephemeral: list[dict[str, Any]] = []
-        rng = self.rng
-        while len(events) < EVENTS_PER_TXN:
-            room = rng.choice(self.rooms)
-            r = rng.random()
-            if r < 0.66 or not self.incoming:
-                events.append(self._text(room))
-            elif r < 0.74:
-                events.append(self._media(room))
-            elif r < 0.78:
-                ev = self.event(
-                    room,
-                    "m.room.message",
-                    BOT,
-                    {"msgtype": "m.text", "body": "Yes, it is in stock!"},
-                )
-                self.outgoing.append((room, ev["event_id"]))
-                events.append(ev)
-            elif r < 0.83:
-                t_room, sender, target = rng.choice(self.incoming[-2000:])
-                events.append(
-                    self.event(
-                        t_room,
-                        "m.room.message",
-                        sender,
-                        {
-                            "msgtype": "m.text",
-                            "body": "* corrected",
-                            "m.new_content": {"msgtype": "m.text", "body": "corrected"},
-                            "m.relates_to": {"rel_type": "m.replace", "event_id": target},
-                        },
-                    )
-                )
-            elif r < 0.90:
-                t_room, sender, target = rng.choice(self.incoming[-2000:])
-                events.append(
-                    self.event(
-                        t_room,
-                        "m.reaction",
-                        sender,
-                        {
-                            "m.relates_to": {
-                                "rel_type": "m.annotation",
-                                "event_id": target,
-                                "key": "👍",
-                            }
-                        },
-                    )
-                )
-            elif r < 0.92:
-                t_room, sender, target = rng.choice(self.incoming[-2000:])
-                events.append(self.event(t_room, "m.room.redaction", sender, {"redacts": target}))
-            elif self.outgoing:
-                o_room, target = rng.choice(self.outgoing[-300:])
-                events.append(
-                    self.event(
-                        o_room,
-                        "com.beeper.message_send_status",
-                        BRIDGE_BOT,
-                        {
-                            "m.relates_to": {"rel_type": "m.reference", "event_id": target},
-                            "status": "SUCCESS",
-                            "delivered_to_users": [self.ghost(o_room)],
-                        },
-                    )
-                )
-        for _ in range(5):
-            if self.outgoing:
-                o_room, target = rng.choice(self.outgoing[-300:])
-                ephemeral.append(
-                    {
-                        "type": "m.receipt",
-                        "room_id": o_room,
-                        "content": {
-                            target: {"m.read": {self.ghost(o_room): {"ts": next(_clock)}}}
-                        },
-                    }
-                )
-        return {"events": events, "ephemeral": ephemeral}
-
-
-async def start_crm(workdir: str, dsn: str) -> tuple[asyncio.subprocess.Process, str]:
-    port = free_port()
-    yaml = YAML()
-    with open(os.path.join(REPO, "config.example.yaml")) as f:
-        config = yaml.load(f)
-    config["homeserver"]["address"] = f"http://127.0.0.1:{free_port()}"  # nobody listens
-    config["appservice"].update(
-        port=port, address=f"http://127.0.0.1:{port}", as_token=AS_TOKEN, hs_token=HS_TOKEN
-    )
-    config["database"]["url"] = dsn
-    config["logging"]["root"]["level"] = "ERROR"
-    config["logging"]["loggers"] = {}
-    path = os.path.join(workdir, "config.yaml")
-    with open(path, "w") as f:
-        yaml.dump(config, f)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "crm_appservice",
-        "run",
-        "-c",
-        path,
-        cwd=workdir,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    await wait_until_up(proc, f"{url}/healthz", "the CRM")
-    return proc, url
-
-
-async def wait_until_up(proc: asyncio.subprocess.Process, url: str, what: str) -> None:
-    """Wait (up to a minute) until `url` answers 200; kill `proc` if it never does."""
-    async with aiohttp.ClientSession() as http:
-        for _ in range(600):
-            try:
-                async with http.get(url) as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"{what} did not start")
-
-
-async def new_database(prefix: str) -> tuple[str, EmbeddedPostgres]:
-    """A new temporary directory with a started, migrated embedded PostgreSQL in it (both
-    removed again if it does not start); `tear_down` removes them after the run."""
-    workdir = tempfile.mkdtemp(prefix=prefix)
-    os.chmod(workdir, 0o755)
-    pg = EmbeddedPostgres(os.path.join(workdir, "pg"))
-    try:
-        await pg.start()
-        await asyncio.to_thread(apply_migrations, pg.dsn())
-    except BaseException:
-        await tear_down(None, pg, workdir)
-        raise
-    return workdir, pg
-
-
-async def tear_down(
-    proc: asyncio.subprocess.Process | None, pg: EmbeddedPostgres, workdir: str
-) -> None:
-    """Stop the CRM and the database a benchmark started, and remove their files."""
-    if proc and proc.returncode is None:
-        proc.send_signal(signal.SIGTERM)
-        await proc.wait()
-    await pg.stop_async()
-    shutil.rmtree(workdir, ignore_errors=True)
 
 
 async def push_all(url: str, bodies: list[bytes]) -> tuple[float, list[float]]:
@@ -345,7 +46,7 @@ async def push_all(url: str, bodies: list[bytes]) -> tuple[float, list[float]]:
         for body in bodies:
             t0 = time.perf_counter()
             async with http.put(
-                f"{url}/_matrix/app/v1/transactions/{next(_ids)}", data=body, headers=headers
+                f"{url}/_matrix/app/v1/transactions/{next_id()}", data=body, headers=headers
             ) as resp:
                 await resp.read()
                 if resp.status != 200:
@@ -395,11 +96,11 @@ def adversarial_bodies() -> dict[str, bytes]:
 
     def message(content: dict[str, Any]) -> dict[str, Any]:
         return {
-            "event_id": f"$adv{next(_ids)}",
+            "event_id": f"$adv{next_id()}",
             "room_id": room,
             "type": "m.room.message",
             "sender": sender,
-            "origin_server_ts": next(_clock),
+            "origin_server_ts": next_ts(),
             "content": content,
         }
 

@@ -4,7 +4,7 @@ Writes the same workload as `bench/ingest.py` straight through the store (no HTT
 statement the store issues, the parser and the commit, and prints their medians, p99 and share
 of a transaction. It is the profile behind the ingest figures in the README, kept runnable.
 
-    .venv/bin/python bench/ingest_statements.py [--transactions 1500]
+    .venv/bin/python -m bench.ingest_statements [--transactions 1500]
 
 The database listens on a Unix socket in a temporary directory and stops by itself.
 """
@@ -14,21 +14,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections import defaultdict
-import os
 import statistics
-import sys
 import time
 from typing import Any
 
 import asyncpg
 import orjson
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ingest import BOT, DOMAIN, Workload, new_database, percentile, tear_down
-
 from crm_appservice.ingest.events import Parser
 from crm_appservice.ingest.namespaces import Namespaces
 from crm_appservice.store import feed, ingest, portals, relations, statuses
+
+from .common import BOT, DOMAIN, new_database, percentile, tear_down
+from .workload import Workload
 
 NAMES = {
     ingest._TXN_AND_RAW: "transaction id + raw events",

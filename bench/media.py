@@ -7,7 +7,7 @@ portal; the CRM runs as its own process, the baseline server as another. Each re
 the whole file in 1 MiB ranges (`Range: bytes=a-b`), one after the other. It prints the
 throughput (MB/s over all readers) and the p99 time to first byte of the range requests.
 
-    .venv/bin/python bench/media.py [--runs 5] [--readers 8] [--size-mb 20]
+    .venv/bin/python -m bench.media [--runs 5] [--readers 8] [--size-mb 20]
 
 Everything listens on 127.0.0.1 and stops by itself.
 """
@@ -26,14 +26,12 @@ import aiohttp
 from aiohttp import web
 import asyncpg
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ingest import free_port, percentile, wait_until_up
-from outbox import crm_with_synapse
-
 from crm_appservice.store import managers, sessions
 
+from .common import REPO, free_port, percentile, wait_until_up
+from .synapse import crm_with_synapse
+
 RANGE = 1024 * 1024
-SCRIPT = os.path.abspath(__file__)
 PHONE = "4915700000001"
 
 
@@ -51,8 +49,8 @@ def serve_file(path: str, port: int) -> None:
 async def start_baseline(path: str, workdir: str) -> tuple[asyncio.subprocess.Process, str]:
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, SCRIPT, "--serve-file", path, "--port", str(port),
-        cwd=workdir,
+        sys.executable, "-m", "bench.media", "--serve-file", path, "--port", str(port),
+        cwd=workdir, env={**os.environ, "PYTHONPATH": REPO},
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/video.mp4"
     await wait_until_up(proc, url, "the baseline server")

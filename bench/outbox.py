@@ -8,7 +8,7 @@ In the same run, the same number of messages is sent
 straight to Synapse as the CRM's user with the same concurrency: the homeserver's own speed, the
 baseline of the ratio.
 
-    .venv/bin/python bench/outbox.py [--replies 200] [--runs 5] [--clients 8]
+    .venv/bin/python -m bench.outbox [--replies 200] [--runs 5] [--clients 8]
 
 Everything listens on 127.0.0.1 and stops by itself.
 """
@@ -17,103 +17,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import AsyncIterator
-import contextlib
-from dataclasses import dataclass
 import json
-import os
 import statistics
-import sys
 import time
 from typing import Any
 import uuid
 
 import aiohttp
 import asyncpg
-from ruamel.yaml import YAML
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ingest import (
-    AS_TOKEN,
-    DOMAIN,
-    HS_TOKEN,
-    free_port,
-    new_database,
-    percentile,
-    tear_down,
-    wait_until_up,
-)
-
-from crm_appservice.config import load
-from crm_appservice.registration import build_registration
 from crm_appservice.store import managers, sessions
-from crm_appservice.store.embedded import EmbeddedPostgres
-from crm_appservice.testbed.world import LocalMatrix
+from testbed.world import LocalMatrix
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from .common import AS_TOKEN, BOT as CRM_USER, percentile
+from .synapse import crm_with_synapse
+
 PORTALS = 20
-CRM_USER = f"@crm_bot:{DOMAIN}"
-
-
-def write_config(workdir: str, dsn: str, hs_port: int) -> str:
-    port = free_port()
-    yaml = YAML()
-    with open(os.path.join(REPO, "config.example.yaml")) as f:
-        config = yaml.load(f)
-    config["homeserver"]["address"] = f"http://127.0.0.1:{hs_port}"
-    config["homeserver"]["domain"] = DOMAIN
-    config["appservice"].update(
-        port=port, address=f"http://127.0.0.1:{port}", as_token=AS_TOKEN, hs_token=HS_TOKEN
-    )
-    config["database"]["url"] = dsn
-    config["logging"]["root"]["level"] = "ERROR"
-    config["logging"]["loggers"] = {}
-    path = os.path.join(workdir, "config.yaml")
-    with open(path, "w") as f:
-        yaml.dump(config, f)
-    return path
-
-
-async def start_crm(config: str, workdir: str) -> tuple[asyncio.subprocess.Process, str]:
-    settings = load(config, update=False)[1]
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "crm_appservice", "run", "-c", config, cwd=workdir,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{settings.appservice.port}"
-    await wait_until_up(proc, f"{url}/healthz", "the CRM")
-    return proc, url
-
-
-@dataclass
-class Testbed:
-    workdir: str
-    pg: EmbeddedPostgres
-    matrix: LocalMatrix
-    url: str  # the CRM's
-
-
-@contextlib.asynccontextmanager
-async def crm_with_synapse() -> AsyncIterator[Testbed]:
-    """PostgreSQL, a real Synapse with the bridge emulator, and the CRM as its own process, all
-    on 127.0.0.1 and all stopped (and their files removed) afterwards."""
-    workdir, pg = await new_database("crm-bench-")
-    proc = None
-    hs_port = free_port()
-    matrix: LocalMatrix | None = None
-    try:
-        config = write_config(workdir, pg.dsn(), hs_port)
-        registration = os.path.join(workdir, "registration.yaml")
-        with open(registration, "w") as f:
-            YAML().dump(build_registration(load(config)[1], AS_TOKEN, HS_TOKEN), f)
-        matrix = LocalMatrix(os.path.join(workdir, "tb"), DOMAIN, registration, CRM_USER, hs_port)
-        await matrix.start()
-        proc, url = await start_crm(config, workdir)
-        yield Testbed(workdir, pg, matrix, url)
-    finally:
-        if matrix is not None:
-            await matrix.stop()
-        await tear_down(proc, pg, workdir)
 
 
 class Ticks:

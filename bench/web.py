@@ -8,7 +8,7 @@ the page by a MutationObserver against the moment the transaction was sent), the
 5,000-message thread scrolled from bottom to top, and the gzipped size of the JavaScript (what
 the inbox's page loads, and all of it with the pages loaded when opened).
 
-    .venv/bin/python bench/web.py [--conversations 100000] [--messages 5000000]
+    .venv/bin/python -m bench.web [--conversations 100000] [--messages 5000000]
 
 Everything listens on 127.0.0.1 and stops by itself.
 """
@@ -25,18 +25,16 @@ import os
 import re
 import shutil
 import statistics
-import sys
 import time
 
 import aiohttp
 import asyncpg
 from playwright.async_api import Page, async_playwright
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inbox import EMAIL, PASSWORD, fill
-from ingest import HS_TOKEN, new_database, percentile, start_crm, tear_down
-
 from crm_appservice.webapp import SOURCE_BUILD
+
+from .common import HS_TOKEN, new_database, percentile, start_crm, tear_down
+from .dataset import EMAIL, PASSWORD, fill
 
 TARGETS = {"switch": 150.0, "ingest": 200.0, "js": 250.0}
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

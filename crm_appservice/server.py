@@ -17,6 +17,7 @@ from aiohttp import web
 import asyncpg
 
 from . import api, bridge, headers, secret, webapp
+from .api.metrics import metrics
 from .api.middleware import find_session
 from .api.resources import render_live
 from .appservice import namespaces_from
@@ -45,7 +46,7 @@ from .matrix.client import MatrixClient
 from .matrix.invites import InviteWorker
 from .media.cache import MediaCache
 from .media.rows import MediaRows
-from .metrics import Metrics, metrics
+from .metrics import Metrics
 from .outbox.mail import MailSender
 from .outbox.matrix import MatrixSender
 from .outbox.notify import queue_notifications

@@ -3,10 +3,8 @@ world. The CRM runs in the test's event loop and can be stopped and started like
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 import os
-import time
 from typing import Any
 
 import aiohttp
@@ -18,16 +16,16 @@ from crm_appservice.config import Settings, load
 from crm_appservice.registration import build_registration
 from crm_appservice.server import create_app
 from crm_appservice.store import managers, sessions
-from crm_appservice.testbed.chats import Portal
-from crm_appservice.testbed.emulator import BridgeEmulator
-from crm_appservice.testbed.synapse import free_port
-from crm_appservice.testbed.world import LocalMatrix
+from testbed.chats import Portal
+from testbed.emulator import BridgeEmulator
+from testbed.synapse import free_port
+from testbed.world import LocalMatrix
 
 from .conftest import AS_TOKEN, HS_TOKEN, ConfigFactory
+from .polling import WAIT, until
 
 DOMAIN = "crm.localhost"
 CRM_USER = f"@crm_bot:{DOMAIN}"
-WAIT = 45.0
 
 
 class CRM:
@@ -89,21 +87,6 @@ class HomeserverProxy:
             return web.Response(
                 body=body, status=resp.status, content_type=resp.content_type or None
             )
-
-
-async def until(check: Callable[[], Awaitable[Any]], what: str, timeout: float = WAIT) -> Any:
-    """Poll `check` until it returns something true (database hiccups count as not yet)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            result = await check()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-            result = None
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 async def conversation_id(db: asyncpg.Pool, room_id: str) -> int:

@@ -23,7 +23,7 @@ import sys
 
 from ruamel.yaml import YAML
 
-from crm_appservice.testbed.emulator import registration
+from testbed.emulator import registration
 
 UIDS = {"synapse": 991, "crm": 29340}
 

@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from crm_appservice.testbed.media import png
+from testbed.media import png
 
 from .conftest import ConfigFactory
 from .matrix_world import World, running_world

@@ -18,10 +18,10 @@ import pytest
 
 from crm_appservice import passwords
 from crm_appservice.store import managers
-from crm_appservice.testbed.emulator import with_bridge
-from crm_appservice.testbed.media import png
-from crm_appservice.testbed.synapse import free_port
 from crm_appservice.webapp import SOURCE_BUILD
+from testbed.emulator import with_bridge
+from testbed.media import png
+from testbed.synapse import free_port
 
 from .conftest import ConfigFactory
 from .matrix_world import World, running_world

@@ -8,9 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
-import aiohttp
 import asyncpg
 import pytest
 
@@ -18,6 +16,7 @@ from crm_appservice.passwords import verify_password
 from crm_appservice.store.embedded import EmbeddedPostgres
 
 from .conftest import ALL_MIGRATIONS, EXAMPLE_CONFIG, ConfigFactory, closed_port
+from .polling import healthy
 
 
 def free_port() -> int:
@@ -38,22 +37,6 @@ def _cli(*args: str, cwd: str, stdin: str = "") -> subprocess.CompletedProcess[s
     )
 
 
-async def _wait_healthy(url: str, proc: asyncio.subprocess.Process, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            assert proc.returncode is None, "crm-appservice exited during start"
-            try:
-                async with http.get(url) as resp:
-                    if resp.status == 200:
-                        assert await resp.json() == {"status": "ok", "database": "ok"}
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("GET /healthz never answered 200")
-
-
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 async def test_run_on_example_config(workdir: str, stop_signal: signal.Signals) -> None:
     """The example config, as shipped (on a free port): embedded PostgreSQL, migrations,
@@ -72,7 +55,10 @@ async def test_run_on_example_config(workdir: str, stop_signal: signal.Signals) 
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
-        await _wait_healthy(f"http://127.0.0.1:{port}/healthz", proc, timeout=60)
+        assert await healthy(f"http://127.0.0.1:{port}/healthz", proc, "crm-appservice") == {
+            "status": "ok",
+            "database": "ok",
+        }
         data_dir = os.path.join(workdir, "data", "postgres")
         running = EmbeddedPostgres(data_dir).running_instance()
         assert running is not None

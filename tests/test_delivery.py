@@ -13,38 +13,11 @@ import pytest
 
 from crm_appservice import delivery
 from crm_appservice.ingest.messages import CRM_MESSAGE_KEY
-from crm_appservice.store import outbox
+from crm_appservice.store import actions, outbox
 
 from . import factories as f
 from .conftest import Homeserver
-
-# The rule, written out: rows are the status before, columns the signal.
-SIGNALS = ("accepted", "bridged", "delivered", "read", "bridge_failed", "gave_up", "retry")
-EXPECTED = {
-    status: tuple(row.split())
-    for status, row in {
-        "pending": "  sent      sent      delivered read   failed    failed    pending",
-        "sent": "     sent      sent      delivered read   failed    sent      sent",
-        "delivered": "delivered delivered delivered read   delivered delivered delivered",
-        "read": "     read      read      read      read   read      read      read",
-        "failed": "   sent      failed    failed    failed failed    failed    pending",
-    }.items()
-}
-CASES = [
-    (status, signal, EXPECTED[status][i])
-    for status in delivery.STATES
-    for i, signal in enumerate(SIGNALS)
-]
-
-
-def test_the_table_covers_every_state_and_signal() -> None:
-    assert set(EXPECTED) == set(delivery.STATES)
-    assert set(SIGNALS) == set(delivery.SIGNALS)
-
-
-@pytest.mark.parametrize(("status", "signal", "expected"), CASES)
-def test_every_signal_from_every_status(status: str, signal: str, expected: str) -> None:
-    assert delivery.after(status, signal) == expected
+from .unit.test_status_rule import CASES, SIGNALS
 
 
 async def test_the_sql_is_the_same_rule(pool: asyncpg.Pool) -> None:
@@ -151,7 +124,7 @@ async def _gave_up(hs: Homeserver, db: asyncpg.Pool, m: dict[str, Any]) -> None:
 
 async def _retry(hs: Homeserver, db: asyncpg.Pool, m: dict[str, Any]) -> None:
     async with db.acquire() as conn:
-        await outbox.retry(conn, m["id"])
+        await actions.retry(conn, m["id"])
 
 
 # signal → its paths: (name, path, whether the message is in the room already). The event

@@ -7,17 +7,17 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import time
 
 import aiohttp
 import asyncpg
 
 from crm_appservice import passwords
 from crm_appservice.store import managers
-from crm_appservice.testbed.synapse import free_port
+from testbed.synapse import free_port
 
-from .conftest import ConfigFactory
+from .conftest import REPO, ConfigFactory
 from .matrix_world import crm_settings
+from .polling import healthy
 
 PASSWORD = "the demo's password"
 
@@ -29,24 +29,15 @@ async def test_the_demo_connects_whatsapp_through_the_emulator(
     assert settings.bridge.provisioning_url is None  # as in the example config
     config = os.path.join(workdir, "config.yaml")
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "crm_appservice.testbed.demo", "-c", config, "-r", registration,
+        sys.executable, "-m", "testbed.demo", "-c", config, "-r", registration,
         "--dir", os.path.join(workdir, "demo"), "--interval", "3600",
         cwd=workdir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": REPO},  # the testbed is the checkout's, not installed
     )  # fmt: skip
     base = str(settings.web.public_url).rstrip("/")
     try:
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-            deadline = time.monotonic() + 120
-            while True:
-                assert proc.returncode is None, "the demo stopped"
-                assert time.monotonic() < deadline, "the demo never answered"
-                try:
-                    async with http.get(base + "/healthz") as resp:
-                        if resp.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    pass
-                await asyncio.sleep(0.3)
+            await healthy(base + "/healthz", proc, "the demo", timeout=120)
             pool = await asyncpg.create_pool(db_dsn, min_size=1, max_size=1)
             try:
                 await managers.create(pool, "demo@example.com", "Demo", "admin",

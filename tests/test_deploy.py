@@ -16,7 +16,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from crm_appservice.config import load
-from crm_appservice.testbed.synapse import LocalSynapse
+from testbed.synapse import LocalSynapse
 
 from .setup_runner import can, on_host
 

@@ -14,8 +14,8 @@ import pytest
 from crm_appservice.__main__ import main
 from crm_appservice.config import Settings
 from crm_appservice.doctor import Doctor
-from crm_appservice.testbed.emulator import with_bridge
-from crm_appservice.testbed.provisioning import PREFIX
+from testbed.emulator import with_bridge
+from testbed.provisioning import PREFIX
 
 from .conftest import ConfigFactory, closed_port
 from .matrix_world import World, running_world

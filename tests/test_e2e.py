@@ -13,7 +13,7 @@ import pytest
 from crm_appservice.server import MATRIX
 from crm_appservice.store.embedded import EmbeddedPostgres
 from crm_appservice.store.migrate import apply_migrations
-from crm_appservice.testbed.media import png
+from testbed.media import png
 
 from .conftest import ConfigFactory
 from .matrix_world import DOMAIN, World, running_world

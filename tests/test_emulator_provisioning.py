@@ -9,8 +9,8 @@ import os
 import aiohttp
 import pytest
 
-from crm_appservice.testbed.synapse import free_port
-from crm_appservice.testbed.world import LocalMatrix
+from testbed.synapse import free_port
+from testbed.world import LocalMatrix
 
 from .conftest import ConfigFactory
 from .matrix_world import DOMAIN, crm_settings

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 import pytest
 
 from crm_appservice.appservice import body
-from crm_appservice.ingest.content import parse_message, strip_reply_fallback
+from crm_appservice.ingest.content import strip_reply_fallback
 from crm_appservice.ingest.events import parse_transaction
 from crm_appservice.ingest.namespaces import Namespaces
 
@@ -202,20 +202,6 @@ async def test_a_quoted_lines_message_never_blocks_the_event_loop(
     latencies, _ = await asyncio.gather(health_latencies(), pushes())
     assert max(latencies) < 0.2, latencies
     assert await db.fetchval("SELECT length(body) FROM messages") == len(quoted)
-
-
-def test_reply_fallback_is_removed_only_when_it_is_one() -> None:
-    assert strip_reply_fallback("> <@a:b> hi\n> there\n\nmy answer") == "my answer"
-    assert strip_reply_fallback("> not a fallback\nno blank line") == (
-        "> not a fallback\nno blank line"
-    )
-    assert strip_reply_fallback("plain") == "plain"
-    content = {
-        "msgtype": "m.text",
-        "body": "> <@a:b> q\n\nA",
-        "m.relates_to": {"m.in_reply_to": {}},
-    }
-    assert parse_message("m.room.message", content).body == "A"
 
 
 # --- properties ------------------------------------------------------------------------------

@@ -12,10 +12,9 @@ from aiohttp.test_utils import TestClient, make_mocked_request
 import pytest
 from pytest_aiohttp import AiohttpClient
 
-from crm_appservice.api import origin as origins
+from crm_appservice.api import origin as origins, ws as ws_module
 from crm_appservice.config import Settings
 from crm_appservice.keys import HUB
-from crm_appservice.live import ws as ws_module
 from crm_appservice.live.hub import QUEUE_SIZE, Client
 from crm_appservice.server import create_app
 

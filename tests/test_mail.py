@@ -21,6 +21,7 @@ from crm_appservice.config import Settings
 
 from . import factories as f
 from .conftest import API, PASSWORD, ConfigFactory, Homeserver, offline_settings, unused_port
+from .polling import until
 
 ROOM = "!mailroom"
 PHONE = "33698765432"
@@ -90,17 +91,6 @@ def settings(make_config: ConfigFactory, smtp: SMTPServer) -> Settings:
             "outbox.max_attempts": 100,
         },
     )
-
-
-async def until(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    for _ in range(int(timeout / 0.05)):
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 async def _conversation(api: API, hs: Homeserver, db: asyncpg.Pool, email: str | None) -> int:

@@ -11,7 +11,7 @@ from multidict import CIMultiDict
 import pytest
 
 from crm_appservice.keys import MEDIA_CACHE
-from crm_appservice.testbed.media import png
+from testbed.media import png
 
 from .conftest import ConfigFactory
 from .matrix_world import World, running_world

@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import sys
-import time
 from typing import Any
 import uuid
 
@@ -21,10 +20,10 @@ import pytest
 
 from crm_appservice.ingest.messages import CRM_MESSAGE_KEY
 from crm_appservice.store import managers, sessions
-from crm_appservice.testbed.emulator import BridgeEmulator
-from crm_appservice.testbed.media import png
-from crm_appservice.testbed.synapse import free_port
-from crm_appservice.testbed.world import LocalMatrix
+from testbed.emulator import BridgeEmulator
+from testbed.media import png
+from testbed.synapse import free_port
+from testbed.world import LocalMatrix
 
 from .conftest import ConfigFactory
 from .matrix_world import (
@@ -37,8 +36,8 @@ from .matrix_world import (
     conversation_id,
     crm_settings,
     running_world,
-    until,
 )
+from .polling import healthy, until
 
 
 @pytest.fixture
@@ -293,16 +292,8 @@ async def _start_crm(config: str, port: int, cwd: str) -> asyncio.subprocess.Pro
         sys.executable, "-m", "crm_appservice", "run", "-c", config, cwd=cwd,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            assert proc.returncode is None, "the CRM exited during start"
-            with contextlib.suppress(aiohttp.ClientError):
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                    if resp.status == 200:
-                        return proc
-            await asyncio.sleep(0.1)
-    raise AssertionError("the CRM never became healthy")
+    await healthy(f"http://127.0.0.1:{port}/healthz", proc)
+    return proc
 
 
 async def test_crm_killed_after_the_homeserver_accepted_a_reply(

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from crm_appservice.testbed.media import png
+from testbed.media import png
 
 from .conftest import ConfigFactory
 from .matrix_world import World, running_world

@@ -11,7 +11,6 @@ import pytest
 
 from crm_appservice.store import conversations, search
 from crm_appservice.store.conversations import Filters, list_page
-from crm_appservice.store.search import broad_share
 
 N = 300  # more than one walk's budget
 PER_CONVERSATION = 10
@@ -61,14 +60,6 @@ async def _all_pages(conn: asyncpg.Connection, filters: Filters, limit: int = 50
         if not more:
             return found
         cursor = (rows[-1]["last_message_at"], rows[-1]["id"])
-
-
-def test_broad_share_multiplies_the_words_and_sums_a_prefixs_lexemes() -> None:
-    lexemes, shares = ["sofas", "sofa", "chairs"], [0.3, 0.2, 0.5]
-    assert broad_share(["sofa"], lexemes, shares) == pytest.approx(0.5)
-    assert broad_share(["sofa", "chair"], lexemes, shares) == pytest.approx(0.25)
-    assert broad_share(["table"], lexemes, shares) == 0.0
-    assert broad_share(["s"], ["sa", "sb", "sc"], [0.6, 0.6, 0.6]) == 1.0
 
 
 async def test_a_common_word_is_walked_and_pages_like_a_collected_search(

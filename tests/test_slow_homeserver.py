@@ -19,7 +19,8 @@ import asyncpg
 from crm_appservice.keys import HUB
 
 from .conftest import HS_TOKEN, ConfigFactory
-from .matrix_world import HomeserverProxy, World, running_world, until
+from .matrix_world import HomeserverProxy, World, running_world
+from .polling import until
 
 DELAY = 3.0
 

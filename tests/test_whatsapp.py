@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from crm_appservice.testbed.emulator import with_bridge
+from testbed.emulator import with_bridge
 
 from .conftest import ConfigFactory
 from .matrix_world import World, running_world

@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..keys import SESSIONS
-from ..live import ws
 from . import (
     auth,
     bodies,
@@ -18,6 +17,7 @@ from . import (
     openapi,
     replies,
     whatsapp,
+    ws,
 )
 from .middleware import authenticate, errors
 from .session_cache import SessionCache

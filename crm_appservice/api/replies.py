@@ -27,7 +27,6 @@ from ..store import (
     feed,
     mail as mail_store,
     messages as message_store,
-    outbox,
 )
 from ..store.database import Conn
 from . import responses
@@ -240,13 +239,13 @@ async def retry(request: web.Request) -> web.Response:
     """Send a failed reply again (a new send: the homeserver is asked again)."""
     message_id = int(request.match_info["message_id"])
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        state = await outbox.message_state(conn, message_id)
+        state = await actions.message_state(conn, message_id)
         if state is None:
             raise responses.not_found("message")
         ensure_visible(request, state["conversation_assignee_id"], "message")
         if state["direction"] != "out" or state["status"] != "failed":
             raise responses.conflict("Only a failed reply can be sent again")
-        if not await outbox.retry(conn, message_id):
+        if not await actions.retry(conn, message_id):
             raise responses.conflict("Only a failed reply can be sent again")
         await feed.record(conn, [("message.updated", message_id)])
         message = await _message(conn, request, message_id)

@@ -1,6 +1,7 @@
-"""Managers' actions, each written with its outbox entry in the same database transaction:
-replies, reactions, edits, deletions and read receipts. Once the API has answered, the action
-can no longer be lost: the change shows at once and its entry sends it."""
+"""Managers' actions on messages, each written with its outbox entry in the same database
+transaction: replies, reactions, edits, deletions, read receipts, and the retry of a failed
+reply. Once the API has answered, the action can no longer be lost: the change shows at once
+and its entry sends it."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from typing import Any
 import asyncpg
 import orjson
 
+from .. import delivery
 from .database import Conn
 from .outbox import OUTBOX_CHANNEL, enqueue, txn_id_sql
+from .sql import compose
 
-_CREATE_REPLY = f"""
+_CREATE_REPLY = compose(
+    """
 WITH msg AS (
     INSERT INTO messages (conversation_id, direction, channel, sender_mxid, sender_manager_id,
                           kind, body, reply_to_event_id, status, client_txn_id, created_at,
@@ -31,7 +35,7 @@ WITH msg AS (
 ), box AS (
     INSERT INTO outbox (message_id, conversation_id, action, lane, payload, txn_id)
     SELECT id, conversation_id, $8, CASE WHEN $8 = 'email' THEN 'email' ELSE 'matrix' END,
-           $9::jsonb, {txn_id_sql("$8::text", "id")} FROM msg
+           $9::jsonb, {txn_id} FROM msg
     RETURNING id
 ), conv AS (
     UPDATE conversations c
@@ -42,9 +46,12 @@ WITH msg AS (
     RETURNING c.id
 )
 SELECT (SELECT id FROM msg) AS created,
-       (SELECT pg_notify('{OUTBOX_CHANNEL}', '') FROM box) IS NOT NULL AS queued,
+       (SELECT pg_notify('{channel}', '') FROM box) IS NOT NULL AS queued,
        (SELECT count(*) FROM conv) AS updated
-"""
+""",
+    txn_id=txn_id_sql("$8::text", "id"),
+    channel=OUTBOX_CHANNEL,
+)
 
 _EXISTING = """
 SELECT (SELECT id FROM messages WHERE conversation_id = $1 AND client_txn_id = $2) AS existing,
@@ -309,3 +316,45 @@ async def set_edit_event(conn: Conn, edit_id: int, event_id: str) -> None:
 async def note_error(conn: Conn, message_id: int, error: str) -> None:
     """An edit or deletion that did not reach the room: the message says so."""
     await conn.execute("UPDATE messages SET error = $2 WHERE id = $1", message_id, error[:1000])
+
+
+_RETRY = compose(
+    """
+WITH msg AS (
+    UPDATE messages SET status = {retry}, error = NULL,
+                        event_id = NULL
+     WHERE id = $1 AND direction = 'out' AND deleted_at IS NULL
+       AND {retry} <> status
+    RETURNING id
+), box AS (
+    UPDATE outbox o
+       SET state = 'pending', attempts = 0, last_error = NULL, next_attempt_at = now(),
+           queued_at = now(), updated_at = now(),
+           txn_id = {txn_id}
+      FROM msg
+     WHERE o.message_id = msg.id AND o.action IN ('send', 'email')
+    RETURNING o.id
+)
+SELECT (SELECT id FROM msg) AS message_id,
+       (SELECT pg_notify('{channel}', '') FROM box LIMIT 1) IS NOT NULL AS queued
+""",
+    retry=delivery.sql("status", "'retry'"),
+    txn_id=txn_id_sql("o.action", "o.message_id"),
+    channel=OUTBOX_CHANNEL,
+)
+
+
+async def retry(conn: Conn, message_id: int) -> bool:
+    """Send a failed message again, as a new request to the homeserver; False if it is not a
+    failed reply."""
+    row = await conn.fetchrow(_RETRY, message_id)
+    return row is not None and row["message_id"] is not None
+
+
+async def message_state(conn: Conn, message_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT m.id, m.conversation_id, m.direction, m.status, m.deleted_at,"
+        " c.assignee_id AS conversation_assignee_id"
+        " FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = $1",
+        message_id,
+    )

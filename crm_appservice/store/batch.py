@@ -1,4 +1,5 @@
-"""Batches of records as statement parameters: a JSON array, read as rows."""
+"""Batches of records as statement parameters: a JSON array (read as rows by
+:func:`.sql.records`)."""
 
 from __future__ import annotations
 
@@ -6,21 +7,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
-
-
-def records(param: str, alias: str, columns: str) -> str:
-    """The rows of a JSON array parameter, as a FROM item.
-
-    The planner takes any set-returning function to return 100 rows; for the small batches
-    (a few edits, reactions or receipts) that makes a hash join over a whole table look cheaper
-    than a few index lookups. A LIMIT it cannot evaluate when planning (a sub-select) counts as
-    10 rows, in custom and generic plans alike, so the prepared statement keeps one generic
-    plan and its lookups stay index lookups.
-    """
-    return (
-        f"(SELECT * FROM jsonb_to_recordset({param}::jsonb) AS _r({columns})"
-        f" LIMIT (SELECT jsonb_array_length({param}::jsonb))) AS {alias}"
-    )
 
 
 def dumps(rows: Iterable[Any]) -> str:

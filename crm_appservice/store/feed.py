@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import asyncpg
 
 from .database import Conn
+from .sql import compose
 
 CHANNEL = "crm_live"
 # Events that are no resource for the browser: they end live connections on every instance
@@ -17,7 +18,8 @@ RIGHTS_CHANGED = "manager.changed"
 # How long events stay for clients that reconnect with ?since=.
 RETENTION = "1 hour"
 
-_RECORD = f"""
+_RECORD = compose(
+    """
 WITH ins AS (
     INSERT INTO live_events (seq, type, ref_id)
     OVERRIDING SYSTEM VALUE
@@ -28,8 +30,10 @@ WITH ins AS (
      WHERE pg_current_xact_id() IS NOT NULL
     RETURNING seq
 )
-SELECT max(seq), pg_notify('{CHANNEL}', coalesce(max(seq), 0)::text) FROM ins
-"""
+SELECT max(seq), pg_notify('{channel}', coalesce(max(seq), 0)::text) FROM ins
+""",
+    channel=CHANNEL,
+)
 
 
 async def record(conn: Conn, events: Iterable[tuple[str, int]]) -> int | None:

@@ -9,6 +9,7 @@ import asyncpg
 
 from .database import Conn
 from .outbox import OUTBOX_CHANNEL, txn_id_sql
+from .sql import compose
 
 
 async def recipient(conn: Conn, conversation_id: int) -> asyncpg.Record | None:
@@ -26,7 +27,8 @@ async def recipient(conn: Conn, conversation_id: int) -> asyncpg.Record | None:
 # Conversations whose assignee is offline and whose last message is an incoming one that arrived
 # after they went offline and that no mail mentioned yet, at most once per `period` seconds each.
 # Rows another instance is queueing are skipped; the stamps make the next round skip them too.
-_QUEUE_DUE = f"""
+_QUEUE_DUE = compose(
+    """
 WITH due AS (
     SELECT c.id, c.assignee_id, c.last_message_id
       FROM conversations c
@@ -44,13 +46,16 @@ WITH due AS (
 ), box AS (
     INSERT INTO outbox (message_id, conversation_id, action, lane, payload, txn_id)
     SELECT NULL, due.id, 'notify', 'notify', jsonb_build_object('manager_id', due.assignee_id),
-           {txn_id_sql("'notify'", "due.id")}
+           {txn_id}
       FROM due
     RETURNING id
 )
 SELECT (SELECT count(*) FROM box) AS queued,
-       (SELECT pg_notify('{OUTBOX_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM box)) AS woken
-"""
+       (SELECT pg_notify('{channel}', '') WHERE EXISTS (SELECT 1 FROM box)) AS woken
+""",
+    txn_id=txn_id_sql("'notify'", "due.id"),
+    channel=OUTBOX_CHANNEL,
+)
 
 
 async def queue_due_notifications(conn: Conn, period: float) -> int:

@@ -7,6 +7,7 @@ from datetime import datetime
 import asyncpg
 
 from .database import Conn
+from .sql import compose
 
 _SELECT = """
 SELECT m.id, m.conversation_id, m.event_id, m.client_txn_id, m.direction, m.channel, m.kind,
@@ -21,7 +22,7 @@ SELECT m.id, m.conversation_id, m.event_id, m.client_txn_id, m.direction, m.chan
                                   ORDER BY x.first), '[]'::jsonb)
           FROM (SELECT key, count(*) AS n, min(created_at) AS first,
                        coalesce(array_agg(sender_manager_id) FILTER (
-                           WHERE sender_manager_id IS NOT NULL), '{{}}') AS managers
+                           WHERE sender_manager_id IS NOT NULL), '{}') AS managers
                   FROM reactions WHERE message_id = m.id AND deleted_at IS NULL
                  GROUP BY key) x) AS reactions
   FROM messages m
@@ -30,6 +31,11 @@ SELECT m.id, m.conversation_id, m.event_id, m.client_txn_id, m.direction, m.chan
   LEFT JOIN managers mg ON mg.id = m.sender_manager_id
  WHERE {where}
 """
+_ORDER = " ORDER BY m.created_at DESC, m.id DESC LIMIT $2"
+_NEWEST = compose(_SELECT, where="m.conversation_id = $1") + _ORDER
+_OLDER = compose(_SELECT, where="m.conversation_id = $1 AND (m.created_at, m.id) < ($3, $4)")
+_OLDER += _ORDER
+_BY_IDS = compose(_SELECT, where="m.id = ANY($1::bigint[])")
 
 
 async def page(
@@ -41,20 +47,16 @@ async def page(
     """Up to `limit` messages older than `before`, in chronological order; and whether more
     remain. Reactions list the managers who reacted, so each viewer's `mine` is computed
     from the same rows."""
-    order = " ORDER BY m.created_at DESC, m.id DESC LIMIT $2"
     if before is None:
-        sql = _SELECT.format(where="m.conversation_id = $1") + order
-        rows = await conn.fetch(sql, conversation_id, limit + 1)
+        rows = await conn.fetch(_NEWEST, conversation_id, limit + 1)
     else:
-        where = "m.conversation_id = $1 AND (m.created_at, m.id) < ($3, $4)"
-        sql = _SELECT.format(where=where) + order
-        rows = await conn.fetch(sql, conversation_id, limit + 1, before[0], before[1])
+        rows = await conn.fetch(_OLDER, conversation_id, limit + 1, before[0], before[1])
     more = len(rows) > limit
     return list(reversed(rows[:limit])), more
 
 
 async def by_ids(conn: Conn, ids: list[int]) -> list[asyncpg.Record]:
-    return list(await conn.fetch(_SELECT.format(where="m.id = ANY($1::bigint[])"), ids))
+    return list(await conn.fetch(_BY_IDS, ids))
 
 
 async def media_of(conn: Conn, message_id: int) -> asyncpg.Record | None:

@@ -1,5 +1,6 @@
-"""Outbox entries: queued with the change they send (store/actions.py), claimed by the worker,
-and their outcome recorded.
+"""The outbox queue: entries queued with the change they send (store/actions.py holds the
+managers' actions that queue them, and their retry), claimed by the worker, and their outcome
+recorded.
 
 The worker takes an entry with a lease (claimed in one statement, `FOR UPDATE SKIP LOCKED`),
 sends it outside any transaction, and records the result in a short one; several instances
@@ -13,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import orjson
 
 from .. import delivery
 from .database import Conn
+from .sql import compose
 
 OUTBOX_CHANNEL = "crm_outbox"
 
@@ -67,10 +68,11 @@ LEASE_FREE = """(o.leased_until IS NULL OR o.leased_until < now()
 # conversation's messages go out in order (a reaction after the reply it is for), and an entry
 # another worker holds is skipped, never waited for. Taking it is one statement: the lease is
 # committed before anything is sent.
-_CLAIM = f"""
+_CLAIM = compose(
+    """
 WITH next AS (
     SELECT o.id FROM outbox o
-     WHERE o.state = 'pending' AND o.next_attempt_at <= now() AND {LEASE_FREE}
+     WHERE o.state = 'pending' AND o.next_attempt_at <= now() AND {lease_free}
        AND NOT EXISTS (SELECT 1 FROM outbox p
                         WHERE p.conversation_id = o.conversation_id AND p.lane = o.lane
                           AND p.state = 'pending' AND p.id < o.id)
@@ -93,7 +95,9 @@ SELECT o.id, o.message_id, o.conversation_id, o.action, o.lane, o.payload, o.txn
   FROM taken o
   JOIN conversations c ON c.id = o.conversation_id
   LEFT JOIN messages m ON m.id = o.message_id
-"""
+""",
+    lease_free=LEASE_FREE,
+)
 
 
 async def claim(conn: Conn, lease: float) -> Entry | None:
@@ -132,7 +136,8 @@ async def next_due(conn: Conn) -> datetime | None:
     return value
 
 
-_SENT = f"""
+_SENT = compose(
+    """
 WITH old AS (
     SELECT id, status, event_id, reply_to_event_id FROM messages WHERE id = $1 FOR UPDATE
 )
@@ -140,13 +145,15 @@ UPDATE messages m
    SET event_id = $2,
        error = CASE WHEN old.event_id IS NULL THEN NULL ELSE m.error END,
        status = CASE WHEN old.event_id IS NULL
-                     THEN {delivery.sql("old.status", "'accepted'")} ELSE old.status END,
+                     THEN {accepted} ELSE old.status END,
        reply_to_event_id = coalesce(old.reply_to_event_id, $3)
   FROM old
  WHERE m.id = old.id AND (old.event_id IS NULL OR old.event_id = $2)
 RETURNING (old.event_id IS NULL
            OR old.reply_to_event_id IS DISTINCT FROM m.reply_to_event_id) AS changed
-"""
+""",
+    accepted=delivery.sql("old.status", "'accepted'"),
+)
 
 
 async def mark_sent(conn: Conn, entry: Entry, event_id: str) -> bool:
@@ -201,10 +208,13 @@ async def mark_failed(conn: Conn, entry: Entry, error: str) -> None:
     )
 
 
-_GIVE_UP = f"""
-UPDATE messages SET status = {delivery.sql("status", "'gave_up'")}, error = $2
- WHERE id = $1 AND {delivery.sql("status", "'gave_up'")} <> status
-"""
+_GIVE_UP = compose(
+    """
+UPDATE messages SET status = {gave_up}, error = $2
+ WHERE id = $1 AND {gave_up} <> status
+""",
+    gave_up=delivery.sql("status", "'gave_up'"),
+)
 
 
 async def fail_message(conn: Conn, message_id: int, error: str) -> None:
@@ -212,11 +222,14 @@ async def fail_message(conn: Conn, message_id: int, error: str) -> None:
     await conn.execute(_GIVE_UP, message_id, error[:1000])
 
 
-_MAILED = f"""
-UPDATE messages SET status = {delivery.sql("status", "'accepted'")}, error = NULL
- WHERE id = $1 AND {delivery.sql("status", "'accepted'")} <> status
+_MAILED = compose(
+    """
+UPDATE messages SET status = {accepted}, error = NULL
+ WHERE id = $1 AND {accepted} <> status
 RETURNING status
-"""
+""",
+    accepted=delivery.sql("status", "'accepted'"),
+)
 
 
 async def mark_mailed(conn: Conn, entry: Entry) -> bool:
@@ -226,54 +239,21 @@ async def mark_mailed(conn: Conn, entry: Entry) -> bool:
     return status is not None
 
 
-_RETRY = f"""
-WITH msg AS (
-    UPDATE messages SET status = {delivery.sql("status", "'retry'")}, error = NULL,
-                        event_id = NULL
-     WHERE id = $1 AND direction = 'out' AND deleted_at IS NULL
-       AND {delivery.sql("status", "'retry'")} <> status
-    RETURNING id
-), box AS (
-    UPDATE outbox o
-       SET state = 'pending', attempts = 0, last_error = NULL, next_attempt_at = now(),
-           queued_at = now(), updated_at = now(),
-           txn_id = {txn_id_sql("o.action", "o.message_id")}
-      FROM msg
-     WHERE o.message_id = msg.id AND o.action IN ('send', 'email')
-    RETURNING o.id
-)
-SELECT (SELECT id FROM msg) AS message_id,
-       (SELECT pg_notify('{OUTBOX_CHANNEL}', '') FROM box LIMIT 1) IS NOT NULL AS queued
-"""
-
-
-async def retry(conn: Conn, message_id: int) -> bool:
-    """Send a failed message again, as a new request to the homeserver; False if it is not a
-    failed reply."""
-    row = await conn.fetchrow(_RETRY, message_id)
-    return row is not None and row["message_id"] is not None
-
-
-async def message_state(conn: Conn, message_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT m.id, m.conversation_id, m.direction, m.status, m.deleted_at,"
-        " c.assignee_id AS conversation_assignee_id"
-        " FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = $1",
-        message_id,
-    )
-
-
 # --- queuing other entries ---------------------------------------------------------------
 
-_ENQUEUE = f"""
+_ENQUEUE = compose(
+    """
 WITH box AS (
     INSERT INTO outbox (message_id, conversation_id, action, lane, payload, txn_id)
     VALUES ($1::bigint, $2::bigint, $3::text, $4::text, $5::jsonb,
-            {txn_id_sql("$3::text", "coalesce($1::bigint, $2::bigint)::text")})
+            {txn_id})
     RETURNING id
 )
-SELECT id, pg_notify('{OUTBOX_CHANNEL}', '') FROM box
-"""
+SELECT id, pg_notify('{channel}', '') FROM box
+""",
+    txn_id=txn_id_sql("$3::text", "coalesce($1::bigint, $2::bigint)::text"),
+    channel=OUTBOX_CHANNEL,
+)
 
 
 async def enqueue(

@@ -4,8 +4,8 @@ the CRM's own logins, and the sweep of other rooms' raw events (see migrations 0
 from __future__ import annotations
 
 from ..ingest.mautrix import placeholder_name_sql
-from .batch import records
 from .database import Conn
+from .sql import compose, records
 
 _PORTAL_COLUMNS = """room_id text, platform text, remote_chat_id text, kind text,
     channel_name text, bridge_bot text, receiver text, customer_remote_id text, avatar_url text"""
@@ -16,12 +16,13 @@ _CONTACT_COLUMNS = "room_id text, mxid text, remote_id text, display_name text, 
 # conversation only if it is the CRM's: the bridge invited the CRM's user (an accepted invite,
 # written before this statement runs), or its receiver is one of the CRM's logins; the receiver
 # of a room the CRM was invited to is then one of its logins too.
-PORTALS = f"""
+PORTALS = compose(
+    """
 INSERT INTO conversations AS c (room_id, platform, remote_chat_id, kind, channel_name, bridge_bot,
                                 receiver, customer_remote_id, avatar_url, room_name, title)
 SELECT p.room_id, p.platform, p.remote_chat_id, p.kind, p.channel_name, p.bridge_bot, p.receiver,
        p.customer_remote_id, p.avatar_url, n.name, coalesce(n.name, p.channel_name)
-  FROM {records("$1", "p", _PORTAL_COLUMNS)}
+  FROM {portals}
   LEFT JOIN LATERAL (
         SELECT nullif(btrim(r.content -> 'content' ->> 'name'), '') AS name
           FROM raw_events r
@@ -47,50 +48,59 @@ ON CONFLICT (room_id) DO UPDATE
        title = coalesce(c.room_name, excluded.channel_name), updated_at = now()
  WHERE c.bridge_bot IS NULL OR c.bridge_bot = excluded.bridge_bot
 RETURNING id, room_id, (xmax = 0) AS created
-"""
+""",
+    portals=records("$1", "p", _PORTAL_COLUMNS),
+)
 
-LEARN_LOGINS = f"""
+LEARN_LOGINS = compose(
+    """
 INSERT INTO own_logins (platform, login_id)
 SELECT DISTINCT p.platform, p.receiver
-  FROM {records("$1", "p", _PORTAL_COLUMNS)}
+  FROM {portals}
   JOIN room_invites i ON i.room_id = p.room_id AND i.accept
  WHERE p.receiver IS NOT NULL
 ON CONFLICT DO NOTHING
-"""
+""",
+    portals=records("$1", "p", _PORTAL_COLUMNS),
+)
 
-ROOM_NAMES = f"""
+ROOM_NAMES = compose(
+    """
 UPDATE conversations c
    SET room_name = n.name, title = coalesce(n.name, c.channel_name), updated_at = now()
-  FROM {records("$1", "n", "room_id text, name text")}
+  FROM {names}
  WHERE c.room_id = n.room_id AND c.room_name IS DISTINCT FROM n.name
 RETURNING c.id
-"""
+""",
+    names=records("$1", "n", "room_id text, name text"),
+)
 
-CONTACTS = f"""
+CONTACTS = compose(
+    """
 WITH src AS (
     SELECT x.*, c.id AS conversation_id, c.platform, c.kind, c.receiver, c.customer_remote_id
-      FROM {records("$1", "x", _CONTACT_COLUMNS)}
+      FROM {contacts}
       JOIN conversations c ON c.room_id = x.room_id
 ), up AS (
     INSERT INTO contacts AS ct (platform, remote_id, mxid, phone, display_name, avatar_url)
     SELECT DISTINCT ON (platform, remote_id)
            platform, remote_id, mxid,
-           CASE WHEN platform = 'whatsapp' AND remote_id ~ '^[0-9]{{5,15}}$'
+           CASE WHEN platform = 'whatsapp' AND remote_id ~ '^[0-9]{5,15}$'
                 THEN '+' || remote_id END,
            display_name, avatar_url
       FROM src
-     ORDER BY platform, remote_id, display_name IS NULL, {placeholder_name_sql("display_name")}
+     ORDER BY platform, remote_id, display_name IS NULL, {stand_in_last}
     ON CONFLICT (platform, remote_id) DO UPDATE
        -- A stand-in name ("Unknown user", a phone with hidden digits) never replaces a name.
        SET display_name = CASE
-               WHEN {placeholder_name_sql("excluded.display_name")}
+               WHEN {new_name_stands_in}
                 AND ct.display_name IS NOT NULL THEN ct.display_name
                ELSE coalesce(excluded.display_name, ct.display_name) END,
            avatar_url = coalesce(excluded.avatar_url, ct.avatar_url),
            mxid = excluded.mxid, updated_at = now()
      WHERE excluded.display_name IS NOT NULL AND ct.display_name IS DISTINCT FROM
                excluded.display_name
-           AND NOT ({placeholder_name_sql("excluded.display_name")}
+           AND NOT ({new_name_stands_in}
                     AND ct.display_name IS NOT NULL)
         OR excluded.avatar_url IS NOT NULL AND ct.avatar_url IS DISTINCT FROM excluded.avatar_url
         OR ct.mxid IS DISTINCT FROM excluded.mxid
@@ -109,10 +119,14 @@ WITH src AS (
                 ELSE src.remote_id IS DISTINCT FROM src.receiver END
     RETURNING c.id
 )
-SELECT (SELECT coalesce(array_agg(id), '{{}}') FROM dm) AS dm_ids,
-       (SELECT coalesce(array_agg(DISTINCT c.id), '{{}}')
+SELECT (SELECT coalesce(array_agg(id), '{}') FROM dm) AS dm_ids,
+       (SELECT coalesce(array_agg(DISTINCT c.id), '{}')
           FROM up JOIN conversations c ON c.contact_id = up.id) AS contact_conversations
-"""
+""",
+    contacts=records("$1", "x", _CONTACT_COLUMNS),
+    stand_in_last=placeholder_name_sql("display_name"),
+    new_name_stands_in=placeholder_name_sql("excluded.display_name"),
+)
 
 
 # The bridge state a room received before the CRM's user was invited to it (then it was not yet

@@ -3,7 +3,7 @@ and a manager's own coming back completes the row the API stored."""
 
 from __future__ import annotations
 
-from .batch import records
+from .sql import compose, records
 
 _EDIT_COLUMNS = """event_id text, room_id text, target text, sender text, crm_id bigint, body text,
     html text, preview text, ts bigint"""
@@ -14,9 +14,10 @@ _REDACTION_COLUMNS = "event_id text, room_id text, redacts text, sender text, ts
 
 # A manager's edit coming back (`crm_id`, the version the API stored) only gets its event id: the
 # message shows the new text already.
-EDITS = f"""
+EDITS = compose(
+    """
 WITH e AS (
-    SELECT * FROM {records("$1", "x", _EDIT_COLUMNS)}
+    SELECT * FROM {edits}
 ), target AS (
     -- An edit applies only to a message of its own room, by the same sender.
     SELECT e.*, m.id AS message_id
@@ -55,15 +56,18 @@ WITH e AS (
      WHERE c.id = t.conversation_id AND c.last_message_id = t.id
     RETURNING c.id
 )
-SELECT (SELECT coalesce(array_agg(id), '{{}}') FROM upd) AS message_ids,
-       (SELECT coalesce(array_agg(id), '{{}}') FROM conv) AS conversation_ids
-"""
+SELECT (SELECT coalesce(array_agg(id), '{}') FROM upd) AS message_ids,
+       (SELECT coalesce(array_agg(id), '{}') FROM conv) AS conversation_ids
+""",
+    edits=records("$1", "x", _EDIT_COLUMNS),
+)
 
 # A manager's reaction coming back (`crm_id`, the row the API stored) only gets its event id.
-REACTIONS = f"""
+REACTIONS = compose(
+    """
 WITH r AS (
     SELECT r.*, m.id AS message_id
-      FROM {records("$1", "r", _REACTION_COLUMNS)}
+      FROM {reactions}
       JOIN messages m ON m.event_id = r.target
       JOIN conversations c ON c.id = m.conversation_id AND c.room_id = r.room_id
 ), echo AS (
@@ -80,14 +84,17 @@ SELECT r.message_id, r.event_id, r.sender, r.key, to_timestamp(r.ts / 1000.0)
     OR NOT EXISTS (SELECT 1 FROM reactions x WHERE x.id = r.crm_id AND x.message_id = r.message_id)
 ON CONFLICT (event_id) DO NOTHING
 RETURNING message_id
-"""
+""",
+    reactions=records("$1", "r", _REACTION_COLUMNS),
+)
 
 # A redaction applies only within its own room, and only from the event's sender or the room's
 # bridge bot.
-REDACTIONS = f"""
+REDACTIONS = compose(
+    """
 WITH r AS (
     SELECT x.*, c.id AS conversation_id, c.bridge_bot
-      FROM {records("$1", "x", _REDACTION_COLUMNS)}
+      FROM {redactions}
       JOIN conversations c ON c.room_id = x.room_id
 ), msg AS (
     UPDATE messages m SET deleted_at = to_timestamp(r.ts / 1000.0)
@@ -112,7 +119,9 @@ WITH r AS (
                     WHERE t.id = x.message_id AND t.conversation_id = r.conversation_id)
     RETURNING x.message_id
 )
-SELECT (SELECT coalesce(array_agg(id), '{{}}') FROM msg)
-       || (SELECT coalesce(array_agg(message_id), '{{}}') FROM rea) AS message_ids,
-       (SELECT coalesce(array_agg(id), '{{}}') FROM conv) AS conversation_ids
-"""
+SELECT (SELECT coalesce(array_agg(id), '{}') FROM msg)
+       || (SELECT coalesce(array_agg(message_id), '{}') FROM rea) AS message_ids,
+       (SELECT coalesce(array_agg(id), '{}') FROM conv) AS conversation_ids
+""",
+    redactions=records("$1", "x", _REDACTION_COLUMNS),
+)

@@ -11,6 +11,7 @@ import re
 import asyncpg
 
 from .database import Conn
+from .sql import compose
 
 WORD = re.compile(r"\w+", re.UNICODE)
 SEARCH_CAP = 2_000
@@ -135,7 +136,8 @@ SELECT conversation_id, id, direction, sender_manager_id, body, created_at, kind
 # newest MATCH_DEPTH messages. Through the conversation's own index, newest first (the words are
 # common: a few messages in): `IS TRUE` keeps the planner from reading the words' whole entries
 # in the full-text index for each conversation.
-NEWEST_MATCH = f"""
+NEWEST_MATCH = compose(
+    """
 SELECT c.id AS conversation_id, m.id, m.direction, m.sender_manager_id, m.body, m.created_at,
        m.kind, m.media_filename, m.media_duration_ms, m.deleted_at,
        (SELECT name FROM managers WHERE id = m.sender_manager_id) AS manager_name
@@ -146,11 +148,13 @@ SELECT c.id AS conversation_id, m.id, m.direction, m.sender_manager_id, m.body, 
          FROM (SELECT id, direction, sender_manager_id, body, created_at, kind, media_filename,
                       media_duration_ms, deleted_at FROM messages
                 WHERE conversation_id = c.id AND deleted_at IS NULL
-                ORDER BY created_at DESC, id DESC LIMIT {MATCH_DEPTH}) r
+                ORDER BY created_at DESC, id DESC LIMIT {depth}) r
         WHERE (to_tsvector('simple', coalesce(r.body, '')) @@ to_tsquery('simple', $2)) IS TRUE
         ORDER BY r.created_at DESC, r.id DESC
         LIMIT 1) m
-"""
+""",
+    depth=str(MATCH_DEPTH),
+)
 
 
 async def matched_messages(

@@ -4,7 +4,7 @@ the one rule of crm_appservice/delivery.py."""
 from __future__ import annotations
 
 from .. import delivery
-from .batch import records
+from .sql import compose, records
 
 # Every delivery signal for our messages, applied by one statement with the one rule of
 # crm_appservice/delivery.py. The signals arrive out of order (a read receipt can come before
@@ -12,18 +12,19 @@ from .batch import records
 # bridge's send status or error notice ($1), the bridge bot's receipt (sent in the same step as
 # the first SUCCESS, when WhatsApp's server took the message: bridged, not delivered), and a
 # customer's receipt, which marks read everything we sent up to the receipt's event ($2).
-STATUSES = f"""
+STATUSES = compose(
+    """
 WITH s AS (
     -- The bridge's send statuses and error notices count only from the room's own bridge bot,
     -- and only for a message of that room.
     SELECT m.id, x.signal, x.error
-      FROM {records("$1", "x", "room_id text, sender text, target text, signal text, error text")}
+      FROM {signals}
       JOIN conversations c ON c.room_id = x.room_id AND c.bridge_bot = x.sender
       JOIN messages m ON m.event_id = x.target AND m.conversation_id = c.id
 ), r AS (
     SELECT r.user_id, c.id AS conversation_id, c.bridge_bot, c.receiver, c.kind, c.contact_id,
            c.customer_remote_id, m.id AS message_id, m.created_at
-      FROM {records("$2", "r", "room_id text, event_id text, user_id text")}
+      FROM {receipts}
       JOIN conversations c ON c.room_id = r.room_id
       JOIN messages m ON m.event_id = r.event_id AND m.conversation_id = c.id
 ), read_up_to AS (
@@ -44,14 +45,14 @@ WITH s AS (
     SELECT m.id, 'read', NULL
       FROM read_up_to u
       JOIN messages m ON m.conversation_id = u.conversation_id AND m.direction = 'out'
-                     AND m.status IN {delivery.sql_in(delivery.moved_by("read"))}
+                     AND m.status IN {moved_by_read}
                      AND m.created_at <= u.created_at AND m.event_id IS NOT NULL
 ), best AS (
     SELECT DISTINCT ON (id) id, signal, error
       FROM signals
-     ORDER BY id, {delivery.precedence_sql("signal")}
+     ORDER BY id, {precedence}
 ), next AS (
-    SELECT b.id, b.error, {delivery.sql("m.status", "b.signal")} AS status
+    SELECT b.id, b.error, {next_status} AS status
       FROM best b JOIN messages m ON m.id = b.id AND m.direction = 'out'
 )
 UPDATE messages m
@@ -59,4 +60,10 @@ UPDATE messages m
   FROM next n
  WHERE m.id = n.id AND n.status <> m.status
 RETURNING m.id
-"""
+""",
+    signals=records("$1", "x", "room_id text, sender text, target text, signal text, error text"),
+    receipts=records("$2", "r", "room_id text, event_id text, user_id text"),
+    moved_by_read=delivery.sql_in(delivery.moved_by("read")),
+    precedence=delivery.precedence_sql("signal"),
+    next_status=delivery.sql("m.status", "b.signal"),
+)

@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 from ruamel.yaml import YAML
 
-from ..store.embedded import die_with_parent
+from crm_appservice.store.embedded import die_with_parent
 
 log = logging.getLogger("crm.testbed.synapse")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"

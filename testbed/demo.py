@@ -1,4 +1,4 @@
-"""`python -m crm_appservice.testbed.demo -c config.yaml`: the product with a local Matrix world.
+"""`python -m testbed.demo -c config.yaml`: the product with a local Matrix world.
 
 One process runs a local Synapse, the bridge emulator and the CRM itself (the same `Program` as
 `crm-appservice run`). A few customers have chats with the business and write in now and then,
@@ -17,8 +17,9 @@ import os
 import random
 import sys
 
-from ..config import ConfigError, Settings, load
-from ..program import Program
+from crm_appservice.config import ConfigError, Settings, load
+from crm_appservice.program import Program
+
 from .chats import Portal
 from .emulator import BridgeEmulator, with_bridge
 from .world import LocalMatrix
@@ -113,7 +114,7 @@ async def run(settings: Settings, registration: str, directory: str, interval: f
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m crm_appservice.testbed.demo")
+    parser = argparse.ArgumentParser(prog="python -m testbed.demo")
     parser.add_argument("-c", "--config", default="config.yaml")
     parser.add_argument("-r", "--registration", default="registration.yaml")
     parser.add_argument("--dir", default="testbed", help="where Synapse and the emulator live")

@@ -7,10 +7,10 @@ import contextlib
 
 from aiohttp import WSMsgType, web
 
-from ..api import origin, responses
-from ..api.middleware import current, restricted_to
 from ..keys import GUARD, HUB, PRESENCE, SETTINGS
-from .hub import Client
+from ..live.hub import Client
+from . import origin, responses
+from .middleware import current, restricted_to
 
 # A proxy's default idle timeout is 60-75 s (nginx: 60 s for proxy_read_timeout); pinging every
 # 25 s keeps the connection busy, and a peer that misses its pong is dropped.

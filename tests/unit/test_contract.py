@@ -14,7 +14,7 @@ from crm_appservice.api import file_kinds
 from crm_appservice.api.live_models import LiveFrameOut, LiveType
 from crm_appservice.api.openapi import document
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_webs_contract_is_the_servers() -> None:

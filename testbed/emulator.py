@@ -23,7 +23,8 @@ from urllib.parse import quote
 import aiohttp
 from aiohttp import web
 
-from ..config import Settings
+from crm_appservice.config import Settings
+
 from .answers import Outcome, answer
 from .chats import DOUBLE_PUPPET_KEY, GHOST_PREFIX, ChatActions, Portal
 from .provisioning import Provisioning
