@@ -16,21 +16,19 @@ from aiohttp import web
 from playwright.async_api import Browser, Page, Request, Response, async_playwright
 import pytest
 
-from crm_appservice import passwords
 from crm_appservice.store import managers
 from crm_appservice.webapp import SOURCE_BUILD
 from testbed.emulator import with_bridge
 from testbed.media import png
 from testbed.synapse import free_port
 
-from .conftest import ConfigFactory
+from .conftest import PASSWORD, PASSWORD_HASH, ConfigFactory
 from .matrix_world import World, running_world
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = os.environ.get("CRM_ARTIFACTS") or os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "test-artifacts"
 )
-PASSWORD = "a browser's password"
 WAIT = 20_000  # ms, for the page to show what the backend did
 
 
@@ -89,7 +87,7 @@ async def logged_in(
 ) -> Page:
     """A manager signed in, in a browser (context) of their own: a desktop's window unless
     `context_options` say otherwise (a phone's viewport and touch)."""
-    await managers.create(world.db, email, name, role, passwords.hash_password(PASSWORD),
+    await managers.create(world.db, email, name, role, PASSWORD_HASH,
                           update_existing=True)  # fmt: skip
     options = {"viewport": {"width": 1400, "height": 900}, **context_options}
     context = await browser.new_context(**options)

@@ -15,7 +15,7 @@ from crm_appservice.api import ratelimit
 from crm_appservice.config import Settings
 from crm_appservice.keys import SESSIONS
 
-from .conftest import API, PASSWORD, ConfigFactory, offline_settings
+from .conftest import API, PASSWORD, PASSWORD_HASH, ConfigFactory, offline_settings
 
 LOGIN = "/api/v1/auth/login"
 
@@ -61,13 +61,12 @@ async def test_forwarded_for_from_an_untrusted_peer_is_not_believed(
     aiohttp_client: Any,
 ) -> None:
     """Without a trusted proxy, a guesser cannot dodge the count by inventing addresses."""
-    from crm_appservice import passwords
     from crm_appservice.keys import POOL
     from crm_appservice.server import create_app
     from crm_appservice.store import managers
 
     client = await aiohttp_client(create_app(offline_settings(make_config, {}), db_dsn))
-    hashed = passwords.hash_password(PASSWORD)
+    hashed = PASSWORD_HASH
     await managers.create(client.app[POOL], "eve@example.com", "Eve", "manager", hashed)
     for i in range(ratelimit.PER_CLIENT):
         assert await attempt(client, "eve@example.com", "guess", f"203.0.113.{i}") == 401

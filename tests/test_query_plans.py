@@ -3,8 +3,10 @@ ingest lookup of earlier rows by an index whatever the tables' size."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
+import uuid
 
 import asyncpg
 import orjson
@@ -20,6 +22,9 @@ from crm_appservice.store import (
     search as text_search,
 )
 from crm_appservice.store.conversations import Filters
+from crm_appservice.store.embedded import EmbeddedPostgres
+
+from .conftest import TEMPLATE_DB, drop_database
 
 N = 100_000
 
@@ -81,12 +86,33 @@ async def _plans(conn: asyncpg.Connection, run: Any) -> list[tuple[str, list[dic
     return plans
 
 
+@pytest.fixture(scope="module")
+def big_template(pg_server: EmbeddedPostgres) -> Iterator[str]:
+    """The full-size tables, filled once for the module: a database each test copies."""
+    name = f"plans_{uuid.uuid4().hex[:12]}"
+
+    async def fill() -> None:
+        await pg_server.create_database(name, template=TEMPLATE_DB)
+        conn = await asyncpg.connect(pg_server.dsn(name))
+        try:
+            await conn.execute(FILL)
+        finally:
+            await conn.close()
+
+    asyncio.run(fill())
+    yield name
+    asyncio.run(drop_database(pg_server, name))
+
+
 @pytest.fixture
-async def big(db_dsn: str) -> Any:
-    conn = await asyncpg.connect(db_dsn)
-    await conn.execute(FILL)
+async def big(pg_server: EmbeddedPostgres, big_template: str) -> Any:
+    """A copy of the full-size tables (and their statistics), for one test to change."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    await pg_server.create_database(name, template=big_template)
+    conn = await asyncpg.connect(pg_server.dsn(name))
     yield conn
     await conn.close()
+    await drop_database(pg_server, name)
 
 
 NAME_4242 = "Fe7ecc4"  # contact 4242's first name: md5("4242")[:7], capitalised
