@@ -8,7 +8,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 
@@ -17,6 +16,7 @@ from ruamel.yaml import YAML
 
 from crm_appservice.store.embedded import EmbeddedPostgres
 from crm_appservice.store.migrate import apply_migrations
+from testbed.synapse import free_port
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOMAIN = "crm.localhost"
@@ -24,12 +24,6 @@ BOT = f"@crm_bot:{DOMAIN}"
 BRIDGE_BOT = f"@whatsappbot:{DOMAIN}"
 HS_TOKEN = "bench-hs-token-0123456789abcdef"
 AS_TOKEN = "bench-as-token-0123456789abcdef"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -55,8 +55,8 @@ def reachable_tempdir(prefix: str) -> str:
 
 # Fixtures that start a real Synapse: a test using one is marked `synapse`.
 SYNAPSE_FIXTURES = {"world"}
-SLOW_MODULES = {"test_e2e", "test_outbox", "test_slow_homeserver", "test_emulator_provisioning",
-                "test_whatsapp", "test_demo"}  # fmt: skip
+SLOW_MODULES = {"test_e2e", "test_outbox", "test_outbox_media", "test_slow_homeserver",
+                "test_emulator_provisioning", "test_whatsapp", "test_demo"}  # fmt: skip
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -177,15 +177,6 @@ def delete_marker() -> object:
 
 AS_TOKEN = "as-token-for-tests-0123456789abcdef"
 HS_TOKEN = "hs-token-for-tests-0123456789abcdef"
-
-
-def unused_port() -> int:
-    """A port free now, for a server the test starts on it later."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # A port held (bound, never listening) for the whole run: connecting to it is refused, and no

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from playwright.async_api import Browser, Page
 
-from . import test_browser
+from . import chromium
+from .chromium import WAIT, bubble, inbox_url, logged_in, row, shot
 from .matrix_world import World
-from .test_browser import WAIT, bubble, inbox_url, logged_in, row, shot
 
-world = test_browser.world
-browser = test_browser.browser
+world = chromium.world
+browser = chromium.browser
 
 
 async def _reply(page: Page, text: str) -> None:
@@ -150,7 +150,7 @@ async def test_a_draft_is_its_managers_and_gone_from_the_browser_on_sign_out(
     await logged_in(world, browser, "olga@example.com", "Olga", "manager")
     await eve.goto(inbox_url(world))
     await eve.get_by_label("E-mail").fill("olga@example.com")
-    await eve.get_by_label("Password").fill(test_browser.PASSWORD)
+    await eve.get_by_label("Password").fill(chromium.PASSWORD)
     await eve.get_by_role("button", name="Sign in").click()
     await row(eve, conversation).click()
     olga_box = eve.get_by_role("textbox", name="Write a reply…")

@@ -9,12 +9,12 @@ from typing import Any
 
 from playwright.async_api import Browser, Page
 
-from . import test_browser
+from . import chromium
+from .chromium import WAIT, bubble, logged_in, row, shot
 from .matrix_world import World
-from .test_browser import WAIT, bubble, logged_in, row, shot
 
-world = test_browser.world
-browser = test_browser.browser
+world = chromium.world
+browser = chromium.browser
 
 PHONE: dict[str, Any] = {
     "viewport": {"width": 390, "height": 844},

@@ -8,13 +8,13 @@ import asyncio
 
 from playwright.async_api import Browser
 
-from . import test_browser
+from . import chromium
+from .chromium import WAIT, bubble, logged_in, row, shot
 from .matrix_world import World
-from .test_browser import WAIT, bubble, logged_in, row, shot
 
 # The same Synapse, bridge emulator, CRM and Chromium as the inbox's own browser tests.
-world = test_browser.world
-browser = test_browser.browser
+world = chromium.world
+browser = chromium.browser
 
 HIDE = """(hidden) => {
   Object.defineProperty(document, "hidden", { value: hidden, configurable: true });

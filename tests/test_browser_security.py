@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from playwright.async_api import Browser
 
-from . import test_browser
+from . import chromium
+from .chromium import WAIT, bubble, csp_violations, inbox_url, logged_in, row, shot
 from .matrix_world import World
-from .test_browser import WAIT, bubble, csp_violations, inbox_url, logged_in, row, shot
 
 # The same Synapse, bridge emulator, CRM and Chromium as the inbox's own browser tests.
-world = test_browser.world
-browser = test_browser.browser
+world = chromium.world
+browser = chromium.browser
 
 INJECT = """() => {
   // What an HTML injection would try: an inline script and an inline handler.

@@ -7,12 +7,12 @@ from playwright.async_api import Browser
 
 from crm_appservice import passwords
 
-from . import test_browser
+from . import chromium
+from .chromium import PASSWORD, WAIT, inbox_url, logged_in, shot
 from .matrix_world import World
-from .test_browser import PASSWORD, WAIT, inbox_url, logged_in, shot
 
-world = test_browser.world
-browser = test_browser.browser
+world = chromium.world
+browser = chromium.browser
 
 
 async def test_own_account_and_an_admins_changes(world: World, browser: Browser) -> None:

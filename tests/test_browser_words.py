@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 
 from playwright.async_api import Browser
 
-from . import test_browser
+from . import chromium
+from .chromium import WAIT, bubble, inbox_url, logged_in, row, shot
 from .matrix_world import World
-from .test_browser import WAIT, bubble, inbox_url, logged_in, row, shot
 
-world = test_browser.world
-browser = test_browser.browser
+world = chromium.world
+browser = chromium.browser
 
 
 async def test_addresses_notifications_snooze_and_links(world: World, browser: Browser) -> None:
@@ -37,6 +37,19 @@ async def test_addresses_notifications_snooze_and_links(world: World, browser: B
     await eve.get_by_role("heading", name="Team").wait_for(timeout=WAIT)
     await eve.go_back()
     await eve.get_by_role("tab", name="All").wait_for(timeout=WAIT)
+    # So has every page: the account survives a reload, an address that is no page leads to
+    # the inbox, and Back from a conversation returns to the list.
+    await eve.locator("button.me").click()
+    await eve.wait_for_url(inbox_url(world) + "account")
+    await eve.reload()
+    await eve.get_by_role("heading", name="Your account").wait_for(timeout=WAIT)
+    await eve.goto(inbox_url(world) + "no/such/page")
+    await eve.wait_for_url(inbox_url(world))
+    await row(eve, conversation).click()
+    await eve.wait_for_url(inbox_url(world) + f"conversations/{conversation}")
+    await eve.go_back()
+    await eve.wait_for_url(inbox_url(world))
+    await eve.get_by_text("Pick a conversation on the left").wait_for(timeout=WAIT)
 
     # Notifications (the browser allows them): on, off again, and off they stay.
     on = eve.get_by_role("button", name="Notifications on")

@@ -18,9 +18,10 @@ import asyncpg
 import pytest
 
 from crm_appservice.config import Settings
+from testbed.synapse import free_port
 
 from . import factories as f
-from .conftest import API, PASSWORD, ConfigFactory, Homeserver, offline_settings, unused_port
+from .conftest import API, PASSWORD, ConfigFactory, Homeserver, offline_settings
 from .polling import until
 
 ROOM = "!mailroom"
@@ -70,7 +71,7 @@ class SMTPServer:
 
 @pytest.fixture
 def smtp() -> Iterator[SMTPServer]:
-    server = SMTPServer(unused_port())
+    server = SMTPServer(free_port())
     server.start()
     yield server
     server.stop()

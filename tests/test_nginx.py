@@ -17,8 +17,9 @@ import pytest
 
 from crm_appservice.api import ratelimit
 from crm_appservice.config import Settings
+from testbed.synapse import free_port
 
-from .conftest import HS_TOKEN, PASSWORD, REPO, ConfigFactory, offline_settings, unused_port
+from .conftest import HS_TOKEN, PASSWORD, REPO, ConfigFactory, offline_settings
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SITE = os.path.join(REPO, "docker", "nginx", "nginx.conf")
@@ -52,7 +53,7 @@ async def nginx(client: TestClient) -> AsyncIterator[str]:  # type: ignore[type-
     with open(SITE) as shipped:
         site = shipped.read()
     assert "server crm:29340;" in site and "listen 80;" in site
-    port = unused_port()
+    port = free_port()
     site = site.replace("server crm:29340;", f"server 127.0.0.1:{client.server.port};")
     site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
     with open(os.path.join(directory, "site.conf"), "w") as f:

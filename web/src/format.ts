@@ -36,7 +36,7 @@ export function dayLabel(iso: string, now = new Date()): string {
  */
 export function timeKey(iso: string): number {
   const fraction = /\.(\d+)/.exec(iso)?.[1] ?? "";
-  const micros = Number((fraction + "000000").slice(3, 6)); // what Date.parse's milliseconds drop
+  const micros = Number(`${fraction}000000`.slice(3, 6)); // what Date.parse's milliseconds drop
   return Date.parse(iso) * 1000 + micros;
 }
 
@@ -97,11 +97,7 @@ export function colourFor(id: number): string {
 }
 
 /** The box a media element reserves before it loads, from the stored dimensions. */
-export function mediaBox(
-  width: number | null,
-  height: number | null,
-  max = 320,
-): { width: number; height: number } {
+export function mediaBox(width: number | null, height: number | null, max = 320): { width: number; height: number } {
   if (!width || !height) return { width: max, height: Math.round(max * 0.75) };
   const scale = Math.min(1, max / Math.max(width, height));
   return { width: Math.max(48, Math.round(width * scale)), height: Math.max(48, Math.round(height * scale)) };
@@ -114,7 +110,7 @@ export function snoozeChoices(now = new Date()): { key: "later" | "tomorrow" | "
   tomorrow.setDate(now.getDate() + 1);
   tomorrow.setHours(9, 0, 0, 0);
   const monday = new Date(now);
-  monday.setDate(now.getDate() + (((8 - now.getDay()) % 7) || 7));
+  monday.setDate(now.getDate() + ((8 - now.getDay()) % 7 || 7));
   monday.setHours(9, 0, 0, 0);
   return [
     { key: "later", until: later },

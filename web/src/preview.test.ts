@@ -23,7 +23,7 @@ describe("the list's words for a message", () => {
 
 describe("a file's kind before the server has it", () => {
   it("follows the server's rule (x-rules.file_kinds), on the shared table of cases", async () => {
-    const { kindOf } = await import("./components/Composer");
+    const { kindOf } = await import("./state/send");
     for (const [type, kind] of fileKinds.cases) expect(kindOf(new File(["x"], "f", { type })), type).toBe(kind);
   });
 });

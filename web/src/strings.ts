@@ -177,7 +177,8 @@ export const t = {
     qrLabel: "QR code to scan in WhatsApp: Linked devices > Link a device",
     next: "Get the pairing code",
     qrHelp: "On the phone: WhatsApp › Settings › Linked devices › Link a device, then point the camera at this code.",
-    codeHelp: "On the phone: WhatsApp › Settings › Linked devices › Link a device › Link with phone number instead, then type this code. It stays valid until you do.",
+    codeHelp:
+      "On the phone: WhatsApp › Settings › Linked devices › Link a device › Link with phone number instead, then type this code. It stays valid until you do.",
     connected: "WhatsApp is connected.",
     logout: "Log out",
   },

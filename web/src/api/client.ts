@@ -2,18 +2,7 @@
 // on every change, and errors as ApiError with the server's message.
 
 import type * as S from "./schema";
-import type {
-  Bundle,
-  ContactDetail,
-  Conversation,
-  Counts,
-  ManagerAdmin,
-  Message,
-  MessagePage,
-  Note,
-  Order,
-  Status,
-} from "./types";
+import type { Bundle, ContactDetail, Conversation, Counts, ManagerAdmin, Message, MessagePage, Note, Order, Status } from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -132,8 +121,7 @@ export type LoginStep = S.LoginStepOut & {
 export type OrderFields = Required<Omit<S.OrderBody, "total">> & { total: string };
 
 export const api = {
-  login: (email: string, password: string) =>
-    request<S.LoginOut>("POST", "/api/v1/auth/login", { email, password } satisfies S.LoginBody),
+  login: (email: string, password: string) => request<S.LoginOut>("POST", "/api/v1/auth/login", { email, password } satisfies S.LoginBody),
   logout: () => request<object>("POST", "/api/v1/auth/logout"),
   me: () => request<S.LoginOut>("GET", "/api/v1/me"),
   changeMe: (changes: S.MePatch) => request<S.LoginOut>("PATCH", "/api/v1/me", changes),
@@ -142,41 +130,30 @@ export const api = {
     request<S.NewTokenOut>("POST", "/api/v1/tokens", { label, password, expires_in_days } satisfies S.TokenBody),
   deleteToken: (id: number) => request<object>("DELETE", `/api/v1/tokens/${id}`),
   team: () => request<S.TeamList>("GET", "/api/v1/team"),
-  conversations: (f: ListFilters, cursor: string | null) =>
-    request<S.ConversationPage>("GET", `/api/v1/conversations?${listQuery(f, cursor)}`),
+  conversations: (f: ListFilters, cursor: string | null) => request<S.ConversationPage>("GET", `/api/v1/conversations?${listQuery(f, cursor)}`),
   counts: () => request<Counts>("GET", "/api/v1/conversations/counts"),
   bundle: (id: number) => request<Bundle>("GET", `/api/v1/conversations/${id}`),
-  messages: (id: number, cursor: string) =>
-    request<MessagePage>("GET", `/api/v1/conversations/${id}/messages?cursor=${encodeURIComponent(cursor)}`),
+  messages: (id: number, cursor: string) => request<MessagePage>("GET", `/api/v1/conversations/${id}/messages?cursor=${encodeURIComponent(cursor)}`),
   read: (id: number) => request<Conversation>("POST", `/api/v1/conversations/${id}/read`),
-  patch: (id: number, changes: S.ConversationPatch) =>
-    request<Conversation>("PATCH", `/api/v1/conversations/${id}`, changes),
+  patch: (id: number, changes: S.ConversationPatch) => request<Conversation>("PATCH", `/api/v1/conversations/${id}`, changes),
   reply: (id: number, fields: S.ReplyBody) => request<Message>("POST", `/api/v1/conversations/${id}/messages`, fields),
   replyWithFile: (id: number, form: FormData, onProgress: (f: number) => void) =>
     upload<Message>(`/api/v1/conversations/${id}/messages`, form, onProgress),
   retry: (messageId: number) => request<Message>("POST", `/api/v1/messages/${messageId}/retry`),
-  react: (messageId: number, key: string) =>
-    request<Message>("POST", `/api/v1/messages/${messageId}/reactions`, { key } satisfies S.ReactionBody),
-  unreact: (messageId: number, key: string) =>
-    request<Message>("DELETE", `/api/v1/messages/${messageId}/reactions/${encodeURIComponent(key)}`),
-  edit: (messageId: number, body: string) =>
-    request<Message>("PATCH", `/api/v1/messages/${messageId}`, { body } satisfies S.EditBody),
+  react: (messageId: number, key: string) => request<Message>("POST", `/api/v1/messages/${messageId}/reactions`, { key } satisfies S.ReactionBody),
+  unreact: (messageId: number, key: string) => request<Message>("DELETE", `/api/v1/messages/${messageId}/reactions/${encodeURIComponent(key)}`),
+  edit: (messageId: number, body: string) => request<Message>("PATCH", `/api/v1/messages/${messageId}`, { body } satisfies S.EditBody),
   remove: (messageId: number) => request<Message>("DELETE", `/api/v1/messages/${messageId}`),
   saveDraft: (id: number, body: string, keepalive = false) =>
     request<object>("PUT", `/api/v1/conversations/${id}/draft`, { body } satisfies S.DraftBody, keepalive),
-  editNote: (noteId: number, body: string) =>
-    request<Note>("PATCH", `/api/v1/notes/${noteId}`, { body } satisfies S.NoteBody),
+  editNote: (noteId: number, body: string) => request<Note>("PATCH", `/api/v1/notes/${noteId}`, { body } satisfies S.NoteBody),
   deleteNote: (noteId: number) => request<Note>("DELETE", `/api/v1/notes/${noteId}`),
   deleteOrder: (orderId: number) => request<object>("DELETE", `/api/v1/orders/${orderId}`),
-  addNote: (id: number, body: string) =>
-    request<Note>("POST", `/api/v1/conversations/${id}/notes`, { body } satisfies S.NoteBody),
+  addNote: (id: number, body: string) => request<Note>("POST", `/api/v1/conversations/${id}/notes`, { body } satisfies S.NoteBody),
   contact: (id: number) => request<ContactDetail>("GET", `/api/v1/contacts/${id}`),
-  patchContact: (id: number, changes: S.ContactPatch) =>
-    request<ContactDetail>("PATCH", `/api/v1/contacts/${id}`, changes),
-  addOrder: (contactId: number, order: S.OrderBody) =>
-    request<Order>("POST", `/api/v1/contacts/${contactId}/orders`, order),
-  patchOrder: (orderId: number, changes: S.OrderPatch) =>
-    request<Order>("PATCH", `/api/v1/orders/${orderId}`, changes),
+  patchContact: (id: number, changes: S.ContactPatch) => request<ContactDetail>("PATCH", `/api/v1/contacts/${id}`, changes),
+  addOrder: (contactId: number, order: S.OrderBody) => request<Order>("POST", `/api/v1/contacts/${contactId}/orders`, order),
+  patchOrder: (orderId: number, changes: S.OrderPatch) => request<Order>("PATCH", `/api/v1/orders/${orderId}`, changes),
   whatsapp: () => request<S.WhatsAppOut>("GET", "/api/v1/whatsapp"),
   loginStart: (flow: "qr" | "phone") => request<LoginStep>("POST", `/api/v1/whatsapp/login/${flow}`),
   /** The next login step, or null when there is nothing new yet (ask again with the same step). */
@@ -192,9 +169,6 @@ export const api = {
   newConversation: (phone: string) =>
     request<Conversation | S.NewChatPendingOut>("POST", "/api/v1/conversations/new", { phone } satisfies S.NewConversationBody),
   managers: () => request<S.ManagerList>("GET", "/api/v1/managers"),
-  addManager: (m: S.ManagerBody) =>
-    request<ManagerAdmin>("POST", "/api/v1/managers", m),
-  patchManager: (id: number, changes: S.ManagerPatch) =>
-    request<ManagerAdmin>("PATCH", `/api/v1/managers/${id}`, changes),
+  addManager: (m: S.ManagerBody) => request<ManagerAdmin>("POST", "/api/v1/managers", m),
+  patchManager: (id: number, changes: S.ManagerPatch) => request<ManagerAdmin>("PATCH", `/api/v1/managers/${id}`, changes),
 };
-

@@ -38,7 +38,8 @@ function AccountForm<T>({
   const { error, run } = useActionError();
   const [saved, setSaved] = useState(false);
   return (
-    <form noValidate
+    <form
+      noValidate
       className="stack narrow"
       onSubmit={(e: FormEvent<HTMLFormElement>) => {
         e.preventDefault();
@@ -77,8 +78,7 @@ function NameForm({ me }: { me: Manager }) {
 }
 
 function PasswordForm() {
-  const send = (form: FormData) =>
-    api.changeMe({ current_password: String(form.get("current")), password: String(form.get("password")) });
+  const send = (form: FormData) => api.changeMe({ current_password: String(form.get("current")), password: String(form.get("password")) });
   return (
     <AccountForm send={send} submit={t.account.savePassword} done={t.account.passwordSaved}>
       <h3>{t.account.password}</h3>
@@ -99,8 +99,7 @@ function Tokens() {
   const tokens = useQuery({ queryKey: TOKENS, queryFn: api.tokens });
   const { error, run } = useActionError();
   const [made, setMade] = useState<string | null>(null);
-  const put = (change: (items: Token[]) => Token[]) =>
-    qc.setQueryData<{ items: Token[] }>(TOKENS, (d) => (d ? { items: change(d.items) } : d));
+  const put = (change: (items: Token[]) => Token[]) => qc.setQueryData<{ items: Token[] }>(TOKENS, (d) => (d ? { items: change(d.items) } : d));
   return (
     <section>
       <h3>{t.account.tokens}</h3>
@@ -129,7 +128,8 @@ function Tokens() {
           {t.account.copyNow} <code>{made}</code>
         </p>
       )}
-      <form noValidate
+      <form
+        noValidate
         className="stack narrow"
         onSubmit={(e: FormEvent<HTMLFormElement>) => {
           e.preventDefault();

@@ -1,12 +1,61 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState, type FormEvent } from "react";
+import { type FormEvent, lazy, type ReactNode, Suspense, useEffect, useState } from "react";
+import { Navigate, Route, Routes } from "react-router";
 
 import { api, ApiError, setCsrfToken } from "../api/client";
+import type { Manager } from "../api/types";
+import { InboxPage } from "../pages/InboxPage";
+import { paths } from "../routes";
 import { keys } from "../state/cache";
 import { useMe } from "../state/hooks";
 import { t } from "../strings";
-import { Inbox } from "./Inbox";
 import { ErrorLine } from "./ErrorLine";
+import { Shell } from "./Shell";
+
+// The pages beside the inbox load when first opened: their code (and the QR code library of
+// Team → WhatsApp) is not part of what every manager's inbox downloads.
+const Team = lazy(() => import("./Team").then((m) => ({ default: m.Team })));
+const Account = lazy(() => import("./Account").then((m) => ({ default: m.Account })));
+
+function Page({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<main className="team" aria-busy="true" />}>{children}</Suspense>;
+}
+
+/** Every page's address (routes.ts): the inbox at / and /conversations/<id> (one page, so
+ * opening a conversation keeps the list as it is), Team for admins, the manager's account. */
+function Pages({ me }: { me: Manager }) {
+  return (
+    <Routes>
+      <Route element={<Shell me={me} />}>
+        <Route path={paths.inbox} element={<InboxPage />}>
+          <Route index element={null} />
+          <Route path={paths.conversationPattern} element={null} />
+        </Route>
+        <Route
+          path={paths.team}
+          element={
+            me.role === "admin" ? (
+              <Page>
+                <Team me={me} />
+              </Page>
+            ) : (
+              <Navigate to={paths.inbox} replace />
+            )
+          }
+        />
+        <Route
+          path={paths.account}
+          element={
+            <Page>
+              <Account me={me} />
+            </Page>
+          }
+        />
+        <Route path="*" element={<Navigate to={paths.inbox} replace />} />
+      </Route>
+    </Routes>
+  );
+}
 
 export function App() {
   const me = useMe();
@@ -18,7 +67,7 @@ export function App() {
     if (me.error instanceof ApiError && me.error.status === 401) return <Login />;
     return <div className="splash error">{me.error.message}</div>;
   }
-  return <Inbox me={me.data.manager} />;
+  return <Pages me={me.data.manager} />;
 }
 
 function Login() {
@@ -53,13 +102,7 @@ function Login() {
         </label>
         <label>
           {t.login.password}
-          <input
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
+          <input type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
         </label>
         <ErrorLine error={error} />
         <button type="submit" disabled={busy}>

@@ -1,103 +1,16 @@
-import { useQueryClient, type QueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, type ClipboardEvent, type DragEvent, type KeyboardEvent } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { type ClipboardEvent, type DragEvent, type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
 
 import { api } from "../api/client";
-import { rules } from "../api/contract";
 import type { Bundle, Conversation, Manager, Message } from "../api/types";
-import { addNote, keys, patchOptimistic, upsertMessage } from "../state/cache";
+import { addNote, keys } from "../state/cache";
+import { useDraft } from "../state/drafts";
+import { useSend } from "../state/send";
 import { t } from "../strings";
 import { fitHeight } from "./Editor";
 import { EmojiPicker } from "./EmojiPicker";
 import { ErrorLine, useActionError } from "./ErrorLine";
 import { Icon } from "./Icon";
-
-// Drafts are the manager's, kept on the server (a colleague signing in on this browser never
-// sees them): saved a moment after typing stops, and at once when the composer goes away.
-const DRAFT_DELAY_MS = 600;
-// What earlier versions kept in this browser: removed, it was anyone's to read.
-const OLD_DRAFT_PREFIX = "crm.draft.";
-
-export function forgetLocalDrafts(): void {
-  try {
-    for (const key of Object.keys(localStorage)) if (key.startsWith(OLD_DRAFT_PREFIX)) localStorage.removeItem(key);
-  } catch {
-    // storage blocked: nothing was kept either
-  }
-}
-
-/** Keep the composer's text as the manager's draft: debounced, flushed on leaving. */
-function useDraft(qc: QueryClient, conversationId: number, text: string): void {
-  const saved = useRef(qc.getQueryData<Bundle>(keys.bundle(conversationId))?.draft ?? "");
-  const pending = useRef<string | null>(null);
-  const flush = useCallback(
-    (keepalive = false) => {
-      const body = pending.current;
-      pending.current = null;
-      if (body === null || body === saved.current) return;
-      saved.current = body;
-      qc.setQueryData<Bundle>(keys.bundle(conversationId), (b) => (b ? { ...b, draft: body || null } : b));
-      api.saveDraft(conversationId, body, keepalive).catch(() => {
-        saved.current = ""; // not kept: tried again with the next change
-      });
-    },
-    [qc, conversationId],
-  );
-  useEffect(() => {
-    if (text === saved.current && pending.current === null) return;
-    pending.current = text;
-    const timer = setTimeout(() => flush(), DRAFT_DELAY_MS);
-    return () => clearTimeout(timer);
-  }, [text, flush]);
-  useEffect(() => {
-    const leaving = () => flush(true);
-    addEventListener("pagehide", leaving);
-    return () => {
-      removeEventListener("pagehide", leaving);
-      flush(true);
-    };
-  }, [flush]);
-}
-
-/** What the file goes out as, by the server's rule (x-rules.file_kinds). */
-export function kindOf(file: File): Message["kind"] {
-  const { by_major, as_file } = rules.file_kinds;
-  // Read as the server reads a declared type (file_kinds.media_type): no parameters, lower case.
-  const type = (file.type.split(";")[0] ?? "").trim().toLowerCase();
-  if ((as_file as readonly string[]).includes(type)) return "file";
-  return (by_major as Record<string, Message["kind"]>)[type.split("/")[0] ?? ""] ?? "file";
-}
-
-/** Width and height of an image or video, duration of a video or audio file, if the browser can tell. */
-async function measure(file: File, url: string): Promise<{ width?: number; height?: number; duration_ms?: number }> {
-  const kind = kindOf(file);
-  try {
-    if (kind === "image") {
-      const img = new Image();
-      img.src = url;
-      await img.decode();
-      return { width: img.naturalWidth, height: img.naturalHeight };
-    }
-    if (kind === "video" || kind === "audio") {
-      const el = document.createElement(kind);
-      el.preload = "metadata";
-      el.src = url;
-      await new Promise((resolve, reject) => {
-        el.onloadedmetadata = resolve;
-        el.onerror = reject;
-        setTimeout(reject, 3000);
-      });
-      const size = kind === "video" ? { width: (el as HTMLVideoElement).videoWidth, height: (el as HTMLVideoElement).videoHeight } : {};
-      return { ...size, duration_ms: Number.isFinite(el.duration) ? Math.round(el.duration * 1000) : undefined };
-    }
-  } catch {
-    // unknown to this browser: sent without dimensions
-  }
-  return {};
-}
-
-export function newTxnId(): string {
-  return typeof crypto.randomUUID === "function" ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
-}
 
 interface Props {
   conversation: Conversation;
@@ -117,6 +30,7 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
 
   useDraft(qc, conversation.id, text);
   // The box grows with its text up to eight lines (CSS caps it).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the height follows the text
   useLayoutEffect(() => fitHeight(input.current), [text]);
   useEffect(() => {
     if (replyTo) input.current?.focus();
@@ -134,83 +48,7 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
     });
   }
 
-  function optimistic(txn: string, body: string, extra: Partial<Message>): Message {
-    return {
-      id: -Date.now(),
-      conversation_id: conversation.id,
-      version: 0,
-      event_id: null,
-      client_txn_id: txn,
-      direction: "out",
-      channel: "matrix",
-      sender: { type: "manager", id: me.id, name: me.name },
-      kind: "text",
-      body,
-      html: null,
-      media: null,
-      location: null,
-      reply_to: replyTo?.id ?? null,
-      reactions: [],
-      status: "pending",
-      error: null,
-      edited_at: null,
-      deleted_at: null,
-      created_at: new Date().toISOString(),
-      ...extra,
-    };
-  }
-
-  function sendText(body: string) {
-    const txn = newTxnId();
-    const reply = replyTo?.id ?? null;
-    const attempt = () =>
-      api.reply(conversation.id, { client_txn_id: txn, body, reply_to: reply }).then(
-        (answer) => upsertMessage(qc, answer),
-        (e: Error) =>
-          patchOptimistic(qc, conversation.id, txn, (m) => ({
-            ...m,
-            status: "failed",
-            error: e.message,
-            local: { ...m.local, failed: e.message, retry },
-          })),
-      );
-    const retry = () => {
-      patchOptimistic(qc, conversation.id, txn, (m) => ({ ...m, status: "pending", error: null }));
-      void attempt();
-    };
-    upsertMessage(qc, optimistic(txn, body, {}));
-    void attempt();
-  }
-
-  async function sendFile(f: File, caption: string) {
-    const txn = newTxnId();
-    const previewUrl = URL.createObjectURL(f);
-    const kind = kindOf(f);
-    upsertMessage(
-      qc,
-      optimistic(txn, caption, {
-        kind,
-        media: { url: previewUrl, thumbnail_url: null, mimetype: f.type, size: f.size, width: null, height: null, duration_ms: null, filename: f.name },
-        local: { file: f, previewUrl, progress: 0 },
-      }),
-    );
-    const dims = await measure(f, previewUrl);
-    const form = new FormData();
-    form.set("client_txn_id", txn);
-    if (caption) form.set("body", caption);
-    if (replyTo) form.set("reply_to", String(replyTo.id));
-    for (const [key, value] of Object.entries(dims)) if (value) form.set(key, String(value));
-    form.set("file", f, f.name);
-    try {
-      const answer = await api.replyWithFile(conversation.id, form, (progress) =>
-        patchOptimistic(qc, conversation.id, txn, (m) => ({ ...m, local: { ...m.local, progress } })),
-      );
-      upsertMessage(qc, answer);
-    } catch (e) {
-      const reason = e instanceof Error ? e.message : String(e);
-      patchOptimistic(qc, conversation.id, txn, (m) => ({ ...m, status: "failed", error: reason, local: { ...m.local, failed: reason } }));
-    }
-  }
+  const { sendText, sendFile } = useSend(conversation, me, replyTo);
 
   function submit() {
     const body = text.trim();
@@ -243,6 +81,7 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
   }
 
   return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: a drop target for dragged files; the attach button does the same from the keyboard
     <div
       className={`composer${noteMode ? " note-mode" : ""}`}
       onDragOver={(e: DragEvent) => e.preventDefault()}
@@ -281,7 +120,15 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
           <Icon name="attach" />
         </button>
         <EmojiPicker onPick={insert} />
-        <input ref={picker} type="file" hidden onChange={(e) => (takeFile(e.target.files), (e.target.value = ""))} />
+        <input
+          ref={picker}
+          type="file"
+          hidden
+          onChange={(e) => {
+            takeFile(e.target.files);
+            e.target.value = "";
+          }}
+        />
         <textarea
           ref={input}
           rows={1}

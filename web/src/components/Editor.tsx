@@ -21,6 +21,7 @@ export function fitHeight(box: HTMLTextAreaElement | null): void {
 export function Editor({ initial, onSave, onCancel }: { initial: string; onSave: (body: string) => void; onCancel: () => void }) {
   const [text, setText] = useState(initial);
   const box = useRef<HTMLTextAreaElement>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the height follows the text
   useLayoutEffect(() => fitHeight(box.current), [text]);
   useLayoutEffect(() => {
     const el = box.current;
@@ -33,7 +34,8 @@ export function Editor({ initial, onSave, onCancel }: { initial: string; onSave:
     else onSave(body);
   };
   return (
-    <form noValidate
+    <form
+      noValidate
       className="edit"
       onSubmit={(e) => {
         e.preventDefault();

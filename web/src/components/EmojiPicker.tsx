@@ -5,10 +5,54 @@ import { t } from "../strings";
 // The emoji a sales conversation uses most, in a few rows: no library, nothing to download
 // (the inbox's JavaScript stays small), and the system's emoji font draws them.
 const EMOJI = [
-  "😊", "🙂", "😀", "😂", "😉", "😍", "🤩", "😎", "🤔", "😅", "😇", "🙏",
-  "👍", "👌", "👏", "🙌", "💪", "🤝", "👋", "✌️", "❤️", "💙", "💚", "🔥",
-  "🎉", "✨", "⭐", "✅", "❌", "⚠️", "📦", "🚚", "🛒", "💳", "💶", "🧾",
-  "📞", "📷", "📍", "⏰", "📅", "🎁", "☕", "🌞", "😢", "😮", "🙈", "💯",
+  "😊",
+  "🙂",
+  "😀",
+  "😂",
+  "😉",
+  "😍",
+  "🤩",
+  "😎",
+  "🤔",
+  "😅",
+  "😇",
+  "🙏",
+  "👍",
+  "👌",
+  "👏",
+  "🙌",
+  "💪",
+  "🤝",
+  "👋",
+  "✌️",
+  "❤️",
+  "💙",
+  "💚",
+  "🔥",
+  "🎉",
+  "✨",
+  "⭐",
+  "✅",
+  "❌",
+  "⚠️",
+  "📦",
+  "🚚",
+  "🛒",
+  "💳",
+  "💶",
+  "🧾",
+  "📞",
+  "📷",
+  "📍",
+  "⏰",
+  "📅",
+  "🎁",
+  "☕",
+  "🌞",
+  "😢",
+  "😮",
+  "🙈",
+  "💯",
 ];
 
 /** A button that opens a grid of emoji; the chosen one is handed to `onPick`. */
@@ -26,7 +70,15 @@ export function EmojiPicker({ onPick, disabled = false }: { onPick: (emoji: stri
   }, [open]);
   return (
     <span className="emoji-picker">
-      <button type="button" className="icon-button" aria-label={t.emoji} title={t.emoji} aria-expanded={open} disabled={disabled} onClick={() => setOpen((o) => !o)}>
+      <button
+        type="button"
+        className="icon-button"
+        aria-label={t.emoji}
+        title={t.emoji}
+        aria-expanded={open}
+        disabled={disabled}
+        onClick={() => setOpen((o) => !o)}
+      >
         😊
       </button>
       {open && (

@@ -17,7 +17,15 @@ export function MediaView({ message }: { message: Message }) {
   switch (message.kind) {
     case "image":
     case "sticker":
-      return <ImageMedia url={url} thumbnail={message.local?.previewUrl ?? media.thumbnail_url} width={media.width} height={media.height} name={media.filename} />;
+      return (
+        <ImageMedia
+          url={url}
+          thumbnail={message.local?.previewUrl ?? media.thumbnail_url}
+          width={media.width}
+          height={media.height}
+          name={media.filename}
+        />
+      );
     case "video":
       return <VideoMedia url={url} poster={media.thumbnail_url} width={media.width} height={media.height} name={media.filename} />;
     case "audio":
@@ -25,7 +33,8 @@ export function MediaView({ message }: { message: Message }) {
       return (
         <div className="audio">
           <span>
-            <Icon name={message.kind === "voice" ? "voice" : "audio"} /> {message.kind === "voice" ? t.media.voice : (media.filename ?? t.media.audio)}
+            <Icon name={message.kind === "voice" ? "voice" : "audio"} />{" "}
+            {message.kind === "voice" ? t.media.voice : (media.filename ?? t.media.audio)}
           </span>
           <audio controls preload="none" src={url}>
             <a href={url} download>
@@ -105,8 +114,19 @@ function Lightbox({ url, name, onClose }: { url: string; name: string | null; on
     return () => removeEventListener("keydown", onKey);
   }, [onClose]);
   return (
+    // biome-ignore lint/a11y/useKeyWithClickEvents: Esc closes it from the keyboard (the handler above)
     <div className="lightbox" role="dialog" aria-modal="true" aria-label={name ?? t.media.photo} onClick={onClose}>
-      <img src={url} alt={name ?? t.media.photo} className={zoom ? "zoom" : ""} onClick={(e) => (e.stopPropagation(), setZoom((z) => !z))} />
+      {/* biome-ignore lint/a11y/useKeyWithClickEvents: zooming is for the pointer; the download link opens the full size */}
+      <img
+        src={url}
+        alt={name ?? t.media.photo}
+        className={zoom ? "zoom" : ""}
+        onClick={(e) => {
+          e.stopPropagation();
+          setZoom((z) => !z);
+        }}
+      />
+      {/* biome-ignore lint/a11y/useKeyWithClickEvents lint/a11y/noStaticElementInteractions: only keeps a click on the bar from closing the view */}
       <div className="lightbox-bar" onClick={(e) => e.stopPropagation()}>
         <a href={url} download={name ?? true}>
           {t.media.download}

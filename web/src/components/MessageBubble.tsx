@@ -1,12 +1,12 @@
 import { useQueryClient } from "@tanstack/react-query";
-import DOMPurify from "dompurify";
-import { memo, useRef, useState, type MouseEvent, type PointerEvent, type ReactNode } from "react";
+import { memo, type ReactNode, useState } from "react";
 
 import { api } from "../api/client";
-import { rules } from "../api/contract";
 import type { Manager, Message } from "../api/types";
 import { clock } from "../format";
+import { safeHtml } from "../safeHtml";
 import { upsertMessage } from "../state/cache";
+import { useLongPress } from "../state/useLongPress";
 import { t } from "../strings";
 import { ConfirmButton } from "./Confirm";
 import { Editor } from "./Editor";
@@ -25,76 +25,6 @@ const TICKS: Record<string, ReactNode> = {
   read: "✓✓",
   failed: <Icon name="failed" />,
 };
-
-// DOMPurify's hooks are global: added once, at the first message with HTML.
-let hooked = false;
-
-const ALLOWED_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = rules.html.attributes;
-const NOT_URLS = Object.values(ALLOWED_ATTRIBUTES).flat().filter((name) => name !== "href");
-const SCHEMES = new RegExp(`^(?:${rules.html.url_schemes.join("|")}):`, "i");
-
-/**
- * A message's HTML (the contact's: untrusted) as the server allows it (x-rules.html), sanitized
- * again in the browser: the same tags, each attribute only on its own tag, links in a new tab
- * with no way back to this page (window.opener) and no referrer. Where DOMPurify cannot work
- * there is no HTML at all (null: the plain body is shown).
- */
-export function safeHtml(html: string): string | null {
-  if (!DOMPurify.isSupported) return null;
-  if (!hooked) {
-    hooked = true;
-    DOMPurify.addHook("uponSanitizeAttribute", (node, data) => {
-      // Set for every attribute: DOMPurify passes the same object from one attribute to the next.
-      data.keepAttr = ALLOWED_ATTRIBUTES[node.nodeName.toLowerCase()]?.includes(data.attrName) ?? false;
-    });
-    DOMPurify.addHook("afterSanitizeAttributes", (node) => {
-      if (node.tagName === "A" && node.hasAttribute("href")) {
-        node.setAttribute("target", "_blank");
-        node.setAttribute("rel", rules.html.link_rel);
-      }
-    });
-  }
-  return DOMPurify.sanitize(html, {
-    ALLOWED_TAGS: [...rules.html.tags],
-    ALLOWED_ATTR: [...new Set(Object.values(ALLOWED_ATTRIBUTES).flat())],
-    ALLOWED_URI_REGEXP: SCHEMES,
-    // DOMPurify checks every attribute's value as a URL unless told it is not one.
-    ADD_URI_SAFE_ATTR: NOT_URLS,
-  });
-}
-
-// How long a finger rests on a message before its actions show (a phone has no hover).
-const LONG_PRESS_MS = 450;
-
-/** Handlers that call `action` when a touch rests in place for LONG_PRESS_MS. */
-function useLongPress(action: () => void) {
-  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  const touching = useRef(false);
-  const cancel = () => {
-    if (timer.current) clearTimeout(timer.current);
-    timer.current = null;
-  };
-  return {
-    onPointerDown: (e: PointerEvent) => {
-      touching.current = e.pointerType === "touch";
-      if (!touching.current) return;
-      cancel();
-      timer.current = setTimeout(() => {
-        timer.current = null;
-        action();
-      }, LONG_PRESS_MS);
-    },
-    onPointerUp: cancel,
-    onPointerCancel: cancel,
-    onPointerMove: (e: PointerEvent) => {
-      if (Math.abs(e.movementX) + Math.abs(e.movementY) > 6) cancel();
-    },
-    // The browser's own long-press menu would cover the message.
-    onContextMenu: (e: MouseEvent) => {
-      if (touching.current) e.preventDefault();
-    },
-  };
-}
 
 interface Props {
   message: Message;
@@ -162,6 +92,7 @@ export const MessageBubble = memo(function MessageBubble({ message: m, grouped, 
               </a>
             )}
             {m.html && safeHtml(m.html) !== null ? (
+              // biome-ignore lint/security/noDangerouslySetInnerHtml: safeHtml keeps only the server's published allow-list (DOMPurify)
               <div className="text" dangerouslySetInnerHTML={{ __html: safeHtml(m.html) ?? "" }} />
             ) : (
               m.body &&
@@ -177,7 +108,12 @@ export const MessageBubble = memo(function MessageBubble({ message: m, grouped, 
           {m.edited_at && !deleted && <span className="edited">{t.edited}</span>}
           <time dateTime={m.created_at}>{clock(m.created_at)}</time>
           {out && m.status && (
-            <span className={`tick tick-${m.status}`} title={m.status === "failed" ? (m.error ?? t.tick.failed) : t.tick[m.status]} aria-label={t.tick[m.status]}>
+            <span
+              role="img"
+              className={`tick tick-${m.status}`}
+              title={m.status === "failed" ? (m.error ?? t.tick.failed) : t.tick[m.status]}
+              aria-label={t.tick[m.status]}
+            >
               {TICKS[m.status]}
             </span>
           )}

@@ -34,7 +34,12 @@ export function Notes({ bundle, me }: { bundle: Bundle; me: Manager }) {
             {editing === n.id ? (
               <Editor
                 initial={n.body}
-                onSave={(body) => run(api.editNote(n.id, body), (changed) => (changeNote(qc, changed), setEditing(null)))}
+                onSave={(body) =>
+                  run(api.editNote(n.id, body), (changed) => {
+                    changeNote(qc, changed);
+                    setEditing(null);
+                  })
+                }
                 onCancel={() => setEditing(null)}
               />
             ) : (

@@ -37,7 +37,8 @@ export function parseItems(text: string): OrderItem[] {
 
 function OrderForm({ order, onSave, onCancel }: { order?: Order; onSave: (fields: OrderFields) => void; onCancel: () => void }) {
   return (
-    <form noValidate
+    <form
+      noValidate
       className="stack order-form"
       onSubmit={(e: FormEvent<HTMLFormElement>) => {
         e.preventDefault();
@@ -46,7 +47,9 @@ function OrderForm({ order, onSave, onCancel }: { order?: Order; onSave: (fields
           number: String(form.get("number")).trim(),
           status: String(form.get("status") || "new"),
           total: String(form.get("total") || "0"),
-          currency: String(form.get("currency") || "EUR").trim().toUpperCase(),
+          currency: String(form.get("currency") || "EUR")
+            .trim()
+            .toUpperCase(),
           items: parseItems(String(form.get("items") ?? "")),
         });
       }}
@@ -108,7 +111,12 @@ export function Orders({ bundle }: { bundle: Bundle }) {
             <li key={o.id}>
               <OrderForm
                 order={o}
-                onSave={(fields) => run(api.patchOrder(o.id, fields), (changed) => (put(changed), setEditing(null)))}
+                onSave={(fields) =>
+                  run(api.patchOrder(o.id, fields), (changed) => {
+                    put(changed);
+                    setEditing(null);
+                  })
+                }
                 onCancel={() => setEditing(null)}
               />
             </li>
@@ -136,7 +144,12 @@ export function Orders({ bundle }: { bundle: Bundle }) {
       </ul>
       {editing === "new" ? (
         <OrderForm
-          onSave={(fields) => run(api.addOrder(contact.id, fields), (added) => (put(added), setEditing(null)))}
+          onSave={(fields) =>
+            run(api.addOrder(contact.id, fields), (added) => {
+              put(added);
+              setEditing(null);
+            })
+          }
           onCancel={() => setEditing(null)}
         />
       ) : (

@@ -16,7 +16,13 @@ function ResetPassword({ name, onReset }: { name: string; onReset: (password: st
   if (!open) {
     return (
       <>
-        <button type="button" onClick={() => (setOpen(true), setDone(false))}>
+        <button
+          type="button"
+          onClick={() => {
+            setOpen(true);
+            setDone(false);
+          }}
+        >
           {t.team.resetPassword}
         </button>
         {done && <span role="status"> {t.team.passwordReset(name)}</span>}
@@ -24,15 +30,29 @@ function ResetPassword({ name, onReset }: { name: string; onReset: (password: st
     );
   }
   return (
-    <form noValidate
+    <form
+      noValidate
       className="inline-form"
       onSubmit={(e: FormEvent<HTMLFormElement>) => {
         e.preventDefault();
         const password = String(new FormData(e.currentTarget).get("password"));
-        onReset(password, () => (setOpen(false), setDone(true)));
+        onReset(password, () => {
+          setOpen(false);
+          setDone(true);
+        });
       }}
     >
-      <input name="password" type="password" aria-label={t.team.newPassword} placeholder={t.team.newPassword} minLength={8} required autoComplete="new-password" autoFocus />
+      <input
+        name="password"
+        type="password"
+        aria-label={t.team.newPassword}
+        placeholder={t.team.newPassword}
+        minLength={8}
+        required
+        autoComplete="new-password"
+        // biome-ignore lint/a11y/noAutofocus: a form the manager just opened: typing goes to its first field
+        autoFocus
+      />
       <button type="submit">{t.save}</button>
       <button type="button" onClick={() => setOpen(false)}>
         {t.cancel}
@@ -81,7 +101,11 @@ export function Team({ me }: { me: Manager }) {
               <td>{m.email}</td>
               <td>
                 {m.id === me.id ? (
-                  m.role === "admin" ? t.team.admin : t.team.manager
+                  m.role === "admin" ? (
+                    t.team.admin
+                  ) : (
+                    t.team.manager
+                  )
                 ) : (
                   <select
                     aria-label={t.team.roleOf(m.name)}

@@ -14,7 +14,8 @@ function SnoozePicker({ onPick, onCancel }: { onPick: (until: Date) => void; onC
   const [value, setValue] = useState(() => localInputValue(new Date(Date.now() + 86_400_000)));
   const [error, setError] = useState<string | null>(null);
   return (
-    <form noValidate
+    <form
+      noValidate
       className="snooze-picker"
       onSubmit={(e) => {
         e.preventDefault();
@@ -36,6 +37,7 @@ function SnoozePicker({ onPick, onCancel }: { onPick: (until: Date) => void; onC
         min={localInputValue(new Date())}
         onChange={(e) => setValue(e.target.value)}
         required
+        // biome-ignore lint/a11y/noAutofocus: a form the manager just opened: typing goes to its first field
         autoFocus
       />
       <button type="submit">{t.snooze.apply}</button>
@@ -131,4 +133,3 @@ export function ThreadHeader({
     </header>
   );
 }
-

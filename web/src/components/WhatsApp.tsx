@@ -23,6 +23,7 @@ export function WhatsApp() {
   going.current = step;
 
   const refresh = () => run(api.whatsapp(), (r) => setLogins(r.logins));
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once, when the page opens
   useEffect(() => {
     active.current = true;
     refresh();
@@ -40,8 +41,9 @@ export function WhatsApp() {
   }, [step]);
 
   // While a code is shown, wait for the next step: a new code, or done.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new wait for each new step only
   useEffect(() => {
-    if (!step || step.type !== "display_and_wait") return;
+    if (step?.type !== "display_and_wait") return;
     let cancelled = false;
     const wait = (): void => {
       api.loginWait(step.login_id, step.step_id, step.txn_id).then(
@@ -85,8 +87,7 @@ export function WhatsApp() {
       (e: Error) => {
         setError(e.message);
         // The bridge ends a login on a rejected number: a new one keeps the form usable.
-        if (e instanceof ApiError && e.code === "phone_rejected")
-          api.loginStart("phone").then(setStep, () => setStep(null));
+        if (e instanceof ApiError && e.code === "phone_rejected") api.loginStart("phone").then(setStep, () => setStep(null));
         else setStep(null);
       },
     );
@@ -131,7 +132,14 @@ export function WhatsApp() {
       )}
       {step?.type === "user_input" && (
         <form noValidate onSubmit={submitPhone}>
-          <input type="tel" value={phone} onChange={(e) => setPhone(e.target.value)} placeholder="+49 170 1234567" aria-label={t.side.phone} required />
+          <input
+            type="tel"
+            value={phone}
+            onChange={(e) => setPhone(e.target.value)}
+            placeholder="+49 170 1234567"
+            aria-label={t.side.phone}
+            required
+          />
           <button type="submit">{t.wa.next}</button>
         </form>
       )}

@@ -6,9 +6,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Bundle, Conversation, Manager, Message, Note } from "../api/types";
 import { chronological, keys, type Pages, type ThreadPages } from "../state/cache";
 import { conversation, message, preview } from "../test/fixtures";
-import { Composer, forgetLocalDrafts } from "./Composer";
-import { authorOf, Row } from "./ConversationList";
-import { buildRows } from "./Thread";
+import { forgetLocalDrafts } from "../state/drafts";
+import { Composer } from "./Composer";
+import { authorOf, Row } from "./ConversationRow";
+import { buildRows } from "../state/threadRows";
 import { MediaView } from "./MediaView";
 import { itemLines, parseItems } from "./Orders";
 
@@ -54,7 +55,15 @@ describe("Composer", () => {
       vi.fn(async (url: string, init: RequestInit) => {
         const body = JSON.parse(String(init.body)) as Record<string, unknown>;
         sent.push({ url, body });
-        const answer = { ...media("text"), id: 50, media: null, direction: "out", client_txn_id: body.client_txn_id, body: body.body, status: "pending" };
+        const answer = {
+          ...media("text"),
+          id: 50,
+          media: null,
+          direction: "out",
+          client_txn_id: body.client_txn_id,
+          body: body.body,
+          status: "pending",
+        };
         return new Response(JSON.stringify(answer), { status: 202, headers: { "Content-Type": "application/json" } });
       }),
     );
@@ -82,7 +91,14 @@ describe("Composer", () => {
 
   it("keeps the manager's draft on the server, not in the browser", async () => {
     const qc = new QueryClient();
-    const bundle = { conversation: ana, contact: null, orders: [], notes: [], draft: "from my phone", messages: { items: [], history: [], next_cursor: null } };
+    const bundle = {
+      conversation: ana,
+      contact: null,
+      orders: [],
+      notes: [],
+      draft: "from my phone",
+      messages: { items: [], history: [], next_cursor: null },
+    };
     qc.setQueryData<Bundle>(keys.bundle(1), bundle);
     localStorage.setItem("crm.draft.1", "a colleague's words");
     const first = wrap(qc, <Composer conversation={ana} me={me} replyTo={null} clearReply={() => {}} />);
@@ -135,7 +151,6 @@ describe("MediaView", () => {
       cleanup();
     }
   });
-
 });
 
 describe("Conversation row", () => {
@@ -189,7 +204,8 @@ describe("Thread rows", () => {
     edited_at: null,
     deleted_at: null,
   });
-  const kinds = (rows: ReturnType<typeof buildRows>) => rows.map((r) => (r.kind === "message" ? `m${r.message.id}` : r.kind === "note" ? `n${r.note.id}` : r.kind));
+  const kinds = (rows: ReturnType<typeof buildRows>) =>
+    rows.map((r) => (r.kind === "message" ? `m${r.message.id}` : r.kind === "note" ? `n${r.note.id}` : r.kind));
 
   it("puts private notes where they were written, and a note ends a sender's group", () => {
     const rows = buildRows([message(1), message(3), message(5)], null, [note(40, 4), note(20, 2)]);

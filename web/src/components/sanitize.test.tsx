@@ -3,7 +3,7 @@ import { render, screen } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 
 import { Linkify } from "./Linkify";
-import { safeHtml } from "./MessageBubble";
+import { safeHtml } from "../safeHtml";
 
 describe("safeHtml", () => {
   it("keeps only formatting of a contact's HTML", () => {

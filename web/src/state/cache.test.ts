@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { ListFilters } from "../api/client";
 import type { Bundle, Conversation, HistoryEvent, Message, Note } from "../api/types";
 import { conversation, message, preview } from "../test/fixtures";
-import { DEFAULT_FILTERS } from "../components/Inbox";
+import { DEFAULT_FILTERS } from "./filters";
 import { applyFrame, changesOf, chronological, flatten, keys, resync, upsertMessage, type Pages, type ThreadPages } from "./cache";
 
 function withThread(qc: QueryClient, pages: Message[][], older = false): void {
@@ -29,10 +29,22 @@ function list(qc: QueryClient, f: ListFilters): number[] {
 describe("history frames", () => {
   it("add a change to the newest page once", () => {
     const qc = new QueryClient();
-    withThread(qc, [[message(3), message(4)], [message(1), message(2)]]);
+    withThread(qc, [
+      [message(3), message(4)],
+      [message(1), message(2)],
+    ]);
     const change: HistoryEvent = {
-      id: 7, conversation_id: 1, change: "status", cause: "manager", actor_id: 9, actor_name: "Eve",
-      assignee_id: null, assignee_name: null, status: "resolved", snoozed_until: null, archived: null,
+      id: 7,
+      conversation_id: 1,
+      change: "status",
+      cause: "manager",
+      actor_id: 9,
+      actor_name: "Eve",
+      assignee_id: null,
+      assignee_name: null,
+      status: "resolved",
+      snoozed_until: null,
+      archived: null,
       created_at: "2026-01-01T10:00:00Z",
     };
     applyFrame(qc, { type: "history.created", seq: 1, data: change }, 9);
@@ -46,7 +58,10 @@ describe("history frames", () => {
 describe("message frames", () => {
   it("append to an open thread in time order and replace by id", () => {
     const qc = new QueryClient();
-    withThread(qc, [[message(3), message(4)], [message(1), message(2)]]);
+    withThread(qc, [
+      [message(3), message(4)],
+      [message(1), message(2)],
+    ]);
     applyFrame(qc, { type: "message.created", seq: 1, data: message(5) }, 9);
     expect(thread(qc).map((m) => m.id)).toEqual([1, 2, 3, 4, 5]);
     applyFrame(qc, { type: "message.updated", seq: 2, data: message(2, { body: "edited", edited_at: "x" }) }, 9);
@@ -141,10 +156,26 @@ describe("conversation frames", () => {
 
   it("update the open bundle and its notes", () => {
     const qc = new QueryClient();
-    const bundle: Bundle = { conversation: conversation(1, 1), contact: null, orders: [], notes: [], draft: null, messages: { items: [], history: [], next_cursor: null } };
+    const bundle: Bundle = {
+      conversation: conversation(1, 1),
+      contact: null,
+      orders: [],
+      notes: [],
+      draft: null,
+      messages: { items: [], history: [], next_cursor: null },
+    };
     qc.setQueryData(keys.bundle(1), bundle);
     applyFrame(qc, { type: "conversation.updated", seq: 1, data: conversation(1, 1, { status: "resolved" }) }, 9);
-    const note: Note = { id: 3, conversation_id: 1, author_id: 9, author_name: "Me", body: "call back", created_at: "2026-01-01T10:00:00Z", edited_at: null, deleted_at: null };
+    const note: Note = {
+      id: 3,
+      conversation_id: 1,
+      author_id: 9,
+      author_name: "Me",
+      body: "call back",
+      created_at: "2026-01-01T10:00:00Z",
+      edited_at: null,
+      deleted_at: null,
+    };
     applyFrame(qc, { type: "note.created", seq: 2, data: note }, 9);
     applyFrame(qc, { type: "note.created", seq: 3, data: note }, 9);
     const after = qc.getQueryData<Bundle>(keys.bundle(1));
@@ -172,7 +203,10 @@ describe("resync", () => {
   it("is asked for by the frame, and keeps only the first page of each list", async () => {
     const qc = new QueryClient();
     qc.setQueryData<Pages<Conversation>>(keys.list(DEFAULT_FILTERS), {
-      pages: [{ items: [conversation(1, 3)], next_cursor: "a" }, { items: [conversation(2, 2)], next_cursor: null }],
+      pages: [
+        { items: [conversation(1, 3)], next_cursor: "a" },
+        { items: [conversation(2, 2)], next_cursor: null },
+      ],
       pageParams: [null, "a"],
     });
     expect(applyFrame(qc, { type: "resync", seq: 10, data: null }, 9).resync).toBe(true);
@@ -197,14 +231,28 @@ describe("messages in time", () => {
 
   it("an update of a message that is not loaded changes nothing (it is not shown on some day)", () => {
     const qc = new QueryClient();
-    withThread(qc, [[message(30), message(31)], [message(20), message(21)]], true); // and older pages
+    withThread(
+      qc,
+      [
+        [message(30), message(31)],
+        [message(20), message(21)],
+      ],
+      true,
+    ); // and older pages
     applyFrame(qc, { type: "message.updated", seq: 1, data: message(2, { body: "edited long ago" }) }, 9);
     expect(thread(qc).map((m) => m.id)).toEqual([20, 21, 30, 31]);
   });
 
   it("a new message goes into the page of its time, and one older than all that is loaded waits for its page", () => {
     const qc = new QueryClient();
-    withThread(qc, [[message(30), message(40)], [message(20), message(25)]], true);
+    withThread(
+      qc,
+      [
+        [message(30), message(40)],
+        [message(20), message(25)],
+      ],
+      true,
+    );
     const backfilled = message(99, { created_at: message(22).created_at }); // history, between pages' times
     applyFrame(qc, { type: "message.created", seq: 1, data: backfilled }, 9);
     const pages = qc.getQueryData<Pages<Message>>(keys.thread(1))!.pages;

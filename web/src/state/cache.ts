@@ -67,7 +67,11 @@ export function upsertMessage(qc: QueryClient, message: Message, add = true): vo
         ...data,
         pages: pages.map((page) => ({
           ...page,
-          items: page.items.filter((m) => (seen.has(m.id) ? false : (seen.add(m.id), true))),
+          items: page.items.filter((m) => {
+            if (seen.has(m.id)) return false;
+            seen.add(m.id);
+            return true;
+          }),
         })),
       };
     }
@@ -89,12 +93,7 @@ export function upsertMessage(qc: QueryClient, message: Message, add = true): vo
 }
 
 /** Change the optimistic message (upload progress, a failed request). */
-export function patchOptimistic(
-  qc: QueryClient,
-  conversationId: number,
-  clientTxnId: string,
-  change: (m: Message) => Message,
-): void {
+export function patchOptimistic(qc: QueryClient, conversationId: number, clientTxnId: string, change: (m: Message) => Message): void {
   qc.setQueryData<ThreadPages>(keys.thread(conversationId), (data) =>
     data
       ? {
@@ -225,7 +224,10 @@ const newestVersions = new WeakMap<QueryClient, Map<number, number>>();
 export function changeConversation(qc: QueryClient, c: Conversation, me: number | null): boolean {
   const before = knownConversation(qc, c.id);
   let versions = newestVersions.get(qc);
-  if (!versions) newestVersions.set(qc, (versions = new Map()));
+  if (!versions) {
+    versions = new Map();
+    newestVersions.set(qc, versions);
+  }
   // An older copy (an action's answer arriving after a later change) puts nothing back.
   if (c.version < Math.max(versions.get(c.id) ?? 0, before?.version ?? 0)) return false;
   versions.set(c.id, c.version);
@@ -264,9 +266,7 @@ export function addNote(qc: QueryClient, note: Note): void {
 /** A note changed (its new text) or deleted (gone from the thread and the panel). */
 export function changeNote(qc: QueryClient, note: Note): void {
   qc.setQueryData<Bundle>(keys.bundle(note.conversation_id), (b) =>
-    b
-      ? { ...b, notes: note.deleted_at ? b.notes.filter((n) => n.id !== note.id) : b.notes.map((n) => (n.id === note.id ? note : n)) }
-      : b,
+    b ? { ...b, notes: note.deleted_at ? b.notes.filter((n) => n.id !== note.id) : b.notes.map((n) => (n.id === note.id ? note : n)) } : b,
   );
 }
 

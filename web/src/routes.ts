@@ -1,0 +1,10 @@
+// Every page's address, in one place: links, the back button and a reload all land where the
+// manager was. The notification mails link to a conversation the same way (/conversations/<id>).
+
+export const paths = {
+  inbox: "/",
+  conversation: (id: number) => `/conversations/${id}`,
+  conversationPattern: "/conversations/:id",
+  team: "/team",
+  account: "/account",
+} as const;
