@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 
 import aiohttp
 import pytest
@@ -18,6 +19,7 @@ from ruamel.yaml import YAML
 from crm_appservice.config import load
 from testbed.synapse import LocalSynapse
 
+from .conftest import ALL_MIGRATIONS
 from .setup_runner import can, on_host
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -164,6 +166,24 @@ def test_setup_refuses_to_run_unprivileged(workdir: str) -> None:
     done = subprocess.run(run, capture_output=True, text=True, check=False)
     assert done.returncode == 1 and "run as root" in done.stderr
     assert not os.path.exists(os.path.join(copy, "data"))
+
+
+def test_the_wheel_holds_the_product_and_not_the_testbed(workdir: str) -> None:
+    """What `pip install .` (the Dockerfile's) installs: the config template, the migrations, the
+    statements read at import, the type marker; the testbed and the tests stay in the checkout."""
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", workdir, REPO],
+        capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    [wheel] = [n for n in os.listdir(workdir) if n.endswith(".whl")]
+    with zipfile.ZipFile(os.path.join(workdir, wheel)) as z:
+        names = set(z.namelist())
+    for data in ("example-config.yaml", "py.typed", "store/statements/ingest_messages.sql"):
+        assert f"crm_appservice/{data}" in names
+    assert {f"crm_appservice/migrations/{m}.sql" for m in ALL_MIGRATIONS} <= names
+    assert not [n for n in names if n.startswith(("testbed/", "tests/", "bench/"))]
+    assert not [n for n in names if "/testbed/" in n]
 
 
 def test_dockerfile_builds_like_the_readme() -> None:

@@ -4,8 +4,8 @@ name) enters SQL.
 A statement is plain SQL with ``$n`` parameters; the few parts that cannot be parameters are
 named ``{name}`` and filled by :func:`compose`, which refuses a name it is not given and a part
 it does not use. Nothing else in the text is touched, so SQL's own braces (``'{}'``, a regex's
-``{5,15}``) are written as they are. The long statements live in ``store/sql/*.sql``, read once
-at import by :func:`statement`.
+``{5,15}``) are written as they are. The long statements live in ``store/statements/*.sql``,
+read once at import by :func:`statement`.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ def compose(sql: str, **parts: str) -> str:
 
 
 def statement(name: str, **parts: str) -> str:
-    """The statement in ``store/sql/<name>.sql``, its parts filled."""
-    text = resources.files(__package__).joinpath("sql", f"{name}.sql").read_text()
+    """The statement in ``store/statements/<name>.sql``, its parts filled."""
+    text = resources.files(__package__).joinpath("statements", f"{name}.sql").read_text()
     return compose(text, **parts)
 
 
