@@ -23,6 +23,7 @@ from ..store import (
     messages as message_store,
     notes as note_store,
     orders as order_store,
+    search,
 )
 from . import responses
 from .contacts import order_out
@@ -197,7 +198,9 @@ async def list_conversations(request: web.Request) -> web.Response:
                 "created_at": found["created_at"],
             }
         items.append(fields)
-    page = ConversationPage.model_validate({"items": items, "next_cursor": next_cursor})
+    page = ConversationPage.model_validate(
+        {"items": items, "next_cursor": next_cursor, "words": search.words(query.q or "")}
+    )
     return responses.json_response(page)
 
 

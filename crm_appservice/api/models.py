@@ -230,6 +230,11 @@ class ConversationOut(Out):
 class ConversationPage(Out):
     items: list[ConversationOut]
     next_cursor: str | None
+    words: list[str] = Field(
+        default_factory=list,
+        description="The words a search looked for, as the server read the query (lower case, "
+        "at most 8): a hit's words that begin with one of them are what it matched.",
+    )
 
 
 class HistoryOut(Out):

@@ -29,7 +29,7 @@ from ..store import (
     messages as message_store,
 )
 from ..store.database import Conn
-from . import responses
+from . import own_replies, responses
 from .conversations import CONVERSATION, visible_conversation
 from .file_kinds import kind_of, media_type
 from .middleware import current, ensure_visible, ids
@@ -266,14 +266,11 @@ async def _locked_message(conn: Conn, request: web.Request) -> asyncpg.Record:
 
 
 def _own_chat_message(request: web.Request, message: asyncpg.Record, what: str) -> None:
-    """Managers change their own replies in the chat; admins anyone's."""
-    session = current(request)
-    if message["direction"] != "out" or message["sender_manager_id"] is None:
-        raise responses.forbidden(f"Only replies sent from the inbox can be {what}")
-    if message["sender_manager_id"] != session.manager.id and session.manager.role != "admin":
-        raise responses.forbidden(f"Only your own replies can be {what}")
-    if message["channel"] != "matrix":
-        raise responses.conflict(f"An e-mail cannot be {what} once written")
+    """Managers change their own replies in the chat; admins anyone's (own_replies.py)."""
+    manager = current(request).manager
+    refused = own_replies.refusal(message, manager.id, manager.role, what)
+    if refused is not None:
+        raise refused
 
 
 def _in_chat(message: asyncpg.Record) -> bool:

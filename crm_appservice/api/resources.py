@@ -78,7 +78,7 @@ def excerpt(text: str, q: str) -> str:
     """A search hit's text as the list shows it: from a little before the first word that
     starts like one of the query's words, on one line, so the hit is in view."""
     text = " ".join(text.split())
-    prefixes = [w.lower() for w in search.WORD.findall(q)]
+    prefixes = search.words(q)
     start = 0
     for found in search.WORD.finditer(text):
         if any(found.group().lower().startswith(p) for p in prefixes):

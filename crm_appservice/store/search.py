@@ -18,10 +18,20 @@ SEARCH_CAP = 2_000
 SEARCH_WORK_MEM = "32MB"
 
 
+MAX_WORDS = 8
+
+
+def words(q: str) -> list[str]:
+    """The words a search looks for: the query's letters, digits and underscores in lower case,
+    its first MAX_WORDS. A message is found when each begins one of its words; the inbox marks
+    those (the list's answer carries them, so the browser never reads the query itself)."""
+    return WORD.findall(q.lower())[:MAX_WORDS]
+
+
 def prefix_query(q: str) -> str | None:
     """A full-text query matching every word of `q` as a word prefix, or None."""
-    words = WORD.findall(q.lower())[:8]
-    return " & ".join(f"{w}:*" for w in words) if words else None
+    found = words(q)
+    return " & ".join(f"{w}:*" for w in found) if found else None
 
 
 TS_DOC = "to_tsvector('simple', coalesce(body, ''))"
@@ -66,7 +76,7 @@ async def is_broad(conn: Conn, q: str) -> bool:
     """True when the words are so common that, on average, every conversation has a message
     with them: the list walked in order then fills a page after a few conversations, while
     collecting the matches would read hundreds of thousands of index entries first."""
-    prefixes = WORD.findall(q.lower())[:8]
+    prefixes = words(q)
     stats = await conn.fetchrow(_TEXT_STATS)
     if not prefixes or stats is None or stats["lexemes"] is None:
         return False

@@ -11,6 +11,8 @@ import { authorOf, Row } from "./ConversationRow";
 import { ListFilterBar } from "./ListFilterBar";
 import { NewChat } from "./NewChat";
 
+const NO_WORDS: readonly string[] = [];
+
 interface Props {
   filters: ListFilters;
   setFilters: (f: ListFilters) => void;
@@ -25,6 +27,7 @@ interface Props {
 export function ConversationList({ filters, setFilters, selected, select, searchRef, me }: Props) {
   const list = useConversations(filters);
   const rows = useMemo(() => flatten(list.data), [list.data]);
+  const words = list.data?.pages[0]?.words ?? NO_WORDS;
   const [query, setQuery] = useState(filters.q);
 
   // The search runs a moment after typing stops, not on every key.
@@ -83,7 +86,7 @@ export function ConversationList({ filters, setFilters, selected, select, search
               assignee={c.assignee_name ?? undefined}
               // In a search, the message that matched stands where the last message would.
               author={authorOf(c.match ?? c.last_message, me.id)}
-              query={filters.q}
+              words={words}
             />
           )}
         />

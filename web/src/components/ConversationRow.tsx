@@ -12,15 +12,15 @@ export function authorOf(p: MessagePreview | null | undefined, me: number): stri
   return p.manager_id === me ? t.you : (p.manager_name ?? t.formerColleague);
 }
 
-/** `text` with the words that begin like one of the query's words marked. */
-export function Highlighted({ text, query }: { text: string; query: string }) {
-  const words = query.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? [];
+/** `text` with the words that begin like one of the search's `words` (the server's reading of
+ * the query, sent with the list) marked. */
+export function Highlighted({ text, words }: { text: string; words: readonly string[] }) {
   if (words.length === 0) return <>{text}</>;
-  // The words are letters and digits only: nothing in them needs escaping.
-  const pattern = new RegExp(`(?<![\\p{L}\\p{N}_])(?:${words.join("|")})[\\p{L}\\p{N}_]*`, "giu");
   const parts: ReactNode[] = [];
   let at = 0;
-  for (const hit of text.matchAll(pattern)) {
+  for (const hit of text.matchAll(/[\p{L}\p{N}_]+/gu)) {
+    const word = hit[0].toLowerCase();
+    if (!words.some((w) => word.startsWith(w))) continue;
     parts.push(text.slice(at, hit.index), <mark key={hit.index}>{hit[0]}</mark>);
     at = hit.index + hit[0].length;
   }
@@ -28,13 +28,13 @@ export function Highlighted({ text, query }: { text: string; query: string }) {
   return <>{parts}</>;
 }
 
-/** A search hit: its label as the list words it, then its words with the query's marked. */
-function Matched({ match, query }: { match: MessagePreview; query: string }) {
-  const { label, words } = previewParts(match);
+/** A search hit: its label as the list words it, then its words with the search's marked. */
+function Matched({ match, words }: { match: MessagePreview; words: readonly string[] }) {
+  const { label, words: text } = previewParts(match);
   return (
     <>
-      {label && (words ? `${label}: ` : label)}
-      {words && <Highlighted text={words} query={query} />}
+      {label && (text ? `${label}: ` : label)}
+      {text && <Highlighted text={text} words={words} />}
     </>
   );
 }
@@ -45,7 +45,7 @@ export const Row = memo(function Row({
   onOpen,
   assignee,
   author = null,
-  query = "",
+  words = [],
 }: {
   conversation: Conversation;
   active: boolean;
@@ -53,7 +53,8 @@ export const Row = memo(function Row({
   assignee: string | undefined;
   /** Who of the team wrote the message shown ("You", a colleague's name), if the team did. */
   author?: string | null;
-  query?: string;
+  /** The search's words (the list's answer has them), marked in the hit. */
+  words?: readonly string[];
 }) {
   const name = c.title ?? c.contact?.display_name ?? c.contact?.phone ?? "—";
   return (
@@ -76,7 +77,7 @@ export const Row = memo(function Row({
         <span className="row-bottom">
           <span className="preview">
             {author && <span className="preview-you">{author}: </span>}
-            {c.match ? <Matched match={c.match} query={query} /> : c.last_message && previewText(c.last_message)}
+            {c.match ? <Matched match={c.match} words={words} /> : c.last_message && previewText(c.last_message)}
           </span>
           {c.status !== "open" && <span className={`badge status-${c.status}`}>{t.status[c.status]}</span>}
           {assignee && (

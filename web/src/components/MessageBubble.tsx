@@ -4,6 +4,7 @@ import { memo, type ReactNode, useState } from "react";
 import { api } from "../api/client";
 import type { Manager, Message } from "../api/types";
 import { clock } from "../format";
+import { mayDelete, mayEdit } from "../permissions";
 import { safeHtml } from "../safeHtml";
 import { upsertMessage } from "../state/cache";
 import { useLongPress } from "../state/useLongPress";
@@ -42,7 +43,6 @@ export const MessageBubble = memo(function MessageBubble({ message: m, grouped, 
   const [editing, setEditing] = useState<string | null>(null);
   const { error, run } = useActionError();
   const out = m.direction === "out";
-  const mine = out && m.sender.type === "manager" && (m.sender.id === me.id || me.role === "admin") && m.channel === "matrix";
   const act = (call: Promise<Message>) => run(call, (answer) => upsertMessage(qc, answer));
   const react = (key: string) => {
     const existing = m.reactions.find((r) => r.key === key && r.mine);
@@ -157,12 +157,12 @@ export const MessageBubble = memo(function MessageBubble({ message: m, grouped, 
               {key}
             </button>
           ))}
-          {mine && m.kind === "text" && (
+          {mayEdit(m, me) && (
             <button type="button" onClick={() => setEditing(m.body ?? "")} title={t.edit} aria-label={t.edit}>
               <Icon name="edit" />
             </button>
           )}
-          {mine && (
+          {mayDelete(m, me) && (
             <ConfirmButton title={t.delete} question={t.deleteQuestion} confirm={t.delete} onConfirm={() => act(api.remove(m.id))}>
               <Icon name="delete" />
             </ConfirmButton>

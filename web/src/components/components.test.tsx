@@ -181,7 +181,7 @@ describe("Conversation row", () => {
       last_message: preview(9, "out", "Bye"),
       match: preview(7, "in", "…the Invoice for the sofas, invoiced"),
     });
-    render(<Row conversation={found} active={false} onOpen={() => {}} assignee={undefined} query="inv sofa" />);
+    render(<Row conversation={found} active={false} onOpen={() => {}} assignee={undefined} words={["inv", "sofa"]} />);
     const shown = screen.getByRole("button").querySelector(".preview")!;
     expect(shown.textContent).toBe("…the Invoice for the sofas, invoiced");
     expect([...shown.querySelectorAll("mark")].map((m) => m.textContent)).toEqual(["Invoice", "sofas", "invoiced"]);

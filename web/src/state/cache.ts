@@ -173,7 +173,8 @@ export function knownConversation(qc: QueryClient, id: number): Conversation | u
   return undefined;
 }
 
-function countsOf(c: Conversation | undefined, me: number | null): Counts {
+/** What one conversation adds to the tab counts (the server counts the same: see test/list-cases.json). */
+export function countsOf(c: Conversation | undefined, me: number | null): Counts {
   const open = !!c && c.status === "open" && !c.is_archived;
   return {
     mine: open && c.assignee_id === me ? 1 : 0,

@@ -1,0 +1,43 @@
+// The inbox's copy of which conversations a list holds, in which order, and the tab counts
+// (used when a live frame moves a conversation in the cache) follows the same table of cases
+// as the server's queries (tests/test_list_rules.py).
+
+import { describe, expect, it } from "vitest";
+
+import { type ListFilters, listQuery } from "../api/client";
+import type { Conversation, Status } from "../api/types";
+import cases from "../test/list-cases.json";
+import { conversation } from "../test/fixtures";
+import { before, countsOf, matches } from "./cache";
+
+const ME = 1;
+const WHO: Record<string, number> = { me: ME, colleague: 2 };
+
+const conversations: Conversation[] = cases.conversations.map((c) =>
+  conversation(c.id, 0, {
+    status: c.status as Status,
+    assignee_id: c.assignee === null ? null : (WHO[c.assignee] ?? null),
+    platform: c.platform,
+    unread_count: c.unread_count,
+    is_archived: c.is_archived,
+    last_message_at: c.last_message_at,
+  }),
+);
+
+describe("the lists and counts the server answers", () => {
+  it.each(cases.lists.map((l) => [l.name, l] as const))("%s", (_, l) => {
+    const filters = l.filters as ListFilters;
+    expect(listQuery(filters, null)).toBe(l.query);
+    const held = conversations.filter((c) => matches(filters, c, ME)).sort((a, b) => (before(a, b) ? -1 : 1));
+    expect(held.map((c) => c.id)).toEqual(l.ids);
+  });
+
+  it("counts the tabs alike", () => {
+    const total = { mine: 0, unassigned: 0, all_open: 0, unread: 0 };
+    for (const c of conversations) {
+      const one = countsOf(c, ME);
+      for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += one[key];
+    }
+    expect(total).toEqual(cases.counts);
+  });
+});
