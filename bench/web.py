@@ -36,7 +36,7 @@ from crm_appservice.webapp import SOURCE_BUILD
 from .common import HS_TOKEN, new_database, percentile, start_crm, tear_down
 from .dataset import EMAIL, PASSWORD, fill
 
-TARGETS = {"switch": 150.0, "ingest": 200.0, "js": 250.0}
+TARGETS = {"switch_p50": 50.0, "switch": 80.0, "ingest": 200.0, "js": 250.0}
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -105,32 +105,41 @@ async def sign_in(page: Page, url: str) -> float:
 
 
 # Moves to the next conversation of the list the way a manager does (the `j` key) and resolves
-# with the ms until the next frame is painted with that conversation's messages on screen, and
-# until its bundle had arrived (-1: no request, it was open before). Measured in the page.
+# with the ms until the next frame is painted with that conversation's newest message on screen,
+# and its parts: until its bundle had arrived (-1: no request, it came from the cache), until its
+# first message was in the DOM, measured in the page (a check at every animation frame).
 SWITCH = """() => new Promise((resolve) => {
     performance.clearResourceTimings();
     const before = document.querySelector("section.thread");
     const path = location.pathname;
     const t0 = performance.now();
-    // Done when the newest message is painted inside the thread's visible area.
-    const done = () => {
+    let drawn = -1;
+    // The new thread, once it has its header and a message row.
+    const opened = () => {
         const thread = document.querySelector("section.thread");
-        if (location.pathname === path || !thread || thread === before) return false;
+        if (location.pathname === path || !thread || thread === before) return null;
+        const ready = thread.querySelector("h2") && thread.querySelector("[data-message]");
+        return ready ? thread : null;
+    };
+    // Done when the newest message is painted inside the thread's visible area.
+    const done = (thread) => {
         const scroller = thread.querySelector(".messages");
         const bubbles = thread.querySelectorAll("[data-message]");
         const newest = bubbles[bubbles.length - 1];
-        if (!scroller || !newest || !thread.querySelector("h2")) return false;
+        if (!scroller || !newest) return false;
         const view = scroller.getBoundingClientRect();
         const box = newest.getBoundingClientRect();
         return box.height > 0 && box.bottom <= view.bottom + 1 && box.top >= view.top - 1;
     };
     const check = () => {
-        if (done()) requestAnimationFrame(() => {
+        const thread = opened();
+        if (thread && drawn < 0) drawn = performance.now() - t0;
+        if (thread && done(thread)) requestAnimationFrame(() => {
             const id = location.pathname.split("/").pop();
             const entries = performance.getEntriesByType("resource").filter(
                 (e) => e.name.endsWith("/api/v1/conversations/" + id));
             const fetched = entries.length ? entries[entries.length - 1].responseEnd - t0 : -1;
-            resolve([performance.now() - t0, fetched]);
+            resolve([performance.now() - t0, fetched, drawn]);
         });
         else requestAnimationFrame(check);
     };
@@ -139,18 +148,20 @@ SWITCH = """() => new Promise((resolve) => {
 })"""
 
 
-async def switch_times(page: Page, n: int) -> tuple[list[float], list[float]]:
+async def switch_times(page: Page, n: int) -> tuple[list[float], list[float], list[float]]:
     """Open the next n conversations of the list, each for the first time: ms until the thread
-    is painted, and (for those that fetched) until its bundle had arrived."""
+    is painted; for those that fetched, until its bundle had arrived; until it was drawn."""
     times: list[float] = []
     fetch_times: list[float] = []
+    drawn_times: list[float] = []
     for _ in range(n):
-        total, fetched = await page.evaluate(SWITCH)
+        total, fetched, drawn = await page.evaluate(SWITCH)
         times.append(float(total))
+        drawn_times.append(float(drawn))
         if fetched >= 0:
             fetch_times.append(float(fetched))
         await page.wait_for_timeout(100)
-    return times, fetch_times
+    return times, fetch_times, drawn_times
 
 
 async def ingest_to_dom(
@@ -278,7 +289,7 @@ async def main() -> None:
             await page.locator(f'[data-conversation="{long_id}"]').wait_for()
             await page.locator(".row").nth(1).click()  # warm: code paths, first fetches
             await page.locator("[data-message]").last.wait_for()
-            switches, fetches = await switch_times(page, args.switches)
+            switches, fetches, drawn = await switch_times(page, args.switches)
             print("switch times, ms:", " ".join(str(round(x)) for x in switches))
             # Ingest into the conversation on screen.
             current = await page.evaluate("() => location.pathname.split('/').pop()")
@@ -296,12 +307,16 @@ async def main() -> None:
               f"{statistics.median(logins):8.1f} ms")  # fmt: skip
         print(f"  conversation switch p50 / p99 ({args.switches}):      "
               f"{percentile(switches, 0.5):8.1f} / {percentile(switches, 0.99):.1f} ms"
-              f"   (target p99 ≤ {TARGETS['switch']:.0f} ms)")  # fmt: skip
-        if fetches:
-            print(
-                f"    of which until the bundle had arrived, p50 / p99: "
-                f"{percentile(fetches, 0.5):8.1f} / {percentile(fetches, 0.99):.1f} ms"
-            )
+              f"   (target p50 ≤ {TARGETS['switch_p50']:.0f},"
+              f" p99 ≤ {TARGETS['switch']:.0f} ms)")  # fmt: skip
+        print(f"    fetched (the bundle arrived), {len(fetches)} of {args.switches}, p50 / p99:"
+              f" {percentile(fetches, 0.5) if fetches else 0:5.1f} /"
+              f" {percentile(fetches, 0.99) if fetches else 0:.1f} ms")  # fmt: skip
+        print(f"    drawn (first message in the DOM), p50 / p99:       "
+              f"{percentile(drawn, 0.5):8.1f} / {percentile(drawn, 0.99):.1f} ms")  # fmt: skip
+        settle = [t - d for t, d in zip(switches, drawn, strict=True)]
+        print(f"    settled (drawn to newest message painted), p50 / p99: "
+              f"{percentile(settle, 0.5):5.1f} / {percentile(settle, 0.99):.1f} ms")  # fmt: skip
         print(f"  ingested message to DOM p50 / p99 ({args.ingested}): "
               f"{percentile(ingested, 0.5):8.1f} / {percentile(ingested, 0.99):.1f} ms"
               f"   (target p99 ≤ {TARGETS['ingest']:.0f} ms)")  # fmt: skip

@@ -1,11 +1,12 @@
-import { useEffect, useMemo, useState, type RefObject } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { type RefObject, useCallback, useEffect, useMemo, useState } from "react";
 import { Virtuoso } from "react-virtuoso";
 
 import type { ListFilters } from "../api/client";
 import type { Manager } from "../api/types";
 import { flatten } from "../state/cache";
 import { DEFAULT_FILTERS } from "../state/filters";
-import { useConversations } from "../state/hooks";
+import { prefetchThread, useConversations } from "../state/hooks";
 import { t } from "../strings";
 import { authorOf, Row } from "./ConversationRow";
 import { ListFilterBar } from "./ListFilterBar";
@@ -28,6 +29,8 @@ export function ConversationList({ filters, setFilters, selected, select, search
   const list = useConversations(filters);
   const rows = useMemo(() => flatten(list.data), [list.data]);
   const words = list.data?.pages[0]?.words ?? NO_WORDS;
+  const qc = useQueryClient();
+  const prefetch = useCallback((id: number) => prefetchThread(qc, id), [qc]);
   const [query, setQuery] = useState(filters.q);
 
   // The search runs a moment after typing stops, not on every key.
@@ -83,6 +86,7 @@ export function ConversationList({ filters, setFilters, selected, select, search
               conversation={c}
               active={c.id === selected}
               onOpen={select}
+              onHover={prefetch}
               assignee={c.assignee_name ?? undefined}
               // In a search, the message that matched stands where the last message would.
               author={authorOf(c.match ?? c.last_message, me.id)}

@@ -43,6 +43,7 @@ export const Row = memo(function Row({
   conversation: c,
   active,
   onOpen,
+  onHover,
   assignee,
   author = null,
   words = [],
@@ -50,6 +51,8 @@ export const Row = memo(function Row({
   conversation: Conversation;
   active: boolean;
   onOpen: (id: number, message?: number) => void;
+  /** The pointer is over the row: it may be opened next (its conversation is fetched ahead). */
+  onHover?: (id: number) => void;
   assignee: string | undefined;
   /** Who of the team wrote the message shown ("You", a colleague's name), if the team did. */
   author?: string | null;
@@ -64,6 +67,7 @@ export const Row = memo(function Row({
       aria-current={active ? "true" : undefined}
       data-conversation={c.id}
       onClick={() => onOpen(c.id, c.match?.id)}
+      onPointerEnter={onHover && (() => onHover(c.id))}
     >
       <span className="avatar" style={{ background: colourFor(c.contact?.id ?? c.id) }} aria-hidden="true">
         {initials(name)}

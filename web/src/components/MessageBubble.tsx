@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { memo, type ReactNode, useState } from "react";
+import { memo, type ReactNode, useMemo, useState } from "react";
 
 import { api } from "../api/client";
 import type { Manager, Message } from "../api/types";
@@ -49,6 +49,8 @@ export const MessageBubble = memo(function MessageBubble({ message: m, grouped, 
     act(existing ? api.unreact(m.id, key) : api.react(m.id, key));
   };
   const deleted = m.deleted_at !== null;
+  // Sanitized once per text, not at every render of the bubble.
+  const html = useMemo(() => (m.html ? safeHtml(m.html) : null), [m.html]);
   const [pressed, setPressed] = useState(false);
   const press = useLongPress(() => setPressed((p) => !p));
 
@@ -91,9 +93,9 @@ export const MessageBubble = memo(function MessageBubble({ message: m, grouped, 
                 <Icon name="location" /> {m.location.latitude.toFixed(5)}, {m.location.longitude.toFixed(5)} · {t.media.openMap}
               </a>
             )}
-            {m.html && safeHtml(m.html) !== null ? (
+            {html !== null ? (
               // biome-ignore lint/security/noDangerouslySetInnerHtml: safeHtml keeps only the server's published allow-list (DOMPurify)
-              <div className="text" dangerouslySetInnerHTML={{ __html: safeHtml(m.html) ?? "" }} />
+              <div className="text" dangerouslySetInnerHTML={{ __html: html }} />
             ) : (
               m.body &&
               !(m.media && m.body === m.media.filename) && (

@@ -7,6 +7,7 @@ import { SidePanel } from "../components/SidePanel";
 import { Thread } from "../components/Thread";
 import { UndoToast } from "../components/Undo";
 import { paths } from "../routes";
+import { usePrefetchNeighbours } from "../state/usePrefetch";
 import { useResolve } from "../state/useResolve";
 import { useShortcuts } from "../state/useShortcuts";
 import { t } from "../strings";
@@ -38,6 +39,7 @@ export function InboxPage() {
   );
   const searchRef = useRef<HTMLInputElement>(null);
   const { resolve, undo, endUndo } = useResolve(me.id);
+  usePrefetchNeighbours(filters, selected);
   useShortcuts({ me: me.id, filters, selected, help, select, resolve, closePanel: () => setPanelOpen(false), search: searchRef });
 
   return (

@@ -1,7 +1,7 @@
 // The queries the screens read. Opening a conversation is one request (the bundle): its first
 // page of messages seeds the thread, the rest seeds the side panel.
 
-import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type QueryClient, useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSyncExternalStore } from "react";
 
 import { api, ApiError, type ListFilters } from "../api/client";
@@ -45,11 +45,12 @@ export function useConversations(filters: ListFilters) {
   });
 }
 
-export function useThread(id: number) {
-  const qc = useQueryClient();
-  return useInfiniteQuery({
+/** The thread's query: its first page is the conversation's bundle (which seeds the side
+ * panel), older pages come one by one. */
+function threadQuery(qc: QueryClient, id: number) {
+  return {
     queryKey: keys.thread(id),
-    queryFn: async ({ pageParam }): Promise<MessagePage> => {
+    queryFn: async ({ pageParam }: { pageParam: string | null }): Promise<MessagePage> => {
       if (pageParam === null) {
         const bundle = await api.bundle(id);
         qc.setQueryData<Bundle>(keys.bundle(id), bundle);
@@ -58,9 +59,24 @@ export function useThread(id: number) {
       return api.messages(id, pageParam);
     },
     initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor,
+    getNextPageParam: (last: MessagePage) => last.next_cursor,
     staleTime: Infinity,
-  });
+  };
+}
+
+export function useThread(id: number) {
+  const qc = useQueryClient();
+  return useInfiniteQuery(threadQuery(qc, id));
+}
+
+/**
+ * Fetch a conversation's bundle before it is opened (the next and previous rows, a row under
+ * the pointer): opening it then paints from the cache. Reading a bundle changes nothing (the
+ * conversation is marked read when it is opened); the live connection keeps it current.
+ */
+export function prefetchThread(qc: QueryClient, id: number): void {
+  if (qc.getQueryData(keys.thread(id)) !== undefined) return;
+  void qc.prefetchInfiniteQuery(threadQuery(qc, id));
 }
 
 /** The bundle of a conversation, filled by useThread's first page (never fetched by itself). */
