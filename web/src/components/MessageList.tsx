@@ -1,53 +1,75 @@
-import { type RefObject, useMemo, useState } from "react";
+import { type RefObject, useImperativeHandle, useMemo, useRef, useState } from "react";
 import { Virtuoso, type VirtuosoHandle } from "react-virtuoso";
 
-import type { Manager, Message } from "../api/types";
-import { dayLabel } from "../format";
-import type { Row } from "../state/threadRows";
+import { floatingDay, type Row } from "../state/threadRows";
 import { t } from "../strings";
-import { HistoryRow } from "./HistoryRow";
-import { MessageBubble } from "./MessageBubble";
-import { NoteRow } from "./NoteRow";
+import { PlainList } from "./PlainList";
+import { type RowProps, ThreadRow } from "./ThreadRow";
 
-interface Props {
+/** What the thread asks of its list, whichever draws it: bring a row (or the end) into view. */
+export type ListHandle = Pick<VirtuosoHandle, "scrollToIndex">;
+
+// Up to this many rows (a page of messages with its days and notes) the thread is drawn as it
+// is; beyond, only what is on screen is in the DOM.
+const PLAIN_ROWS = 80;
+
+interface Props extends RowProps {
   rows: Row[];
   /** Virtuoso keeps the reading position when older rows are prepended: see Thread. */
   firstItemIndex: number;
   initial: { index: number; align: "start" | "end" };
-  me: Manager;
-  byId: Map<number, Message>;
-  flash: number | null;
   fetchingOlder: boolean;
   loadOlder: () => void;
-  onReply: (m: Message) => void;
-  onQuoteClick: (id: number) => void;
   onAtBottom: (bottom: boolean) => void;
-  list: RefObject<VirtuosoHandle | null>;
+  list: RefObject<ListHandle | null>;
 }
 
-/** When the row was: what the floating day over the thread says while its separator is away. */
-function whenOf(row: Row | undefined): string | null {
-  if (row?.kind === "message") return row.message.created_at;
-  if (row?.kind === "note") return row.note.created_at;
-  if (row?.kind === "history") return row.change.created_at;
-  return null;
+/** The thread's rows: drawn at once while they are few, in a virtualised list once they are many. */
+export function MessageList({ rows, firstItemIndex, initial, fetchingOlder, loadOlder, onAtBottom, list, ...rowProps }: Props) {
+  const [virtual, setVirtual] = useState(rows.length > PLAIN_ROWS);
+  // Where the plain thread was when it grew long: the virtual list opens there.
+  const topRow = useRef<string | null>(null);
+  const virtuoso = useRef<VirtuosoHandle>(null);
+  const plain = useRef<ListHandle>(null);
+  useImperativeHandle(list, () => ({ scrollToIndex: (at) => (virtual ? virtuoso.current : plain.current)?.scrollToIndex(at) }), [virtual]);
+  if (!virtual && rows.length > PLAIN_ROWS) setVirtual(true);
+  if (!virtual) {
+    return (
+      <PlainList
+        rows={rows}
+        initial={initial}
+        fetchingOlder={fetchingOlder}
+        loadOlder={loadOlder}
+        onAtBottom={onAtBottom}
+        onTopRow={(key) => {
+          topRow.current = key;
+        }}
+        handle={plain}
+        {...rowProps}
+      />
+    );
+  }
+  const kept = topRow.current === null ? -1 : rows.findIndex((r) => r.key === topRow.current);
+  return (
+    <VirtualList
+      rows={rows}
+      firstItemIndex={firstItemIndex}
+      initial={kept >= 0 ? { index: kept, align: "start" } : initial}
+      fetchingOlder={fetchingOlder}
+      loadOlder={loadOlder}
+      onAtBottom={onAtBottom}
+      handle={virtuoso}
+      rowProps={rowProps}
+    />
+  );
 }
 
-/** The thread's rows in a virtualised list: only what is on screen is in the DOM. */
-export function MessageList({
-  rows,
-  firstItemIndex,
-  initial,
-  me,
-  byId,
-  flash,
-  fetchingOlder,
-  loadOlder,
-  onReply,
-  onQuoteClick,
-  onAtBottom,
-  list,
-}: Props) {
+interface VirtualProps extends Omit<Props, "list" | keyof RowProps> {
+  handle: RefObject<VirtuosoHandle | null>;
+  rowProps: RowProps;
+}
+
+function VirtualList({ rows, firstItemIndex, initial, fetchingOlder, loadOlder, onAtBottom, handle, rowProps }: VirtualProps) {
   const [topDay, setTopDay] = useState<string | null>(null);
   // Stable: a new component type on every render would remount the header and move the list.
   // biome-ignore lint/correctness/noComponentHookFactories: react-virtuoso takes its parts as components; memoised so the type stays the same
@@ -60,7 +82,7 @@ export function MessageList({
         </div>
       )}
       <Virtuoso
-        ref={list}
+        ref={handle}
         className="messages"
         data={rows}
         firstItemIndex={firstItemIndex}
@@ -71,36 +93,16 @@ export function MessageList({
         increaseViewportBy={{ top: 200, bottom: 400 }}
         rangeChanged={({ startIndex }) => {
           // The day of the topmost row (Virtuoso counts from firstItemIndex).
-          const at = startIndex >= firstItemIndex ? startIndex - firstItemIndex : startIndex;
-          const top = rows[at];
-          const when = whenOf(rows.slice(at).find((r) => r.kind !== "day" && r.kind !== "unread"));
-          setTopDay(top && top.kind !== "day" && when ? dayLabel(when) : null);
+          setTopDay(floatingDay(rows, startIndex >= firstItemIndex ? startIndex - firstItemIndex : startIndex));
         }}
         atBottomStateChange={onAtBottom}
         // "At the bottom" within a tall message of it: a message that arrives on a new day
         // (with its date separator) or with a photo must still be followed.
         atBottomThreshold={400}
-        // No "probe" pass to guess a row's height (a date separator would be a poor guess):
-        // the first messages are painted in the first pass.
+        // No "probe" pass to guess a row's height (a date separator would be a poor guess).
         defaultItemHeight={56}
         components={components}
-        itemContent={(_, row) => {
-          if (row.kind === "day") return <div className="day">{row.label}</div>;
-          if (row.kind === "unread") return <div className="unread-marker">{t.unreadMarker(row.count)}</div>;
-          if (row.kind === "note") return <NoteRow note={row.note} />;
-          if (row.kind === "history") return <HistoryRow change={row.change} me={me} />;
-          return (
-            <MessageBubble
-              message={row.message}
-              grouped={row.grouped}
-              me={me}
-              onReply={onReply}
-              quoted={row.message.reply_to ? byId.get(row.message.reply_to) : undefined}
-              onQuoteClick={onQuoteClick}
-              flash={row.message.id === flash}
-            />
-          );
-        }}
+        itemContent={(_, row) => <ThreadRow row={row} {...rowProps} />}
       />
     </div>
   );

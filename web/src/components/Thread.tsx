@@ -1,5 +1,4 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import type { VirtuosoHandle } from "react-virtuoso";
 
 import { ApiError } from "../api/client";
 import type { Manager, Message } from "../api/types";
@@ -10,7 +9,7 @@ import { useJump } from "../state/useJump";
 import { useMarkRead } from "../state/useMarkRead";
 import { t } from "../strings";
 import { Composer } from "./Composer";
-import { MessageList } from "./MessageList";
+import { type ListHandle, MessageList } from "./MessageList";
 import { ThreadHeader } from "./ThreadHeader";
 
 // Virtuoso keeps the reading position when older messages are prepended if the index of the
@@ -37,7 +36,7 @@ export function Thread({ id, me, onBack, togglePanel, focus = null }: Props) {
   const [replyTo, setReplyTo] = useState<Message | null>(null);
   const [atBottom, setAtBottom] = useState(true);
   const [newCount, setNewCount] = useState(0);
-  const list = useRef<VirtuosoHandle>(null);
+  const list = useRef<ListHandle>(null);
 
   // Where the manager left off: fixed when the conversation opens.
   const unreadFrom = useRef<UnreadMark | null | undefined>(undefined);

@@ -88,3 +88,18 @@ export function buildRows(
   }
   return rows;
 }
+
+/** When the row was: what the floating day over the thread says while its separator is away. */
+export function whenOf(row: Row | undefined): string | null {
+  if (row?.kind === "message") return row.message.created_at;
+  if (row?.kind === "note") return row.note.created_at;
+  if (row?.kind === "history") return row.change.created_at;
+  return null;
+}
+
+/** The floating day's label when `at` is the topmost row: none over a day separator. */
+export function floatingDay(rows: Row[], at: number): string | null {
+  const top = rows[at];
+  const when = whenOf(rows.slice(at).find((r) => r.kind !== "day" && r.kind !== "unread"));
+  return top && top.kind !== "day" && when ? dayLabel(when) : null;
+}

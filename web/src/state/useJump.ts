@@ -2,7 +2,7 @@
 // it is there (at most JUMP_PAGES), then it is scrolled to the middle and marked for a moment.
 
 import { useCallback, useEffect, useRef, useState, type RefObject } from "react";
-import type { VirtuosoHandle } from "react-virtuoso";
+import type { ListHandle } from "../components/MessageList";
 
 import type { Row } from "./threadRows";
 
@@ -33,7 +33,7 @@ export function useJump(
   focus: number | null,
   rows: Row[],
   older: OlderPages,
-  list: RefObject<VirtuosoHandle | null>,
+  list: RefObject<ListHandle | null>,
 ): { flash: number | null; jumpTo: (id: number) => void } {
   const [wanted, setWanted] = useState<number | null>(focus);
   const [flash, setFlash] = useState<number | null>(null);
