@@ -4,7 +4,7 @@ import { Virtuoso, type VirtuosoHandle } from "react-virtuoso";
 import { floatingDay, type Row } from "../state/threadRows";
 import { t } from "../strings";
 import { PlainList } from "./PlainList";
-import { type RowProps, ThreadRow } from "./ThreadRow";
+import { DayFloat, type RowProps, ThreadRow } from "./ThreadRow";
 
 /** What the thread asks of its list, whichever draws it: bring a row (or the end) into view. */
 export type ListHandle = Pick<VirtuosoHandle, "scrollToIndex">;
@@ -76,11 +76,7 @@ function VirtualList({ rows, firstItemIndex, initial, fetchingOlder, loadOlder, 
   const components = useMemo(() => ({ Header: () => (fetchingOlder ? <p className="loading-older">{t.loadingOlder}</p> : null) }), [fetchingOlder]);
   return (
     <div className="messages-wrap">
-      {topDay && (
-        <div className="day-float" aria-hidden="true">
-          {topDay}
-        </div>
-      )}
+      <DayFloat day={topDay} />
       <Virtuoso
         ref={handle}
         className="messages"

@@ -3,7 +3,7 @@ import { type RefObject, useImperativeHandle, useLayoutEffect, useRef, useState 
 import { floatingDay, type Row } from "../state/threadRows";
 import { t } from "../strings";
 import type { ListHandle } from "./MessageList";
-import { type RowProps, ThreadRow } from "./ThreadRow";
+import { DayFloat, type RowProps, ThreadRow } from "./ThreadRow";
 
 // "At the bottom" within a tall message of it, as the virtual list counts it.
 const AT_BOTTOM = 400;
@@ -92,11 +92,7 @@ export function PlainList({ rows, initial, fetchingOlder, loadOlder, onAtBottom,
 
   return (
     <div className="messages-wrap">
-      {topDay && (
-        <div className="day-float" aria-hidden="true">
-          {topDay}
-        </div>
-      )}
+      <DayFloat day={topDay} />
       <div ref={scroller} className="messages plain" onScroll={onScroll}>
         <div className="plain-rows">
           {fetchingOlder && <p className="loading-older">{t.loadingOlder}</p>}

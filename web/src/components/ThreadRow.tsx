@@ -31,3 +31,13 @@ export function ThreadRow({ row, me, byId, flash, onReply, onQuoteClick }: RowPr
     />
   );
 }
+
+/** The topmost row's day, floating over the thread while its own separator is scrolled away. */
+export function DayFloat({ day }: { day: string | null }) {
+  if (!day) return null;
+  return (
+    <div className="day-float" aria-hidden="true">
+      {day}
+    </div>
+  );
+}
