@@ -19,12 +19,12 @@ _clock = itertools.count(1_750_000_000_000, 7)
 
 def next_id() -> int:
     """A number no other event or transaction of this run has."""
-    return next_id()
+    return next(_ids)
 
 
 def next_ts() -> int:
     """A timestamp after every earlier one of this run."""
-    return next_ts()
+    return next(_clock)
 
 
 class Workload:
