@@ -5,18 +5,15 @@ them: the table of cases the inbox's live updates of its cache follow too
 from __future__ import annotations
 
 from collections.abc import Callable
-import json
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
+from .cases import shared
 from .conftest import API
 
-CASES = json.loads(
-    (Path(__file__).resolve().parent.parent / "web/src/test/list-cases.json").read_text()
-)
+CASES = shared("list-cases")
 
 
 INSERT = """

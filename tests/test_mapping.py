@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 
 from . import factories as f
 from .conftest import Homeserver, count
-
-WEB_TESTS = Path(__file__).resolve().parent.parent / "web" / "src" / "test"
 
 ROOM, PHONE = "!p", "15551234567"
 ALICE = f.ghost(PHONE)

@@ -3,8 +3,6 @@ message: the table of cases the inbox's marking of a hit follows too (Conversati
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -12,9 +10,9 @@ import pytest
 
 from crm_appservice.store import search
 
-CASES = json.loads(
-    (Path(__file__).resolve().parent.parent / "web/src/test/search-cases.json").read_text()
-)["cases"]
+from .cases import shared
+
+CASES = shared("search-cases")["cases"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["query"] for c in CASES])

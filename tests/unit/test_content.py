@@ -3,19 +3,17 @@ allow-list, and the reply fallback removed only when it is one."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from crm_appservice.ingest.content import parse_message, preview, strip_reply_fallback
 
-WEB_TESTS = Path(__file__).resolve().parents[2] / "web" / "src" / "test"
+from ..cases import shared
+
 MXC = "mxc://crm.localhost/AbCdEf123"
 
 
 def test_list_previews_read_as_whatsapp_lists_them() -> None:
     """The list's preview of a message is its parts (kind, words, file name, length), the same
     table of cases as the web's test of how it words them (📷 Photo, 🎤 Voice message 0:04)."""
-    cases = json.loads((WEB_TESTS / "preview-cases.json").read_text(encoding="utf-8"))["cases"]
+    cases = shared("preview-cases")["cases"]
     assert len(cases) > 10
     for case in cases:
         if case.get("deleted"):

@@ -14,6 +14,8 @@ from crm_appservice.api import file_kinds
 from crm_appservice.api.live_models import LiveFrameOut, LiveType
 from crm_appservice.api.openapi import document
 
+from ..cases import shared
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -57,8 +59,7 @@ def test_a_message_status_is_one_the_delivery_table_knows() -> None:
 
 
 def test_a_files_kind_follows_the_shared_table_of_cases() -> None:
-    path = ROOT / "web" / "src" / "test" / "file-kind-cases.json"
-    cases = json.loads(path.read_text(encoding="utf-8"))["cases"]
+    cases = shared("file-kind-cases")["cases"]
     assert len(cases) > 5
     for mimetype, kind in cases:
         assert file_kinds.kind_of(mimetype, voice=False) == kind, mimetype

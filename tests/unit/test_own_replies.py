@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from crm_appservice.api import own_replies
 
-CASES = json.loads(
-    (Path(__file__).resolve().parents[2] / "web/src/test/change-rule-cases.json").read_text()
-)["cases"]
+from ..cases import shared
+
+CASES = shared("change-rule-cases")["cases"]
 
 
 def _row(message: dict[str, Any]) -> dict[str, Any]:

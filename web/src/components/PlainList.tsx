@@ -82,8 +82,11 @@ export function PlainList({ rows, initial, fetchingOlder, loadOlder, onAtBottom,
       onAtBottom(bottom);
     }
     if (el.scrollTop < NEAR_TOP) loadOlder();
+    // The topmost row on screen: the first whose bottom is below the scroller's top (one walk
+    // over the drawn rows, which are in the rows' order).
     const top = el.getBoundingClientRect().top;
-    const at = rows.findIndex((_, i) => (rowAt(i)?.getBoundingClientRect().bottom ?? 0) > top);
+    const drawn = [...(el.firstElementChild?.querySelectorAll<HTMLElement>(":scope > [data-row]") ?? [])];
+    const at = drawn.findIndex((row) => row.getBoundingClientRect().bottom > top);
     if (at >= 0) {
       setTopDay(el.scrollTop > 0 ? floatingDay(rows, at) : null);
       onTopRow(rows[at]?.key ?? "");

@@ -1,6 +1,6 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
-import { Outlet, useLocation, useNavigate, useOutletContext } from "react-router";
+import { Outlet, useLocation, useMatch, useNavigate, useOutletContext } from "react-router";
 
 import { api, type ListFilters } from "../api/client";
 import type { Manager } from "../api/types";
@@ -35,7 +35,10 @@ export function Shell({ me }: { me: Manager }) {
   const live = useLive(me.id, notify);
   const [filters, setFilters] = useState<ListFilters>(DEFAULT_FILTERS);
   const [help, setHelp] = useState(false);
-  const inInbox = pathname === paths.inbox || pathname.startsWith("/conversations/");
+  // The inbox's two addresses, matched by the routes' own patterns (routes.ts).
+  const threadOpen = useMatch(paths.conversationPattern) !== null;
+  const listOnly = useMatch(paths.inbox) !== null;
+  const inInbox = threadOpen || listOnly;
   // "Back to inbox" returns to the conversation the manager had open.
   const lastInbox = useRef<string>(paths.inbox);
   if (inInbox) lastInbox.current = pathname;
@@ -59,7 +62,7 @@ export function Shell({ me }: { me: Manager }) {
     });
 
   return (
-    <div className={`app${pathname.startsWith("/conversations/") ? " thread-open" : ""}`}>
+    <div className={`app${threadOpen ? " thread-open" : ""}`}>
       <UnreadTitle />
       {live !== "open" && (
         <div className="banner" role="status">
