@@ -34,6 +34,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def reserved_port() -> int:
+    """A free port below the kernel's ephemeral range: one a server can leave and take again
+    (between tests) without a client's connection or another `free_port()` getting it meanwhile."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low = int(f.read().split()[0])
+    while True:
+        port = 10_000 + secrets.randbelow(max(low - 10_000, 1))
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+
+
 class LocalSynapse:
     def __init__(
         self,
@@ -163,6 +178,10 @@ class LocalSynapse:
                     raise RuntimeError(f"Synapse did not start within {startup_limit:g} s")
                 await asyncio.sleep(0.1)
         log.info("Synapse %s is up at %s", self.server_name, self.url)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     async def stop(self) -> None:
         process, self.process = self.process, None

@@ -12,7 +12,7 @@ import os
 from ruamel.yaml import YAML
 
 from .emulator import BridgeEmulator
-from .synapse import LocalSynapse, free_port
+from .synapse import LocalSynapse, free_port, reserved_port
 
 
 class LocalMatrix:
@@ -49,19 +49,50 @@ class LocalMatrix:
             YAML().dump(self.emulator.registration(), f)
         return path
 
-    async def start(self) -> None:
-        await self.emulator.listen()
-        emulator_registration = self._write_emulator_registration()
+    def _synapse(self) -> LocalSynapse:
         self.synapse = LocalSynapse(
             os.path.join(self.directory, "synapse"),
             self.server_name,
-            [self.crm_registration, emulator_registration],
+            [self.crm_registration, self._write_emulator_registration()],
             port=self.synapse_port,
         )
-        await self.synapse.start()
+        return self.synapse
+
+    async def start(self) -> None:
+        await self.emulator.listen()
+        await self._synapse().start()
         await self.emulator.start()
 
     async def stop(self) -> None:
         await self.emulator.stop()
         if self.synapse:
             await self.synapse.stop()
+
+    # --- one homeserver for many tests ------------------------------------------------------
+    # Synapse takes seconds to start; the emulator, milliseconds. A shared world starts Synapse
+    # once (`start_homeserver`) and gives each test a new emulator (`renew`): no portals, no
+    # login, on the port and tokens Synapse was registered with.
+
+    async def start_homeserver(self) -> None:
+        """Synapse only, with the emulator's registration on a port kept for it."""
+        self.emulator.port = reserved_port()
+        await self._synapse().start()
+
+    async def renew(self) -> BridgeEmulator:
+        """A fresh emulator on the registered port, Synapse started again if a test stopped it."""
+        old = self.emulator
+        self.emulator = BridgeEmulator(
+            homeserver=old.homeserver,
+            domain=old.domain,
+            crm_user=old.crm_user,
+            as_token=old.as_token,
+            hs_token=old.hs_token,
+            port=old.port,
+            crm_as_token=old.crm_as_token,
+        )
+        assert self.synapse, "start_homeserver() first"
+        if not self.synapse.running:
+            await self.synapse.start()
+        await self.emulator.listen()
+        await self.emulator.start()
+        return self.emulator

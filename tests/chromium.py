@@ -16,7 +16,7 @@ from crm_appservice.store import managers
 from crm_appservice.webapp import SOURCE_BUILD
 
 from .conftest import PASSWORD, PASSWORD_HASH, ConfigFactory
-from .matrix_world import World, running_world
+from .matrix_world import SharedMatrix, World, running_world
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = os.environ.get("CRM_ARTIFACTS") or os.path.join(
@@ -26,11 +26,13 @@ WAIT = 20_000  # ms, for the page to show what the backend did
 
 
 @pytest.fixture
-async def world(db_dsn: str, make_config: ConfigFactory, workdir: str) -> AsyncIterator[World]:
+async def world(
+    matrix: SharedMatrix, db_dsn: str, make_config: ConfigFactory, workdir: str
+) -> AsyncIterator[World]:
     assert os.path.isfile(os.path.join(SOURCE_BUILD, "index.html")), (
         "the web inbox is not built: the README's test command builds it (npm run build in web/)"
     )
-    async for w in running_world(make_config, workdir, db_dsn):
+    async for w in running_world(make_config, workdir, db_dsn, shared=matrix):
         yield w
 
 

@@ -17,7 +17,7 @@ import os
 import shutil
 import socket
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 import uuid
 
 from aiohttp.test_utils import TestClient
@@ -33,6 +33,9 @@ from crm_appservice.store.embedded import EmbeddedPostgres
 from crm_appservice.store.migrate import apply_migrations
 
 from .databases import FreshDatabases
+
+if TYPE_CHECKING:
+    from .matrix_world import SharedMatrix, World
 
 TEMPLATE_DB = "crm_template"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -54,7 +57,7 @@ def reachable_tempdir(prefix: str) -> str:
 
 
 # Fixtures that start a real Synapse: a test using one is marked `synapse`.
-SYNAPSE_FIXTURES = {"world"}
+SYNAPSE_FIXTURES = {"world", "matrix"}
 SLOW_MODULES = {"test_e2e", "test_outbox", "test_outbox_media", "test_slow_homeserver",
                 "test_emulator_provisioning", "test_whatsapp", "test_demo"}  # fmt: skip
 
@@ -89,6 +92,30 @@ def fresh_databases(pg_server: EmbeddedPostgres) -> Iterator[FreshDatabases]:
     databases = FreshDatabases(pg_server, TEMPLATE_DB)
     yield databases
     databases.stop()
+
+
+@pytest.fixture(scope="session")
+def matrix() -> Iterator[SharedMatrix]:
+    """One Synapse for the run's end-to-end tests (per xdist worker): tests/matrix_world.py."""
+    from .matrix_world import SharedMatrix  # that module builds on this one
+
+    shared = SharedMatrix()
+    shared.start()
+    try:
+        yield shared
+    finally:
+        shared.stop()
+
+
+@pytest.fixture
+async def world(
+    matrix: SharedMatrix, db_dsn: str, make_config: ConfigFactory, workdir: str
+) -> AsyncIterator[World]:
+    """Synapse (the run's), a fresh emulator and a CRM on this test's database."""
+    from .matrix_world import running_world
+
+    async for w in running_world(make_config, workdir, db_dsn, shared=matrix):
+        yield w
 
 
 @pytest.fixture

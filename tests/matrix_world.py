@@ -3,9 +3,12 @@ world. The CRM runs in the test's event loop and can be stopped and started like
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 import os
+import shutil
 from typing import Any
+import uuid
 
 import aiohttp
 from aiohttp import web
@@ -18,10 +21,10 @@ from crm_appservice.server import create_app
 from crm_appservice.store import managers, sessions
 from testbed.chats import Portal
 from testbed.emulator import BridgeEmulator
-from testbed.synapse import free_port
+from testbed.synapse import free_port, reserved_port
 from testbed.world import LocalMatrix
 
-from .conftest import AS_TOKEN, HS_TOKEN, ConfigFactory
+from .conftest import AS_TOKEN, HS_TOKEN, ConfigFactory, reachable_tempdir, write_config
 from .polling import WAIT, until
 
 DOMAIN = "crm.localhost"
@@ -170,35 +173,106 @@ class World:
         return portal, await self.conversation_id(portal.room_id)
 
 
+def _crm_config(dsn: str, hs_port: int, port: int) -> dict[str, Any]:
+    return {
+        "homeserver.address": f"http://127.0.0.1:{hs_port}",
+        "homeserver.domain": DOMAIN,
+        "appservice.address": f"http://127.0.0.1:{port}",
+        "appservice.port": port,
+        "web.public_url": f"http://127.0.0.1:{port}",
+        "appservice.as_token": AS_TOKEN,
+        "appservice.hs_token": HS_TOKEN,
+        "database.url": dsn,
+        # Quick retries: the tests stop Synapse and wait for replies to go out.
+        "outbox.retry_initial_delay": 0.2,
+        "outbox.retry_max_delay": 1,
+    }
+
+
 async def crm_settings(
     make_config: ConfigFactory,
     workdir: str,
     dsn: str,
     hs_port: int,
     overrides: dict[str, Any] | None = None,
+    port: int | None = None,
 ) -> tuple[Settings, str]:
-    port = free_port()
-    path = make_config(
-        {
-            "homeserver.address": f"http://127.0.0.1:{hs_port}",
-            "homeserver.domain": DOMAIN,
-            "appservice.address": f"http://127.0.0.1:{port}",
-            "appservice.port": port,
-            "web.public_url": f"http://127.0.0.1:{port}",
-            "appservice.as_token": AS_TOKEN,
-            "appservice.hs_token": HS_TOKEN,
-            "database.url": dsn,
-            # Quick retries: the tests stop Synapse and wait for replies to go out.
-            "outbox.retry_initial_delay": 0.2,
-            "outbox.retry_max_delay": 1,
-            **(overrides or {}),
-        }
-    )
+    path = make_config({**_crm_config(dsn, hs_port, port or free_port()), **(overrides or {})})
     settings = load(path)[1]
     registration = os.path.join(workdir, "crm-registration.yaml")
     with open(registration, "w") as f:
         YAML().dump(build_registration(settings, AS_TOKEN, HS_TOKEN), f)
     return settings, registration
+
+
+class SharedMatrix:
+    """One Synapse for every test of a run (of an xdist worker) that can share it: starting
+    Synapse takes seconds, and most tests only need a homeserver, a fresh bridge and a fresh
+    CRM. Each test gets a new emulator (`LocalMatrix.renew`) and a CRM on a fresh database, on
+    ports kept for them (the registrations Synapse loaded name them); `drain` keeps what
+    Synapse still had for the previous test's CRM from reaching the next one."""
+
+    def __init__(self) -> None:
+        self.directory = reachable_tempdir("crm-matrix-")
+        self.hs_port = reserved_port()
+        self.crm_port = reserved_port()
+        settings = load(write_config(self.directory, _crm_config("embedded", self.hs_port,
+                                                                 self.crm_port)))[1]  # fmt: skip
+        registration = os.path.join(self.directory, "crm-registration.yaml")
+        with open(registration, "w") as f:
+            YAML().dump(build_registration(settings, AS_TOKEN, HS_TOKEN), f)
+        self.testbed = LocalMatrix(
+            os.path.join(self.directory, "testbed"), DOMAIN, registration, CRM_USER, self.hs_port
+        )
+        self.barrier_room: str | None = None
+
+    def start(self) -> None:
+        """Synapse, started and waited for outside the tests' event loops (it is a process)."""
+        asyncio.run(self.testbed.start_homeserver())
+
+    def stop(self) -> None:
+        if self.testbed.synapse:
+            asyncio.run(self.testbed.synapse.stop())
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    async def drain(self) -> None:
+        """Take, on the CRM's port, whatever Synapse still sends there (a stopped CRM's
+        backlog, the echo of its last receipt) up to a barrier message sent now. Synapse sends
+        an appservice's transactions in order, so when the barrier has come nothing older is
+        left for the next CRM."""
+        seen: set[str] = set()
+
+        async def transaction(request: web.Request) -> web.Response:
+            body = await request.json()
+            seen.update(str(e.get("event_id")) for e in body.get("events", []))
+            return web.json_response({})
+
+        async def ping(request: web.Request) -> web.Response:
+            return web.json_response({})
+
+        app = web.Application()
+        app.router.add_put("/_matrix/app/v1/transactions/{txn_id}", transaction)
+        app.router.add_post("/_matrix/app/v1/ping", ping)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", self.crm_port).start()
+        try:
+            emu = self.testbed.emulator
+            room = self.barrier_room
+            if room is None:
+                created = await emu.request(
+                    "POST", "/_matrix/client/v3/createRoom", body={"invite": [CRM_USER]}
+                )
+                room = self.barrier_room = str(created["room_id"])
+                await emu.request("POST", f"/_matrix/client/v3/rooms/{room}/join", body={},
+                                  user_id=CRM_USER, token=AS_TOKEN)  # fmt: skip
+            sent = await emu.request(
+                "PUT", f"/_matrix/client/v3/rooms/{room}/send/m.room.message/{uuid.uuid4().hex}",
+                body={"msgtype": "m.notice", "body": "barrier"},
+            )  # fmt: skip
+            await until(lambda: sent["event_id"] in seen, "Synapse's backlog for the CRM", 90)
+        finally:
+            await runner.cleanup()
 
 
 async def running_world(
@@ -207,23 +281,38 @@ async def running_world(
     dsn: str,
     overrides: dict[str, Any] | None = None,
     proxy: Callable[[str], HomeserverProxy] | None = None,
+    shared: SharedMatrix | None = None,
 ) -> AsyncIterator[World]:
     """Synapse, the emulator and a CRM; with `proxy` (made with Synapse's URL), the CRM reaches
-    Synapse through it (`world.proxy`)."""
-    hs_port = free_port()
-    front = proxy(f"http://127.0.0.1:{hs_port}") if proxy else None
-    if front:
-        overrides = {**(overrides or {}), "homeserver.address": f"http://127.0.0.1:{front.port}"}
-    settings, registration = await crm_settings(make_config, workdir, dsn, hs_port, overrides)
-    testbed = LocalMatrix(
-        os.path.join(workdir, "testbed"), DOMAIN, registration, CRM_USER, hs_port
-    )
+    Synapse through it (`world.proxy`); with `shared`, on that Synapse (the appservice keys as
+    it has them registered)."""
+    if shared:
+        assert proxy is None and not any(k.startswith("appservice.") for k in overrides or {})
+        settings, _ = await crm_settings(make_config, workdir, dsn, shared.hs_port, overrides,
+                                         port=shared.crm_port)  # fmt: skip
+        testbed = shared.testbed
+        await testbed.renew()
+        await shared.drain()
+        front = None
+    else:
+        hs_port = free_port()
+        front = proxy(f"http://127.0.0.1:{hs_port}") if proxy else None
+        if front:
+            overrides = {
+                **(overrides or {}),
+                "homeserver.address": f"http://127.0.0.1:{front.port}",
+            }
+        settings, registration = await crm_settings(make_config, workdir, dsn, hs_port, overrides)
+        testbed = LocalMatrix(
+            os.path.join(workdir, "testbed"), DOMAIN, registration, CRM_USER, hs_port
+        )
     crm = CRM(settings, dsn)
     db = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
     world = World(testbed, crm, db)
     world.proxy = front
     try:
-        await testbed.start()
+        if not shared:
+            await testbed.start()
         if front:
             await front.start()
         await crm.start()
@@ -235,4 +324,7 @@ async def running_world(
         if front:
             await front.stop()
         await db.close()
-        await testbed.stop()
+        if shared:
+            await testbed.emulator.stop()
+        else:
+            await testbed.stop()

@@ -20,7 +20,7 @@ import pytest
 from testbed.media import png
 
 from .conftest import ConfigFactory
-from .matrix_world import World, running_world
+from .matrix_world import SharedMatrix, World, running_world
 
 ST = os.path.join(os.path.dirname(sys.executable), "st")
 # Enough cases per operation to try nulls, wrong types, huge and odd values everywhere, in a
@@ -41,8 +41,10 @@ EXCLUDED = r"^/api/v1/(auth/logout|tokens/\{token_id\}|whatsapp.*|conversations/
 
 
 @pytest.fixture
-async def world(db_dsn: str, make_config: ConfigFactory, workdir: str) -> AsyncIterator[World]:
-    async for w in running_world(make_config, workdir, db_dsn):
+async def world(
+    matrix: SharedMatrix, db_dsn: str, make_config: ConfigFactory, workdir: str
+) -> AsyncIterator[World]:
+    async for w in running_world(make_config, workdir, db_dsn, shared=matrix):
         await w.crm.stop()
         web = replace(w.crm.settings.web, managers_see="assigned")
         w.crm.settings = replace(w.crm.settings, web=web)

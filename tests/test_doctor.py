@@ -4,12 +4,10 @@ one is stopped or misconfigured in turn."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import replace
 import os
 
 import aiohttp
-import pytest
 
 from crm_appservice.__main__ import main
 from crm_appservice.config import Settings
@@ -18,13 +16,7 @@ from testbed.emulator import with_bridge
 from testbed.provisioning import PREFIX
 
 from .conftest import ConfigFactory, closed_port
-from .matrix_world import World, running_world
-
-
-@pytest.fixture
-async def world(db_dsn: str, make_config: ConfigFactory, workdir: str) -> AsyncIterator[World]:
-    async for w in running_world(make_config, workdir, db_dsn):
-        yield w
+from .matrix_world import World
 
 
 async def diagnose(settings: Settings, registration: str) -> dict[str, str]:

@@ -19,12 +19,6 @@ from .conftest import ConfigFactory
 from .matrix_world import DOMAIN, World, running_world
 
 
-@pytest.fixture
-async def world(db_dsn: str, make_config: ConfigFactory, workdir: str) -> AsyncIterator[World]:
-    async for w in running_world(make_config, workdir, db_dsn):
-        yield w
-
-
 async def test_every_message_kind_arrives(world: World) -> None:
     emu = world.emulator
     alice = await world.portal("15551230001", "Alice")

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 import os
 
 import aiohttp
 from multidict import CIMultiDict
-import pytest
 
 from crm_appservice.keys import MEDIA_CACHE
 from testbed.media import png
 
-from .conftest import ConfigFactory
-from .matrix_world import World, running_world
+from .matrix_world import World
 
 PHONE = "15551250001"
-
-
-@pytest.fixture
-async def world(db_dsn: str, make_config: ConfigFactory, workdir: str) -> AsyncIterator[World]:
-    async for w in running_world(make_config, workdir, db_dsn):
-        yield w
 
 
 async def _get(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 import contextlib
 from dataclasses import replace
 import json
@@ -16,7 +15,6 @@ import uuid
 import aiohttp
 from aiohttp import web
 import asyncpg
-import pytest
 
 from crm_appservice.ingest.messages import CRM_MESSAGE_KEY
 from crm_appservice.store import managers, sessions
@@ -34,15 +32,8 @@ from .matrix_world import (
     World,
     conversation_id,
     crm_settings,
-    running_world,
 )
 from .polling import healthy, until
-
-
-@pytest.fixture
-async def world(db_dsn: str, make_config: ConfigFactory, workdir: str) -> AsyncIterator[World]:
-    async for w in running_world(make_config, workdir, db_dsn):
-        yield w
 
 
 async def room_events(emu: BridgeEmulator, room_id: str) -> list[dict[str, Any]]:

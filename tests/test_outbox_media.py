@@ -14,9 +14,7 @@ from testbed.media import png
 from .matrix_world import (
     World,
 )
-from .test_outbox import reply, room_events, status_is, world
-
-__all__ = ["world"]  # the fixture, for the tests below
+from .test_outbox import reply, room_events, status_is
 
 
 async def test_each_attachment_kind_reaches_the_bridge(world: World) -> None:

@@ -5,22 +5,12 @@ chat."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 import uuid
 
-import pytest
-
 from testbed.media import png
 
-from .conftest import ConfigFactory
-from .matrix_world import World, running_world
-
-
-@pytest.fixture
-async def world(db_dsn: str, make_config: ConfigFactory, workdir: str) -> AsyncIterator[World]:
-    async for w in running_world(make_config, workdir, db_dsn):
-        yield w
+from .matrix_world import World
 
 
 async def _conversation(world: World, room_id: str) -> dict[str, Any]:

@@ -11,12 +11,14 @@ import pytest
 from testbed.emulator import with_bridge
 
 from .conftest import ConfigFactory
-from .matrix_world import World, running_world
+from .matrix_world import SharedMatrix, World, running_world
 
 
 @pytest.fixture
-async def world(db_dsn: str, make_config: ConfigFactory, workdir: str) -> AsyncIterator[World]:
-    async for w in running_world(make_config, workdir, db_dsn):
+async def world(
+    matrix: SharedMatrix, db_dsn: str, make_config: ConfigFactory, workdir: str
+) -> AsyncIterator[World]:
+    async for w in running_world(make_config, workdir, db_dsn, shared=matrix):
         emu = w.emulator
         await w.crm.stop()
         # The bridge's login pace at a hundredth (a QR code: 0.6 s, then 0.2 s), the CRM
