@@ -16,6 +16,9 @@ from crm_appservice import passwords
 
 EMAIL, PASSWORD = "bench@example.com", "benchmark password"
 
+# The business's WhatsApp numbers (login ids) the chats are on.
+NUMBERS = ("15550000001", "15550000002")
+
 
 def _md5(i: int) -> Any:
     return hashlib.md5(str(i).encode(), usedforsecurity=False)
@@ -66,12 +69,14 @@ async def fill(dsn: str, n_conv: int, n_msg: int) -> None:
             "conversations",
             columns=["room_id", "platform", "remote_chat_id", "kind", "title", "contact_id",
                      "status", "assignee_id", "is_archived", "last_message_at",
-                     "last_message_preview", "unread_count"],
+                     "last_message_preview", "unread_count", "receiver"],
             records=(
                 (f"!bench{i}", "telegram" if i % 20 == 0 else "whatsapp", str(i), "dm",
                  f"Customer {i}", i, ("open", "open", "open", "pending", "resolved")[i % 5],
                  None if i % 3 == 0 else 1 + i % 50, i % 10 == 0, at(i * 60),
-                 "Is the sofa still available?", 2 if i % 4 == 0 else 0)
+                 "Is the sofa still available?", 2 if i % 4 == 0 else 0,
+                 # two business numbers, a third of the chats on the second
+                 None if i % 20 == 0 else NUMBERS[1 if i % 3 == 0 else 0])
                 for i in range(1, n_conv + 1)
             ),
         )  # fmt: skip

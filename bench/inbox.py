@@ -31,7 +31,7 @@ import orjson
 from crm_appservice.store import conversations, messages, notes, orders
 
 from .common import HS_TOKEN, new_database, percentile, start_crm, tear_down
-from .dataset import EMAIL, PASSWORD, fill
+from .dataset import EMAIL, NUMBERS, PASSWORD, fill
 
 NAME_42 = hashlib.md5(b"42", usedforsecurity=False).hexdigest()[:6].title()  # one customer
 TARGETS = {"list": 20.0, "bundle": 25.0, "ratio": 2.0, "fanout": 100.0, "memory": 10.0}
@@ -113,6 +113,7 @@ async def main() -> None:
                 ("list assignee=none", "status=open&assignee=none",
                  conversations.Filters(status="open", unassigned=True)),
                 ("list platform", "platform=telegram", conversations.Filters(platform="telegram")),
+                ("list number", f"number={NUMBERS[1]}", conversations.Filters(number=NUMBERS[1])),
                 ("list unread", "unread=true", conversations.Filters(unread=True)),
                 ("list archived", "archived=true", conversations.Filters(archived=True)),
                 ("list q=name", f"q={NAME_42}", conversations.Filters(q=NAME_42)),

@@ -23,7 +23,7 @@ import orjson
 
 from crm_appservice.ingest.events import Parser
 from crm_appservice.ingest.namespaces import Namespaces
-from crm_appservice.store import feed, ingest, portals, relations, statuses
+from crm_appservice.store import feed, ingest, people, portals, relations, statuses
 
 from .common import BOT, DOMAIN, new_database, percentile, tear_down
 from .workload import Workload
@@ -32,7 +32,7 @@ NAMES = {
     ingest._TXN_AND_RAW: "transaction id + raw events",
     portals.PORTALS: "portals",
     portals.ROOM_NAMES: "room names",
-    portals.CONTACTS: "contacts",
+    people.CONTACTS: "contacts",
     ingest._MESSAGES: "messages + conversations",
     relations.EDITS: "edits",
     relations.REACTIONS: "reactions",

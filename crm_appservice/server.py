@@ -40,6 +40,7 @@ from .keys import (
 )
 from .live.guard import Guard
 from .live.hub import Hub
+from .live.phonebook import Phonebook
 from .live.presence import Presence
 from .live.snooze import wake_snoozed
 from .matrix.client import MatrixClient
@@ -182,6 +183,9 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
                 name="foreign-room-sweep",
             ),
         ]
+        if settings.bridge.provisioning_url:  # LID contacts' numbers, from the bridge
+            phonebook = Phonebook(app[POOL], settings, client.session)
+            tasks.append(asyncio.create_task(phonebook.run(stopping), name="phonebook"))
         if smtp.notifications:
             presence = app[PRESENCE] = Presence(app[POOL], hub)
             tasks += [

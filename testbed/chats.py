@@ -24,6 +24,7 @@ class Portal:
     name: str
     is_group: bool
     phones: list[str]
+    receiver: str | None = None  # the login a one-to-one chat is of (fi.mau.receiver)
 
 
 class ChatActions(AppserviceClient):

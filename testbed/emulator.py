@@ -58,7 +58,7 @@ def registration(domain: str, url: str, as_token: str, hs_token: str) -> dict[st
     }
 
 
-def _shown(name: str) -> str:
+def shown_name(name: str) -> str:
     """A ghost's display name as the bridge's template makes it (pkg/connector/config.go:
     `{{or .BusinessName .PushName .Phone .RedactedPhone "Unknown user"}} (WA)`)."""
     return name if name.endswith(" (WA)") else f"{name} (WA)"
@@ -172,7 +172,7 @@ class BridgeEmulator(ChatActions):
         WhatsApp number `receiver`, whose portals the homeserver pushes to the CRM too."""
         people = members or {phone: name}
         for member_phone, member_name in people.items():
-            await self.ensure_user(self.ghost(member_phone), _shown(member_name))
+            await self.ensure_user(self.ghost(member_phone), shown_name(member_name))
         # A one-to-one chat is keyed by the customer's LID when known, else the phone's JID
         # (pkg/waid MakeUserID, mautrix/whatsapp #944).
         if group:
@@ -187,28 +187,9 @@ class BridgeEmulator(ChatActions):
         if own:
             await self.ensure_user(self.own_ghost, f"+{self.owner_phone} (WA)")
         if not group:  # private_chat_portal_meta: the room has the ghost's name, suffix and all
-            title = _shown(name)
-        bridge_content: dict[str, Any] = {
-            "bridgebot": self.bot,
-            "creator": self.bot,
-            "protocol": {
-                "id": "whatsapp",
-                "displayname": "WhatsApp",
-                "external_url": "https://whatsapp.com",
-            },
-            "channel": {"id": chat_id, "displayname": title},
-        }
-        if not group:  # groups are one room for every login: no receiver (bridgev2)
-            bridge_content["channel"]["fi.mau.receiver"] = receiver or self.owner_phone
-        if not group:
-            bridge_content["com.beeper.room_type"] = "dm"
-            bridge_content["com.beeper.room_type.v2"] = "dm"
-        # The state key is the bridge's unique id, "<domain>/<appservice id>" (bridgev2's
-        # GetUniqueBridgeID).
-        initial_state = [
-            {"type": t, "state_key": f"{self.domain}/{APPSERVICE_ID}", "content": bridge_content}
-            for t in ("m.bridge", "uk.half-shot.bridge")
-        ]
+            title = shown_name(name)
+        initial_state = self.bridge_state(chat_id, title, group=bool(group),
+                                          receiver=receiver or self.owner_phone)  # fmt: skip
         body: dict[str, Any] = {
             "preset": "private_chat",
             "initial_state": initial_state,
@@ -230,19 +211,46 @@ class BridgeEmulator(ChatActions):
             self.bot,
             {"user_id": owner or self.crm_user},
         )
-        portal = Portal(room_id, chat_id, group or name, bool(group), list(people))
+        portal = Portal(room_id, chat_id, group or name, bool(group), list(people),
+                        None if group else receiver or self.owner_phone)  # fmt: skip
         self.portals[room_id] = portal
         log.info("Portal %s for %s (%s)", room_id, title, chat_id)
         return portal
 
+    def bridge_state(
+        self, chat_id: str, title: str, *, group: bool, receiver: str | None
+    ) -> list[dict[str, Any]]:
+        """A portal's `m.bridge` and `uk.half-shot.bridge`, as bridgev2 writes them."""
+        content: dict[str, Any] = {
+            "bridgebot": self.bot,
+            "creator": self.bot,
+            "protocol": {
+                "id": "whatsapp",
+                "displayname": "WhatsApp",
+                "external_url": "https://whatsapp.com",
+            },
+            "channel": {"id": chat_id, "displayname": title},
+        }
+        if not group:  # groups are one room for every login: no receiver (bridgev2)
+            content["channel"]["fi.mau.receiver"] = receiver
+            content["com.beeper.room_type"] = "dm"
+            content["com.beeper.room_type.v2"] = "dm"
+        # The state key is the bridge's unique id, "<domain>/<appservice id>" (bridgev2's
+        # GetUniqueBridgeID).
+        return [
+            {"type": t, "state_key": f"{self.domain}/{APPSERVICE_ID}", "content": content}
+            for t in ("m.bridge", "uk.half-shot.bridge")
+        ]
+
     async def create_login_rooms(self) -> list[str]:
         """The rooms the bridge makes for a login that are no chat, as its config asks: the
-        personal filtering space (bridgev2 space.go, an m.bridge of room type "space") and the
-        status broadcast room (chatinfo.go, "WhatsApp Status Broadcast")."""
+        personal filtering space (bridgev2 space.go: an m.bridge with state key "", room type
+        "personal_filtering_space", chat id "__personal_filtering_space__") and the status
+        broadcast room (chatinfo.go, "WhatsApp Status Broadcast")."""
         rooms = []
         made: list[tuple[str | None, str, str]] = []
         if self.filtering_space:
-            made.append(("space", self.owner_phone, "WhatsApp"))
+            made.append(("personal_filtering_space", "__personal_filtering_space__", "WhatsApp"))
         if self.status_broadcast:
             made.append((None, "status@broadcast", "WhatsApp Status Broadcast"))
         for room_type, chat_id, name in made:
@@ -252,9 +260,9 @@ class BridgeEmulator(ChatActions):
                 "channel": {"id": chat_id, "displayname": name,
                             "fi.mau.receiver": self.owner_phone},
             }  # fmt: skip
+            key = "" if room_type else f"{self.domain}/{APPSERVICE_ID}"
             body: dict[str, Any] = {"preset": "private_chat", "name": name, "initial_state": [
-                {"type": "m.bridge", "state_key": f"{self.domain}/{APPSERVICE_ID}",
-                 "content": content}]}  # fmt: skip
+                {"type": "m.bridge", "state_key": key, "content": content}]}  # fmt: skip
             if room_type:
                 content["com.beeper.room_type.v2"] = room_type
                 body["creation_content"] = {"type": "m.space"}

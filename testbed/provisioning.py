@@ -47,6 +47,8 @@ class Provisioning:
         self.secret = secret
         self.flow = Logins(emulator.owner_phone)
         self.numbers: set[str] = set()  # the numbers chats were opened with
+        # A login's bridge state as whoami says it (CONNECTED unless a test says otherwise).
+        self.states: dict[str, dict[str, Any]] = {}
         self.auto_complete_after: float | None = None
 
     @property
@@ -88,7 +90,7 @@ class Provisioning:
             {
                 "id": login,
                 "name": f"+{login}",
-                "state": {"state_event": "CONNECTED", "timestamp": 0},
+                "state": self.states.get(login) or {"state_event": "CONNECTED", "timestamp": 0},
                 "profile": {"phone": f"+{login}"},
             }
             for login in self.logins
@@ -182,42 +184,60 @@ class Provisioning:
         """The LID WhatsApp gives a number (made up, the same every time)."""
         return "lid-" + str(int(hashlib.sha256(phone.encode()).hexdigest(), 16) % 10**14)
 
-    def _resolved(self, phone: str, room_id: str | None = None) -> dict[str, Any]:
-        """A contact as the bridge answers for a number since v26.08: its LID ghost, the
-        number among its identifiers (pkg/connector/startchat.go)."""
+    def _resolved(
+        self, phone: str, room_id: str | None = None, *, listed: bool = False
+    ) -> dict[str, Any]:
+        """A contact as the bridge answers for a number since v26.08: its LID ghost; the number
+        among its identifiers only in the contact list (`listed`): resolve_identifier and
+        create_dm strip it unless the bridge puts numbers in ghost profiles (bridgev2
+        ghost.go), which it does not by default."""
         lid = self.lid(phone)
         resolved: dict[str, Any] = {
             "id": lid,
             "name": f"+{phone}",
-            "identifiers": [f"tel:+{phone}"],
             "mxid": self.emulator.ghost(lid),
         }
+        if listed:
+            resolved["identifiers"] = [f"tel:+{phone}"]
         if room_id:
             resolved["dm_room_mxid"] = room_id
         return resolved
 
+    def _login(self, request: web.Request) -> str | None:
+        """The login a call is for: `?login_id=`, else the smallest id (bridgev2's
+        GetDefaultLogin); None when there is no such login."""
+        wanted = request.query.get("login_id")
+        if wanted is None:
+            return min(self.logins) if self.logins else None
+        return wanted if wanted in self.logins else None
+
     async def create_dm(self, request: web.Request) -> web.Response:
-        if not self.logins:
+        login = self._login(request)
+        if login is None:
             return _error(404, "M_NOT_FOUND", "Login not found")
         phone = self._identifier(request)
         if phone is None:
             return _error(404, "M_NOT_FOUND", "That phone number is not on WhatsApp")
         for portal in self.emulator.portals.values():
-            if not portal.is_group and portal.phones == [self.lid(phone)]:
+            if (not portal.is_group and portal.phones == [self.lid(phone)]
+                    and portal.receiver == login):  # fmt: skip
                 return web.json_response(self._resolved(phone, portal.room_id))
-        # The LID chat, its ghost named after the number the bridge knows.
+        # The LID chat of that login, its ghost named after the number the bridge knows.
         self.numbers.add(phone)
-        portal = await self.emulator.create_portal(self.lid(phone), f"+{phone}")
+        portal = await self.emulator.create_portal(self.lid(phone), f"+{phone}", receiver=login)
         # A room made just now is 201 Created (bridgev2 provisioning.go, PostCreateDM).
         return web.json_response(self._resolved(phone, portal.room_id), status=201)
 
     async def contacts(self, request: web.Request) -> web.Response:
-        """The one-to-one chats' contacts whose number the bridge knows."""
+        """The contacts of a login's one-to-one chats whose number the bridge knows."""
+        login = self._login(request)
+        if login is None:
+            return _error(404, "M_NOT_FOUND", "Login not found")
         numbers = {self.lid(n): n for n in self.numbers}
         contacts = []
         for p in self.emulator.portals.values():
             remote = p.phones[0]
             number = numbers.get(remote) or (None if remote.startswith("lid-") else remote)
-            if not p.is_group and number:
-                contacts.append(self._resolved(number, p.room_id))
+            if not p.is_group and number and p.receiver == login:
+                contacts.append(self._resolved(number, p.room_id, listed=True))
         return web.json_response({"contacts": contacts})

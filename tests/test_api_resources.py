@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from crm_appservice.api import conversations, models, openapi, order_models
+from crm_appservice.api import conversations, models, openapi, order_models, token_models
 
 from . import factories as f
 from .conftest import API, PASSWORD, Homeserver
@@ -142,7 +142,11 @@ def _documented_model(doc: dict[str, Any], method: str, path: str, status: str) 
     schema = doc["paths"][path][method]["responses"][status]["content"]["application/json"]
     name = schema["schema"]["$ref"].rsplit("/", 1)[1]
     # The API's models live beside the routes they belong to.
-    found = [getattr(m, name) for m in (models, order_models, conversations) if hasattr(m, name)]
+    found = [
+        getattr(m, name)
+        for m in (models, order_models, token_models, conversations)
+        if hasattr(m, name)
+    ]
     model = found[0]
     assert isinstance(model, type)
     return model

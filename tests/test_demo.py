@@ -50,7 +50,7 @@ async def test_the_demo_connects_whatsapp_through_the_emulator(
             async with http.get(base + "/api/v1/whatsapp") as resp:
                 body = await resp.json()
                 assert resp.status == 200, body  # the emulator's provisioning API answered
-                assert body == {"logins": []}
+                assert body == {"logins": [], "numbers": []}
     finally:
         proc.terminate()
         try:

@@ -18,11 +18,12 @@ CASES = shared("list-cases")
 
 INSERT = """
 INSERT INTO conversations (id, room_id, platform, remote_chat_id, kind, title, status,
-                           snoozed_until, assignee_id, unread_count, is_archived, last_message_at)
+                           snoozed_until, assignee_id, unread_count, is_archived, last_message_at,
+                           merged_into)
 OVERRIDING SYSTEM VALUE
 VALUES ($1::bigint, '!r' || $1::bigint, $2, $1::bigint::text, 'dm', 'C' || $1::bigint, $3,
         CASE WHEN $3 = 'snoozed' THEN now() + interval '1 day' END, $4, $5, $6,
-        $7::text::timestamptz)
+        $7::text::timestamptz, $8)
 """
 
 
@@ -31,9 +32,11 @@ async def filled(api: API, db: asyncpg.Pool, add_manager: Callable[..., Any]) ->
     me = (await api.get("/api/v1/me"))["manager"]["id"]
     colleague = await add_manager("carla@example.com")
     who = {"me": me, "colleague": colleague, None: None}
-    for c in CASES["conversations"]:
+    # merged ones last: they point at another case
+    for c in sorted(CASES["conversations"], key=lambda c: c["merged_into"] is not None):
         await db.execute(INSERT, c["id"], c["platform"], c["status"], who[c["assignee"]],
-                         c["unread_count"], c["is_archived"], c["last_message_at"])  # fmt: skip
+                         c["unread_count"], c["is_archived"], c["last_message_at"],
+                         c["merged_into"])  # fmt: skip
     return api
 
 

@@ -37,13 +37,14 @@ SELECT 'whatsapp', (4915100000000 + i)::text, '@whatsapp_' || (4915100000000 + i
        initcap(substr(md5(i::text), 1, 7)) || ' ' || initcap(substr(md5((i * 7)::text), 1, 9))
   FROM generate_series(1, {N}) i;
 INSERT INTO conversations (room_id, platform, remote_chat_id, kind, title, contact_id, status,
-                           assignee_id, is_archived, last_message_at, unread_count)
+                           assignee_id, is_archived, last_message_at, unread_count, receiver)
 SELECT '!r' || i, CASE WHEN i % 20 = 0 THEN 'telegram' ELSE 'whatsapp' END, i::text, 'dm',
        'Customer ' || i, i,
        (ARRAY['open', 'open', 'open', 'pending', 'resolved'])[1 + i % 5],
        CASE WHEN i % 3 = 0 THEN NULL ELSE 1 + i % 50 END, i % 10 = 0,
        CASE WHEN i % 1000 = 0 THEN NULL ELSE now() - (i || ' minutes')::interval END,
-       CASE WHEN i % 4 = 0 THEN 2 ELSE 0 END
+       CASE WHEN i % 4 = 0 THEN 2 ELSE 0 END,
+       (ARRAY['15550000001', '15550000002', '15550000003'])[1 + i % 3]
   FROM generate_series(1, {N}) i;
 INSERT INTO messages (conversation_id, event_id, direction, kind, body, status, created_at)
 SELECT 1 + (i % {N}), '$e' || i, CASE WHEN i % 3 = 0 THEN 'out' ELSE 'in' END, 'text',
@@ -124,6 +125,8 @@ FILTERS = [
     conversations.Filters(status="open", assignee=7),
     conversations.Filters(status="open", unassigned=True),
     conversations.Filters(platform="telegram"),
+    conversations.Filters(number="15550000002"),
+    conversations.Filters(number="15550000002", status="open"),
     conversations.Filters(unread=True),
     conversations.Filters(q=NAME_4242),
     conversations.Filters(q=PHONE_4242[3:10]),  # part of a phone number

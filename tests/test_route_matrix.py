@@ -72,6 +72,8 @@ MATRIX: list[Row] = [
     ("POST", C + "/notes", {"body": "call back"}, visible(201)),
     ("PUT", C + "/draft", {"body": "half a thought"}, visible(200)),
     ("POST", C + "/read", None, visible(200)),
+    ("GET", "/api/v1/numbers", None, anyone(200)),
+    ("PUT", W + "/logins/{number}/name", {"name": "Shop"}, admins(200)),
     # No bridge configured here (a colleague's chat by number: test_whatsapp.py).
     ("POST", "/api/v1/conversations/new", {"phone": "+33 6 12 34 56 78"}, anyone(502)),
     # A colleague's reply: admins may change it, a manager only their own.
@@ -207,7 +209,8 @@ async def test_every_route_for_every_caller(
             )
             n = next(_rooms)
             values = {**vars(mine), "token": token, "colleague": ola, "n": n, "key": "👍",
-                      "flow": "qr", "login": "l1", "step": "s1"}  # fmt: skip
+                      "flow": "qr", "login": "l1", "step": "s1",
+                      "number": "15550000001"}  # fmt: skip
             url = path.format(**values)
             payload = _fill(body, n)
             resp = await app.request(method, url, json=payload, headers=headers)

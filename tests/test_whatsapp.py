@@ -33,7 +33,7 @@ async def test_qr_login_new_chat_and_logout(world: World) -> None:
     emu = world.emulator
     admin = await world.inbox()
     status, answer = await admin.call("GET", "/api/v1/whatsapp")
-    assert (status, answer) == (200, {"logins": []})
+    assert (status, answer) == (200, {"logins": [], "numbers": []})
     # Not logged in: a new chat is refused with the bridge's reason.
     status, answer = await admin.call("POST", "/api/v1/conversations/new",
                                       json={"phone": "+15551270001"})  # fmt: skip
@@ -59,7 +59,9 @@ async def test_qr_login_new_chat_and_logout(world: World) -> None:
     status, done = await admin.call("POST", f"{wait}?txn_id={fresh['txn_id']}")
     assert status == 200 and done["type"] == "complete"
     status, answer = await admin.call("GET", "/api/v1/whatsapp")
-    assert answer == {"logins": [emu.owner_phone]}
+    assert answer == {"logins": [emu.owner_phone], "numbers": [
+        {"login_id": emu.owner_phone, "name": None, "phone": f"+{emu.owner_phone}",
+         "state": "connected"}]}  # fmt: skip
 
     # A chat with a number opens its portal, which arrives through ingest as a conversation.
     status, conversation = await admin.call("POST", "/api/v1/conversations/new",
@@ -81,7 +83,7 @@ async def test_qr_login_new_chat_and_logout(world: World) -> None:
 
     status, _ = await admin.call("POST", f"/api/v1/whatsapp/logout/{emu.owner_phone}")
     assert status == 200
-    assert (await admin.call("GET", "/api/v1/whatsapp"))[1] == {"logins": []}
+    assert (await admin.call("GET", "/api/v1/whatsapp"))[1] == {"logins": [], "numbers": []}
 
 
 async def test_phone_pairing_code_and_admin_only(world: World) -> None:

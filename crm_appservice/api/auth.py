@@ -12,16 +12,8 @@ from ..keys import POOL, SESSIONS, SETTINGS
 from ..store import attempts, managers, sessions
 from . import ratelimit, responses
 from .middleware import current, ids
-from .models import (
-    LoginBody,
-    LoginOut,
-    ManagerOut,
-    MePatch,
-    NewTokenOut,
-    TokenBody,
-    TokenList,
-    TokenOut,
-)
+from .models import LoginBody, LoginOut, ManagerOut, MePatch
+from .token_models import NewTokenOut, TokenBody, TokenList, TokenOut
 
 CSRF_COOKIE = "crm_csrf"
 # Verified when the e-mail is unknown, so a failed login takes as long either way.

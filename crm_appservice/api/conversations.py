@@ -69,6 +69,9 @@ class ListQuery(BaseModel):
     status: Literal["open", "pending", "resolved", "snoozed"] | None = None
     assignee: str | None = Field(default=None, pattern=r"^(me|none|\d{1,18})$")
     platform: str | None = Field(default=None, max_length=64)
+    number: str | None = Field(
+        default=None, pattern=r"^[0-9]{5,20}$", description="A WhatsApp number's login id"
+    )
     unread: bool = False
     archived: bool = False
     q: str | None = Field(default=None, min_length=1, max_length=200)
@@ -170,6 +173,7 @@ async def list_conversations(request: web.Request) -> web.Response:
         else (int(query.assignee) if query.assignee and query.assignee != "none" else None),
         unassigned=query.assignee == "none",
         platform=query.platform,
+        number=query.number,
         unread=query.unread,
         q=query.q,
         visible_to=restricted_to(request),

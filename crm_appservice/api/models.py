@@ -71,18 +71,6 @@ class LoginBody(Body):
     password: str = Field(min_length=1, max_length=1024)
 
 
-class TokenBody(Body):
-    label: str = Field(min_length=1, max_length=100)
-    password: str = Field(
-        min_length=1,
-        max_length=1024,
-        description="The manager's password again: a stolen session cannot mint a credential",
-    )
-    expires_in_days: int | None = Field(
-        default=None, ge=1, le=3650, description="None: valid until deleted"
-    )
-
-
 class ManagerOut(Out):
     id: int
     email: str
@@ -93,21 +81,6 @@ class ManagerOut(Out):
 class LoginOut(Out):
     manager: ManagerOut
     csrf_token: str | None = None
-
-
-class TokenOut(Out):
-    id: int
-    label: str | None
-    created_at: datetime
-    last_seen_at: datetime
-    expires_at: datetime | None
-
-
-class NewTokenOut(Out):
-    id: int
-    label: str
-    expires_at: datetime | None
-    token: str = Field(description="Shown once: send it as `Authorization: Bearer <token>`")
 
 
 class ContactOut(Out):
@@ -202,6 +175,15 @@ class MessagePreviewOut(Out):
     created_at: datetime | None
 
 
+class NumberOut(Out):
+    login_id: str = Field(description="The login's id at the bridge: the number's digits")
+    name: str | None = Field(description="The name admins gave it; null: none yet")
+
+
+class NumberList(Out):
+    items: list[NumberOut]
+
+
 class ConversationOut(Out):
     id: int
     version: int = Field(
@@ -220,6 +202,12 @@ class ConversationOut(Out):
     last_message_at: datetime | None
     last_message: MessagePreviewOut | None
     contact: ContactOut | None
+    number: NumberOut | None = Field(
+        default=None, description="The business's number the chat is on (replies leave from "
+        "it); null for groups, which every number shares")  # fmt: skip
+    merged_into: int | None = Field(
+        default=None, description="The conversation this one is part of now (the bridge "
+        "merged its room into that one's); null for one of its own")  # fmt: skip
     match: MessagePreviewOut | None = Field(
         default=None,
         description="In a search (q): the newest message with every word, as a short excerpt "
@@ -326,10 +314,6 @@ class EditBody(Body):
     body: str = Field(min_length=1, max_length=65_536)
 
 
-class NewConversationBody(Body):
-    phone: str = Field(pattern=r"^\+?[0-9 ()\-]{5,25}$", description="With the country code")
-
-
 class NoteBody(Body):
     body: str = Field(min_length=1, max_length=10_000)
 
@@ -377,10 +361,6 @@ class TeamMemberOut(Out):
 class ManagerAdminOut(ManagerOut):
     is_active: bool
     created_at: datetime
-
-
-class TokenList(Out):
-    items: list[TokenOut]
 
 
 class TeamList(Out):

@@ -14,7 +14,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from .. import __version__
 from ..ingest import html
-from . import bridge_models as b, file_kinds, models as m, order_models as o
+from . import bridge_models as b, file_kinds, models as m, order_models as o, token_models as t
 from .conversations import BundleOut, ConversationPatch, ListQuery, PageQuery
 from .drafts import DraftBody
 from .live_models import LiveFrameOut
@@ -32,9 +32,9 @@ OPERATIONS: list[Operation] = [
     ("get", "/api/v1/me", "The current manager", None, m.LoginOut),
     ("patch", "/api/v1/me", "Change your name, or your password (with the current one)",
      m.MePatch, m.LoginOut),
-    ("get", "/api/v1/tokens", "This manager's API tokens", None, m.TokenList),
-    ("post", "/api/v1/tokens", "Create an API token (shown once)", m.TokenBody,
-     {"201": m.NewTokenOut}),
+    ("get", "/api/v1/tokens", "This manager's API tokens", None, t.TokenList),
+    ("post", "/api/v1/tokens", "Create an API token (shown once)", t.TokenBody,
+     {"201": t.NewTokenOut}),
     ("delete", "/api/v1/tokens/{token_id}", "Revoke an API token", None, None),
     ("get", "/api/v1/conversations", "The inbox, newest activity first", None,
      m.ConversationPage),
@@ -91,11 +91,14 @@ OPERATIONS: list[Operation] = [
     ("post", "/api/v1/whatsapp/login/{login_id}/{step_id}/input",
      "Answer a login step's fields, e.g. the phone number (admin)", None, b.LoginStepOut),
     ("post", "/api/v1/whatsapp/login/{login_id}/cancel", "Cancel a login (admin)", None, None),
+    ("get", "/api/v1/numbers", "The business's numbers and their names", None, m.NumberList),
+    ("put", "/api/v1/whatsapp/logins/{login_id}/name", "Name one of the numbers (admin)",
+     b.NumberNameBody, m.NumberOut),
     ("post", "/api/v1/whatsapp/logout/{login_id}", "Log a WhatsApp account out (admin)", None,
      None),
     ("post", "/api/v1/conversations/new",
      "Open a chat with a phone number (202: the bridge is still making it, it arrives live)",
-     m.NewConversationBody, {"201": m.ConversationOut, "202": b.NewChatPendingOut}),
+     b.NewConversationBody, {"201": m.ConversationOut, "202": b.NewChatPendingOut}),
     ("get", "/api/v1/ws", "Live updates (WebSocket; ?since=<seq>): each frame a LiveFrameOut",
      None, {"101": LiveFrameOut}),
     ("get", "/api/v1/openapi.json", "This document", None, None),

@@ -42,6 +42,10 @@ def conversation_fields(row: asyncpg.Record) -> dict[str, Any]:
         "assignee_id": row["assignee_id"],
         "assignee_name": row["assignee_name"],
         "is_archived": row["is_archived"],
+        "merged_into": row["merged_into"],
+        "number": None
+        if row["receiver"] is None
+        else {"login_id": row["receiver"], "name": row["number_name"]},
         "unread_count": row["unread_count"],
         "last_message_at": row["last_message_at"],
         "last_message": None

@@ -12,19 +12,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from aiohttp import web
 from pydantic import ValidationError
 
 from .. import bridge
+from ..ingest.mautrix import E164, LID_ID
 from ..keys import MATRIX, POOL, SETTINGS
-from ..store import contacts as contact_store, conversations as store, feed, logins
+from ..store import conversations as store, feed, logins, people
 from . import responses
-from .bridge_models import LoginStepOut, NewChatPendingOut, WhatsAppOut
+from .bridge_models import (
+    LoginStepOut,
+    NewChatPendingOut,
+    NewConversationBody,
+    NumberNameBody,
+    NumberStateOut,
+    WhatsAppOut,
+)
 from .middleware import current, ensure_visible, require_admin
-from .models import NewConversationBody
+from .models import NumberList, NumberOut
 from .resources import conversation_out
 
 routes = web.RouteTableDef()
@@ -69,21 +77,82 @@ def _step(answer: Any) -> LoginStepOut:
         ) from None
 
 
+# What the bridge's login states mean for the page (bridgev2 status: StateEvent and, for a
+# passing disconnection, mautrix-whatsapp's error codes).
+PHONE_OFFLINE = "wa-phone-offline"
+State = Literal["connected", "connecting", "phone_offline", "logged_out", "error"]
+STATES: dict[str, State] = {
+    "CONNECTED": "connected", "BACKFILLING": "connected", "CONNECTING": "connecting",
+    "TRANSIENT_DISCONNECT": "connecting", "BAD_CREDENTIALS": "logged_out",
+    "LOGGED_OUT": "logged_out",
+}  # fmt: skip
+
+
+def _numbers(whoami: Any, named: dict[str, str | None]) -> list[NumberStateOut]:
+    """Each login of the bridge's whoami, with the name admins gave it; malformed ones left out."""
+    items = whoami.get("logins") if isinstance(whoami, dict) else None
+    numbers = []
+    for item in items if isinstance(items, list) else []:
+        login_id = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(login_id, str) or not LOGIN_ID.fullmatch(login_id):
+            continue
+        state = item.get("state") if isinstance(item.get("state"), dict) else {}
+        event, error = state.get("state_event"), state.get("error")
+        shown: State = (
+            "phone_offline" if error == PHONE_OFFLINE else STATES.get(str(event), "error")
+        )
+        profile = item.get("profile") if isinstance(item.get("profile"), dict) else {}
+        phone = profile.get("phone")
+        numbers.append(NumberStateOut(
+            login_id=login_id, name=named.get(login_id), state=shown,
+            phone=phone if isinstance(phone, str) and E164.fullmatch(phone) else None,
+        ))  # fmt: skip
+    return numbers
+
+
 @routes.get("/api/v1/whatsapp")
 async def status(request: web.Request) -> web.Response:
-    """The bridge's WhatsApp logins (admin)."""
+    """The bridge's WhatsApp logins, each with its name and state (admin)."""
     require_admin(request)
     answer = await _bridge(request, "GET", "/v3/logins")
-    out = WhatsAppOut(logins=answer.get("login_ids") or [])
+    whoami = await _bridge(request, "GET", "/v3/whoami")
+    ids = [i for i in answer.get("login_ids") or [] if isinstance(i, str)]
     async with request.app[POOL].acquire() as conn:
-        await logins.remember(conn, "whatsapp", out.logins)
-    return responses.json_response(out)
+        await logins.remember(conn, "whatsapp", ids)
+        named = await logins.names(conn, "whatsapp")
+    return responses.json_response(WhatsAppOut(logins=ids, numbers=_numbers(whoami, named)))
+
+
+@routes.get("/api/v1/numbers")
+async def numbers(request: web.Request) -> web.Response:
+    """The business's WhatsApp numbers the CRM knows, with their names: what a manager
+    chooses from to open a chat (no call to the bridge)."""
+    current(request)
+    async with request.app[POOL].acquire() as conn:
+        named = await logins.names(conn, "whatsapp")
+    items = [NumberOut(login_id=i, name=named[i]) for i in sorted(named)]
+    return responses.json_response(NumberList(items=items))
+
+
+@routes.put(r"/api/v1/whatsapp/logins/{login_id:[0-9]{5,20}}/name")
+async def rename(request: web.Request) -> web.Response:
+    """Name one of the business's numbers ("Shop", "Warehouse"): shown beside its
+    conversations (admin)."""
+    require_admin(request)
+    login_id = request.match_info["login_id"]
+    body = NumberNameBody.model_validate_json(await request.read())
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        await logins.rename(conn, "whatsapp", login_id, body.name)
+        changed = await logins.conversations_of(conn, "whatsapp", login_id)
+        await feed.record(conn, [("conversation.updated", i) for i in changed])
+    return responses.json_response(NumberOut(login_id=login_id, name=body.name))
 
 
 # What the bridge holds long: starting a QR login (until the first code, up to 30 s), sending
 # the phone number (connecting, then asking WhatsApp for a code: up to about a minute).
 LOGIN_CALL_LIMIT = 90.0
 TXN_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+LOGIN_ID = re.compile(r"[0-9]{5,20}")
 
 
 async def _login_call(
@@ -173,23 +242,30 @@ async def new_conversation(request: web.Request) -> web.Response:
     body = NewConversationBody.model_validate_json(await request.read())
     # One spelling for the bridge: +<digits>, whatever spaces or dashes the manager typed.
     phone = "+" + re.sub(r"\D", "", body.phone)
-    answer = await _bridge(request, "POST", f"/v3/create_dm/{quote(phone, safe='+')}")
+    if body.login_id is None:
+        connected = (await _bridge(request, "GET", "/v3/logins")).get("login_ids") or []
+        if len(connected) > 1:  # the bridge would pick one; the manager says which
+            raise responses.invalid("login_id", "Choose which of your numbers to write from")
+    query = {"login_id": body.login_id} if body.login_id else None
+    answer = await _bridge(request, "POST", f"/v3/create_dm/{quote(phone, safe='+')}",
+                           query=query)  # fmt: skip
     room_id = answer.get("dm_room_mxid") if isinstance(answer, dict) else None
     if not isinstance(room_id, str):
         raise responses.APIError(502, "bridge_unavailable", "The bridge opened no chat")
+    # Since v26.08 the chat is with the number's LID ghost (the answer's id), whose events carry
+    # no number: it is the one asked for, whenever the ghost's contact is made.
+    remote_id = answer.get("id")
+    if isinstance(remote_id, str) and LID_ID.fullmatch(remote_id) and E164.fullmatch(phone):
+        learned = {"platform": "whatsapp", "remote_id": remote_id, "phone": phone,
+                   "source": "create_dm"}  # fmt: skip
+        async with request.app[POOL].acquire() as conn, conn.transaction():
+            changed = await people.learn_phones(conn, [learned])
+            await feed.record(conn, [("conversation.updated", i) for i in changed])
     loop = asyncio.get_running_loop()
     deadline = loop.time() + NEW_PORTAL_WAIT
-    # Since v26.08 the chat is with the number's LID ghost, whose events carry no number: the
-    # bridge's answer does ("tel:+…" among its identifiers).
-    identifiers = answer.get("identifiers") if isinstance(answer, dict) else None
-    tel = f"tel:{phone}"
-    known = isinstance(identifiers, list) and tel in identifiers
     while True:
         async with request.app[POOL].acquire() as conn:
             row = await store.by_room(conn, room_id)
-            if row is not None and known and row["contact_id"] and not row["contact_phone"]:
-                await contact_store.learn_phone(conn, row["contact_id"], phone)
-                row = await store.by_room(conn, room_id)
         if row is not None:
             # A colleague's conversation stays theirs (404, as everywhere for what a manager
             # who sees only their own may not see); an unassigned one is the opener's.

@@ -146,6 +146,7 @@ class BridgeSettings:
     provisioning_url: Annotated[str | None, optional(text())]
     provisioning_secret: Annotated[str | None, optional(text())]
     login_wait: Annotated[float, number(1, 600)]
+    contacts_interval: Annotated[float, number(60, DAY)]
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,6 @@ IGNORED_TYPES = frozenset(
         "m.room.canonical_alias",
         "m.room.server_acl",
         "m.room.pinned_events",
-        "m.room.tombstone",
         "m.space.parent",
         "m.space.child",
         "com.beeper.room_features",
@@ -110,6 +109,8 @@ class _Parser:
             room_state.room_name(batch, ns, event, content)
         elif event_type == "m.room.member":
             room_state.member(batch, ns, event, content)
+        elif event_type == "m.room.tombstone":
+            room_state.tombstone(batch, ns, event, content)
         elif event_type in ("m.room.message", "m.sticker"):
             self._message(event, event_type, content)
         elif event_type == "m.reaction":

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .content import opt_str
@@ -26,8 +27,15 @@ FAILURE_DETAIL_LENGTH = 300
 # The key of the WhatsApp login a portal belongs to, in the bridge state's `channel`
 # (mautrix-go event/state.go, BridgeInfoSection.Receiver).
 RECEIVER_KEY = "fi.mau.receiver"
-# Chat ids of bridged rooms that are no chat with a customer.
-NOT_CHATS = frozenset({"status@broadcast"})
+# A LID ghost's remote id (pkg/waid: `lid-<digits>`), and a number as the bridge writes one.
+LID_ID = re.compile(r"lid-[0-9]{1,24}")
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+# Chat ids of bridged rooms that are no chat with a customer: the status broadcasts, and the
+# personal filtering space of a login (bridgev2 space.go).
+NOT_CHATS = frozenset({"status@broadcast", "__personal_filtering_space__"})
+# Room types (`com.beeper.room_type.v2`) of bridged rooms that are no chat: a login's personal
+# filtering space is "personal_filtering_space" (bridgev2 space.go), a community "space".
+NOT_CHAT_ROOM_TYPES = frozenset({"space", "personal_filtering_space"})
 # What a ghost is called when WhatsApp gave no name (the display name template's last choices,
 # pkg/connector/config.go: `{{or .BusinessName .PushName .Phone .RedactedPhone "Unknown user"}}`):
 # a phone with its middle digits as "∙" (redactPhone), or "Unknown user".

@@ -34,6 +34,11 @@ class PortalRecord(TypedDict):
     avatar_url: str | None
 
 
+class TombstoneRecord(TypedDict):
+    room_id: str
+    replacement_room: str  # the portal the bridge merged this room into
+
+
 class RoomNameRecord(TypedDict):
     room_id: str
     name: str | None
@@ -136,6 +141,7 @@ class Batch:
     name_suffixes: list[str] = field(default_factory=list)
     portals: dict[str, PortalRecord] = field(default_factory=dict)
     room_names: dict[str, RoomNameRecord] = field(default_factory=dict)
+    tombstones: dict[str, TombstoneRecord] = field(default_factory=dict)
     contacts: dict[str, ContactRecord] = field(default_factory=dict)
     messages: list[MessageRecord] = field(default_factory=list)
     edits: list[EditRecord] = field(default_factory=list)

@@ -8,11 +8,12 @@ from typing import Any
 
 from .content import BadEvent
 from .fields import optional, required
-from .mautrix import NOT_CHATS, RECEIVER_KEY, customer_remote_id
+from .mautrix import NOT_CHAT_ROOM_TYPES, NOT_CHATS, RECEIVER_KEY, customer_remote_id
 from .namespaces import MAX_MXID, Namespaces
 from .records import Batch
 
 BRIDGE_STATE_TYPES = ("m.bridge", "uk.half-shot.bridge")
+MAX_ROOM_ID = 255  # the spec's limit of an identifier
 
 
 def portal(batch: Batch, ns: Namespaces, event: dict[str, Any], content: dict[str, Any]) -> None:
@@ -24,7 +25,7 @@ def portal(batch: Batch, ns: Namespaces, event: dict[str, Any], content: dict[st
     if not isinstance(protocol, dict) or not isinstance(channel, dict):
         raise BadEvent("bridge state without protocol or channel")
     platform, chat_id = required(protocol, "id"), required(channel, "id")
-    if content.get("com.beeper.room_type.v2") == "space" or chat_id in NOT_CHATS:
+    if content.get("com.beeper.room_type.v2") in NOT_CHAT_ROOM_TYPES or chat_id in NOT_CHATS:
         return  # the bridge's space of a login, or its status broadcasts: no chat
     dm = content.get("com.beeper.room_type") == "dm"
     batch.portals[event["room_id"]] = {
@@ -47,6 +48,22 @@ def room_name(
     batch.room_names[event["room_id"]] = {
         "room_id": event["room_id"],
         "name": ns.clean_name(content.get("name")),
+    }
+
+
+def tombstone(
+    batch: Batch, ns: Namespaces, event: dict[str, Any], content: dict[str, Any]
+) -> None:
+    """The bridge merged this portal into another (a phone-number chat into the customer's LID
+    chat): the two conversations become one. Only a bridge bot's state says so."""
+    if event.get("state_key") != "" or not ns.is_bridge_bot(event["sender"]):
+        raise BadEvent("a tombstone that is not the bridge bot's room state")
+    replacement = required(content, "replacement_room", "!")
+    if len(replacement) > MAX_ROOM_ID:
+        raise BadEvent("replacement_room is too long for a room id")
+    batch.tombstones[event["room_id"]] = {
+        "room_id": event["room_id"],
+        "replacement_room": replacement,
     }
 
 

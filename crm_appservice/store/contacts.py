@@ -26,14 +26,6 @@ async def update(conn: Conn, contact_id: int, changes: dict[str, Any]) -> asyncp
     )
 
 
-async def learn_phone(conn: Conn, contact_id: int, phone: str) -> bool:
-    """The number a contact known only by its LID was reached at (the bridge's answer to
-    opening a chat with it); a number the contact already has stays."""
-    return bool(await conn.fetchval(
-        "UPDATE contacts SET phone = $2, updated_at = now()"
-        " WHERE id = $1 AND phone IS NULL RETURNING true", contact_id, phone))  # fmt: skip
-
-
 async def conversation_ids(conn: Conn, contact_id: int) -> list[int]:
     rows = await conn.fetch("SELECT id FROM conversations WHERE contact_id = $1", contact_id)
     return [r["id"] for r in rows]

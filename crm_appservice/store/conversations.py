@@ -20,7 +20,8 @@ from .history import ACTING
 _COLUMNS = """
     c.id, c.version, c.platform, c.kind, c.room_id, c.title, c.status, c.snoozed_until,
     c.assignee_id,
-    c.is_archived, c.unread_count, c.last_message_at, c.last_message_id, c.last_message_preview,
+    c.is_archived, c.merged_into, c.unread_count, c.last_message_at, c.last_message_id,
+    c.last_message_preview,
     c.last_message_out, c.contact_id, ct.display_name AS contact_name, ct.phone AS contact_phone,
     ct.email AS contact_email, ct.avatar_url AS contact_avatar_url,
     lm.sender_manager_id AS last_message_manager_id, lm.kind AS last_message_kind,
@@ -28,7 +29,9 @@ _COLUMNS = """
     lm.deleted_at IS NOT NULL AS last_message_deleted,
     (SELECT mg.name FROM managers mg WHERE mg.id = lm.sender_manager_id)
         AS last_message_manager_name,
-    (SELECT mg.name FROM managers mg WHERE mg.id = c.assignee_id) AS assignee_name
+    (SELECT mg.name FROM managers mg WHERE mg.id = c.assignee_id) AS assignee_name,
+    c.receiver, (SELECT l.name FROM own_logins l WHERE l.platform = c.platform
+                                                   AND l.login_id = c.receiver) AS number_name
 """
 # The last message by its primary key, for the preview's parts (its kind, file, length).
 _LAST = "LEFT JOIN messages lm ON lm.id = c.last_message_id"
@@ -42,6 +45,7 @@ class Filters:
     assignee: int | None = None
     unassigned: bool = False
     platform: str | None = None
+    number: str | None = None  # a WhatsApp login: the conversations on that number
     unread: bool = False
     q: str | None = None
     # Set for a manager who sees only their own and unassigned conversations.
@@ -66,6 +70,7 @@ class _Where:
 def _filters(where: _Where, f: Filters) -> None:
     # A literal, not a parameter: the planner must see it to use the partial list indexes.
     where.add("c.is_archived" if f.archived else "NOT c.is_archived")
+    where.add("c.merged_into IS NULL")  # a room the bridge merged into another is that one
     if f.status:
         where.add("c.status = {0}", f.status)
     if f.unassigned:
@@ -74,6 +79,8 @@ def _filters(where: _Where, f: Filters) -> None:
         where.add("c.assignee_id = {0}", f.assignee)
     if f.platform:
         where.add("c.platform = {0}", f.platform)
+    if f.number:
+        where.add("c.receiver = {0}", f.number)
     if f.unread:
         where.add("c.unread_count > 0")
     if f.visible_to is not None:
@@ -231,7 +238,7 @@ async def counts(conn: Conn, manager_id: int, restricted: bool) -> asyncpg.Recor
                count(*) FILTER (WHERE status = 'open') AS all_open,
                count(*) FILTER (WHERE unread_count > 0) AS unread
           FROM conversations
-         WHERE (status = 'open' OR unread_count > 0) AND NOT is_archived
+         WHERE (status = 'open' OR unread_count > 0) AND NOT is_archived AND merged_into IS NULL
            AND (NOT $2 OR assignee_id IS NULL OR assignee_id = $1)
         """,
         manager_id,

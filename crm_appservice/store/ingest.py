@@ -17,7 +17,7 @@ import asyncpg
 
 from .. import delivery
 from ..ingest.records import Batch
-from . import feed, portals, relations, statuses
+from . import feed, people, portals, relations, statuses
 from .batch import dumps, loads
 from .database import Conn
 from .sql import compose, records, statement
@@ -151,9 +151,17 @@ async def _map(conn: Conn, batch: Batch, result: IngestResult) -> None:
         rows = await conn.fetch(portals.ROOM_NAMES, dumps(batch.room_names.values()))
         result.conversations_updated.update(r["id"] for r in rows)
     if batch.contacts:
-        row = await _one(conn, portals.CONTACTS, dumps(batch.contacts.values()))
+        row = await _one(conn, people.CONTACTS, dumps(batch.contacts.values()))
         result.conversations_updated.update(row["dm_ids"])
         result.conversations_updated.update(row["contact_conversations"])
+        if row["new_ghosts"]:  # what the bridge said of them before they spoke
+            known = await people.apply_known_phones(conn, list(row["new_ghosts"]))
+            result.conversations_updated.update(known)
+    if batch.tombstones:
+        await conn.execute(people.TOMBSTONES, dumps(batch.tombstones.values()))
+    if rooms := sorted({*batch.portals, *batch.tombstones, *result.rooms_created}):
+        # what the bridge's state shows to be one person, or one chat
+        result.conversations_updated.update(await people.follow_the_bridge(conn, rooms))
     if batch.messages:
         row = await _one(conn, _MESSAGES, dumps(batch.messages))
         result.messages_created.update(row["message_ids"])

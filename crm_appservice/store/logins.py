@@ -16,3 +16,28 @@ async def remember(conn: Conn, platform: str, login_ids: Iterable[str]) -> None:
         platform,
         sorted(set(login_ids)),
     )
+
+
+async def names(conn: Conn, platform: str) -> dict[str, str | None]:
+    """The names admins gave the logins, by login id."""
+    rows = await conn.fetch("SELECT login_id, name FROM own_logins WHERE platform = $1", platform)
+    return {r["login_id"]: r["name"] for r in rows}
+
+
+async def rename(conn: Conn, platform: str, login_id: str, name: str | None) -> None:
+    """Name one of the CRM's logins (a login the bridge has not listed yet is remembered)."""
+    await conn.execute(
+        "INSERT INTO own_logins AS l (platform, login_id, name) VALUES ($1, $2, $3)"
+        " ON CONFLICT (platform, login_id) DO UPDATE SET name = excluded.name",
+        platform,
+        login_id,
+        name,
+    )
+
+
+async def conversations_of(conn: Conn, platform: str, login_id: str) -> list[int]:
+    """The conversations on a login (receiver_idx), for the live update of a new name."""
+    rows = await conn.fetch(
+        "SELECT id FROM conversations WHERE receiver = $2 AND platform = $1", platform, login_id
+    )
+    return [r["id"] for r in rows]

@@ -1,15 +1,13 @@
-"""Which rooms are conversations: bridge state, room names and contacts as ingest writes them,
+"""Which rooms are conversations: bridge state and room names as ingest writes them,
 the CRM's own logins, and the sweep of other rooms' raw events (see migrations 0007, 0008)."""
 
 from __future__ import annotations
 
-from ..ingest.mautrix import placeholder_name_sql
 from .database import Conn
 from .sql import compose, records
 
 _PORTAL_COLUMNS = """room_id text, platform text, remote_chat_id text, kind text,
     channel_name text, bridge_bot text, receiver text, customer_remote_id text, avatar_url text"""
-_CONTACT_COLUMNS = "room_id text, mxid text, remote_id text, display_name text, avatar_url text"
 
 # A portal's bridge state, sent again when the chat changes. Only the bridge bot that made the
 # conversation may change it: another bridge's bot cannot take over a room. A room becomes a
@@ -74,60 +72,6 @@ RETURNING c.id
 """,
     names=records("$1", "n", "room_id text, name text"),
 )
-
-CONTACTS = compose(
-    """
-WITH src AS (
-    SELECT x.*, c.id AS conversation_id, c.platform, c.kind, c.receiver, c.customer_remote_id
-      FROM {contacts}
-      JOIN conversations c ON c.room_id = x.room_id
-), up AS (
-    INSERT INTO contacts AS ct (platform, remote_id, mxid, phone, display_name, avatar_url)
-    SELECT DISTINCT ON (platform, remote_id)
-           platform, remote_id, mxid,
-           CASE WHEN platform = 'whatsapp' AND remote_id ~ '^[0-9]{5,15}$'
-                THEN '+' || remote_id END,
-           display_name, avatar_url
-      FROM src
-     ORDER BY platform, remote_id, display_name IS NULL, {stand_in_last}
-    ON CONFLICT (platform, remote_id) DO UPDATE
-       -- A stand-in name ("Unknown user", a phone with hidden digits) never replaces a name.
-       SET display_name = CASE
-               WHEN {new_name_stands_in}
-                AND ct.display_name IS NOT NULL THEN ct.display_name
-               ELSE coalesce(excluded.display_name, ct.display_name) END,
-           avatar_url = coalesce(excluded.avatar_url, ct.avatar_url),
-           mxid = excluded.mxid, updated_at = now()
-     WHERE excluded.display_name IS NOT NULL AND ct.display_name IS DISTINCT FROM
-               excluded.display_name
-           AND NOT ({new_name_stands_in}
-                    AND ct.display_name IS NOT NULL)
-        OR excluded.avatar_url IS NOT NULL AND ct.avatar_url IS DISTINCT FROM excluded.avatar_url
-        OR ct.mxid IS DISTINCT FROM excluded.mxid
-    RETURNING id, platform, remote_id
-), all_contacts AS (
-    SELECT id, platform, remote_id FROM up
-    UNION
-    SELECT ct.id, ct.platform, ct.remote_id
-      FROM src JOIN contacts ct ON ct.platform = src.platform AND ct.remote_id = src.remote_id
-), dm AS (
-    UPDATE conversations c SET contact_id = a.id, updated_at = now()
-      FROM src JOIN all_contacts a ON a.platform = src.platform AND a.remote_id = src.remote_id
-     WHERE c.id = src.conversation_id AND c.kind = 'dm' AND c.contact_id IS NULL
-       AND CASE WHEN src.customer_remote_id IS NOT NULL
-                THEN src.remote_id = src.customer_remote_id
-                ELSE src.remote_id IS DISTINCT FROM src.receiver END
-    RETURNING c.id
-)
-SELECT (SELECT coalesce(array_agg(id), '{}') FROM dm) AS dm_ids,
-       (SELECT coalesce(array_agg(DISTINCT c.id), '{}')
-          FROM up JOIN conversations c ON c.contact_id = up.id) AS contact_conversations
-""",
-    contacts=records("$1", "x", _CONTACT_COLUMNS),
-    stand_in_last=placeholder_name_sql("display_name"),
-    new_name_stands_in=placeholder_name_sql("excluded.display_name"),
-)
-
 
 # The bridge state a room received before the CRM's user was invited to it (then it was not yet
 # the CRM's room): mapped when the invite arrives.

@@ -31,11 +31,11 @@ WITH s AS (
     -- Read by the customer: a receipt of a contact's ghost that is none of the business's own
     -- (in a one-to-one chat: the chat's customer).
     SELECT r.conversation_id, max(r.created_at) AS created_at
-      FROM r JOIN contacts ct ON ct.mxid = r.user_id
-     WHERE r.user_id IS DISTINCT FROM r.bridge_bot AND ct.remote_id IS DISTINCT FROM r.receiver
-       AND (r.kind <> 'dm' OR r.customer_remote_id IS NULL OR ct.id = r.contact_id
-            OR ct.remote_id = r.customer_remote_id)
-       AND NOT EXISTS (SELECT 1 FROM own_ghosts g WHERE g.mxid = r.user_id)
+      FROM r JOIN ghosts g ON g.mxid = r.user_id
+     WHERE r.user_id IS DISTINCT FROM r.bridge_bot AND g.remote_id IS DISTINCT FROM r.receiver
+       AND (r.kind <> 'dm' OR r.customer_remote_id IS NULL OR g.contact_id = r.contact_id
+            OR g.remote_id = r.customer_remote_id)
+       AND NOT EXISTS (SELECT 1 FROM own_ghosts o WHERE o.mxid = r.user_id)
      GROUP BY r.conversation_id
 ), signals AS (
     SELECT s.id, s.signal, s.error FROM s

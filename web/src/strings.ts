@@ -181,6 +181,15 @@ export const t = {
       "On the phone: WhatsApp › Settings › Linked devices › Link a device › Link with phone number instead, then type this code. It stays valid until you do.",
     connected: "WhatsApp is connected.",
     logout: "Log out",
+    name: (phone: string) => `Name of ${phone}, as the inbox shows it`,
+    namePlaceholder: "Name, e.g. Shop",
+    states: {
+      connected: "Connected",
+      connecting: "Connecting…",
+      phone_offline: "Phone offline: WhatsApp on the phone needs internet",
+      logged_out: "Logged out: connect it again",
+      error: "Not working: see the bridge's log",
+    } satisfies Record<string, string>,
   },
   newChat: {
     open: "New conversation",
@@ -189,6 +198,8 @@ export const t = {
     example: "+49 151 2345 6789",
     start: "Open",
     waiting: "The chat is being opened; it appears in the list in a moment.",
+    number: "Write from",
+    onNumber: (name: string) => `On your number ${name}`,
   },
   account: {
     title: "Your account",

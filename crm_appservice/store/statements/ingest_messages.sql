@@ -10,6 +10,7 @@
 -- the login's phone ghost (its remote id is the receiver), a ghost learnt as one of ours, or in
 -- a one-to-one chat any ghost that is not the customer's (the bridge adds the login's own
 -- ghost, phone or LID, to every DM). Such a ghost is then remembered as ours (`own_ghosts`).
+-- A message from a ghost is its contact's: the person it speaks for (`ghosts`).
 WITH m AS (
     SELECT * FROM {batch}
 ), echo AS (
@@ -29,22 +30,24 @@ WITH m AS (
                           longitude, reply_to_event_id, status, created_at)
     SELECT c.id, m.event_id, d.direction, m.sender,
            -- the business's own ghost is no contact's voice
-           CASE WHEN d.direction = 'in' THEN ct.id END, m.kind, m.body, m.html, m.media_url,
+           CASE WHEN d.direction = 'in' THEN g.contact_id END, m.kind, m.body, m.html, m.media_url,
            m.media_mimetype, m.media_size, m.media_width, m.media_height, m.media_duration_ms,
            m.media_filename, m.thumbnail_url, m.thumbnail_mimetype, m.thumbnail_width,
            m.thumbnail_height, m.latitude, m.longitude, m.reply_to,
            CASE WHEN d.direction = 'out' THEN 'sent' END, to_timestamp(m.ts / 1000.0)
       FROM m
-      JOIN conversations c ON c.room_id = m.room_id
-      LEFT JOIN contacts ct ON ct.mxid = m.sender
+      JOIN conversations r ON r.room_id = m.room_id
+      -- a room the bridge tombstoned into another: its conversation is the other's now
+      JOIN conversations c ON c.id = coalesce(r.merged_into, r.id)
+      LEFT JOIN ghosts g ON g.mxid = m.sender
      CROSS JOIN LATERAL (
            SELECT CASE WHEN m.from_crm THEN 'out'
-                       WHEN ct.remote_id IS NULL THEN 'in'
-                       WHEN ct.remote_id = c.receiver THEN 'out'
+                       WHEN g.remote_id IS NULL THEN 'in'
+                       WHEN g.remote_id = c.receiver THEN 'out'
                        WHEN c.kind = 'dm' AND c.customer_remote_id IS NOT NULL
-                            AND ct.remote_id <> c.customer_remote_id
-                            AND ct.id IS DISTINCT FROM c.contact_id THEN 'out'
-                       WHEN EXISTS (SELECT 1 FROM own_ghosts g WHERE g.mxid = m.sender)
+                            AND g.remote_id <> c.customer_remote_id
+                            AND g.contact_id IS DISTINCT FROM c.contact_id THEN 'out'
+                       WHEN EXISTS (SELECT 1 FROM own_ghosts o WHERE o.mxid = m.sender)
                             THEN 'out'
                        ELSE 'in' END AS direction) d
      WHERE m.crm_id IS NULL
@@ -60,7 +63,7 @@ WITH m AS (
       FROM ins JOIN m ON m.event_id = ins.event_id
       JOIN conversations c ON c.id = ins.conversation_id
      WHERE ins.direction = 'out' AND NOT m.from_crm AND c.kind = 'dm'
-       AND EXISTS (SELECT 1 FROM contacts ct WHERE ct.mxid = m.sender)
+       AND EXISTS (SELECT 1 FROM ghosts g WHERE g.mxid = m.sender)
     ON CONFLICT (mxid) DO NOTHING
 ), newest AS (
     -- Per conversation: its newest new message, and what arrived from the contact.

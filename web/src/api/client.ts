@@ -166,8 +166,11 @@ export const api = {
     request<LoginStep>("POST", `/api/v1/whatsapp/login/${encodeURIComponent(login)}/${encodeURIComponent(step)}/input`, fields),
   loginCancel: (login: string) => request<object>("POST", `/api/v1/whatsapp/login/${encodeURIComponent(login)}/cancel`),
   logout_whatsapp: (login: string) => request<object>("POST", `/api/v1/whatsapp/logout/${encodeURIComponent(login)}`),
-  newConversation: (phone: string) =>
-    request<Conversation | S.NewChatPendingOut>("POST", "/api/v1/conversations/new", { phone } satisfies S.NewConversationBody),
+  newConversation: (phone: string, login_id: string | null) =>
+    request<Conversation | S.NewChatPendingOut>("POST", "/api/v1/conversations/new", { phone, login_id } satisfies S.NewConversationBody),
+  numbers: () => request<S.NumberList>("GET", "/api/v1/numbers"),
+  nameNumber: (login: string, name: string | null) =>
+    request<S.NumberOut>("PUT", `/api/v1/whatsapp/logins/${encodeURIComponent(login)}/name`, { name } satisfies S.NumberNameBody),
   managers: () => request<S.ManagerList>("GET", "/api/v1/managers"),
   addManager: (m: S.ManagerBody) => request<ManagerAdmin>("POST", "/api/v1/managers", m),
   patchManager: (id: number, changes: S.ManagerPatch) => request<ManagerAdmin>("PATCH", `/api/v1/managers/${id}`, changes),

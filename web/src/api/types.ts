@@ -23,6 +23,7 @@ export type Order = S.OrderOut;
 export type OrderItem = S.OrderItem;
 export type Counts = S.CountsOut;
 export type Token = S.TokenOut;
+export type BusinessNumber = S.NumberStateOut;
 export type LiveType = S.LiveFrameOut["type"];
 export type LiveFrame = S.LiveFrameOut;
 

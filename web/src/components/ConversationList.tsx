@@ -11,6 +11,7 @@ import { t } from "../strings";
 import { authorOf, Row } from "./ConversationRow";
 import { ListFilterBar } from "./ListFilterBar";
 import { NewChat } from "./NewChat";
+import { useSeveralNumbers } from "./NumberBadge";
 
 const NO_WORDS: readonly string[] = [];
 
@@ -29,6 +30,7 @@ export function ConversationList({ filters, setFilters, selected, select, search
   const list = useConversations(filters);
   const rows = useMemo(() => flatten(list.data), [list.data]);
   const words = list.data?.pages[0]?.words ?? NO_WORDS;
+  const several = useSeveralNumbers();
   const qc = useQueryClient();
   const prefetch = useCallback((id: number) => prefetchThread(qc, id), [qc]);
   const [query, setQuery] = useState(filters.q);
@@ -91,6 +93,7 @@ export function ConversationList({ filters, setFilters, selected, select, search
               // In a search, the message that matched stands where the last message would.
               author={authorOf(c.match ?? c.last_message, me.id)}
               words={words}
+              numbers={several}
             />
           )}
         />

@@ -4,6 +4,7 @@ import type { Conversation, MessagePreview } from "../api/types";
 import { colourFor, initials, listTime } from "../format";
 import { previewParts, previewText } from "../preview";
 import { t } from "../strings";
+import { NumberBadge } from "./NumberBadge";
 
 /** Who of the team wrote a list row's message: the viewer ("You"), a colleague by name. */
 export function authorOf(p: MessagePreview | null | undefined, me: number): string | null {
@@ -47,6 +48,7 @@ export const Row = memo(function Row({
   assignee,
   author = null,
   words = [],
+  numbers = false,
 }: {
   conversation: Conversation;
   active: boolean;
@@ -56,6 +58,8 @@ export const Row = memo(function Row({
   assignee: string | undefined;
   /** Who of the team wrote the message shown ("You", a colleague's name), if the team did. */
   author?: string | null;
+  /** The business has several numbers: the row says which this chat is on. */
+  numbers?: boolean;
   /** The search's words (the list's answer has them), marked in the hit. */
   words?: readonly string[];
 }) {
@@ -76,6 +80,7 @@ export const Row = memo(function Row({
         <span className="row-top">
           <span className="name">{name}</span>
           <span className="badge platform">{t.platforms[c.platform] ?? c.platform}</span>
+          <NumberBadge number={c.number} shown={numbers} />
           <time className="time">{listTime(c.last_message_at)}</time>
         </span>
         <span className="row-bottom">

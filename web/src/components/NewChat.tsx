@@ -4,6 +4,7 @@ import { type FormEvent, useState } from "react";
 import { api } from "../api/client";
 import type { Manager } from "../api/types";
 import { changeConversation } from "../state/cache";
+import { useNumbers } from "../state/hooks";
 import { t } from "../strings";
 import { Icon } from "./Icon";
 
@@ -14,6 +15,10 @@ export function NewChat({ select, me }: { select: (id: number) => void; me: Mana
   const [open, setOpen] = useState(false);
   const [phone, setPhone] = useState("");
   const [note, setNote] = useState<string | null>(null);
+  // With several numbers the manager says which to write from; with one, the bridge's is it.
+  const numbers = useNumbers(open).data?.items ?? [];
+  const [number, setNumber] = useState<string | null>(null);
+  const from = numbers.length > 1 ? (number ?? numbers[0]?.login_id ?? null) : null;
   if (!open) {
     return (
       <button type="button" className="new-chat" onClick={() => setOpen(true)}>
@@ -24,7 +29,7 @@ export function NewChat({ select, me }: { select: (id: number) => void; me: Mana
   function submit(e: FormEvent) {
     e.preventDefault();
     setNote(null);
-    api.newConversation(phone).then(
+    api.newConversation(phone, from).then(
       (answer) => {
         if ("id" in answer) {
           changeConversation(qc, answer, me.id);
@@ -49,6 +54,15 @@ export function NewChat({ select, me }: { select: (id: number) => void; me: Mana
         aria-label={t.newChat.phone}
         title={t.newChat.phone}
       />
+      {numbers.length > 1 && (
+        <select value={from ?? ""} onChange={(e) => setNumber(e.target.value)} aria-label={t.newChat.number} title={t.newChat.number}>
+          {numbers.map((n) => (
+            <option key={n.login_id} value={n.login_id}>
+              {n.name ?? `+${n.login_id}`}
+            </option>
+          ))}
+        </select>
+      )}
       <button type="submit">{t.newChat.start}</button>
       <button type="button" className="icon-button" onClick={() => setOpen(false)} aria-label={t.cancel}>
         <Icon name="close" />

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError } from "../api/client";
 import type { Manager, Message } from "../api/types";
 import { changesOf, chronological } from "../state/cache";
+import { useFollowMerge } from "../state/useFollowMerge";
 import { useBundle, useThread } from "../state/hooks";
 import { buildRows, type UnreadMark } from "../state/threadRows";
 import { useJump } from "../state/useJump";
@@ -31,6 +32,7 @@ export function Thread({ id, me, onBack, togglePanel, focus = null }: Props) {
   const thread = useThread(id);
   const bundle = useBundle(id);
   const conversation = bundle.data?.conversation;
+  useFollowMerge(conversation);
   const messages = useMemo(() => chronological(thread.data), [thread.data]);
   const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
   const [replyTo, setReplyTo] = useState<Message | null>(null);

@@ -8,6 +8,7 @@ import { useTeam } from "../state/hooks";
 import { t } from "../strings";
 import { ErrorLine } from "./ErrorLine";
 import { Icon } from "./Icon";
+import { NumberBadge, useSeveralNumbers } from "./NumberBadge";
 
 /** A snooze's end of the manager's choosing, in their local time; never in the past. */
 function SnoozePicker({ onPick, onCancel }: { onPick: (until: Date) => void; onCancel: () => void }) {
@@ -70,6 +71,7 @@ export function ThreadHeader({
     patchConversation(qc, c, changes, me.id).catch((e: Error) => setError(e.message));
   };
   const name = c.title ?? c.contact?.display_name ?? "—";
+  const several = useSeveralNumbers();
   return (
     <header className="thread-header">
       <button type="button" className="back" onClick={onBack} aria-label={t.backToInbox}>
@@ -78,6 +80,7 @@ export function ThreadHeader({
       <div className="who">
         <h2>{name}</h2>
         <span className="phone">{c.contact?.phone}</span>
+        <NumberBadge number={c.number} shown={several} />
       </div>
       <select
         aria-label={t.filters.status}

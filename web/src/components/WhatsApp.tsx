@@ -3,16 +3,16 @@ import { useEffect, useRef, useState, type FormEvent } from "react";
 
 import { api, ApiError, type LoginStep } from "../api/client";
 import { t } from "../strings";
+import type { BusinessNumber } from "../api/types";
 import { ErrorLine, useActionError } from "./ErrorLine";
+import { NumberItem } from "./NumberItem";
 
-/**
- * Connect WhatsApp (admins): the bridge's login steps, through the CRM. A QR code is drawn here
- * from the step's data and replaced as the bridge sends new ones; the phone-number flow shows the
- * pairing code to type in WhatsApp, for as long as the phone takes. A wait the server cut short
- * (nothing new yet) is simply asked again; leaving the page cancels a login still going.
- */
+/** Connect WhatsApp numbers (admins): the bridge's login steps, through the CRM. A QR code is
+ * drawn from the step's data as the bridge sends new ones; the phone-number flow shows the
+ * pairing code for as long as the phone takes. A wait the server cut short is asked again;
+ * leaving the page cancels a login still going. */
 export function WhatsApp() {
-  const [logins, setLogins] = useState<string[] | null>(null);
+  const [logins, setLogins] = useState<BusinessNumber[] | null>(null);
   const [step, setStep] = useState<LoginStep | null>(null);
   const [phone, setPhone] = useState("");
   const [message, setMessage] = useState<string | null>(null);
@@ -22,7 +22,7 @@ export function WhatsApp() {
   const going = useRef<LoginStep | null>(null);
   going.current = step;
 
-  const refresh = () => run(api.whatsapp(), (r) => setLogins(r.logins));
+  const refresh = () => run(api.whatsapp(), (r) => setLogins(r.numbers));
   // biome-ignore lint/correctness/useExhaustiveDependencies: once, when the page opens
   useEffect(() => {
     active.current = true;
@@ -98,13 +98,8 @@ export function WhatsApp() {
       <h3>{t.wa.title}</h3>
       {logins !== null && logins.length === 0 && !step && <p>{t.wa.none}</p>}
       <ul>
-        {(logins ?? []).map((id) => (
-          <li key={id}>
-            +{id}{" "}
-            <button type="button" onClick={() => run(api.logout_whatsapp(id), refresh)}>
-              {t.wa.logout}
-            </button>
-          </li>
+        {(logins ?? []).map((n) => (
+          <NumberItem key={n.login_id} number={n} logout={() => run(api.logout_whatsapp(n.login_id), refresh)} fail={(e) => setError(e.message)} />
         ))}
       </ul>
       {!step && (

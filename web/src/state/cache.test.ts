@@ -138,6 +138,15 @@ describe("conversation frames", () => {
     expect(list(qc, DEFAULT_FILTERS)).toEqual([]);
   });
 
+  it("drop a conversation merged into another and reload the other's thread, which holds its messages now", () => {
+    const qc = new QueryClient();
+    withList(qc, DEFAULT_FILTERS, [conversation(2, 30), conversation(1, 20)]);
+    withThread(qc, [[message(3)]]);
+    applyFrame(qc, { type: "conversation.updated", seq: 1, data: conversation(2, 30, { version: 2, merged_into: 1 }) }, 9);
+    expect(list(qc, DEFAULT_FILTERS)).toEqual([1]);
+    expect(qc.getQueryState(keys.thread(1))?.isInvalidated).toBe(true);
+  });
+
   it("never insert beyond the loaded pages, and never into a search's answer", () => {
     const qc = new QueryClient();
     withList(qc, DEFAULT_FILTERS, [conversation(1, 30), conversation(2, 20)], true);

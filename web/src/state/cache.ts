@@ -19,6 +19,7 @@ export const keys = {
   bundle: (id: number) => ["bundle", id] as const,
   thread: (id: number) => ["thread", id] as const,
   team: ["team"] as const,
+  numbers: ["numbers"] as const,
   me: ["me"] as const,
 };
 
@@ -116,6 +117,7 @@ export function matches(f: ListFilters, c: Conversation, me: number | null): boo
   if (f.status && c.status !== f.status) return false;
   if (f.platform && c.platform !== f.platform) return false;
   if (f.unread && c.unread_count === 0) return false;
+  if (c.merged_into != null) return false; // its messages are in the conversation it points at
   return c.is_archived === f.archived;
 }
 
@@ -175,12 +177,13 @@ export function knownConversation(qc: QueryClient, id: number): Conversation | u
 
 /** What one conversation adds to the tab counts (the server counts the same: see test/list-cases.json). */
 export function countsOf(c: Conversation | undefined, me: number | null): Counts {
-  const open = !!c && c.status === "open" && !c.is_archived;
+  const listed = !!c && !c.is_archived && c.merged_into == null;
+  const open = listed && c.status === "open";
   return {
     mine: open && c.assignee_id === me ? 1 : 0,
     unassigned: open && c.assignee_id === null ? 1 : 0,
     all_open: open ? 1 : 0,
-    unread: c && !c.is_archived && c.unread_count > 0 ? 1 : 0,
+    unread: listed && c.unread_count > 0 ? 1 : 0,
   };
 }
 
@@ -212,6 +215,8 @@ export function applyConversation(qc: QueryClient, c: Conversation, me: number |
     qc.setQueryData(key, placeInList(data, c, matches(filters, c, me), searching));
   }
   qc.setQueryData<Bundle>(keys.bundle(c.id), (b) => (b ? { ...b, conversation: c, contact: c.contact } : b));
+  // Merged into another: that one's thread holds this one's messages now, which no frame lists.
+  if (c.merged_into != null) void qc.invalidateQueries({ queryKey: keys.thread(c.merged_into) });
 }
 
 /**

@@ -31,6 +31,11 @@ export function useTeam() {
   return useQuery({ queryKey: keys.team, queryFn: api.team, staleTime: 60_000 });
 }
 
+/** The business's WhatsApp numbers and their names (opening a chat asks which one). */
+export function useNumbers(enabled = true) {
+  return useQuery({ queryKey: keys.numbers, queryFn: api.numbers, staleTime: 60_000, enabled });
+}
+
 export function useCounts() {
   return useQuery({ queryKey: keys.counts, queryFn: api.counts, staleTime: 30_000 });
 }

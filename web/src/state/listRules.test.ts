@@ -21,6 +21,7 @@ const conversations: Conversation[] = cases.conversations.map((c) =>
     unread_count: c.unread_count,
     is_archived: c.is_archived,
     last_message_at: c.last_message_at,
+    merged_into: c.merged_into,
   }),
 );
 

@@ -43,6 +43,8 @@ export function conversation(id: number, minute: number, extra: Partial<Conversa
     last_message_at: new Date(Date.UTC(2026, 0, 1, 10, minute)).toISOString(),
     last_message: null,
     match: null,
+    merged_into: null,
+    number: null,
     assignee_name: null,
     contact: null,
     ...extra,

@@ -1,0 +1,93 @@
+"""Several WhatsApp numbers on one inbox, through a real Synapse and the emulator with two
+logins: one customer writing to both is one contact with two conversations, each saying its
+number and answered through it; admins name the numbers and see each one's state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+import uuid
+
+import pytest
+
+from testbed.emulator import with_bridge
+
+from .conftest import ConfigFactory
+from .matrix_world import SharedMatrix, World, running_world
+
+SHOP, WAREHOUSE = "15550000001", "15550000002"
+
+
+@pytest.fixture
+async def world(
+    matrix: SharedMatrix, db_dsn: str, make_config: ConfigFactory, workdir: str
+) -> AsyncIterator[World]:
+    async for w in running_world(make_config, workdir, db_dsn, shared=matrix):
+        emu = w.emulator
+        assert emu.owner_phone == SHOP
+        emu.provisioning.logins.extend([SHOP, WAREHOUSE])
+        await w.crm.stop()
+        w.crm.settings = with_bridge(w.crm.settings, emu)
+        await w.crm.start()
+        yield w
+
+
+async def test_one_customer_on_two_numbers(world: World) -> None:
+    emu = world.emulator
+    admin = await world.inbox()
+    for login, name in ((SHOP, "Shop"), (WAREHOUSE, "Warehouse")):
+        status, named = await admin.call("PUT", f"/api/v1/whatsapp/logins/{login}/name",
+                                         json={"name": f"  {name} "})  # fmt: skip
+        assert (status, named) == (200, {"login_id": login, "name": name})
+    emu.provisioning.states[WAREHOUSE] = {"state_event": "TRANSIENT_DISCONNECT",
+                                          "error": "wa-phone-offline"}  # fmt: skip
+    status, page = await admin.call("GET", "/api/v1/whatsapp")
+    assert status == 200
+    assert [(n["login_id"], n["name"], n["state"]) for n in page["numbers"]] == [
+        (SHOP, "Shop", "connected"), (WAREHOUSE, "Warehouse", "phone_offline")]  # fmt: skip
+
+    lid = "lid-9133001"
+    to_shop = await world.portal(lid, "Ana")
+    to_warehouse = await world.portal(lid, "Ana", receiver=WAREHOUSE)
+    await emu.send_text(to_shop, lid, "Do you have it in blue?")
+    await emu.send_text(to_warehouse, lid, "When can I pick it up?")
+    shop_id = await world.conversation_id(to_shop.room_id)
+    warehouse_id = await world.conversation_id(to_warehouse.room_id)
+    await world.until(
+        lambda: world.db.fetchval(
+            "SELECT count(*) = 2 FROM messages WHERE conversation_id = ANY($1::bigint[])",
+            [shop_id, warehouse_id],
+        ),
+        "both messages",
+    )
+    status, listed = await admin.call("GET", "/api/v1/conversations")
+    rows = {c["id"]: c for c in listed["items"]}
+    assert rows[shop_id]["number"] == {"login_id": SHOP, "name": "Shop"}
+    assert rows[warehouse_id]["number"] == {"login_id": WAREHOUSE, "name": "Warehouse"}
+    assert rows[shop_id]["contact"]["id"] == rows[warehouse_id]["contact"]["id"]
+    status, only = await admin.call("GET", "/api/v1/conversations", params={"number": WAREHOUSE})
+    assert [c["id"] for c in only["items"]] == [warehouse_id]
+    forged = {"number": "1' OR 1"}
+    status, refused = await admin.call("GET", "/api/v1/conversations", params=forged)
+    assert status == 422 and refused["error"]["field"] == "number"
+
+    for conversation, text in ((shop_id, "Yes, in blue"), (warehouse_id, "Tomorrow at 9")):
+        status, _ = await admin.call(
+            "POST", f"/api/v1/conversations/{conversation}/messages",
+            json={"client_txn_id": uuid.uuid4().hex, "body": text},
+        )  # fmt: skip
+        assert status == 202
+    await world.until(lambda: len(emu.sent_by_crm) == 2, "both replies at the bridge")
+    sent = {s.content["body"]: s.room_id for s in emu.sent_by_crm}
+    assert sent == {"Yes, in blue": to_shop.room_id, "Tomorrow at 9": to_warehouse.room_id}
+
+    # A new chat asks which number; given one, it is on that number.
+    status, answer = await admin.call("POST", "/api/v1/conversations/new",
+                                      json={"phone": "+15551330002"})  # fmt: skip
+    assert status == 422 and answer["error"]["field"] == "login_id"
+    new = {"phone": "+15551330002", "login_id": WAREHOUSE}
+    status, opened = await admin.call("POST", "/api/v1/conversations/new", json=new)
+    assert status == 201 and opened["number"]["login_id"] == WAREHOUSE
+    assert opened["contact"]["phone"] == "+15551330002"
+    unknown = {**new, "login_id": "15559999999"}
+    status, answer = await admin.call("POST", "/api/v1/conversations/new", json=unknown)
+    assert status == 422 and answer["error"]["code"] == "bridge_refused"

@@ -1,0 +1,19 @@
+import type { Conversation } from "../api/types";
+import { useNumbers } from "../state/hooks";
+import { t } from "../strings";
+
+/** Whether the business has more than one number to tell its chats apart by. */
+export function useSeveralNumbers(): boolean {
+  return (useNumbers().data?.items.length ?? 0) > 1;
+}
+
+/** Which of the business's numbers a chat is on (shown when there are several). */
+export function NumberBadge({ number, shown }: { number: Conversation["number"]; shown: boolean }) {
+  if (!shown || !number) return null;
+  const label = number.name ?? `+${number.login_id}`;
+  return (
+    <span className="badge number" title={t.newChat.onNumber(label)}>
+      {label}
+    </span>
+  );
+}
