@@ -61,6 +61,13 @@ async def test_two_numbers_named_shown_and_chosen(world: World, browser: Browser
     await page.locator(".thread-header .badge.number", has_text="Warehouse").wait_for(timeout=WAIT)
     await shot(page, "31-numbers-in-the-list")
 
+    # The list of one number.
+    await page.get_by_label("Number", exact=True).select_option(label="Shop")
+    await row(page, warehouse_id).wait_for(state="detached", timeout=WAIT)
+    await row(page, shop_id).wait_for(timeout=WAIT)
+    await page.get_by_label("Number", exact=True).select_option(label="Any number")
+    await row(page, warehouse_id).wait_for(timeout=WAIT)
+
     await page.get_by_role("button", name="+ New conversation").click()
     chooser = page.get_by_label("Write from")
     assert await chooser.locator("option").all_inner_texts() == ["Shop", "Warehouse"]

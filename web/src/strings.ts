@@ -36,6 +36,8 @@ export const t = {
     anyStatus: "Any status",
     platform: "Channel",
     anyPlatform: "Any channel",
+    number: "Number",
+    anyNumber: "Any number",
     unread: "Unread",
     archived: "Archived",
     clear: "Clear filters",

@@ -93,6 +93,8 @@ export interface ListFilters {
   tab: "mine" | "unassigned" | "all";
   status: Status | null;
   platform: string | null;
+  /** One of the business's WhatsApp numbers (its login id): the chats on it. */
+  number: string | null;
   unread: boolean;
   archived: boolean;
   q: string;
@@ -104,6 +106,7 @@ export function listQuery(f: ListFilters, cursor: string | null): string {
   if (f.tab === "unassigned") p.set("assignee", "none");
   if (f.status) p.set("status", f.status);
   if (f.platform) p.set("platform", f.platform);
+  if (f.number) p.set("number", f.number);
   if (f.unread) p.set("unread", "true");
   if (f.archived) p.set("archived", "true");
   if (f.q.trim()) p.set("q", f.q.trim());

@@ -116,6 +116,7 @@ export function matches(f: ListFilters, c: Conversation, me: number | null): boo
   if (f.tab === "unassigned" && c.assignee_id !== null) return false;
   if (f.status && c.status !== f.status) return false;
   if (f.platform && c.platform !== f.platform) return false;
+  if (f.number && c.number?.login_id !== f.number) return false;
   if (f.unread && c.unread_count === 0) return false;
   if (c.merged_into != null) return false; // its messages are in the conversation it points at
   return c.is_archived === f.archived;

@@ -6,6 +6,7 @@ export const DEFAULT_FILTERS: ListFilters = {
   tab: "all",
   status: "open",
   platform: null,
+  number: null,
   unread: false,
   archived: false,
   q: "",

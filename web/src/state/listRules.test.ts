@@ -22,6 +22,7 @@ const conversations: Conversation[] = cases.conversations.map((c) =>
     is_archived: c.is_archived,
     last_message_at: c.last_message_at,
     merged_into: c.merged_into,
+    number: c.number === null ? null : { login_id: c.number, name: null },
   }),
 );
 
