@@ -20,7 +20,7 @@ from crm_appservice.registration import build_registration
 from crm_appservice.server import create_app
 from crm_appservice.store import managers, sessions
 from testbed.chats import Portal
-from testbed.emulator import BridgeEmulator
+from testbed.emulator import BridgeEmulator, with_bridge
 from testbed.synapse import free_port, reserved_port
 from testbed.world import LocalMatrix
 
@@ -171,6 +171,14 @@ class World:
         portal = await self.portal(phone, name)
         await self.emulator.send_text(portal, phone, text)
         return portal, await self.conversation_id(portal.room_id)
+
+
+async def with_provisioning(world: World, **bridge: Any) -> None:
+    """Restart the world's CRM with the emulator's provisioning API configured (and these
+    `bridge` keys): what the WhatsApp page and "+ New conversation" talk to."""
+    await world.crm.stop()
+    world.crm.settings = with_bridge(world.crm.settings, world.emulator, **bridge)
+    await world.crm.start()
 
 
 def _crm_config(dsn: str, hs_port: int, port: int) -> dict[str, Any]:

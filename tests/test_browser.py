@@ -11,12 +11,11 @@ import time
 from aiohttp import web
 from playwright.async_api import Browser, Request, Response
 
-from testbed.emulator import with_bridge
 from testbed.media import png
 from testbed.synapse import free_port
 
 from .chromium import WAIT, browser, bubble, csp_violations, logged_in, row, shot, world
-from .matrix_world import World
+from .matrix_world import World, with_provisioning
 
 __all__ = ["browser", "world"]  # the fixtures, for the tests below
 
@@ -295,9 +294,7 @@ async def test_websocket_cut_and_restored(world: World, browser: Browser) -> Non
 
 async def test_connect_whatsapp_and_open_a_new_chat(world: World, browser: Browser) -> None:
     emu = world.emulator
-    await world.crm.stop()
-    world.crm.settings = with_bridge(world.crm.settings, emu)
-    await world.crm.start()
+    await with_provisioning(world)
     page = await logged_in(world, browser)
     await page.get_by_role("button", name="Team").click()
     await page.get_by_text("WhatsApp is not connected yet.").wait_for(timeout=WAIT)
@@ -335,9 +332,7 @@ async def test_linking_with_a_pairing_code_on_a_phone_takes_the_phone_its_time(
     longer than the CRM holds a browser's), until WhatsApp is linked."""
     emu = world.emulator
     emu.provisioning.flow.time_scale = 0.01
-    await world.crm.stop()
-    world.crm.settings = with_bridge(world.crm.settings, emu, login_wait=0.25)
-    await world.crm.start()
+    await with_provisioning(world, login_wait=0.25)
     page = await logged_in(world, browser)
     await page.set_viewport_size({"width": 390, "height": 844})
     await page.get_by_role("button", name="Team").click()

@@ -6,35 +6,20 @@ from __future__ import annotations
 
 from playwright.async_api import Browser
 
-from testbed.emulator import with_bridge
-
 from . import chromium
 from .chromium import WAIT, logged_in, row, shot
 from .matrix_world import World
+from .test_numbers import SHOP, WAREHOUSE, customer_on_both, two_numbers
 
 world = chromium.world
 browser = chromium.browser
 
-SHOP, WAREHOUSE = "15550000001", "15550000002"
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
 async def test_two_numbers_named_shown_and_chosen(world: World, browser: Browser) -> None:
-    emu = world.emulator
-    assert emu.owner_phone == SHOP
-    emu.provisioning.logins.extend([SHOP, WAREHOUSE])
-    emu.provisioning.states[WAREHOUSE] = {"state_event": "TRANSIENT_DISCONNECT",
-                                          "error": "wa-phone-offline"}  # fmt: skip
-    await world.crm.stop()
-    world.crm.settings = with_bridge(world.crm.settings, emu)
-    await world.crm.start()
-    lid = "lid-9134001"
-    to_shop = await world.portal(lid, "Ana")
-    to_warehouse = await world.portal(lid, "Ana", receiver=WAREHOUSE)
-    await emu.send_text(to_shop, lid, "Do you have it in blue?")
-    await emu.send_text(to_warehouse, lid, "When can I pick it up?")
-    shop_id = await world.conversation_id(to_shop.room_id)
-    warehouse_id = await world.conversation_id(to_warehouse.room_id)
+    await two_numbers(world)
+    _, _, shop_id, warehouse_id = await customer_on_both(world, "lid-9134001")
 
     page = await logged_in(world, browser)
     await page.get_by_role("button", name="Team").click()

@@ -4,61 +4,59 @@ number and answered through it; admins name the numbers and see each one's state
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 import uuid
 
-import pytest
+from testbed.chats import Portal
 
-from testbed.emulator import with_bridge
-
-from .conftest import ConfigFactory
-from .matrix_world import SharedMatrix, World, running_world
+from .matrix_world import World, with_provisioning
 
 SHOP, WAREHOUSE = "15550000001", "15550000002"
 
 
-@pytest.fixture
-async def world(
-    matrix: SharedMatrix, db_dsn: str, make_config: ConfigFactory, workdir: str
-) -> AsyncIterator[World]:
-    async for w in running_world(make_config, workdir, db_dsn, shared=matrix):
-        emu = w.emulator
-        assert emu.owner_phone == SHOP
-        emu.provisioning.logins.extend([SHOP, WAREHOUSE])
-        await w.crm.stop()
-        w.crm.settings = with_bridge(w.crm.settings, emu)
-        await w.crm.start()
-        yield w
+async def two_numbers(world: World) -> None:
+    """The emulator logged in with both numbers (the warehouse's phone offline), the CRM
+    talking to its provisioning API."""
+    emu = world.emulator
+    assert emu.owner_phone == SHOP
+    emu.provisioning.logins.extend([SHOP, WAREHOUSE])
+    emu.provisioning.states[WAREHOUSE] = {"state_event": "TRANSIENT_DISCONNECT",
+                                          "error": "wa-phone-offline"}  # fmt: skip
+    await with_provisioning(world)
+
+
+async def customer_on_both(world: World, lid: str) -> tuple[Portal, Portal, int, int]:
+    """One customer (their LID) writing to both numbers: the two portals, then the two
+    conversation ids, each once its message is stored."""
+    emu = world.emulator
+    to_shop = await world.portal(lid, "Ana")
+    to_warehouse = await world.portal(lid, "Ana", receiver=WAREHOUSE)
+    shop = await emu.send_text(to_shop, lid, "Do you have it in blue?")
+    warehouse = await emu.send_text(to_warehouse, lid, "When can I pick it up?")
+    await world.message(shop)
+    await world.message(warehouse)
+    shop_id = await world.conversation_id(to_shop.room_id)
+    return to_shop, to_warehouse, shop_id, await world.conversation_id(to_warehouse.room_id)
 
 
 async def test_one_customer_on_two_numbers(world: World) -> None:
     emu = world.emulator
+    await two_numbers(world)
     admin = await world.inbox()
+    status, page = await admin.call("GET", "/api/v1/whatsapp")  # the page, before a name
+    assert status == 200
     for login, name in ((SHOP, "Shop"), (WAREHOUSE, "Warehouse")):
         status, named = await admin.call("PUT", f"/api/v1/whatsapp/logins/{login}/name",
                                          json={"name": f"  {name} "})  # fmt: skip
         assert (status, named) == (200, {"login_id": login, "name": name})
-    emu.provisioning.states[WAREHOUSE] = {"state_event": "TRANSIENT_DISCONNECT",
-                                          "error": "wa-phone-offline"}  # fmt: skip
+    status, refused = await admin.call("PUT", f"/api/v1/whatsapp/logins/{SHOP}/name",
+                                       json={"name": "x" * 81})  # fmt: skip
+    assert status == 422 and refused["error"]["field"] == "name"
     status, page = await admin.call("GET", "/api/v1/whatsapp")
     assert status == 200
     assert [(n["login_id"], n["name"], n["state"]) for n in page["numbers"]] == [
         (SHOP, "Shop", "connected"), (WAREHOUSE, "Warehouse", "phone_offline")]  # fmt: skip
 
-    lid = "lid-9133001"
-    to_shop = await world.portal(lid, "Ana")
-    to_warehouse = await world.portal(lid, "Ana", receiver=WAREHOUSE)
-    await emu.send_text(to_shop, lid, "Do you have it in blue?")
-    await emu.send_text(to_warehouse, lid, "When can I pick it up?")
-    shop_id = await world.conversation_id(to_shop.room_id)
-    warehouse_id = await world.conversation_id(to_warehouse.room_id)
-    await world.until(
-        lambda: world.db.fetchval(
-            "SELECT count(*) = 2 FROM messages WHERE conversation_id = ANY($1::bigint[])",
-            [shop_id, warehouse_id],
-        ),
-        "both messages",
-    )
+    to_shop, to_warehouse, shop_id, warehouse_id = await customer_on_both(world, "lid-9133001")
     status, listed = await admin.call("GET", "/api/v1/conversations")
     rows = {c["id"]: c for c in listed["items"]}
     assert rows[shop_id]["number"] == {"login_id": SHOP, "name": "Shop"}
@@ -88,6 +86,10 @@ async def test_one_customer_on_two_numbers(world: World) -> None:
     status, opened = await admin.call("POST", "/api/v1/conversations/new", json=new)
     assert status == 201 and opened["number"]["login_id"] == WAREHOUSE
     assert opened["contact"]["phone"] == "+15551330002"
+    # What reaches the bridge's query string is a login id's digits, nothing else.
+    smuggled = {**new, "login_id": "15550000002&user_id=@mallory:elsewhere.org"}
+    status, answer = await admin.call("POST", "/api/v1/conversations/new", json=smuggled)
+    assert status == 422 and answer["error"]["field"] == "login_id"
     unknown = {**new, "login_id": "15559999999"}
     status, answer = await admin.call("POST", "/api/v1/conversations/new", json=unknown)
     assert status == 422 and answer["error"]["code"] == "bridge_refused"

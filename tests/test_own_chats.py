@@ -11,7 +11,7 @@ import asyncpg
 from crm_appservice.appservice.sweep import sweep_once
 
 from . import factories as f
-from .conftest import Homeserver, count
+from .conftest import API, Homeserver, count
 
 EMPLOYEE = f"@erin:{f.DOMAIN}"
 ERIN_PHONE = "15559990000"  # the employee's own WhatsApp number, logged in to the same bridge
@@ -96,3 +96,16 @@ async def test_a_portal_of_one_of_the_crms_logins_is_its_own(
         await logins.remember(conn, "whatsapp", [ERIN_PHONE])
     await hs.ok(_their_portal("!erin2"))
     assert await count(db, "conversations") == 3
+
+
+async def test_naming_a_number_that_is_not_the_crms_makes_no_room_its(
+    hs: Homeserver, db: asyncpg.Pool, api: API
+) -> None:
+    """An admin naming a login id (a typo, or on purpose) must not turn an employee's number
+    into one of the CRM's: only the bridge's invites and its logins list say which are."""
+    status, answer = await api.call("PUT", f"/api/v1/whatsapp/logins/{ERIN_PHONE}/name",
+                                    json={"name": "Erin's phone"})  # fmt: skip
+    assert status == 404 and answer["error"]["code"] == "not_found"
+    await hs.ok([*_their_portal("!erin"), f.text("!erin", f.ghost(FRIEND), "see you tonight")])
+    assert await count(db, "conversations") == 0
+    assert await count(db, "own_logins") == 0

@@ -259,3 +259,25 @@ async def test_the_bridge_saying_a_lids_number_makes_its_phone_ghost_the_same_pe
     assert len(people_left) == 1 and people_left[0]["phone"] == f"+{PHONE}"
     owners = await db.fetch("SELECT DISTINCT contact_id FROM ghosts")
     assert [o["contact_id"] for o in owners] == [people_left[0]["id"]]
+
+
+async def test_what_the_old_room_said_with_its_tombstone_is_kept(
+    hs: Homeserver, db: asyncpg.Pool, api: API
+) -> None:
+    """Synapse may hand over the old room's last events and its tombstone in one transaction:
+    an edit and a reaction sent before the merge still apply, in the conversation kept."""
+    first = f.text("!old", f.ghost(PHONE), "first")
+    await hs.ok([*f.portal("!old", PHONE, "Mia"), first])
+    await hs.ok([*_lid_portal("!new", LID, "Mia"), f.text("!new", f.ghost(LID), "second")])
+    edit = f.event("!old", "m.room.message", f.ghost(PHONE), {
+        "msgtype": "m.text", "body": "* first, edited",
+        "m.new_content": {"msgtype": "m.text", "body": "first, edited"},
+        "m.relates_to": {"rel_type": "m.replace", "event_id": first["event_id"]}})  # fmt: skip
+    react = f.event("!old", "m.reaction", f.ghost(PHONE), {"m.relates_to": {
+        "rel_type": "m.annotation", "event_id": first["event_id"], "key": "👍"}})  # fmt: skip
+    await hs.ok([edit, react, _tombstone("!old", "!new")])
+    new = await db.fetchval("SELECT id FROM conversations WHERE room_id = '!new'")
+    bundle = await api.get(f"/api/v1/conversations/{new}")
+    kept = {m["body"]: m for m in bundle["messages"]["items"]}
+    assert set(kept) == {"first, edited", "second"}
+    assert [r["key"] for r in kept["first, edited"]["reactions"]] == ["👍"]

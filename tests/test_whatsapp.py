@@ -8,10 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from testbed.emulator import with_bridge
-
 from .conftest import ConfigFactory
-from .matrix_world import SharedMatrix, World, running_world
+from .matrix_world import SharedMatrix, World, running_world, with_provisioning
 
 
 @pytest.fixture
@@ -19,13 +17,10 @@ async def world(
     matrix: SharedMatrix, db_dsn: str, make_config: ConfigFactory, workdir: str
 ) -> AsyncIterator[World]:
     async for w in running_world(make_config, workdir, db_dsn, shared=matrix):
-        emu = w.emulator
-        await w.crm.stop()
         # The bridge's login pace at a hundredth (a QR code: 0.6 s, then 0.2 s), the CRM
         # answering a browser's wait "nothing yet" after 0.25 s.
-        emu.provisioning.flow.time_scale = 0.01
-        w.crm.settings = with_bridge(w.crm.settings, emu, login_wait=0.25)
-        await w.crm.start()
+        w.emulator.provisioning.flow.time_scale = 0.01
+        await with_provisioning(w, login_wait=0.25)
         yield w
 
 

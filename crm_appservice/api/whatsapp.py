@@ -88,8 +88,9 @@ STATES: dict[str, State] = {
 }  # fmt: skip
 
 
-def _numbers(whoami: Any, named: dict[str, str | None]) -> list[NumberStateOut]:
-    """Each login of the bridge's whoami, with the name admins gave it; malformed ones left out."""
+def numbers_of(whoami: Any) -> list[NumberStateOut]:
+    """Each login of the bridge's whoami with its state (names are the CRM's: filled in by the
+    caller); malformed ones left out."""
     items = whoami.get("logins") if isinstance(whoami, dict) else None
     numbers = []
     for item in items if isinstance(items, list) else []:
@@ -104,7 +105,7 @@ def _numbers(whoami: Any, named: dict[str, str | None]) -> list[NumberStateOut]:
         profile = item.get("profile") if isinstance(item.get("profile"), dict) else {}
         phone = profile.get("phone")
         numbers.append(NumberStateOut(
-            login_id=login_id, name=named.get(login_id), state=shown,
+            login_id=login_id, name=None, state=shown,
             phone=phone if isinstance(phone, str) and E164.fullmatch(phone) else None,
         ))  # fmt: skip
     return numbers
@@ -114,13 +115,14 @@ def _numbers(whoami: Any, named: dict[str, str | None]) -> list[NumberStateOut]:
 async def status(request: web.Request) -> web.Response:
     """The bridge's WhatsApp logins, each with its name and state (admin)."""
     require_admin(request)
-    answer = await _bridge(request, "GET", "/v3/logins")
-    whoami = await _bridge(request, "GET", "/v3/whoami")
-    ids = [i for i in answer.get("login_ids") or [] if isinstance(i, str)]
+    whoami = await _bridge(request, "GET", "/v3/whoami")  # the logins, with their states
     async with request.app[POOL].acquire() as conn:
-        await logins.remember(conn, "whatsapp", ids)
+        numbers = numbers_of(whoami)
+        await logins.remember(conn, "whatsapp", [n.login_id for n in numbers])
         named = await logins.names(conn, "whatsapp")
-    return responses.json_response(WhatsAppOut(logins=ids, numbers=_numbers(whoami, named)))
+    numbers = [n.model_copy(update={"name": named.get(n.login_id)}) for n in numbers]
+    return responses.json_response(WhatsAppOut(logins=[n.login_id for n in numbers],
+                                               numbers=numbers))  # fmt: skip
 
 
 @routes.get("/api/v1/numbers")
@@ -142,7 +144,8 @@ async def rename(request: web.Request) -> web.Response:
     login_id = request.match_info["login_id"]
     body = NumberNameBody.model_validate_json(await request.read())
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        await logins.rename(conn, "whatsapp", login_id, body.name)
+        if not await logins.rename(conn, "whatsapp", login_id, body.name):
+            raise responses.not_found("number of this CRM")
         changed = await logins.conversations_of(conn, "whatsapp", login_id)
         await feed.record(conn, [("conversation.updated", i) for i in changed])
     return responses.json_response(NumberOut(login_id=login_id, name=body.name))

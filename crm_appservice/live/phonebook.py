@@ -13,7 +13,7 @@ a LID id with a well-formed E.164 number is taken, never a number made up from a
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 import logging
 import time
 from typing import Any
@@ -39,7 +39,7 @@ SELECT EXISTS (
 """
 
 
-def numbers(answer: Any, source: str = "contacts") -> list[dict[str, str]]:
+def numbers(answer: Any) -> list[dict[str, str]]:
     """The LID ids and numbers of a contact list answer (`{"contacts": [...]}`), as
     `people.learn_phones` takes them; anything malformed is left out."""
     items = answer.get("contacts") if isinstance(answer, dict) else None
@@ -63,9 +63,8 @@ def numbers(answer: Any, source: str = "contacts") -> list[dict[str, str]]:
             None,
         )
         if phone:
-            found.append(
-                {"platform": "whatsapp", "remote_id": remote_id, "phone": phone, "source": source}
-            )
+            learned = {"platform": "whatsapp", "remote_id": remote_id, "phone": phone}
+            found.append({**learned, "source": "contacts"})
     return found
 
 
@@ -99,7 +98,9 @@ class Phonebook:
     async def check(self) -> None:
         if not await self.due():
             return
-        started = datetime.now(UTC)
+        # The database's clock, as the ghosts' creation times are (not this host's).
+        async with self.pool.acquire() as conn:
+            started: datetime = await conn.fetchval("SELECT now()")
         try:
             changed = await self.read()
         except (bridge.BridgeError, ValueError) as e:  # ValueError: an answer that is no JSON

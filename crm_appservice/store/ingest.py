@@ -157,11 +157,6 @@ async def _map(conn: Conn, batch: Batch, result: IngestResult) -> None:
         if row["new_ghosts"]:  # what the bridge said of them before they spoke
             known = await people.apply_known_phones(conn, list(row["new_ghosts"]))
             result.conversations_updated.update(known)
-    if batch.tombstones:
-        await conn.execute(people.TOMBSTONES, dumps(batch.tombstones.values()))
-    if rooms := sorted({*batch.portals, *batch.tombstones, *result.rooms_created}):
-        # what the bridge's state shows to be one person, or one chat
-        result.conversations_updated.update(await people.follow_the_bridge(conn, rooms))
     if batch.messages:
         row = await _one(conn, _MESSAGES, dumps(batch.messages))
         result.messages_created.update(row["message_ids"])
@@ -181,6 +176,12 @@ async def _map(conn: Conn, batch: Batch, result: IngestResult) -> None:
     if batch.statuses or batch.receipts:
         rows = await conn.fetch(statuses.STATUSES, dumps(batch.statuses), dumps(batch.receipts))
         result.messages_updated.update(r["id"] for r in rows)
+    # Last: what the bridge's state shows to be one person, or one chat. Everything else the
+    # transaction holds (the old room's last edits with its tombstone) is in place by then.
+    if batch.tombstones:
+        await conn.execute(people.TOMBSTONES, dumps(batch.tombstones.values()))
+    if rooms := sorted({*batch.portals, *batch.tombstones, *result.rooms_created}):
+        result.conversations_updated.update(await people.follow_the_bridge(conn, rooms))
 
 
 async def _replay_earlier(

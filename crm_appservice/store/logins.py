@@ -24,15 +24,16 @@ async def names(conn: Conn, platform: str) -> dict[str, str | None]:
     return {r["login_id"]: r["name"] for r in rows}
 
 
-async def rename(conn: Conn, platform: str, login_id: str, name: str | None) -> None:
-    """Name one of the CRM's logins (a login the bridge has not listed yet is remembered)."""
-    await conn.execute(
-        "INSERT INTO own_logins AS l (platform, login_id, name) VALUES ($1, $2, $3)"
-        " ON CONFLICT (platform, login_id) DO UPDATE SET name = excluded.name",
+async def rename(conn: Conn, platform: str, login_id: str, name: str | None) -> bool:
+    """Name one of the CRM's logins; False if it is none of them. Only the bridge (its invites,
+    its logins list) says which logins are the CRM's: a name never makes one."""
+    renamed = await conn.fetchval(
+        "UPDATE own_logins SET name = $3 WHERE platform = $1 AND login_id = $2 RETURNING true",
         platform,
         login_id,
         name,
     )
+    return bool(renamed)
 
 
 async def conversations_of(conn: Conn, platform: str, login_id: str) -> list[int]:
