@@ -43,27 +43,35 @@ async def fill(dsn: str, n_conv: int, n_msg: int) -> None:
         # Bulk load the way an import would: indexes are built once, after the rows.
         indexes = await conn.fetch(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN"
-            " ('contacts', 'conversations', 'messages')"
+            " ('contacts', 'contact_phones', 'conversations', 'messages')"
             " AND indexname NOT IN (SELECT conname FROM pg_constraint)"
         )
         for row in indexes:
             await conn.execute(f'DROP INDEX "{row["indexname"]}"')
         rng = random.Random(3)
-        await conn.copy_records_to_table(
-            "contacts",
-            columns=["platform", "remote_id", "mxid", "phone", "display_name"],
-            records=(
-                ("whatsapp", str(4915000000000 + i), f"@whatsapp_{4915000000000 + i}:x",
-                 "+49" + _md5(i).hexdigest()[:10].translate(
-                     str.maketrans("abcdef", "012345")),
-                 f"{_md5(i).hexdigest()[:6].title()} Customer")
-                for i in range(1, n_conv + 1)
-            ),
-        )  # fmt: skip
         now = time.time()
 
         def at(seconds_ago: float) -> datetime:
             return datetime.fromtimestamp(now - seconds_ago, UTC)
+
+        await conn.copy_records_to_table(
+            "contacts",
+            columns=["platform", "remote_id", "mxid", "phone", "display_name", "email",
+                     "owner_id", "created_at"],
+            records=(
+                ("whatsapp", str(4915000000000 + i), f"@whatsapp_{4915000000000 + i}:x",
+                 "+49" + _md5(i).hexdigest()[:10].translate(
+                     str.maketrans("abcdef", "012345")),
+                 f"{_md5(i).hexdigest()[:6].title()} Customer",
+                 f"customer{i}@example.com" if i % 2 == 0 else None,
+                 # a quarter of them someone's customers (manager 50 is the admin who signs in)
+                 1 + i % 50 if i % 4 == 0 else None, at(i * 600))
+                for i in range(1, n_conv + 1)
+            ),
+        )  # fmt: skip
+        await conn.execute(
+            "INSERT INTO contact_phones (contact_id, phone) SELECT id, phone FROM contacts"
+        )
 
         await conn.copy_records_to_table(
             "conversations",

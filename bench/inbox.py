@@ -2,9 +2,11 @@
 
 Fills a database with 100,000 conversations and 5,000,000 messages (COPY), starts the CRM, and
 measures through HTTP the conversation list (default, each filter, search), the conversation
-bundle and a message page, and in the same run the same store queries issued directly through
-asyncpg; then holds 1,000 WebSockets and measures the time until every one has the frame of an
-ingested transaction, and the CRM's memory across 10,000 WebSocket connect/disconnect cycles.
+bundle and a message page, the Contacts page (by name and newest first, searches, filters, a
+page 1,000 deep) and a contact's page, and in the same run the same store queries issued
+directly through asyncpg; then holds 1,000 WebSockets and measures the time until every one has
+the frame of an ingested transaction, and the CRM's memory across 10,000 WebSocket
+connect/disconnect cycles.
 
     .venv/bin/python -m bench.inbox [--conversations 100000] [--messages 5000000] [--samples 200]
         [--fanouts 100]
@@ -28,12 +30,19 @@ import aiohttp
 import asyncpg
 import orjson
 
-from crm_appservice.store import conversations, messages, notes, orders
+from crm_appservice.api import contacts as contacts_api
+from crm_appservice.store import contact_list, conversations, messages, notes, orders
 
 from .common import HS_TOKEN, new_database, percentile, start_crm, tear_down
 from .dataset import EMAIL, NUMBERS, PASSWORD, fill
 
 NAME_42 = hashlib.md5(b"42", usedforsecurity=False).hexdigest()[:6].title()  # one customer
+# Seven digits from the middle of customer 42's number (see dataset.fill).
+PHONE_42 = (
+    hashlib.md5(b"42", usedforsecurity=False)
+    .hexdigest()[2:9]
+    .translate(str.maketrans("abcdef", "012345"))
+)
 TARGETS = {"list": 20.0, "bundle": 25.0, "ratio": 2.0, "fanout": 100.0, "memory": 10.0}
 
 
@@ -167,6 +176,49 @@ async def main() -> None:
             sql = await timed(lambda: messages.page(raw, next(it), None, 50), args.samples)
             results.append(("message page", percentile(api, 0.5), percentile(api, 0.99),
                             percentile(sql, 0.5)))  # fmt: skip
+            show(results[-1])
+
+            # --- the Contacts page at full size: sorts, searches, filters, a page deep down ---
+            contact_cases: list[tuple[str, str, contact_list.Filters]] = [
+                ("contacts by name", "", contact_list.Filters()),
+                ("contacts newest", "sort=newest", contact_list.Filters(sort="newest")),
+                ("contacts q=name", f"q={NAME_42[:4]}", contact_list.Filters(q=NAME_42[:4])),
+                ("contacts q=phone", f"q={PHONE_42}", contact_list.Filters(q=PHONE_42)),
+                ("contacts q=e-mail", "q=customer4242%40",
+                 contact_list.Filters(q="customer4242@")),
+                ("contacts q=common", "q=cust", contact_list.Filters(q="cust")),
+                ("contacts owner=me", "owner=me", contact_list.Filters(owner=me)),
+                ("contacts number", f"number={NUMBERS[1]}",
+                 contact_list.Filters(number=NUMBERS[1])),
+            ]  # fmt: skip
+            for name, query, contact_filters in contact_cases:
+                api = await timed(lambda q=query: get(f"/api/v1/contacts?{q}"), args.samples)
+                sql = await timed(
+                    lambda f=contact_filters: contact_list.page(raw, f, None, 50), args.samples
+                )
+                results.append((name, percentile(api, 0.5), percentile(api, 0.99),
+                                percentile(sql, 0.5)))  # fmt: skip
+                show(results[-1])
+            # Page 1,000 of the list by name (half-way down a smaller one): only the cursor
+            # differs from page 1.
+            deep_rows = await raw.fetch(
+                "SELECT sort_name, id FROM contacts WHERE merged_into IS NULL"
+                " ORDER BY sort_name, id OFFSET $1 LIMIT 1",
+                min(50_000, n // 2),
+            )
+            deep = contact_list.cursor_of(deep_rows[0], "name")
+            token = contacts_api.encode_cursor(deep)
+            api = await timed(lambda: get(f"/api/v1/contacts?cursor={token}"), args.samples)
+            sql = await timed(
+                lambda: contact_list.page(raw, contact_list.Filters(), deep, 50), args.samples
+            )
+            results.append(("contacts page 1,000", percentile(api, 0.5), percentile(api, 0.99),
+                            percentile(sql, 0.5)))  # fmt: skip
+            show(results[-1])
+            ids = [rng.randint(1, n) for _ in range(args.samples)]
+            it = iter(ids)
+            api = await timed(lambda: get(f"/api/v1/contacts/{next(it)}"), args.samples)
+            results.append(("contact's page", percentile(api, 0.5), percentile(api, 0.99), None))
             show(results[-1])
 
             # --- 1,000 WebSockets: time until every one has an ingested message ---------

@@ -8,7 +8,14 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from crm_appservice.api import conversations, models, openapi, order_models, token_models
+from crm_appservice.api import (
+    contact_models,
+    conversations,
+    models,
+    openapi,
+    order_models,
+    token_models,
+)
 
 from . import factories as f
 from .conftest import API, PASSWORD, Homeserver
@@ -144,7 +151,7 @@ def _documented_model(doc: dict[str, Any], method: str, path: str, status: str) 
     # The API's models live beside the routes they belong to.
     found = [
         getattr(m, name)
-        for m in (models, order_models, token_models, conversations)
+        for m in (models, contact_models, order_models, token_models, conversations)
         if hasattr(m, name)
     ]
     model = found[0]
@@ -180,6 +187,7 @@ async def test_every_answer_is_what_the_document_says(
         "/api/v1/conversations/{conversation_id}": f"/api/v1/conversations/{conv_id}",
         "/api/v1/conversations/{conversation_id}/messages":
             f"/api/v1/conversations/{conv_id}/messages",
+        "/api/v1/contacts": "/api/v1/contacts",
         "/api/v1/contacts/{contact_id}": f"/api/v1/contacts/{contact_id}",
         "/api/v1/contacts/{contact_id}/orders": f"/api/v1/contacts/{contact_id}/orders",
         "/api/v1/team": "/api/v1/team",

@@ -62,6 +62,11 @@ async def test_one_customer_on_two_numbers(world: World) -> None:
     assert rows[shop_id]["number"] == {"login_id": SHOP, "name": "Shop"}
     assert rows[warehouse_id]["number"] == {"login_id": WAREHOUSE, "name": "Warehouse"}
     assert rows[shop_id]["contact"]["id"] == rows[warehouse_id]["contact"]["id"]
+    # The contact's page holds both chats, each on its number.
+    status, ana = await admin.call("GET", f"/api/v1/contacts/{rows[shop_id]['contact']['id']}")
+    assert status == 200
+    assert {(c["id"], c["number"]["login_id"]) for c in ana["conversations"]} == {
+        (shop_id, SHOP), (warehouse_id, WAREHOUSE)}  # fmt: skip
     status, only = await admin.call("GET", "/api/v1/conversations", params={"number": WAREHOUSE})
     assert [c["id"] for c in only["items"]] == [warehouse_id]
     forged = {"number": "1' OR 1"}

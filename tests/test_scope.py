@@ -14,7 +14,7 @@ import pytest
 from crm_appservice.config import Settings
 
 from . import factories as f
-from .conftest import API, ConfigFactory, Homeserver, bearer, offline_settings
+from .conftest import API, PASSWORD, ConfigFactory, Homeserver, bearer, offline_settings
 
 
 @pytest.fixture
@@ -102,3 +102,31 @@ async def test_websocket_hides_what_the_manager_may_not_see(
     ]
     updated = [fr["data"]["id"] for fr in frames if fr["type"] == "conversation.updated"]
     assert updated == [ada]
+
+
+async def test_managers_list_their_customers_and_the_contacts_they_see(
+    api: API, hs: Homeserver, db: asyncpg.Pool, add_manager: Callable[..., Any]
+) -> None:
+    """A manager lists the contacts they own, and those with a conversation of theirs or
+    nobody's; another's customer with only another's chats is not there, nor at its address."""
+    ids = {}
+    for room, phone, name in [("!free", "3361000001", "Free"), ("!theirs", "3361000002", "Theirs"),
+                              ("!owned", "3361000003", "Owned")]:  # fmt: skip
+        await hs.ok([*f.portal(room, phone, name), f.text(room, f.ghost(phone), "hi")])
+        ids[name] = await db.fetchval(
+            "SELECT contact_id FROM conversations WHERE room_id = $1", room
+        )
+    me = await add_manager("mo@example.com")
+    other = await add_manager("ola@example.com")
+    await db.execute("UPDATE conversations SET assignee_id = $1 WHERE room_id <> '!free'", other)
+    await db.execute("UPDATE contacts SET owner_id = $1 WHERE id = $2", me, ids["Owned"])
+    everyone = await api.get("/api/v1/contacts")  # the admin
+    assert len(everyone["items"]) == 3
+    mo = API(api.client)
+    assert (await mo.login("mo@example.com", PASSWORD))[0] == 200
+    listed = await mo.get("/api/v1/contacts")
+    assert sorted(c["id"] for c in listed["items"]) == sorted([ids["Free"], ids["Owned"]])
+    found = await mo.get("/api/v1/contacts", params={"q": "Theirs"})
+    assert found["items"] == []
+    assert (await mo.call("GET", f"/api/v1/contacts/{ids['Theirs']}"))[0] == 404
+    assert (await mo.call("GET", f"/api/v1/contacts/{ids['Owned']}"))[0] == 200

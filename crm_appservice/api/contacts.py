@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -9,21 +12,73 @@ import asyncpg
 import orjson
 
 from ..keys import POOL
-from ..store import contacts as store, feed, orders as order_store
+from ..store import (
+    contact_list,
+    contacts as store,
+    conversations as conversation_store,
+    feed,
+    orders as order_store,
+)
 from . import responses
+from .contact_models import ContactDetailOut, ContactListQuery, ContactPage, ContactPatch
 from .middleware import current, ids, restricted_to
-from .models import ContactDetailOut, ContactPatch
 from .order_models import OrderBody, OrderList, OrderOut, OrderPatch
+from .resources import conversation_fields
 
 routes = web.RouteTableDef()
 CONTACT = ids("/api/v1/contacts/{contact_id:id}")
 
 
-def contact_out(row: asyncpg.Record) -> ContactDetailOut:
+async def contact_out(conn: Any, row: asyncpg.Record) -> ContactDetailOut:
+    """The contact with every number it has had, all its conversations and its orders (one
+    answer for the contact's page: nothing it shows is a second request)."""
     data = dict(row)
     if isinstance(data["attributes"], str):
         data["attributes"] = orjson.loads(data["attributes"])
+    data["phones"] = [dict(p) for p in await store.phones(conn, row["id"])]
+    conversations = await conversation_store.of_contact(conn, row["id"])
+    data["conversations"] = [conversation_fields(c) for c in conversations]
+    data["orders"] = [order_out(o) for o in await order_store.orders(conn, row["id"])]
     return ContactDetailOut.model_validate(data)
+
+
+def encode_cursor(cursor: contact_list.Cursor) -> str:
+    key, row_id = cursor
+    raw = orjson.dumps([key.isoformat() if isinstance(key, datetime) else key, row_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str, sort: contact_list.Sort) -> contact_list.Cursor:
+    try:
+        key, row_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(row_id, int) or not isinstance(key, str):
+            raise ValueError
+        return (datetime.fromisoformat(key) if sort == "newest" else key), row_id
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        raise responses.invalid("cursor", "Not a cursor this API returned") from None
+
+
+@routes.get("/api/v1/contacts")
+async def list_contacts(request: web.Request) -> web.Response:
+    query = ContactListQuery.model_validate(dict(request.query))
+    me = current(request).manager.id
+    owner = query.owner
+    filters = contact_list.Filters(
+        q=query.q,
+        sort=query.sort,
+        owner=me if owner == "me" else (int(owner) if owner and owner != "none" else None),
+        unowned=owner == "none",
+        number=query.number,
+        visible_to=restricted_to(request),
+    )
+    cursor = _decode(query.cursor, query.sort) if query.cursor else None
+    async with request.app[POOL].acquire() as conn:
+        rows, more = await contact_list.page(conn, filters, cursor, query.limit)
+    next_cursor = encode_cursor(contact_list.cursor_of(rows[-1], query.sort)) if more else None
+    page = ContactPage.model_validate(
+        {"items": [dict(r) for r in rows], "next_cursor": next_cursor}
+    )
+    return responses.json_response(page)
 
 
 def order_out(row: asyncpg.Record) -> OrderOut:
@@ -43,6 +98,10 @@ async def _visible(request: web.Request, conn: Any, contact_id: int) -> asyncpg.
     conversations are, and its orders with it."""
     row = await store.get(conn, contact_id)
     if row is None:
+        # A contact merged into another is that one now: its old address leads there.
+        heir = await store.heir(conn, contact_id)
+        row = await store.get(conn, heir) if heir is not None else None
+    if row is None:
         raise responses.not_found("contact")
     me = restricted_to(request)
     if me is not None and not await store.visible_to(conn, contact_id, me):
@@ -54,7 +113,8 @@ async def _visible(request: web.Request, conn: Any, contact_id: int) -> asyncpg.
 async def get_contact(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         row = await _visible(request, conn, _id(request, "contact_id"))
-    return responses.json_response(contact_out(row))
+        out = await contact_out(conn, row)
+    return responses.json_response(out)
 
 
 @routes.patch(CONTACT)
@@ -65,13 +125,17 @@ async def patch_contact(request: web.Request) -> web.Response:
         raise responses.bad_request("Nothing to change")
     contact_id = _id(request, "contact_id")
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        await _visible(request, conn, contact_id)
+        contact_id = (await _visible(request, conn, contact_id))["id"]
+        owner = changes.get("owner_id")
+        if owner is not None and not await conversation_store.manager_is_active(conn, owner):
+            raise responses.invalid("owner_id", "No active manager with that id")
         row = await store.update(conn, contact_id, changes)
         if row is None:
             raise responses.not_found("contact")
         conversations = await store.conversation_ids(conn, contact_id)
         await feed.record(conn, [("conversation.updated", i) for i in conversations])
-    return responses.json_response(contact_out(row))
+        out = await contact_out(conn, row)
+    return responses.json_response(out)
 
 
 @routes.get(CONTACT + "/orders")

@@ -261,25 +261,6 @@ class CountsOut(Out):
     unread: int = Field(description="Conversations with unread messages (the page title)")
 
 
-class ContactDetailOut(ContactOut):
-    platform: str
-    remote_id: str
-    attributes: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-
-
-class ContactPatch(Patch):
-    NULLABLE = frozenset({"display_name", "phone", "email"})
-
-    display_name: OneLine | None = Field(default=None, min_length=1, max_length=200)
-    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ()\-]{5,25}$")
-    email: EmailStr | None = Field(default=None, max_length=320)
-    attributes: dict[str, str | int | float | bool | None] | Omit = Field(
-        default=None, description="All of them: {} removes every attribute"
-    )
-
-
 class ReplyBody(Body):
     client_txn_id: str = Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
     body: str = Field(min_length=1, max_length=65_536)

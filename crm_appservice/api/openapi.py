@@ -14,7 +14,14 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from .. import __version__
 from ..ingest import html
-from . import bridge_models as b, file_kinds, models as m, order_models as o, token_models as t
+from . import (
+    bridge_models as b,
+    contact_models as c,
+    file_kinds,
+    models as m,
+    order_models as o,
+    token_models as t,
+)
 from .conversations import BundleOut, ConversationPatch, ListQuery, PageQuery
 from .drafts import DraftBody
 from .live_models import LiveFrameOut
@@ -65,9 +72,13 @@ OPERATIONS: list[Operation] = [
     ("delete", "/api/v1/orders/{order_id}", "Delete an order", None, None),
     ("put", "/api/v1/conversations/{conversation_id}/draft",
      "Keep your unsent reply in a conversation (an empty body: none)", DraftBody, None),
-    ("get", "/api/v1/contacts/{contact_id}", "A contact", None, m.ContactDetailOut),
-    ("patch", "/api/v1/contacts/{contact_id}", "Edit a contact", m.ContactPatch,
-     m.ContactDetailOut),
+    ("get", "/api/v1/contacts", "Every contact, by name or newest first; search and filters",
+     None, c.ContactPage),
+    ("get", "/api/v1/contacts/{contact_id}",
+     "A contact with its numbers and all its conversations (a merged one: the contact it "
+     "became)", None, c.ContactDetailOut),
+    ("patch", "/api/v1/contacts/{contact_id}", "Edit a contact", c.ContactPatch,
+     c.ContactDetailOut),
     ("get", "/api/v1/contacts/{contact_id}/orders", "A contact's orders", None, o.OrderList),
     ("post", "/api/v1/contacts/{contact_id}/orders", "Add an order", o.OrderBody,
      {"201": o.OrderOut}),
@@ -115,6 +126,7 @@ def _answers(answer: Answer) -> dict[str, type[BaseModel]]:
 _ID = {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}
 QUERIES: dict[str, type[BaseModel]] = {
     "/api/v1/conversations": ListQuery,
+    "/api/v1/contacts": c.ContactListQuery,
     "/api/v1/conversations/{conversation_id}/messages": PageQuery,
 }
 

@@ -16,6 +16,7 @@ import asyncpg
 from . import search as text_search
 from .database import Conn, set_clause
 from .history import ACTING
+from .sql import Where
 
 _COLUMNS = """
     c.id, c.version, c.platform, c.kind, c.room_id, c.title, c.status, c.snoozed_until,
@@ -52,22 +53,7 @@ class Filters:
     visible_to: int | None = None
 
 
-class _Where:
-    def __init__(self) -> None:
-        self.clauses: list[str] = []
-        self.args: list[Any] = []
-
-    def add(self, clause: str, *args: Any) -> None:
-        """`clause` refers to its arguments as {0}, {1}, …"""
-        start = len(self.args)
-        self.args.extend(args)
-        self.clauses.append(clause.format(*(f"${start + i + 1}" for i in range(len(args)))))
-
-    def sql(self) -> str:
-        return " AND ".join(self.clauses) if self.clauses else "true"
-
-
-def _filters(where: _Where, f: Filters) -> None:
+def _filters(where: Where, f: Filters) -> None:
     # A literal, not a parameter: the planner must see it to use the partial list indexes.
     where.add("c.is_archived" if f.archived else "NOT c.is_archived")
     where.add("c.merged_into IS NULL")  # a room the bridge merged into another is that one
@@ -87,7 +73,7 @@ def _filters(where: _Where, f: Filters) -> None:
         where.add("(c.assignee_id IS NULL OR c.assignee_id = {0})", f.visible_to)
 
 
-def _search_filter(where: _Where, search: text_search.Search) -> None:
+def _search_filter(where: Where, search: text_search.Search) -> None:
     if search.hits is not None:
         where.add("c.id = ANY({0}::bigint[])", search.by_contact + list(search.hits))
         return
@@ -120,14 +106,14 @@ async def _walk(
     enough matches; and whether they were all that is left of the list (with messages)."""
     if cursor is not None and cursor[0] is None:
         return None, True  # past the conversations with messages: none left to walk
-    window = _Where()
+    window = Where()
     _filters(window, f)
     window.add("c.last_message_at IS NOT NULL")
     if cursor is not None:
         window.add("(c.last_message_at, c.id) < ({0}, {1})", cursor[0], cursor[1])
     order = "ORDER BY c.last_message_at DESC NULLS LAST, c.id DESC"
     walked = f"SELECT c.* FROM conversations c WHERE {window.sql()} {order} LIMIT {WALK_BUDGET}"
-    matching = _Where()
+    matching = Where()
     matching.args = list(window.args)
     _search_filter(matching, search)
     rows = await conn.fetch(
@@ -183,14 +169,14 @@ async def _page(
             found = await text_search.collect(conn, search.words, None)
             search = text_search.Search(search.by_contact, found, search.words)
 
-    def filters(where: _Where) -> None:
+    def filters(where: Where) -> None:
         _filters(where, f)
         if search is not None:
             _search_filter(where, search)
 
     rows: list[asyncpg.Record] = []
     if cursor is None or cursor[0] is not None:
-        where = _Where()
+        where = Where()
         filters(where)
         where.add("c.last_message_at IS NOT NULL")
         if cursor is not None:
@@ -205,7 +191,7 @@ async def _page(
         if len(rows) > limit:
             return (rows[:limit], True), search
         cursor = None
-    where = _Where()
+    where = Where()
     filters(where)
     where.add("c.last_message_at IS NULL")
     if cursor is not None:
@@ -220,6 +206,18 @@ async def _page(
 
 async def get(conn: Conn, conversation_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow(f"SELECT {_COLUMNS} {_FROM} WHERE c.id = $1", conversation_id)
+
+
+async def of_contact(conn: Conn, contact_id: int, limit: int = 200) -> list[asyncpg.Record]:
+    """A contact's conversations on every number, newest activity first (merged ones are part
+    of those they were merged into)."""
+    return list(
+        await conn.fetch(
+            f"SELECT {_COLUMNS} {_FROM} WHERE c.contact_id = $1 AND c.merged_into IS NULL"
+            f" ORDER BY c.last_message_at DESC NULLS LAST, c.id DESC LIMIT {int(limit)}",
+            contact_id,
+        )
+    )
 
 
 async def by_room(conn: Conn, room_id: str) -> asyncpg.Record | None:

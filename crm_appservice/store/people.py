@@ -21,7 +21,8 @@ _CONTACT_COLUMNS = "room_id text, mxid text, remote_id text, display_name text, 
 # the ghost, else the contact of the one-to-one chat it is the customer of (the chat re-keyed to
 # this ghost), else a new contact. Then the contact's name and avatar from the ghost (a stand-in
 # name, "Unknown user" or a phone with hidden digits, never replaces a name), and a one-to-one
-# chat without a contact gets its customer's.
+# chat without a contact gets its customer's (and, when the customer is an active manager's,
+# that manager as its assignee).
 CONTACTS = compose(
     """
 WITH src AS (
@@ -82,7 +83,11 @@ WITH src AS (
          OR p.avatar_url IS NOT NULL AND ct.avatar_url IS DISTINCT FROM p.avatar_url)
     RETURNING ct.id
 ), dm AS (
-    UPDATE conversations c SET contact_id = v.contact_id, updated_at = now()
+    -- A new chat of someone's customer is theirs while they are active (the owner's).
+    UPDATE conversations c SET contact_id = v.contact_id, updated_at = now(),
+           assignee_id = coalesce(c.assignee_id,
+               (SELECT m.id FROM contacts oc JOIN managers m ON m.id = oc.owner_id
+                 WHERE oc.id = v.contact_id AND m.is_active))
       FROM src JOIN voices v ON v.mxid = src.mxid
      WHERE c.id = src.conversation_id AND c.kind = 'dm' AND c.contact_id IS NULL
        AND CASE WHEN src.customer_remote_id IS NOT NULL

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from importlib import resources
 import re
+from typing import Any
 
 _PART = re.compile(r"\{([a-z_]+)\}")
 
@@ -52,3 +53,20 @@ def records(param: str, alias: str, columns: str) -> str:
         f"(SELECT * FROM jsonb_to_recordset({param}::jsonb) AS _r({columns})"
         f" LIMIT (SELECT jsonb_array_length({param}::jsonb))) AS {alias}"
     )
+
+
+class Where:
+    """The conditions of a WHERE clause and their arguments, numbered as they are added."""
+
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.args: list[Any] = []
+
+    def add(self, clause: str, *args: Any) -> None:
+        """`clause` refers to its arguments as {0}, {1}, …"""
+        start = len(self.args)
+        self.args.extend(args)
+        self.clauses.append(clause.format(*(f"${start + i + 1}" for i in range(len(args)))))
+
+    def sql(self) -> str:
+        return " AND ".join(self.clauses) if self.clauses else "true"

@@ -5,6 +5,9 @@ export const paths = {
   inbox: "/",
   conversation: (id: number) => `/conversations/${id}`,
   conversationPattern: "/conversations/:id",
+  contacts: "/contacts",
+  contact: (id: number) => `/contacts/${id}`,
+  contactPattern: "/contacts/:id",
   team: "/team",
   account: "/account",
 } as const;

@@ -114,6 +114,25 @@ export function listQuery(f: ListFilters, cursor: string | null): string {
   return p.toString();
 }
 
+/** The Contacts page's search, order and filters, as the manager set them. */
+export interface ContactFilters {
+  q: string;
+  sort: "name" | "newest";
+  /** "me": My customers; "none": nobody's; a manager's id as text. */
+  owner: string;
+  number: string;
+}
+
+export function contactsQuery(f: ContactFilters, cursor: string | null): string {
+  const p = new URLSearchParams();
+  if (f.q.trim()) p.set("q", f.q.trim());
+  if (f.sort !== "name") p.set("sort", f.sort);
+  if (f.owner) p.set("owner", f.owner);
+  if (f.number) p.set("number", f.number);
+  if (cursor) p.set("cursor", cursor);
+  return p.toString();
+}
+
 /** A step of logging in to WhatsApp, in the bridge's own shape. */
 export type LoginStep = S.LoginStepOut & {
   /** Names this very step: a wait that names it joins the bridge's wait instead of starting over. */
@@ -153,6 +172,7 @@ export const api = {
   deleteNote: (noteId: number) => request<Note>("DELETE", `/api/v1/notes/${noteId}`),
   deleteOrder: (orderId: number) => request<object>("DELETE", `/api/v1/orders/${orderId}`),
   addNote: (id: number, body: string) => request<Note>("POST", `/api/v1/conversations/${id}/notes`, { body } satisfies S.NoteBody),
+  contacts: (f: ContactFilters, cursor: string | null) => request<S.ContactPage>("GET", `/api/v1/contacts?${contactsQuery(f, cursor)}`),
   contact: (id: number) => request<ContactDetail>("GET", `/api/v1/contacts/${id}`),
   patchContact: (id: number, changes: S.ContactPatch) => request<ContactDetail>("PATCH", `/api/v1/contacts/${id}`, changes),
   addOrder: (contactId: number, order: S.OrderBody) => request<Order>("POST", `/api/v1/contacts/${contactId}/orders`, order),

@@ -13,6 +13,7 @@ export type TeamMember = S.TeamMemberOut;
 export type ManagerAdmin = S.ManagerAdminOut;
 export type Contact = S.ContactOut;
 export type ContactDetail = S.ContactDetailOut;
+export type ContactRow = S.ContactListItem;
 export type MessagePreview = S.MessagePreviewOut;
 export type Conversation = S.ConversationOut;
 export type Media = S.MediaOut;

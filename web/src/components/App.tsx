@@ -16,13 +16,16 @@ import { Shell } from "./Shell";
 // Team → WhatsApp) is not part of what every manager's inbox downloads.
 const Team = lazy(() => import("./Team").then((m) => ({ default: m.Team })));
 const Account = lazy(() => import("./Account").then((m) => ({ default: m.Account })));
+const ContactsPage = lazy(() => import("../pages/ContactsPage").then((m) => ({ default: m.ContactsPage })));
+const ContactPage = lazy(() => import("../pages/ContactPage").then((m) => ({ default: m.ContactPage })));
 
 function Page({ children }: { children: ReactNode }) {
   return <Suspense fallback={<main className="team" aria-busy="true" />}>{children}</Suspense>;
 }
 
 /** Every page's address (routes.ts): the inbox at / and /conversations/<id> (one page, so
- * opening a conversation keeps the list as it is), Team for admins, the manager's account. */
+ * opening a conversation keeps the list as it is), the contacts and each contact's page, Team
+ * for admins, the manager's account. */
 function Pages({ me }: { me: Manager }) {
   return (
     <Routes>
@@ -41,6 +44,22 @@ function Pages({ me }: { me: Manager }) {
             ) : (
               <Navigate to={paths.inbox} replace />
             )
+          }
+        />
+        <Route
+          path={paths.contacts}
+          element={
+            <Page>
+              <ContactsPage />
+            </Page>
+          }
+        />
+        <Route
+          path={paths.contactPattern}
+          element={
+            <Page>
+              <ContactPage />
+            </Page>
           }
         />
         <Route

@@ -3,8 +3,8 @@ import type { ReactNode, RefObject } from "react";
 import type { ListFilters } from "../api/client";
 import type { Status } from "../api/types";
 import { useCounts } from "../state/hooks";
-import { useNumbers } from "../state/hooks";
 import { t } from "../strings";
+import { NumberSelect } from "./NumberBadge";
 
 const PLATFORMS = Object.keys(t.platforms);
 
@@ -21,8 +21,6 @@ interface Props {
 
 /** The list's tabs with their counts, the search, and the filters. */
 export function ListFilterBar({ filters, setFilters, query, setQuery, searchRef, children }: Props) {
-  // Several WhatsApp numbers: the list can show one of them.
-  const numbers = useNumbers().data?.items ?? [];
   const counts = useCounts();
   const tab = (name: ListFilters["tab"], label: string, count: number | undefined) => (
     <button
@@ -82,20 +80,7 @@ export function ListFilterBar({ filters, setFilters, query, setQuery, searchRef,
             </option>
           ))}
         </select>
-        {numbers.length > 1 && (
-          <select
-            aria-label={t.filters.number}
-            value={filters.number ?? ""}
-            onChange={(e) => setFilters({ ...filters, number: e.target.value || null })}
-          >
-            <option value="">{t.filters.anyNumber}</option>
-            {numbers.map((n) => (
-              <option key={n.login_id} value={n.login_id}>
-                {n.name ?? `+${n.login_id}`}
-              </option>
-            ))}
-          </select>
-        )}
+        <NumberSelect value={filters.number ?? ""} onChange={(number) => setFilters({ ...filters, number: number || null })} />
         <label className="chip">
           <input type="checkbox" checked={filters.unread} onChange={(e) => setFilters({ ...filters, unread: e.target.checked })} />
           {t.filters.unread}

@@ -17,3 +17,19 @@ export function NumberBadge({ number, shown }: { number: Conversation["number"];
     </span>
   );
 }
+
+/** Choose one of the business's numbers ("" for every one); nothing when there is only one. */
+export function NumberSelect({ value, onChange }: { value: string; onChange: (loginId: string) => void }) {
+  const numbers = useNumbers().data?.items ?? [];
+  if (numbers.length < 2) return null;
+  return (
+    <select aria-label={t.filters.number} value={value} onChange={(e) => onChange(e.target.value)}>
+      <option value="">{t.filters.anyNumber}</option>
+      {numbers.map((n) => (
+        <option key={n.login_id} value={n.login_id}>
+          {n.name ?? `+${n.login_id}`}
+        </option>
+      ))}
+    </select>
+  );
+}

@@ -82,6 +82,11 @@ export function Shell({ me }: { me: Manager }) {
               {t.notifications}
             </button>
           ))}
+        {pathname !== paths.contacts && (
+          <button type="button" onClick={() => navigate(paths.contacts)}>
+            {t.contacts.open}
+          </button>
+        )}
         {!inInbox ? (
           <button type="button" onClick={() => navigate(lastInbox.current)}>
             {t.backToInbox}

@@ -4,7 +4,7 @@
 
 import type { InfiniteData, QueryClient } from "@tanstack/react-query";
 
-import type { ListFilters } from "../api/client";
+import type { ContactFilters, ListFilters } from "../api/client";
 import type { Bundle, Conversation, Counts, HistoryEvent, LiveFrame, Message, MessagePage, Note, Page } from "../api/types";
 import { byTime, timeKey } from "../format";
 
@@ -18,6 +18,9 @@ export const keys = {
   counts: ["counts"] as const,
   bundle: (id: number) => ["bundle", id] as const,
   thread: (id: number) => ["thread", id] as const,
+  contactLists: ["contacts"] as const,
+  contacts: (f: ContactFilters) => ["contacts", f] as const,
+  contact: (id: number) => ["contact", id] as const,
   team: ["team"] as const,
   numbers: ["numbers"] as const,
   me: ["me"] as const,

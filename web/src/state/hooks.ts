@@ -4,7 +4,7 @@
 import { type QueryClient, useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSyncExternalStore } from "react";
 
-import { api, ApiError, type ListFilters } from "../api/client";
+import { api, ApiError, type ContactFilters, type ListFilters } from "../api/client";
 import type { Bundle, MessagePage } from "../api/types";
 import { keys } from "./cache";
 
@@ -38,6 +38,22 @@ export function useNumbers(enabled = true) {
 
 export function useCounts() {
   return useQuery({ queryKey: keys.counts, queryFn: api.counts, staleTime: 30_000 });
+}
+
+/** The Contacts page: not live (a contact changes seldom while the page is open); read again
+ * when the page is opened after a while. */
+export function useContacts(filters: ContactFilters) {
+  return useInfiniteQuery({
+    queryKey: keys.contacts(filters),
+    queryFn: ({ pageParam }) => api.contacts(filters, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor,
+    staleTime: 30_000,
+  });
+}
+
+export function useContact(id: number) {
+  return useQuery({ queryKey: keys.contact(id), queryFn: () => api.contact(id), staleTime: 10_000 });
 }
 
 export function useConversations(filters: ListFilters) {

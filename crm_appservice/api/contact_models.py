@@ -1,0 +1,101 @@
+"""What the Contacts page and a contact's own page send and receive."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+
+from .models import ContactOut, ConversationOut, Omit, OneLine, Out, Patch
+from .order_models import OrderOut
+
+
+def _no_nul(value: str) -> str:
+    """PostgreSQL's text (and jsonb) cannot hold a NUL: refused here, never a 500 there."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+AttributeName = Annotated[OneLine, Field(min_length=1, max_length=64)]
+AttributeText = Annotated[str, AfterValidator(_no_nul), Field(max_length=2000)]
+Attributes = Annotated[
+    dict[AttributeName, AttributeText | int | float | bool | None], Field(max_length=100)
+]
+
+
+class PhoneOut(Out):
+    phone: str
+    first_seen: datetime
+    last_seen: datetime
+
+
+_NAME = Field(description="What the contact is called: their name, else their number")
+
+
+class ContactDetailOut(ContactOut):
+    name: str = _NAME
+    platform: str
+    remote_id: str
+    attributes: dict[str, Any]
+    owner_id: int | None = Field(description="The manager whose customer this is")
+    owner_name: str | None
+    created_at: datetime
+    updated_at: datetime
+    phones: list[PhoneOut] = Field(
+        description="Every number this person has had, newest first (phone is the current one)"
+    )
+    conversations: list[ConversationOut] = Field(
+        description="All of the contact's conversations, on every number, newest first"
+    )
+    orders: list[OrderOut] = Field(description="Newest first")
+
+
+class ContactPatch(Patch):
+    NULLABLE = frozenset({"display_name", "phone", "email", "owner_id"})
+
+    display_name: OneLine | None = Field(default=None, min_length=1, max_length=200)
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ()\-]{5,25}$")
+    email: EmailStr | None = Field(default=None, max_length=320)
+    attributes: Attributes | Omit = Field(
+        default=None, description="All of them: {} removes every attribute"
+    )
+    owner_id: int | None = Field(
+        default=None, ge=1, description="An active manager; null: nobody's customer"
+    )
+
+
+class ContactListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="A part of the name, a number (any of the person's, written any way), "
+        "the e-mail address or an attribute's value",
+    )
+    sort: Literal["name", "newest"] = "name"
+    owner: str | None = Field(
+        default=None, pattern=r"^(me|none|\d{1,18})$", description="me: My customers"
+    )
+    number: str | None = Field(
+        default=None, pattern=r"^[0-9]{5,20}$", description="With a conversation on this number"
+    )
+    cursor: str | None = Field(default=None, max_length=300)
+    limit: int = Field(default=50, ge=1, le=100)
+
+
+class ContactListItem(ContactOut):
+    name: str = _NAME
+    owner_id: int | None
+    owner_name: str | None
+    created_at: datetime
+    conversation_count: int
+    last_message_at: datetime | None = Field(description="The newest message of any of its chats")
+
+
+class ContactPage(Out):
+    items: list[ContactListItem]
+    next_cursor: str | None

@@ -1,0 +1,133 @@
+"""The Contacts page's reads: every customer, by name or newest first, found by a part of their
+name, number, e-mail address or attributes.
+
+Pages are keyset on (sort_name, id) or (created_at DESC, id DESC), each served by its partial
+index of migrations/0019 (merged contacts are in none), so page 2,000 costs what page 1 does. A
+search is one trigram index over `search_text` and one over every number a person has had.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+import re
+from typing import Literal
+
+import asyncpg
+
+from .database import Conn
+from .search import terms
+from .sql import Where
+
+Sort = Literal["name", "newest"]
+# A key of the sort order and the id after which the next page starts.
+Cursor = tuple[str | datetime, int]
+
+_ROW = """
+    ct.id, coalesce(ct.display_name, ct.phone, ct.remote_id) AS name, ct.display_name,
+    ct.phone, ct.email, ct.avatar_url, ct.owner_id,
+    (SELECT m.name FROM managers m WHERE m.id = ct.owner_id) AS owner_name, ct.created_at,
+    ct.sort_name,
+    (SELECT count(*) FROM conversations cv
+      WHERE cv.contact_id = ct.id AND cv.merged_into IS NULL) AS conversation_count,
+    (SELECT max(cv.last_message_at) FROM conversations cv
+      WHERE cv.contact_id = ct.id AND cv.merged_into IS NULL) AS last_message_at
+"""
+_ORDER: dict[Sort, tuple[str, str]] = {
+    "name": ("ORDER BY ct.sort_name, ct.id", "(ct.sort_name, ct.id) > ({0}, {1})"),
+    "newest": ("ORDER BY ct.created_at DESC, ct.id DESC", "(ct.created_at, ct.id) < ({0}, {1})"),
+}
+# What a search typed as a phone number is: digits, and the signs people write numbers with.
+_PHONE_LIKE = re.compile(r"^[\d\s()+\-./]+$")
+
+
+def phone_digits(q: str) -> str | None:
+    """The digits of a search that looks like (a part of) a phone number, when there are at
+    least three of them: "+49 (151) 23" finds +4915123…. Leading zeros are a trunk or an
+    international prefix ("0151 23", "0049 151"), which no stored number (E.164) has, so a
+    number written the local way is found too. None for any other search."""
+    if not _PHONE_LIKE.match(q):
+        return None
+    digits = re.sub(r"\D", "", q).lstrip("0")
+    return digits if len(digits) >= 3 else None
+
+
+@dataclass(frozen=True)
+class Filters:
+    q: str | None = None
+    sort: Sort = "name"
+    owner: int | None = None
+    unowned: bool = False
+    number: str | None = None  # a WhatsApp login: contacts with a conversation on it
+    # Set for a manager who sees only their own and unassigned conversations: the contacts
+    # they own, or with a conversation of theirs or nobody's.
+    visible_to: int | None = None
+
+
+def _where(f: Filters) -> Where:
+    # A contact's conversations are looked up per contact (conversations_contact_idx): LIMIT 1
+    # in EXISTS, and a scalar sub-select beside an OR, keep the planner from hashing the whole
+    # conversations table instead.
+    where = Where()
+    where.add("ct.merged_into IS NULL")
+    # The business's own numbers speak in its chats (the bridge's ghost of the logged-in
+    # account) but are nobody's customer.
+    where.add(
+        "NOT EXISTS (SELECT 1 FROM own_logins l WHERE l.platform = ct.platform"
+        " AND l.login_id = ct.remote_id)"
+    )
+    if f.q:
+        pattern, _ = terms(f.q)
+        digits = phone_digits(f.q)
+        if digits is not None:
+            where.add(
+                "(ct.search_text ILIKE {0} OR ct.id IN (SELECT cp.contact_id FROM contact_phones"
+                " cp WHERE cp.phone LIKE {1}))",
+                pattern,
+                f"%{digits}%",
+            )
+        else:
+            where.add("ct.search_text ILIKE {0}", pattern)
+    if f.unowned:
+        where.add("ct.owner_id IS NULL")
+    elif f.owner is not None:
+        where.add("ct.owner_id = {0}", f.owner)
+    if f.number:
+        where.add(
+            "EXISTS (SELECT 1 FROM conversations cv WHERE cv.contact_id = ct.id"
+            " AND cv.receiver = {0} AND cv.merged_into IS NULL LIMIT 1)",
+            f.number,
+        )
+    if f.visible_to is not None:
+        where.add(
+            "(ct.owner_id = {0} OR coalesce((SELECT true FROM conversations cv"
+            " WHERE cv.contact_id = ct.id AND (cv.assignee_id IS NULL OR cv.assignee_id = {0})"
+            " LIMIT 1), false))",
+            f.visible_to,
+        )
+    return where
+
+
+def page_sql(f: Filters, cursor: Cursor | None, limit: int) -> tuple[str, list[object]]:
+    """The statement of one page (and one row more, to tell whether there is a next page)."""
+    where = _where(f)
+    order, after = _ORDER[f.sort]
+    if cursor is not None:
+        where.add(after, *cursor)
+    return f"SELECT {_ROW} FROM contacts ct WHERE {where.sql()} {order} LIMIT {limit + 1}", list(
+        where.args
+    )
+
+
+async def page(
+    conn: Conn, f: Filters, cursor: Cursor | None, limit: int
+) -> tuple[list[asyncpg.Record], bool]:
+    """One page of contacts after `cursor`; returns (rows, whether more follow)."""
+    sql, args = page_sql(f, cursor, limit)
+    rows = await conn.fetch(sql, *args)
+    return list(rows[:limit]), len(rows) > limit
+
+
+def cursor_of(row: asyncpg.Record, sort: Sort) -> Cursor:
+    key: str | datetime = row["sort_name"] if sort == "name" else row["created_at"]
+    return key, row["id"]

@@ -1,0 +1,129 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect } from "react";
+import { Link, useNavigate, useParams } from "react-router";
+
+import { api } from "../api/client";
+import type { ContactDetail } from "../api/types";
+import { Row } from "../components/ConversationRow";
+import { ErrorLine, useActionError } from "../components/ErrorLine";
+import { useSeveralNumbers } from "../components/NumberBadge";
+import { amount, colourFor, day, initials } from "../format";
+import { paths } from "../routes";
+import { keys } from "../state/cache";
+import { useContact, useTeam } from "../state/hooks";
+import { t } from "../strings";
+
+function Owner({ contact }: { contact: ContactDetail }) {
+  const qc = useQueryClient();
+  const team = useTeam().data?.items ?? [];
+  const { error, run } = useActionError();
+  const change = (value: string) =>
+    run(api.patchContact(contact.id, { owner_id: value ? Number(value) : null }), (updated) => {
+      qc.setQueryData(keys.contact(contact.id), updated);
+      void qc.invalidateQueries({ queryKey: keys.contactLists });
+    });
+  return (
+    <label className="owner">
+      {t.contacts.owner}{" "}
+      <select value={contact.owner_id ?? ""} onChange={(e) => change(e.target.value)}>
+        <option value="">{t.contacts.noOwner}</option>
+        {/* A former colleague stays shown as the owner until someone else is chosen. */}
+        {contact.owner_id !== null && !team.some((m) => m.id === contact.owner_id) && <option value={contact.owner_id}>{contact.owner_name}</option>}
+        {team.map((m) => (
+          <option key={m.id} value={m.id}>
+            {m.name}
+          </option>
+        ))}
+      </select>
+      <ErrorLine error={error} />
+    </label>
+  );
+}
+
+/** One customer: who they are, every number they have had, all their conversations on every
+ * number (each opens in the inbox), and their orders. One request: the server sends it all. */
+export function ContactPage() {
+  const id = Number(useParams().id);
+  const navigate = useNavigate();
+  const contact = useContact(id);
+  const several = useSeveralNumbers();
+  const c = contact.data;
+  // A merged contact's old address answers with the contact it became: show that one's.
+  useEffect(() => {
+    if (c && c.id !== id) navigate(paths.contact(c.id), { replace: true });
+  }, [c, id, navigate]);
+  if (contact.isPending) return <main className="contact-page" aria-busy="true" />;
+  if (!c)
+    return (
+      <main className="contact-page">
+        <p className="empty">{t.contacts.gone}</p>
+        <Link to={paths.contacts}>{t.contacts.back}</Link>
+      </main>
+    );
+  const attributes = Object.entries(c.attributes);
+  return (
+    <main className="contact-page" aria-label={c.name}>
+      <Link to={paths.contacts}>← {t.contacts.back}</Link>
+      <header className="contact-head">
+        <span className="avatar large" style={{ background: colourFor(c.id) }} aria-hidden="true">
+          {initials(c.name)}
+        </span>
+        <h2>{c.name}</h2>
+        <Owner contact={c} />
+      </header>
+      <section>
+        <dl>
+          <dt>{t.side.phone}</dt>
+          <dd>{c.phone ?? "—"}</dd>
+          <dt>{t.side.email}</dt>
+          <dd>{c.email ? <a href={`mailto:${c.email}`}>{c.email}</a> : "—"}</dd>
+          {attributes.map(([name, value]) => (
+            <div key={name}>
+              <dt>{name}</dt>
+              <dd>{String(value)}</dd>
+            </div>
+          ))}
+        </dl>
+      </section>
+      {c.phones.length > 1 && (
+        <section>
+          <h3>{t.contacts.numbers}</h3>
+          <ul className="phones">
+            {c.phones.map((p) => (
+              <li key={p.phone}>
+                {p.phone} <span className="muted">{t.contacts.since(day(p.first_seen), day(p.last_seen))}</span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      <section>
+        <h3>{t.contacts.chats}</h3>
+        {c.conversations.length === 0 && <p className="muted">{t.contacts.noChats}</p>}
+        <div className="contact-chats">
+          {c.conversations.map((conversation) => (
+            <Row
+              key={conversation.id}
+              conversation={conversation}
+              active={false}
+              onOpen={(cid) => navigate(paths.conversation(cid))}
+              assignee={conversation.assignee_name ?? undefined}
+              numbers={several}
+            />
+          ))}
+        </div>
+      </section>
+      <section>
+        <h3>{t.side.orders}</h3>
+        {c.orders.length === 0 && <p className="muted">{t.side.noOrders}</p>}
+        <ul className="orders">
+          {c.orders.map((o) => (
+            <li key={o.id} data-order={o.id}>
+              #{o.number} · {amount(o.total)} {o.currency} · {o.status}
+            </li>
+          ))}
+        </ul>
+      </section>
+    </main>
+  );
+}
