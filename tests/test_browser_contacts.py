@@ -42,6 +42,14 @@ async def test_find_a_contact_make_them_mine_and_open_their_chat(
                   'Customer ' || lpad(i::text, 3, '0'), 'c' || i || '@example.com'
              FROM generate_series(1, 240) i"""
     )
+    await world.db.execute(
+        "INSERT INTO contacts (platform, remote_id, display_name, email)"
+        " VALUES ('email', 'anna.s@example.org', 'anna schmidt', 'anna.s@example.org')"
+    )
+    anna_id = await world.db.fetchval(
+        "SELECT id FROM contacts WHERE display_name = 'Anna Schmidt'"
+    )
+    anna_row = f'[data-contact="{anna_id}"]'
     page = await logged_in(world, browser)
     await page.get_by_role("button", name="Contacts").click()
     rows = page.locator("[data-contact]")
@@ -61,12 +69,27 @@ async def test_find_a_contact_make_them_mine_and_open_their_chat(
 
     search = page.get_by_label("Search by name, number, e-mail or attribute")
     await search.fill("0151 1234")  # the number as Germans write it
-    await page.locator("[data-contact]", has_text="Anna Schmidt").wait_for(timeout=WAIT)
+    await page.locator(anna_row).wait_for(timeout=WAIT)
     await _only_one_row(page)
-    await search.fill("schmi")
-    await page.locator("[data-contact]", has_text="Anna Schmidt").click()
+    await search.fill("+49 151")
+    await _only_one_row(page)
+    await page.locator(anna_row).click()
 
     await page.get_by_role("heading", name="Anna Schmidt").wait_for(timeout=WAIT)
+    # The same person, imported once more: suggested, merged, and the merge undone.
+    suggested = page.locator("[data-duplicate]", has_text="anna schmidt")
+    await suggested.wait_for(timeout=WAIT)
+    assert "same name" in await suggested.inner_text()
+    await suggested.get_by_role("button", name="Merge into this contact").click()
+    merged = page.locator("[data-merge]", has_text="anna schmidt, by Eve")
+    await merged.wait_for(timeout=WAIT)
+    await suggested.wait_for(state="detached", timeout=WAIT)
+    assert await world.db.fetchval(
+        "SELECT merged_into IS NOT NULL FROM contacts WHERE remote_id = 'anna.s@example.org'"
+    )
+    await merged.get_by_role("button", name="Undo").click()
+    await merged.get_by_text("undone").wait_for(timeout=WAIT)
+    await suggested.wait_for(timeout=WAIT)
     await page.get_by_label("Owner").select_option(label="Eve")
     await world.until(
         lambda: world.db.fetchval(
@@ -80,7 +103,7 @@ async def test_find_a_contact_make_them_mine_and_open_their_chat(
     await page.get_by_label("Search by name, number, e-mail or attribute").fill("")
     await page.get_by_label("Owner").select_option(label="My customers")
     await _only_one_row(page)
-    await page.locator("[data-contact]", has_text="Anna Schmidt").click()
+    await page.locator(anna_row).click()
     await page.locator(".contact-chats .row", has_text="Anna Schmidt").click()
     await page.locator(".thread h2", has_text="Anna Schmidt").wait_for(timeout=WAIT)
     assert "/conversations/" in page.url
@@ -88,6 +111,44 @@ async def test_find_a_contact_make_them_mine_and_open_their_chat(
     phone = await logged_in(world, browser, "olga@example.com", "Olga", "manager", **PHONE)
     await phone.goto(page.url.split("/conversations/")[0] + "/contacts")
     await phone.get_by_label("Search by name, number, e-mail or attribute").fill("anna")
-    await phone.locator("[data-contact]", has_text="Anna Schmidt").click()
+    await phone.locator(anna_row).click()
     await phone.get_by_role("heading", name="Anna Schmidt").wait_for(timeout=WAIT)
     await shot(phone, "36-contact-on-a-phone")
+
+
+async def test_an_admin_imports_a_csv_file_after_its_preview(
+    world: World, browser: Browser
+) -> None:
+    page = await logged_in(world, browser)
+    await page.get_by_role("button", name="Contacts").click()
+    await page.get_by_role("button", name="Import CSV").click()
+    text = ("Kunde;Telefon;E-Mail;Stadt\n"
+            "Jana Novák;0151 7654321;jana@example.cz;Köln\n"
+            "Broken;12;;Bonn\n"
+            "Piet;+31 6 12345678;piet@example.nl;Utrecht\n")  # fmt: skip
+    await page.get_by_label("Country of numbers without +").fill("DE")
+    await page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "kunden.csv", "mimeType": "text/csv", "buffer": text.encode()}]
+    )
+    status = page.get_by_role("status")
+    await status.get_by_text("2 new, 0 to update, 1 with problems (left out)").wait_for(
+        timeout=WAIT
+    )
+    await status.get_by_text("Line 3, Telefon:").wait_for(timeout=WAIT)
+    # The suggested mapping, changed by hand: the city is not imported.
+    await page.get_by_label("Imported as: Stadt").select_option(label="— not imported")
+    await shot(page, "37-contact-import")
+    await page.get_by_role("button", name="Import", exact=True).click()
+    await status.get_by_text("Imported: 2 new, 0 updated").wait_for(timeout=WAIT)
+    await page.locator("[data-contact]", has_text="Jana Novák").wait_for(timeout=WAIT)
+    jana = await world.db.fetchrow("SELECT * FROM contacts WHERE display_name = 'Jana Novák'")
+    assert (jana["phone"], jana["email"], jana["attributes"]) == (
+        "+491517654321", "jana@example.cz", "{}")  # fmt: skip
+    export = page.get_by_role("link", name="Export CSV")
+    async with page.expect_download() as download:
+        await export.click()
+    path = await (await download.value).path()
+    with open(path, encoding="utf-8-sig") as exported:
+        lines = exported.read().splitlines()
+    assert lines[0].startswith("name,phone,other numbers,email,owner")
+    assert any(line.startswith("Jana Novák,+491517654321") for line in lines)

@@ -87,9 +87,17 @@ MATRIX: list[Row] = [
     ("GET", "/api/v1/media/{image}", None, visible(502)),
     ("GET", "/api/v1/media/{image}/thumbnail", None, visible(502)),
     ("GET", "/api/v1/contacts", None, anyone(200)),
+    ("GET", "/api/v1/contacts/export.csv", None, anyone(200)),
+    ("POST", "/api/v1/contacts/import/preview", {"csv": "name,email\nA,a{n}@example.com\n"},
+     admins(200)),
+    ("POST", "/api/v1/contacts/import", {"csv": "name,email\nA,a{n}@example.com\n"}, admins(200)),
     ("GET", "/api/v1/contacts/{contact}", None, visible(200)),
     ("PATCH", "/api/v1/contacts/{contact}", {"display_name": "Lea B"}, visible(200)),
     ("GET", "/api/v1/contacts/{contact}/orders", None, visible(200)),
+    ("GET", "/api/v1/contacts/{contact}/duplicates", None, visible(200)),
+    # Into a contact the caller sees, of one that is not there (merges: test_contact_merges.py).
+    ("POST", "/api/v1/contacts/{contact}/merge", {"contact_id": 999_999_999}, visible(422)),
+    ("POST", "/api/v1/contact-merges/{missing}/undo", None, anyone(404)),
     ("POST", "/api/v1/contacts/{contact}/orders", {"number": "N{n}", "total": "5"}, visible(201)),
     ("PATCH", "/api/v1/orders/{order}", {"status": "paid"}, visible(200)),
     ("DELETE", "/api/v1/orders/{order}", None, visible(200)),
@@ -211,7 +219,7 @@ async def test_every_route_for_every_caller(
             n = next(_rooms)
             values = {**vars(mine), "token": token, "colleague": ola, "n": n, "key": "👍",
                       "flow": "qr", "login": "l1", "step": "s1",
-                      "number": "15550000001"}  # fmt: skip
+                      "number": "15550000001", "missing": 424242}  # fmt: skip
             url = path.format(**values)
             payload = _fill(body, n)
             resp = await app.request(method, url, json=payload, headers=headers)

@@ -8,6 +8,8 @@ from ..keys import SESSIONS
 from . import (
     auth,
     bodies,
+    contact_import,
+    contact_merges,
     contacts,
     conversations,
     drafts,
@@ -33,6 +35,8 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(drafts.routes)
     app.router.add_routes(notes.routes)
     app.router.add_routes(contacts.routes)
+    app.router.add_routes(contact_merges.routes)
+    app.router.add_routes(contact_import.routes)
     app.router.add_routes(managers.routes)
     app.router.add_routes(media.routes)
     app.router.add_routes(openapi.routes)

@@ -3,9 +3,9 @@
 
 JSON bodies are small (a reply's text is at most WhatsApp's 65,536 characters); only an
 attachment's multipart reply may carry `media.max_upload_size` (the file itself is checked again
-as it is spooled), and only the homeserver's transactions `appservice.max_body_size` (checked
-again as they are read, see appservice/transactions.py). Without a Content-Length (a chunked
-body) the limit applies as the body is read.
+as it is spooled), a CSV import of contacts its file, and only the homeserver's transactions
+`appservice.max_body_size` (checked again as they are read, see appservice/transactions.py).
+Without a Content-Length (a chunked body) the limit applies as the body is read.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ LOGIN = 16 * KiB
 # A multipart reply's fields and framing besides its file.
 FORM_EXTRA = 1 * MiB
 UPLOADS = frozenset({"/api/v1/conversations/{conversation_id}/messages"})
+# A CSV file of contacts, as JSON text (api/import_models.py MAX_CSV, and its escapes).
+IMPORTS = frozenset({"/api/v1/contacts/import", "/api/v1/contacts/import/preview"})
+IMPORT = 12 * MiB
 TRANSACTIONS = frozenset({"/_matrix/app/v1/transactions/{txn_id}", "/transactions/{txn_id}"})
 
 
@@ -35,6 +38,8 @@ def limit_for(request: web.Request) -> int:
         return settings.appservice.max_body_size
     if route in UPLOADS and request.content_type == "multipart/form-data":
         return settings.media.max_upload_size + FORM_EXTRA
+    if route in IMPORTS:
+        return IMPORT
     if route == "/api/v1/auth/login":
         return LOGIN
     return JSON

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
-from .models import ContactOut, ConversationOut, Omit, OneLine, Out, Patch
+from .models import Body, ContactOut, ConversationOut, Omit, OneLine, Out, Patch
 from .order_models import OrderOut
 
 
@@ -50,6 +50,7 @@ class ContactDetailOut(ContactOut):
         description="All of the contact's conversations, on every number, newest first"
     )
     orders: list[OrderOut] = Field(description="Newest first")
+    merges: list[MergeRecordOut] = Field(description="Contacts merged into this one, newest first")
 
 
 class ContactPatch(Patch):
@@ -66,7 +67,7 @@ class ContactPatch(Patch):
     )
 
 
-class ContactListQuery(BaseModel):
+class ContactFilterQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     q: str | None = Field(
@@ -83,6 +84,9 @@ class ContactListQuery(BaseModel):
     number: str | None = Field(
         default=None, pattern=r"^[0-9]{5,20}$", description="With a conversation on this number"
     )
+
+
+class ContactListQuery(ContactFilterQuery):
     cursor: str | None = Field(default=None, max_length=300)
     limit: int = Field(default=50, ge=1, le=100)
 
@@ -99,3 +103,37 @@ class ContactListItem(ContactOut):
 class ContactPage(Out):
     items: list[ContactListItem]
     next_cursor: str | None
+
+
+class MergeRecordOut(Out):
+    id: int
+    gone_id: int = Field(description="The contact merged into this one")
+    gone_name: str
+    merged_by: int | None
+    merged_by_name: str | None
+    merged_at: datetime
+    undone_at: datetime | None
+    can_undo: bool = Field(
+        description="The viewer may undo it now: its merger or an admin, and not undone"
+    )
+
+
+class DuplicateOut(ContactOut):
+    name: str = _NAME
+    reasons: list[Literal["email", "name", "phone"]] = Field(
+        description="Why it looks like the same person: a shared number or e-mail address, "
+        "the same name (and a number ending alike, or none)"
+    )
+
+
+class DuplicateList(Out):
+    items: list[DuplicateOut]
+
+
+class MergeBody(Body):
+    contact_id: int = Field(ge=1, le=10**18 - 1, description="The contact merged into this one")
+
+
+class MergeOut(Out):
+    merge_id: int
+    contact: ContactDetailOut

@@ -14,13 +14,20 @@ import orjson
 from ..keys import POOL
 from ..store import (
     contact_list,
+    contact_merges as merge_store,
     contacts as store,
     conversations as conversation_store,
     feed,
     orders as order_store,
 )
 from . import responses
-from .contact_models import ContactDetailOut, ContactListQuery, ContactPage, ContactPatch
+from .contact_models import (
+    ContactDetailOut,
+    ContactFilterQuery,
+    ContactListQuery,
+    ContactPage,
+    ContactPatch,
+)
 from .middleware import current, ids, restricted_to
 from .order_models import OrderBody, OrderList, OrderOut, OrderPatch
 from .resources import conversation_fields
@@ -29,7 +36,7 @@ routes = web.RouteTableDef()
 CONTACT = ids("/api/v1/contacts/{contact_id:id}")
 
 
-async def contact_out(conn: Any, row: asyncpg.Record) -> ContactDetailOut:
+async def contact_out(request: web.Request, conn: Any, row: asyncpg.Record) -> ContactDetailOut:
     """The contact with every number it has had, all its conversations and its orders (one
     answer for the contact's page: nothing it shows is a second request)."""
     data = dict(row)
@@ -39,6 +46,12 @@ async def contact_out(conn: Any, row: asyncpg.Record) -> ContactDetailOut:
     conversations = await conversation_store.of_contact(conn, row["id"])
     data["conversations"] = [conversation_fields(c) for c in conversations]
     data["orders"] = [order_out(o) for o in await order_store.orders(conn, row["id"])]
+    manager = current(request).manager
+    data["merges"] = [
+        {**dict(m), "can_undo": m["undone_at"] is None and m["still_merged"]
+         and (manager.role == "admin" or m["merged_by"] == manager.id)}
+        for m in await merge_store.of_contact(conn, row["id"])
+    ]  # fmt: skip
     return ContactDetailOut.model_validate(data)
 
 
@@ -58,12 +71,10 @@ def _decode(cursor: str, sort: contact_list.Sort) -> contact_list.Cursor:
         raise responses.invalid("cursor", "Not a cursor this API returned") from None
 
 
-@routes.get("/api/v1/contacts")
-async def list_contacts(request: web.Request) -> web.Response:
-    query = ContactListQuery.model_validate(dict(request.query))
+def filters_of(request: web.Request, query: ContactFilterQuery) -> contact_list.Filters:
     me = current(request).manager.id
     owner = query.owner
-    filters = contact_list.Filters(
+    return contact_list.Filters(
         q=query.q,
         sort=query.sort,
         owner=me if owner == "me" else (int(owner) if owner and owner != "none" else None),
@@ -71,6 +82,12 @@ async def list_contacts(request: web.Request) -> web.Response:
         number=query.number,
         visible_to=restricted_to(request),
     )
+
+
+@routes.get("/api/v1/contacts")
+async def list_contacts(request: web.Request) -> web.Response:
+    query = ContactListQuery.model_validate(dict(request.query))
+    filters = filters_of(request, query)
     cursor = _decode(query.cursor, query.sort) if query.cursor else None
     async with request.app[POOL].acquire() as conn:
         rows, more = await contact_list.page(conn, filters, cursor, query.limit)
@@ -92,12 +109,15 @@ def _id(request: web.Request, name: str) -> int:
     return int(request.match_info[name])
 
 
-async def _visible(request: web.Request, conn: Any, contact_id: int) -> asyncpg.Record:
-    """The contact, or 404 if there is none or (with `web.managers_see: assigned`) none of
-    its conversations is the manager's own or unassigned: a contact is seen as its
-    conversations are, and its orders with it."""
+async def visible_contact(
+    request: web.Request, conn: Any, contact_id: int, follow: bool = True
+) -> asyncpg.Record:
+    """The contact, or 404 if there is none or (with `web.managers_see: assigned`) it is not
+    the manager's customer and none of its conversations is the manager's own or unassigned:
+    a contact is seen as its conversations are, and its orders with it. A merged contact is
+    the one it became (unless `follow` is false: then it is none)."""
     row = await store.get(conn, contact_id)
-    if row is None:
+    if row is None and follow:
         # A contact merged into another is that one now: its old address leads there.
         heir = await store.heir(conn, contact_id)
         row = await store.get(conn, heir) if heir is not None else None
@@ -112,8 +132,8 @@ async def _visible(request: web.Request, conn: Any, contact_id: int) -> asyncpg.
 @routes.get(CONTACT)
 async def get_contact(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
-        row = await _visible(request, conn, _id(request, "contact_id"))
-        out = await contact_out(conn, row)
+        row = await visible_contact(request, conn, _id(request, "contact_id"))
+        out = await contact_out(request, conn, row)
     return responses.json_response(out)
 
 
@@ -125,7 +145,7 @@ async def patch_contact(request: web.Request) -> web.Response:
         raise responses.bad_request("Nothing to change")
     contact_id = _id(request, "contact_id")
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        contact_id = (await _visible(request, conn, contact_id))["id"]
+        contact_id = (await visible_contact(request, conn, contact_id))["id"]
         owner = changes.get("owner_id")
         if owner is not None and not await conversation_store.manager_is_active(conn, owner):
             raise responses.invalid("owner_id", "No active manager with that id")
@@ -134,7 +154,7 @@ async def patch_contact(request: web.Request) -> web.Response:
             raise responses.not_found("contact")
         conversations = await store.conversation_ids(conn, contact_id)
         await feed.record(conn, [("conversation.updated", i) for i in conversations])
-        out = await contact_out(conn, row)
+        out = await contact_out(request, conn, row)
     return responses.json_response(out)
 
 
@@ -142,7 +162,7 @@ async def patch_contact(request: web.Request) -> web.Response:
 async def list_orders(request: web.Request) -> web.Response:
     contact_id = _id(request, "contact_id")
     async with request.app[POOL].acquire() as conn:
-        await _visible(request, conn, contact_id)
+        await visible_contact(request, conn, contact_id)
         rows = await order_store.orders(conn, contact_id)
     return responses.json_response(OrderList(items=[order_out(r) for r in rows]))
 
@@ -154,7 +174,7 @@ async def add_order(request: web.Request) -> web.Response:
     fields = body.model_dump(mode="json")
     fields["total"] = body.total
     async with request.app[POOL].acquire() as conn:
-        await _visible(request, conn, contact_id)
+        await visible_contact(request, conn, contact_id)
         row = await order_store.add_order(conn, contact_id, current(request).manager.id, fields)
     if row is None:
         raise responses.conflict(f"This contact already has an order {body.number}")
@@ -167,7 +187,7 @@ async def _visible_order(request: web.Request, conn: Any, order_id: int) -> None
     if contact_id is None:
         raise responses.not_found("order")
     try:
-        await _visible(request, conn, contact_id)
+        await visible_contact(request, conn, contact_id)
     except responses.APIError:
         raise responses.not_found("order") from None
 

@@ -18,6 +18,7 @@ from . import (
     bridge_models as b,
     contact_models as c,
     file_kinds,
+    import_models as i,
     models as m,
     order_models as o,
     token_models as t,
@@ -80,6 +81,22 @@ OPERATIONS: list[Operation] = [
     ("patch", "/api/v1/contacts/{contact_id}", "Edit a contact", c.ContactPatch,
      c.ContactDetailOut),
     ("get", "/api/v1/contacts/{contact_id}/orders", "A contact's orders", None, o.OrderList),
+    ("get", "/api/v1/contacts/export.csv",
+     "The list as filtered (q, sort, owner, number), every page, as CSV", None, None),
+    ("post", "/api/v1/contacts/import/preview",
+     "Read a CSV file of contacts: the suggested mapping, problems per row, matches (admin)",
+     i.ImportBody, i.ImportPreviewOut),
+    ("post", "/api/v1/contacts/import",
+     "Import every good row in one transaction; the bad ones reported, none kept (admin)",
+     i.ImportBody, i.ImportOut),
+    ("get", "/api/v1/contacts/{contact_id}/duplicates",
+     "Contacts that look like the same person, and why", None, c.DuplicateList),
+    ("post", "/api/v1/contacts/{contact_id}/merge",
+     "Merge another contact into this one (kept): conversations, orders, numbers, attributes",
+     c.MergeBody, c.MergeOut),
+    ("post", "/api/v1/contact-merges/{merge_id}/undo",
+     "Undo a merge (its merger or an admin): the merged contact is back with what it brought",
+     None, c.MergeOut),
     ("post", "/api/v1/contacts/{contact_id}/orders", "Add an order", o.OrderBody,
      {"201": o.OrderOut}),
     ("patch", "/api/v1/orders/{order_id}", "Edit an order", o.OrderPatch, o.OrderOut),
@@ -127,6 +144,7 @@ _ID = {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}
 QUERIES: dict[str, type[BaseModel]] = {
     "/api/v1/conversations": ListQuery,
     "/api/v1/contacts": c.ContactListQuery,
+    "/api/v1/contacts/export.csv": c.ContactFilterQuery,
     "/api/v1/conversations/{conversation_id}/messages": PageQuery,
 }
 
@@ -158,6 +176,8 @@ def document() -> dict[str, Any]:
                 "schema": ref(model, "serialization")}}}
             for status, model in _answers(answer).items()
         } or {"200": {"description": "OK"}}  # fmt: skip
+        if path.endswith(".csv"):
+            answers["200"]["content"] = {"text/csv": {"schema": {"type": "string"}}}
         answers["default"] = {"description": "Error", "content": {"application/json": {
             "schema": error}}}  # fmt: skip
         op: dict[str, Any] = {"summary": summary, "responses": answers}

@@ -33,12 +33,21 @@ _ROW = """
     (SELECT max(cv.last_message_at) FROM conversations cv
       WHERE cv.contact_id = ct.id AND cv.merged_into IS NULL) AS last_message_at
 """
+# An export's row: the list's, with what a spreadsheet of customers holds besides.
+_EXPORT = (
+    _ROW
+    + """, ct.attributes,
+    (SELECT m.email FROM managers m WHERE m.id = ct.owner_id) AS owner_email,
+    ARRAY(SELECT cp.phone FROM contact_phones cp WHERE cp.contact_id = ct.id
+           AND cp.phone IS DISTINCT FROM ct.phone ORDER BY cp.last_seen DESC) AS other_phones
+"""
+)
 _ORDER: dict[Sort, tuple[str, str]] = {
     "name": ("ORDER BY ct.sort_name, ct.id", "(ct.sort_name, ct.id) > ({0}, {1})"),
     "newest": ("ORDER BY ct.created_at DESC, ct.id DESC", "(ct.created_at, ct.id) < ({0}, {1})"),
 }
 # What a search typed as a phone number is: digits, and the signs people write numbers with.
-_PHONE_LIKE = re.compile(r"^[\d\s()+\-./]+$")
+_PHONE_LIKE = re.compile(r"^[0-9\s()+\-./]+$")
 
 
 def phone_digits(q: str) -> str | None:
@@ -48,7 +57,7 @@ def phone_digits(q: str) -> str | None:
     number written the local way is found too. None for any other search."""
     if not _PHONE_LIKE.match(q):
         return None
-    digits = re.sub(r"\D", "", q).lstrip("0")
+    digits = re.sub(r"[^0-9]", "", q).lstrip("0")
     return digits if len(digits) >= 3 else None
 
 
@@ -64,7 +73,7 @@ class Filters:
     visible_to: int | None = None
 
 
-def _where(f: Filters) -> Where:
+def _where(f: Filters, found: list[int] | None = None) -> Where:
     # A contact's conversations are looked up per contact (conversations_contact_idx): LIMIT 1
     # in EXISTS, and a scalar sub-select beside an OR, keep the planner from hashing the whole
     # conversations table instead.
@@ -76,7 +85,9 @@ def _where(f: Filters) -> Where:
         "NOT EXISTS (SELECT 1 FROM own_logins l WHERE l.platform = ct.platform"
         " AND l.login_id = ct.remote_id)"
     )
-    if f.q:
+    if found is not None:
+        where.add("ct.id = ANY({0}::bigint[])", found)
+    elif f.q:
         pattern, _ = terms(f.q)
         digits = phone_digits(f.q)
         if digits is not None:
@@ -108,22 +119,63 @@ def _where(f: Filters) -> Where:
     return where
 
 
-def page_sql(f: Filters, cursor: Cursor | None, limit: int) -> tuple[str, list[object]]:
+# A search's matches collected by id up to this many; more are a broad search, walked in order.
+SEARCH_CAP = 2_000
+
+
+async def _found(conn: Conn, f: Filters) -> list[int] | None:
+    """The contacts a search matches, from the trigram indexes alone, when they are few (at
+    most SEARCH_CAP): the page is then read by id. Without this, a search for a number (the
+    name, e-mail and attributes, or any number the person has had) is an OR the planner can only
+    answer by walking the whole list in order, testing each contact (200 ms at 100k). None for
+    no search, a search shorter than a trigram, or one matching more: those walk the list,
+    which fills a page quickly when nearly everyone matches."""
+    if not f.q or len(f.q.strip()) < 3:
+        return None
+    pattern, _ = terms(f.q)
+    digits = phone_digits(f.q)
+    sql = "SELECT id FROM contacts WHERE search_text ILIKE $1 AND merged_into IS NULL"
+    args: list[object] = [pattern]
+    if digits is not None:
+        sql += " UNION SELECT contact_id FROM contact_phones WHERE phone LIKE $2"
+        args.append(f"%{digits}%")
+    rows = await conn.fetch(f"{sql} LIMIT {SEARCH_CAP + 1}", *args)
+    return [r["id"] for r in rows] if len(rows) <= SEARCH_CAP else None
+
+
+def page_sql(
+    f: Filters,
+    cursor: Cursor | None,
+    limit: int,
+    export: bool = False,
+    found: list[int] | None = None,
+) -> tuple[str, list[object]]:
     """The statement of one page (and one row more, to tell whether there is a next page)."""
-    where = _where(f)
+    where = _where(f, found)
     order, after = _ORDER[f.sort]
     if cursor is not None:
         where.add(after, *cursor)
-    return f"SELECT {_ROW} FROM contacts ct WHERE {where.sql()} {order} LIMIT {limit + 1}", list(
-        where.args
+    columns = _EXPORT if export else _ROW
+    sql = f"SELECT {columns} FROM contacts ct WHERE {where.sql()} {order} LIMIT {limit + 1}"
+    return sql, list(where.args)
+
+
+async def attribute_names(conn: Conn, f: Filters, limit: int = 100) -> list[str]:
+    """The attributes the contacts of these filters have (an export's columns)."""
+    where = _where(f, await _found(conn, f))
+    rows = await conn.fetch(
+        f"SELECT DISTINCT jsonb_object_keys(ct.attributes) AS name FROM contacts ct"
+        f" WHERE {where.sql()} ORDER BY 1 LIMIT {int(limit)}",
+        *where.args,
     )
+    return [r["name"] for r in rows]
 
 
 async def page(
-    conn: Conn, f: Filters, cursor: Cursor | None, limit: int
+    conn: Conn, f: Filters, cursor: Cursor | None, limit: int, export: bool = False
 ) -> tuple[list[asyncpg.Record], bool]:
     """One page of contacts after `cursor`; returns (rows, whether more follow)."""
-    sql, args = page_sql(f, cursor, limit)
+    sql, args = page_sql(f, cursor, limit, export, await _found(conn, f))
     rows = await conn.fetch(sql, *args)
     return list(rows[:limit]), len(rows) > limit
 

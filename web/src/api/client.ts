@@ -174,6 +174,13 @@ export const api = {
   addNote: (id: number, body: string) => request<Note>("POST", `/api/v1/conversations/${id}/notes`, { body } satisfies S.NoteBody),
   contacts: (f: ContactFilters, cursor: string | null) => request<S.ContactPage>("GET", `/api/v1/contacts?${contactsQuery(f, cursor)}`),
   contact: (id: number) => request<ContactDetail>("GET", `/api/v1/contacts/${id}`),
+  importPreview: (body: S.ImportBody) => request<S.ImportPreviewOut>("POST", "/api/v1/contacts/import/preview", body),
+  importContacts: (body: S.ImportBody) => request<S.ImportOut>("POST", "/api/v1/contacts/import", body),
+  exportUrl: (f: ContactFilters) => `/api/v1/contacts/export.csv?${contactsQuery(f, null)}`,
+  duplicates: (id: number) => request<S.DuplicateList>("GET", `/api/v1/contacts/${id}/duplicates`),
+  merge: (keptId: number, goneId: number) =>
+    request<S.MergeOut>("POST", `/api/v1/contacts/${keptId}/merge`, { contact_id: goneId } satisfies S.MergeBody),
+  undoMerge: (mergeId: number) => request<S.MergeOut>("POST", `/api/v1/contact-merges/${mergeId}/undo`),
   patchContact: (id: number, changes: S.ContactPatch) => request<ContactDetail>("PATCH", `/api/v1/contacts/${id}`, changes),
   addOrder: (contactId: number, order: S.OrderBody) => request<Order>("POST", `/api/v1/contacts/${contactId}/orders`, order),
   patchOrder: (orderId: number, changes: S.OrderPatch) => request<Order>("PATCH", `/api/v1/orders/${orderId}`, changes),

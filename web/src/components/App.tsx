@@ -50,7 +50,7 @@ function Pages({ me }: { me: Manager }) {
           path={paths.contacts}
           element={
             <Page>
-              <ContactsPage />
+              <ContactsPage admin={me.role === "admin"} />
             </Page>
           }
         />

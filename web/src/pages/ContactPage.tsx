@@ -4,6 +4,7 @@ import { Link, useNavigate, useParams } from "react-router";
 
 import { api } from "../api/client";
 import type { ContactDetail } from "../api/types";
+import { ContactMerges } from "../components/ContactMerges";
 import { Row } from "../components/ConversationRow";
 import { ErrorLine, useActionError } from "../components/ErrorLine";
 import { useSeveralNumbers } from "../components/NumberBadge";
@@ -113,6 +114,7 @@ export function ContactPage() {
           ))}
         </div>
       </section>
+      <ContactMerges contact={c} />
       <section>
         <h3>{t.side.orders}</h3>
         {c.orders.length === 0 && <p className="muted">{t.side.noOrders}</p>}

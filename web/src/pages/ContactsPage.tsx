@@ -4,6 +4,8 @@ import { Virtuoso } from "react-virtuoso";
 
 import type { ContactFilters } from "../api/client";
 import type { ContactRow } from "../api/types";
+import { api } from "../api/client";
+import { ContactImport } from "../components/ContactImport";
 import { NumberSelect } from "../components/NumberBadge";
 import { OwnerSelect } from "../components/OwnerSelect";
 import { colourFor, initials, listTime } from "../format";
@@ -42,11 +44,12 @@ function Row({ contact: c, onOpen }: { contact: ContactRow; onOpen: (id: number)
 
 /** Every contact, by name or newest first, in a virtualised list that loads its next page as it
  * ends; found by any part of a name, a number, an e-mail address or an attribute. */
-export function ContactsPage() {
+export function ContactsPage({ admin }: { admin: boolean }) {
   const navigate = useNavigate();
   const [filters, setFilters] = useState<ContactFilters>(NO_CONTACT_FILTERS);
   const [query, setQuery] = useState("");
   const list = useContacts(filters);
+  const [importing, setImporting] = useState(false);
   const rows = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
 
   // The search runs a moment after typing stops, not on every key.
@@ -75,7 +78,16 @@ export function ContactsPage() {
         </select>
         <OwnerSelect value={filters.owner} onChange={(owner) => set({ owner })} />
         <NumberSelect value={filters.number} onChange={(number) => set({ number })} />
+        <a className="button" href={api.exportUrl(filters)} download>
+          {t.export}
+        </a>
+        {admin && !importing && (
+          <button type="button" onClick={() => setImporting(true)}>
+            {t.imports.open}
+          </button>
+        )}
       </div>
+      {importing && <ContactImport onClose={() => setImporting(false)} />}
       {list.isPending ? (
         <ul className="skeleton" aria-busy="true">
           {Array.from({ length: 8 }, (_, i) => (

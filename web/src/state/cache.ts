@@ -21,6 +21,7 @@ export const keys = {
   contactLists: ["contacts"] as const,
   contacts: (f: ContactFilters) => ["contacts", f] as const,
   contact: (id: number) => ["contact", id] as const,
+  duplicates: (id: number) => ["duplicates", id] as const,
   team: ["team"] as const,
   numbers: ["numbers"] as const,
   me: ["me"] as const,
