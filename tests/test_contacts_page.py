@@ -176,3 +176,28 @@ async def test_attributes_postgres_cannot_hold_are_refused_and_nothing_changes(
         )
         assert status == 422 and err["error"]["field"].startswith("attributes"), attributes
     assert (await api.get(f"/api/v1/contacts/{anna}"))["attributes"] == {"city": "Köln"}
+
+
+async def test_a_contacts_timeline_tells_what_happened_in_every_conversation(
+    api: API, hs: Homeserver, db: asyncpg.Pool, add_manager: Callable[..., Any]
+) -> None:
+    anna = await _contact(hs, db, "!anna", "4915112345678", "Anna Schmidt")
+    chat = await db.fetchval("SELECT id FROM conversations WHERE room_id = '!anna'")
+    ola = await add_manager("ola@example.com", name="Ola")
+    steps: list[tuple[str, str, dict[str, Any]]] = [
+        ("PATCH", f"/api/v1/conversations/{chat}", {"assignee_id": ola}),
+        ("POST", f"/api/v1/conversations/{chat}/notes", {"body": "Wants the blue sofa"}),
+        ("POST", f"/api/v1/contacts/{anna}/orders", {"number": "A-7", "total": "99.50"}),
+        ("PATCH", f"/api/v1/conversations/{chat}", {"status": "resolved"}),
+    ]
+    for method, path, body in steps:
+        status, answer = await api.call(method, path, json=body)
+        assert status in (200, 201), answer
+    events = (await api.get(f"/api/v1/contacts/{anna}"))["timeline"]
+    seen = [(e["kind"], e["text"], e["actor_name"]) for e in events]
+    assert seen[:4] == [
+        ("status", "resolved", "Anna"), ("order", "#A-7 · 99.50 EUR · new", None),
+        ("note", "Wants the blue sofa", "Anna"), ("assignee", "Ola", "Anna"),
+    ]  # fmt: skip
+    assert ("conversation", "Anna Schmidt", None) in seen
+    assert all(e["conversation_id"] in (chat, None) for e in events)

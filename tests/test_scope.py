@@ -129,4 +129,7 @@ async def test_managers_list_their_customers_and_the_contacts_they_see(
     found = await mo.get("/api/v1/contacts", params={"q": "Theirs"})
     assert found["items"] == []
     assert (await mo.call("GET", f"/api/v1/contacts/{ids['Theirs']}"))[0] == 404
-    assert (await mo.call("GET", f"/api/v1/contacts/{ids['Owned']}"))[0] == 200
+    owned = await mo.get(f"/api/v1/contacts/{ids['Owned']}")
+    # Their customer's chat is a colleague's: neither it nor its changes are on Mo's page.
+    assert owned["conversations"] == []
+    assert [e for e in owned["timeline"] if e["conversation_id"] is not None] == []

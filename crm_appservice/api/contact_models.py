@@ -34,6 +34,18 @@ class PhoneOut(Out):
 _NAME = Field(description="What the contact is called: their name, else their number")
 
 
+class TimelineItemOut(Out):
+    at: datetime
+    kind: Literal["conversation", "assignee", "status", "archived", "note", "order", "merge"]
+    conversation_id: int | None
+    actor_name: str | None = Field(description="Who did it: null for the customer or the system")
+    text: str | None = Field(
+        description="conversation: its title; assignee: the new assignee (null: unassigned); "
+        "status: the new status; archived: true/false; note: its text; order: number, total, "
+        "status; merge: the contact merged in"
+    )
+
+
 class ContactDetailOut(ContactOut):
     name: str = _NAME
     platform: str
@@ -51,6 +63,9 @@ class ContactDetailOut(ContactOut):
     )
     orders: list[OrderOut] = Field(description="Newest first")
     merges: list[MergeRecordOut] = Field(description="Contacts merged into this one, newest first")
+    timeline: list[TimelineItemOut] = Field(
+        description="The newest 100 events of every conversation, its notes, orders and merges"
+    )
 
 
 class ContactPatch(Patch):

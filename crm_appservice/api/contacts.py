@@ -15,6 +15,7 @@ from ..keys import POOL
 from ..store import (
     contact_list,
     contact_merges as merge_store,
+    contact_timeline as timeline_store,
     contacts as store,
     conversations as conversation_store,
     feed,
@@ -43,7 +44,7 @@ async def contact_out(request: web.Request, conn: Any, row: asyncpg.Record) -> C
     if isinstance(data["attributes"], str):
         data["attributes"] = orjson.loads(data["attributes"])
     data["phones"] = [dict(p) for p in await store.phones(conn, row["id"])]
-    conversations = await conversation_store.of_contact(conn, row["id"])
+    conversations = await conversation_store.of_contact(conn, row["id"], restricted_to(request))
     data["conversations"] = [conversation_fields(c) for c in conversations]
     data["orders"] = [order_out(o) for o in await order_store.orders(conn, row["id"])]
     manager = current(request).manager
@@ -52,6 +53,8 @@ async def contact_out(request: web.Request, conn: Any, row: asyncpg.Record) -> C
          and (manager.role == "admin" or m["merged_by"] == manager.id)}
         for m in await merge_store.of_contact(conn, row["id"])
     ]  # fmt: skip
+    events = await timeline_store.timeline(conn, row["id"], restricted_to(request))
+    data["timeline"] = [dict(e) for e in events]
     return ContactDetailOut.model_validate(data)
 
 

@@ -208,14 +208,18 @@ async def get(conn: Conn, conversation_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow(f"SELECT {_COLUMNS} {_FROM} WHERE c.id = $1", conversation_id)
 
 
-async def of_contact(conn: Conn, contact_id: int, limit: int = 200) -> list[asyncpg.Record]:
+async def of_contact(
+    conn: Conn, contact_id: int, visible_to: int | None, limit: int = 200
+) -> list[asyncpg.Record]:
     """A contact's conversations on every number, newest activity first (merged ones are part
-    of those they were merged into)."""
+    of those they were merged into); with `visible_to`, only those that manager sees."""
     return list(
         await conn.fetch(
             f"SELECT {_COLUMNS} {_FROM} WHERE c.contact_id = $1 AND c.merged_into IS NULL"
+            " AND ($2::bigint IS NULL OR c.assignee_id IS NULL OR c.assignee_id = $2)"
             f" ORDER BY c.last_message_at DESC NULLS LAST, c.id DESC LIMIT {int(limit)}",
             contact_id,
+            visible_to,
         )
     )
 

@@ -5,6 +5,7 @@ import { Link, useNavigate, useParams } from "react-router";
 import { api } from "../api/client";
 import type { ContactDetail } from "../api/types";
 import { ContactMerges } from "../components/ContactMerges";
+import { ContactTimeline } from "../components/ContactTimeline";
 import { Row } from "../components/ConversationRow";
 import { ErrorLine, useActionError } from "../components/ErrorLine";
 import { useSeveralNumbers } from "../components/NumberBadge";
@@ -114,6 +115,7 @@ export function ContactPage() {
           ))}
         </div>
       </section>
+      <ContactTimeline contact={c} />
       <ContactMerges contact={c} />
       <section>
         <h3>{t.side.orders}</h3>
