@@ -134,3 +134,27 @@ async def test_export_is_the_filtered_list_and_defuses_formulas(
     resp = await api.client.get("/api/v1/contacts/export.csv", params={"q": "bob"})
     rows = list(csv.DictReader(io.StringIO((await resp.read()).decode("utf-8-sig"))))
     assert [r["name"] for r in rows] == ["Bob"]
+
+
+async def test_a_file_that_names_one_person_twice_or_hides_a_formula_in_a_header(
+    api: API, hs: Homeserver, db: asyncpg.Pool
+) -> None:
+    anna = await _contact(hs, db, "!anna", "4915112345678", "Anna Schmidt")
+    await api.call("PATCH", f"/api/v1/contacts/{anna}", json={"email": "anna@example.de"})
+    # One row finds Anna by her number, another by her e-mail; blank lines and a cell with a
+    # line break do not shift the lines reported.
+    text = ("name,phone,email,notes\n\n"
+            '"Anna A",+4915112345678,,"two\nlines"\n'
+            "Anna B,,anna@example.de,\n"
+            "Carl,+4915199999999,,\n")  # fmt: skip
+    mapping = {"name": "display_name", "phone": "phone", "email": "email", "notes": "ignore"}
+    status, result = await _import(api, text, mapping=mapping)
+    assert status == 200, result
+    assert (result["created"], result["updated"]) == (1, 1)
+    assert [(p["line"], p["message"]) for p in result["problems"]] == [
+        (5, "the same person as line 3")]  # fmt: skip
+    # An attribute's name is a header cell of the export: a formula there is defused too.
+    await api.call("PATCH", f"/api/v1/contacts/{anna}", json={"attributes": {"=cmd|x": "1"}})
+    resp = await api.client.get("/api/v1/contacts/export.csv")
+    header = (await resp.read()).decode("utf-8-sig").splitlines()[0]
+    assert header.endswith(",'=cmd|x")

@@ -133,3 +133,11 @@ async def test_managers_list_their_customers_and_the_contacts_they_see(
     # Their customer's chat is a colleague's: neither it nor its changes are on Mo's page.
     assert owned["conversations"] == []
     assert [e for e in owned["timeline"] if e["conversation_id"] is not None] == []
+    # Not a lookup of colleagues' customers: a name made alike suggests none of them.
+    status, _ = await mo.call("PATCH", f"/api/v1/contacts/{ids['Owned']}",
+                              json={"display_name": "Theirs", "phone": None})  # fmt: skip
+    assert status == 200
+    assert (await mo.get(f"/api/v1/contacts/{ids['Owned']}/duplicates"))["items"] == []
+    # Counts on the list are of the conversations the manager sees.
+    row = next(c for c in listed["items"] if c["id"] == ids["Owned"])
+    assert (row["conversation_count"], row["last_message_at"]) == (0, None)

@@ -55,6 +55,28 @@ async def _read(
     return header, mapping, kept, problems
 
 
+def _one_per_contact(
+    rows: list[contact_csv.Row],
+    found: dict[int, dict[str, Any]],
+    problems: list[contact_csv.Problem],
+) -> list[contact_csv.Row]:
+    """Two rows matching one contact (one by its number, one by its e-mail) are one person
+    twice: the second is a problem, as two rows with one number are."""
+    first: dict[int, int] = {}
+    kept = []
+    for row in rows:
+        match = found.get(row.line)
+        if match is not None and match["id"] in first:
+            problems.append(contact_csv.Problem(
+                row.line, None, f"the same person as line {first[match['id']]}"))  # fmt: skip
+            continue
+        if match is not None:
+            first[match["id"]] = row.line
+        kept.append(row)
+    problems.sort(key=lambda p: p.line)
+    return kept
+
+
 def _problems(problems: list[contact_csv.Problem]) -> list[dict[str, Any]]:
     return [vars(p) for p in problems[:SHOWN_PROBLEMS]]
 
@@ -65,10 +87,12 @@ async def preview(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         header, mapping, rows, problems = await _read(request, conn)
         found = await store.matches(conn, rows)
+        rows = _one_per_contact(rows, found, problems)
     sample = [{**vars(r), "match": found.get(r.line)} for r in rows[:SAMPLE]]
+    updates = sum(1 for r in rows if r.line in found)
     out = ImportPreviewOut.model_validate({
         "columns": header, "mapping": mapping, "rows": len(rows) + len(problems),
-        "new": len(rows) - len(found), "updates": len(found), "problems": _problems(problems),
+        "new": len(rows) - updates, "updates": updates, "problems": _problems(problems),
         "problem_count": len(problems), "sample": sample,
     })  # fmt: skip
     return responses.json_response(out)
@@ -81,6 +105,7 @@ async def import_contacts(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn, conn.transaction():
         _, _, rows, problems = await _read(request, conn)
         found = await store.matches(conn, rows)
+        rows = _one_per_contact(rows, found, problems)
         owners = await store.owners(conn, {r.owner for r in rows if r.owner})
         created, updated, conversations = await store.store(conn, rows, found, owners)
         await feed.record(conn, [("conversation.updated", i) for i in conversations])
@@ -129,7 +154,7 @@ async def export(request: web.Request) -> web.StreamResponse:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         buffer.write("\ufeff")  # spreadsheets read UTF-8 by its mark
-        writer.writerow(header)
+        writer.writerow([_cell(h) for h in header])
         cursor = None
         while True:
             rows, more = await contact_list.page(conn, filters, cursor, EXPORT_PAGE, export=True)

@@ -9,7 +9,7 @@ from ..store import contact_merges as store, feed
 from . import responses
 from .contact_models import DuplicateList, MergeBody, MergeOut
 from .contacts import CONTACT, contact_out, visible_contact
-from .middleware import current, ids
+from .middleware import current, ids, restricted_to
 
 routes = web.RouteTableDef()
 MERGE = ids("/api/v1/contact-merges/{merge_id:id}")
@@ -19,7 +19,7 @@ MERGE = ids("/api/v1/contact-merges/{merge_id:id}")
 async def duplicates(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         row = await visible_contact(request, conn, int(request.match_info["contact_id"]))
-        found = await store.duplicates(conn, row["id"])
+        found = await store.duplicates(conn, row["id"], restricted_to(request))
     return responses.json_response(
         DuplicateList.model_validate({"items": [dict(r) for r in found]})
     )

@@ -127,7 +127,7 @@ async def visible_contact(
     if row is None:
         raise responses.not_found("contact")
     me = restricted_to(request)
-    if me is not None and not await store.visible_to(conn, contact_id, me):
+    if me is not None and not await store.visible_to(conn, row["id"], me):
         raise responses.not_found("contact")
     return row
 
@@ -165,7 +165,7 @@ async def patch_contact(request: web.Request) -> web.Response:
 async def list_orders(request: web.Request) -> web.Response:
     contact_id = _id(request, "contact_id")
     async with request.app[POOL].acquire() as conn:
-        await visible_contact(request, conn, contact_id)
+        contact_id = (await visible_contact(request, conn, contact_id))["id"]
         rows = await order_store.orders(conn, contact_id)
     return responses.json_response(OrderList(items=[order_out(r) for r in rows]))
 
@@ -177,7 +177,7 @@ async def add_order(request: web.Request) -> web.Response:
     fields = body.model_dump(mode="json")
     fields["total"] = body.total
     async with request.app[POOL].acquire() as conn:
-        await visible_contact(request, conn, contact_id)
+        contact_id = (await visible_contact(request, conn, contact_id))["id"]
         row = await order_store.add_order(conn, contact_id, current(request).manager.id, fields)
     if row is None:
         raise responses.conflict(f"This contact already has an order {body.number}")

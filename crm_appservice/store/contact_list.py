@@ -29,9 +29,9 @@ _ROW = """
     (SELECT m.name FROM managers m WHERE m.id = ct.owner_id) AS owner_name, ct.created_at,
     ct.sort_name,
     (SELECT count(*) FROM conversations cv
-      WHERE cv.contact_id = ct.id AND cv.merged_into IS NULL) AS conversation_count,
+      WHERE cv.contact_id = ct.id AND cv.merged_into IS NULL {visible}) AS conversation_count,
     (SELECT max(cv.last_message_at) FROM conversations cv
-      WHERE cv.contact_id = ct.id AND cv.merged_into IS NULL) AS last_message_at
+      WHERE cv.contact_id = ct.id AND cv.merged_into IS NULL {visible}) AS last_message_at
 """
 # An export's row: the list's, with what a spreadsheet of customers holds besides.
 _EXPORT = (
@@ -155,7 +155,10 @@ def page_sql(
     order, after = _ORDER[f.sort]
     if cursor is not None:
         where.add(after, *cursor)
-    columns = _EXPORT if export else _ROW
+    # Counted over the conversations the manager sees (an id from the session, an integer).
+    seen = "" if f.visible_to is None else (
+        f"AND (cv.assignee_id IS NULL OR cv.assignee_id = {int(f.visible_to)})")  # fmt: skip
+    columns = (_EXPORT if export else _ROW).replace("{visible}", seen)
     sql = f"SELECT {columns} FROM contacts ct WHERE {where.sql()} {order} LIMIT {limit + 1}"
     return sql, list(where.args)
 

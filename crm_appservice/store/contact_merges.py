@@ -109,6 +109,16 @@ async def undo(conn: Conn, merge_id: int, manager_id: int) -> tuple[int, list[in
            RETURNING c.id""",
         kept, gone, moved["conversations"],
     )  # fmt: skip
+    # A ghost that joined one of those chats since (the bridge re-keyed it to the customer's
+    # LID) is the gone contact's too: left with the kept one, the bridge's next state of the
+    # room would merge the kept contact into the gone one.
+    await conn.execute(
+        """UPDATE ghosts g SET contact_id = $2
+            WHERE g.contact_id = $1 AND EXISTS (
+                SELECT 1 FROM conversations c WHERE c.id = ANY($3::bigint[]) AND c.kind = 'dm'
+                   AND c.platform = g.platform AND c.customer_remote_id = g.remote_id)""",
+        kept, gone, [r["id"] for r in back],
+    )  # fmt: skip
     await conn.execute(
         "UPDATE contact_phones SET contact_id = $2"
         " WHERE contact_id = $1 AND phone = ANY($3::text[])",
@@ -191,6 +201,7 @@ WITH me AS (
      WHERE me.display_name IS NOT NULL AND c.sort_name = me.sort_name
        AND c.merged_into IS NULL AND c.id <> $1
        AND (c.phone IS NULL OR me.phone IS NULL OR right(c.phone, 7) = right(me.phone, 7))
+     LIMIT 50
 ), found AS (
     SELECT id, array_agg(DISTINCT reason ORDER BY reason) AS reasons
       FROM (SELECT * FROM by_phone UNION ALL SELECT * FROM by_email
@@ -201,10 +212,16 @@ SELECT c.id, coalesce(c.display_name, c.phone, c.remote_id) AS name, c.display_n
        c.email, c.avatar_url, f.reasons
   FROM found f JOIN contacts c ON c.id = f.id
  WHERE c.merged_into IS NULL
+   AND NOT EXISTS (SELECT 1 FROM own_logins l WHERE l.platform = c.platform
+                                                AND l.login_id = c.remote_id)
+   -- A manager who sees only their own conversations is suggested only contacts they see.
+   AND ($2::bigint IS NULL OR c.owner_id = $2 OR EXISTS (
+           SELECT 1 FROM conversations cv WHERE cv.contact_id = c.id
+              AND (cv.assignee_id IS NULL OR cv.assignee_id = $2)))
  ORDER BY cardinality(f.reasons) DESC, c.id
  LIMIT 20
 """
 
 
-async def duplicates(conn: Conn, contact_id: int) -> list[asyncpg.Record]:
-    return list(await conn.fetch(_DUPLICATES, contact_id))
+async def duplicates(conn: Conn, contact_id: int, visible_to: int | None) -> list[asyncpg.Record]:
+    return list(await conn.fetch(_DUPLICATES, contact_id, visible_to))
