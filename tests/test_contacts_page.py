@@ -201,3 +201,17 @@ async def test_a_contacts_timeline_tells_what_happened_in_every_conversation(
     ]  # fmt: skip
     assert ("conversation", "Anna Schmidt", None) in seen
     assert all(e["conversation_id"] in (chat, None) for e in events)
+
+
+async def test_a_number_a_manager_types_is_stored_as_every_number_is(
+    api: API, hs: Homeserver, db: asyncpg.Pool
+) -> None:
+    anna = await _contact(hs, db, "!anna", "4915112345678", "Anna Schmidt")
+    status, edited = await api.call(
+        "PATCH", f"/api/v1/contacts/{anna}", json={"phone": "+49 (151) 2345-6789"}
+    )
+    assert (status, edited["phone"]) == (200, "+4915123456789")
+    for typed in ("+1 2345", "0151 2345 6789"):  # too short; no country code
+        status, err = await api.call("PATCH", f"/api/v1/contacts/{anna}", json={"phone": typed})
+        assert (status, err["error"]["field"]) == (422, "phone"), typed
+    assert (await api.get(f"/api/v1/contacts/{anna}"))["phone"] == "+4915123456789"

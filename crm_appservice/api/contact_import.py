@@ -29,7 +29,9 @@ SAMPLE = 20
 
 async def _read(
     request: web.Request, conn: Any
-) -> tuple[list[str], dict[str, str], list[contact_csv.Row], list[contact_csv.Problem]]:
+) -> tuple[
+    list[str], dict[str, str], list[contact_csv.Row], list[contact_csv.Problem], dict[str, int]
+]:
     """The file read and checked (in a thread: 10,000 rows of number parsing would hold the
     event loop for a while), then its owners looked up: a row whose owner is no active
     manager is a problem too."""
@@ -52,7 +54,7 @@ async def _read(
         else:
             kept.append(row)
     problems.sort(key=lambda p: p.line)
-    return header, mapping, kept, problems
+    return header, mapping, kept, problems, owners
 
 
 def _one_per_contact(
@@ -85,7 +87,7 @@ def _problems(problems: list[contact_csv.Problem]) -> list[dict[str, Any]]:
 async def preview(request: web.Request) -> web.Response:
     require_admin(request)
     async with request.app[POOL].acquire() as conn:
-        header, mapping, rows, problems = await _read(request, conn)
+        header, mapping, rows, problems, _ = await _read(request, conn)
         found = await store.matches(conn, rows)
         rows = _one_per_contact(rows, found, problems)
     sample = [{**vars(r), "match": found.get(r.line)} for r in rows[:SAMPLE]]
@@ -103,10 +105,9 @@ async def import_contacts(request: web.Request) -> web.Response:
     """Every good row, in one transaction; the bad ones are reported and nothing of them kept."""
     require_admin(request)
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        _, _, rows, problems = await _read(request, conn)
+        _, _, rows, problems, owners = await _read(request, conn)
         found = await store.matches(conn, rows)
         rows = _one_per_contact(rows, found, problems)
-        owners = await store.owners(conn, {r.owner for r in rows if r.owner})
         created, updated, conversations = await store.store(conn, rows, found, owners)
         await feed.record(conn, [("conversation.updated", i) for i in conversations])
     out = ImportOut.model_validate({

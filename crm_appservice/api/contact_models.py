@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
+from ..phones import NotAPhoneNumber, to_e164
 from .models import Body, ContactOut, ConversationOut, Omit, OneLine, Out, Patch
 from .order_models import OrderOut
 
@@ -16,6 +17,15 @@ def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain a NUL character")
     return value
+
+
+def _e164(value: str) -> str:
+    """A number a manager typed, as every stored number is spelt (E.164, by libphonenumber):
+    with its country code, since a contact has no country to read a local number for."""
+    try:
+        return to_e164(value)
+    except NotAPhoneNumber as error:
+        raise ValueError(str(error)) from None
 
 
 AttributeName = Annotated[OneLine, Field(min_length=1, max_length=64)]
@@ -72,7 +82,9 @@ class ContactPatch(Patch):
     NULLABLE = frozenset({"display_name", "phone", "email", "owner_id"})
 
     display_name: OneLine | None = Field(default=None, min_length=1, max_length=200)
-    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ()\-]{5,25}$")
+    phone: Annotated[str, AfterValidator(_e164)] | None = Field(
+        default=None, pattern=r"^\+?[0-9 ()\-]{5,25}$"
+    )
     email: EmailStr | None = Field(default=None, max_length=320)
     attributes: Attributes | Omit = Field(
         default=None, description="All of them: {} removes every attribute"

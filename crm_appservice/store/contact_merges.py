@@ -80,6 +80,20 @@ async def get(conn: Conn, merge_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM contact_merges WHERE id = $1", merge_id)
 
 
+# What a merge recorded as moved, moved back from the kept contact ($1) to the gone one ($2):
+# (statement, the record's list of what moved). Conversations follow by their own rule.
+_MOVE_BACK = (
+    ("UPDATE ghosts SET contact_id = $2 WHERE contact_id = $1 AND mxid = ANY($3::text[])",
+     "ghosts"),
+    ("UPDATE contact_phones SET contact_id = $2"
+     " WHERE contact_id = $1 AND phone = ANY($3::text[])", "phones"),
+    ("UPDATE orders SET contact_id = $2, updated_at = now()"
+     " WHERE contact_id = $1 AND id = ANY($3::bigint[])", "orders"),
+    ("UPDATE contacts SET merged_into = $2, updated_at = now()"
+     " WHERE merged_into = $1 AND id = ANY($3::bigint[])", "contacts"),
+)  # fmt: skip
+
+
 async def undo(conn: Conn, merge_id: int, manager_id: int) -> tuple[int, list[int]]:
     """Undo a merge (in the caller's transaction): the contact that comes back, and the
     conversations whose contact changed."""
@@ -94,10 +108,9 @@ async def undo(conn: Conn, merge_id: int, manager_id: int) -> tuple[int, list[in
         raise MergeRefused("The contact was merged again since: undo the later merge first")
     moved = orjson.loads(record["moved"])
     before = orjson.loads(record["kept_before"])
-    await conn.execute(
-        "UPDATE ghosts SET contact_id = $2 WHERE contact_id = $1 AND mxid = ANY($3::text[])",
-        kept, gone, moved["ghosts"],
-    )  # fmt: skip
+    # Ghosts first: the conversations follow the gone contact's ghosts.
+    for statement, key in _MOVE_BACK:
+        await conn.execute(statement, kept, gone, moved[key])
     # The merged contact's conversations, and any its ghosts started since the merge.
     back = await conn.fetch(
         """UPDATE conversations c SET contact_id = $2, updated_at = now()
@@ -118,21 +131,6 @@ async def undo(conn: Conn, merge_id: int, manager_id: int) -> tuple[int, list[in
                 SELECT 1 FROM conversations c WHERE c.id = ANY($3::bigint[]) AND c.kind = 'dm'
                    AND c.platform = g.platform AND c.customer_remote_id = g.remote_id)""",
         kept, gone, [r["id"] for r in back],
-    )  # fmt: skip
-    await conn.execute(
-        "UPDATE contact_phones SET contact_id = $2"
-        " WHERE contact_id = $1 AND phone = ANY($3::text[])",
-        kept, gone, moved["phones"],
-    )  # fmt: skip
-    await conn.execute(
-        "UPDATE orders SET contact_id = $2, updated_at = now()"
-        " WHERE contact_id = $1 AND id = ANY($3::bigint[])",
-        kept, gone, moved["orders"],
-    )  # fmt: skip
-    await conn.execute(
-        "UPDATE contacts SET merged_into = $2, updated_at = now()"
-        " WHERE merged_into = $1 AND id = ANY($3::bigint[])",
-        kept, gone, moved["contacts"],
     )  # fmt: skip
     await conn.execute(
         "UPDATE contacts SET merged_into = NULL, updated_at = now() WHERE id = $1", gone

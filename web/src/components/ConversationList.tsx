@@ -1,6 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { type RefObject, useCallback, useEffect, useMemo, useState } from "react";
-import { Virtuoso } from "react-virtuoso";
 
 import type { ListFilters } from "../api/client";
 import type { Manager } from "../api/types";
@@ -9,6 +8,7 @@ import { DEFAULT_FILTERS } from "../state/filters";
 import { prefetchThread, useConversations } from "../state/hooks";
 import { t } from "../strings";
 import { authorOf, Row } from "./ConversationRow";
+import { InfiniteRows, RowsLoading } from "./InfiniteRows";
 import { ListFilterBar } from "./ListFilterBar";
 import { NewChat } from "./NewChat";
 import { useSeveralNumbers } from "./NumberBadge";
@@ -50,12 +50,7 @@ export function ConversationList({ filters, setFilters, selected, select, search
         <NewChat select={select} me={me} />
       </ListFilterBar>
       {list.isPending ? (
-        <ul className="skeleton" aria-busy="true">
-          {Array.from({ length: 8 }, (_, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: placeholders, all alike
-            <li key={i} />
-          ))}
-        </ul>
+        <RowsLoading />
       ) : rows.length === 0 ? (
         <p className="empty">
           {t.emptyList}
@@ -76,14 +71,10 @@ export function ConversationList({ filters, setFilters, selected, select, search
           )}
         </p>
       ) : (
-        <Virtuoso
-          className="rows"
-          data={rows}
-          computeItemKey={(_, c) => c.id}
-          endReached={() => {
-            if (list.hasNextPage && !list.isFetchingNextPage) void list.fetchNextPage();
-          }}
-          itemContent={(_, c) => (
+        <InfiniteRows
+          rows={rows}
+          pages={list}
+          row={(c) => (
             <Row
               conversation={c}
               active={c.id === selected}

@@ -1,11 +1,11 @@
 import { useEffect, useMemo, useState } from "react";
 import { useNavigate } from "react-router";
-import { Virtuoso } from "react-virtuoso";
 
 import type { ContactFilters } from "../api/client";
 import type { ContactRow } from "../api/types";
 import { api } from "../api/client";
 import { ContactImport } from "../components/ContactImport";
+import { InfiniteRows, RowsLoading } from "../components/InfiniteRows";
 import { NumberSelect } from "../components/NumberBadge";
 import { OwnerSelect } from "../components/OwnerSelect";
 import { colourFor, initials, listTime } from "../format";
@@ -89,12 +89,7 @@ export function ContactsPage({ admin }: { admin: boolean }) {
       </div>
       {importing && <ContactImport onClose={() => setImporting(false)} />}
       {list.isPending ? (
-        <ul className="skeleton" aria-busy="true">
-          {Array.from({ length: 8 }, (_, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: placeholders, all alike
-            <li key={i} />
-          ))}
-        </ul>
+        <RowsLoading />
       ) : list.error ? (
         <p className="empty error">{list.error.message}</p>
       ) : rows.length === 0 ? (
@@ -113,15 +108,7 @@ export function ContactsPage({ admin }: { admin: boolean }) {
           </button>
         </p>
       ) : (
-        <Virtuoso
-          className="rows"
-          data={rows}
-          computeItemKey={(_, c) => c.id}
-          endReached={() => {
-            if (list.hasNextPage && !list.isFetchingNextPage) void list.fetchNextPage();
-          }}
-          itemContent={(_, c) => <Row contact={c} onOpen={open} />}
-        />
+        <InfiniteRows rows={rows} pages={list} row={(c) => <Row contact={c} onOpen={open} />} />
       )}
     </main>
   );
