@@ -43,8 +43,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     sender = asyncio.create_task(client.send_loop())
     try:
         await hub.attach(client, since)
-        # Looked up before its session ended or its rights changed here: closed at once.
-        request.app[GUARD].admit(client, session.loaded_at)
+        # Looked up before its session ended here: closed at once (a stale role: at the sweep).
+        request.app[GUARD].admit(client)
         if PRESENCE in request.app:
             request.app[PRESENCE].connected(client.manager_id)
         async for message in ws:

@@ -4,15 +4,19 @@ change, on every instance.
 A logout, a deleted API token, a deactivation, a new role or a new password writes an event to
 the live feed in the transaction that makes the change (store/sessions.py, store/managers.py).
 Every instance's hub reads the whole feed and hands each batch to its guard, which closes the
-connections concerned at once: an ended session with `ENDED` (the browser shows the login), a
-change of rights with `CHANGED` (the browser reconnects and loads its views again, seeing what it
-may see now). A session that simply expires writes nothing: the guard looks up the sessions of
-its connections every SWEEP seconds and at the earliest expiry among them, which also catches
-anything changed behind the feed's back.
+connections concerned: an ended session at once with `ENDED` (the browser shows the login); a
+change of rights by looking up the role each connection's session holds now and closing those
+opened with another one with `CHANGED` (the browser reconnects and loads its views again, seeing
+what it may see now). Looked up, not closed by manager: a connection opened after the change
+committed but before this instance read its event already has the new role, and closing it too
+would make the browser reconnect for nothing. A session that simply expires writes nothing: the
+guard looks up the sessions of its connections every SWEEP seconds and at the earliest expiry
+among them, which also catches anything changed behind the feed's back.
 
-A connection that attaches just after its session's event was handled here was authenticated
-before it (a cached or in-flight lookup): the guard remembers recent events for long enough to
-refuse it too.
+A connection that attaches just after its session's end was handled here was authenticated
+before it (a cached or in-flight lookup): the guard remembers recent ends for long enough to
+refuse it too; one attached with a role looked up before a change is caught by the look-up that
+every attachment wakes.
 """
 
 from __future__ import annotations
@@ -42,7 +46,6 @@ class Guard:
         self.pool = pool
         self.hub = hub
         self._ended: dict[int, float] = {}  # session id → when its end was handled here
-        self._changed: dict[int, float] = {}  # manager id → when their change was handled here
         self._wake = asyncio.Event()
 
     def changed(self, events: Sequence[Any]) -> None:
@@ -53,21 +56,16 @@ class Guard:
                 self._ended[event["ref_id"]] = now
                 self._close(lambda c, i=event["ref_id"]: c.session_id == i, ENDED, "logged out")
             elif event["type"] == managers.RIGHTS_CHANGED:
-                self._changed[event["ref_id"]] = now
-                self._close(lambda c, i=event["ref_id"]: c.manager_id == i, CHANGED, "rights")
+                self._wake.set()  # the sweep closes the connections whose role is not the one now
         self._forget(now)
 
-    def admit(self, client: Client, loaded_at: float) -> None:
-        """Close a just attached connection whose session was looked up (at `loaded_at`) before
-        an event that ends or changes it was handled here."""
+    def admit(self, client: Client) -> None:
+        """Close a just attached connection whose session's end was handled here already."""
         if client.session_id in self._ended:
             client.end(ENDED, "logged out")
             self.hub.detach(client)
-        elif self._changed.get(client.manager_id, -1.0) >= loaded_at:
-            client.end(CHANGED, "rights")
-            self.hub.detach(client)
         else:
-            self._wake.set()  # its session's expiry may be the earliest now
+            self._wake.set()  # its session's expiry may be the earliest now, its role stale
 
     def _close(self, concerned: Any, code: int, reason: str) -> None:
         for client in [c for c in self.hub.clients if concerned(c)]:
@@ -75,9 +73,8 @@ class Guard:
             self.hub.detach(client)
 
     def _forget(self, now: float) -> None:
-        for seen in (self._ended, self._changed):
-            for key in [k for k, at in seen.items() if at < now - REMEMBER]:
-                del seen[key]
+        for key in [k for k, at in self._ended.items() if at < now - REMEMBER]:
+            del self._ended[key]
 
     async def run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 import hashlib
 import secrets
-import time
 
 import asyncpg
 
@@ -29,8 +28,6 @@ class Session:
     kind: str
     csrf_token: str | None
     manager: Manager
-    # time.monotonic() before the lookup that found it: what changed after may not be in it.
-    loaded_at: float
 
 
 async def create(
@@ -44,7 +41,6 @@ async def create(
     prefix = "crm_" if kind == "api_token" else ""
     token = prefix + secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24) if kind == "cookie" else None
-    started = time.monotonic()
     row = await conn.fetchrow(
         """
         WITH s AS (
@@ -64,10 +60,10 @@ async def create(
         lifetime,
     )
     assert row is not None
-    return token, _session(row, started)
+    return token, _session(row)
 
 
-def _session(row: asyncpg.Record, loaded_at: float) -> Session:
+def _session(row: asyncpg.Record) -> Session:
     manager = Manager(
         id=row["manager_id"],
         email=row["email"],
@@ -81,13 +77,11 @@ def _session(row: asyncpg.Record, loaded_at: float) -> Session:
         kind=row["kind"],
         csrf_token=row["csrf_token"],
         manager=manager,
-        loaded_at=loaded_at,
     )
 
 
 async def resolve(conn: Conn, token: str, lifetime: timedelta) -> Session | None:
     """The live session of an active manager for `token`; cookie sessions slide their expiry."""
-    started = time.monotonic()
     row = await conn.fetchrow(
         """
         SELECT s.id, s.kind, s.csrf_token, s.last_seen_at, m.id AS manager_id, m.email, m.name,
@@ -112,7 +106,7 @@ async def resolve(conn: Conn, token: str, lifetime: timedelta) -> Session | None
             row["id"],
             lifetime,
         )
-    return _session(row, started)
+    return _session(row)
 
 
 async def delete(conn: Conn, session_id: int) -> None:
