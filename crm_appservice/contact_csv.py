@@ -10,18 +10,18 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 import io
-import re
+from typing import Any
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 
+from .attribute_kinds import BadValue, Definition, from_text
 from .phones import NotAPhoneNumber, to_e164
 
 MAX_ROWS = 50_000
 MAX_COLUMNS = 100
 FIELDS = ("display_name", "phone", "email", "owner", "ignore")
-ATTRIBUTE = "attribute:"
-_ATTRIBUTE_NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
+ATTRIBUTE = "attribute:"  # followed by a defined attribute's key
 # Header words a spreadsheet's columns are usually called by, for the suggested mapping.
 _GUESSES = {
     "display_name": ("name", "full name", "contact", "customer", "client", "nome", "kunde"),
@@ -49,7 +49,7 @@ class Row:
     phone: str | None = None
     email: str | None = None
     owner: str | None = None  # a manager's e-mail address, in lower case
-    attributes: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
 
 
 def parse(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -88,35 +88,39 @@ def parse(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, records
 
 
-def suggest(header: list[str]) -> dict[str, str]:
+def suggest(header: list[str], defined: dict[str, Definition]) -> dict[str, str]:
     """A mapping from the columns' names: the first column named like each field is that
-    field, every other column an attribute of its own name."""
+    field, one named as an attribute's key or label that attribute, any other ignored."""
     mapping: dict[str, str] = {}
     taken: set[str] = set()
+    by_name = {n.casefold(): d.key for d in defined.values() for n in (d.label, d.key)}
     for column in header:
-        name = column.strip().lower()
+        name = column.strip().casefold()
         guess = next(
             (f for f, words in _GUESSES.items() if f not in taken and name in words), None
         )
+        if guess is None and name in by_name and ATTRIBUTE + by_name[name] not in taken:
+            guess = ATTRIBUTE + by_name[name]
         if guess:
             taken.add(guess)
             mapping[column] = guess
-        elif _ATTRIBUTE_NAME.match(column):
-            mapping[column] = ATTRIBUTE + column
         else:
             mapping[column] = "ignore"
     return mapping
 
 
-def check_mapping(header: list[str], mapping: dict[str, str]) -> None:
+def check_mapping(
+    header: list[str], mapping: dict[str, str], defined: dict[str, Definition]
+) -> None:
     unknown = set(mapping) - set(header)
     if unknown:
         raise BadFile(f"No such column: {sorted(unknown)[0]}")
     seen: set[str] = set()
     for target in mapping.values():
         if target.startswith(ATTRIBUTE):
-            if not _ATTRIBUTE_NAME.match(target[len(ATTRIBUTE) :]):
-                raise BadFile("An attribute's name is 1 to 64 characters on one line")
+            if target[len(ATTRIBUTE) :] not in defined:
+                raise BadFile(f"No attribute is kept under {target[len(ATTRIBUTE) :]}: an "
+                              "admin adds it under Team → Contact attributes")  # fmt: skip
         elif target not in FIELDS:
             raise BadFile(f"Not a field a column can be imported as: {target}")
         if target != "ignore" and target in seen:
@@ -140,10 +144,11 @@ def read(
     records: list[tuple[int, list[str]]],
     mapping: dict[str, str],
     region: str | None,
+    defined: dict[str, Definition],
 ) -> tuple[list[Row], list[Problem]]:
     """The rows to import and the problems of the others (a row with a problem is left out
     whole). Two rows of one person (the same number or e-mail) are one row too many."""
-    check_mapping(header, mapping)
+    check_mapping(header, mapping, defined)
     index = {column: i for i, column in enumerate(header)}
     rows: list[Row] = []
     problems: list[Problem] = []
@@ -159,7 +164,7 @@ def read(
             if not cell or target == "ignore":
                 continue
             try:
-                _take(row, target, cell, region)
+                _take(row, target, cell, region, defined)
             except (ValueError, EmailNotValidError) as error:
                 # The row's first problem: a file of bad rows is one problem a row at most.
                 problems.append(Problem(line, column, str(error)))
@@ -181,7 +186,9 @@ def read(
     return rows, problems
 
 
-def _take(row: Row, target: str, cell: str, region: str | None) -> None:
+def _take(
+    row: Row, target: str, cell: str, region: str | None, defined: dict[str, Definition]
+) -> None:
     if "\x00" in cell:
         raise ValueError("must not contain a NUL character")
     if target == "display_name":
@@ -198,4 +205,8 @@ def _take(row: Row, target: str, cell: str, region: str | None) -> None:
         else:
             row.owner = address.lower()
     else:
-        row.attributes[target[len(ATTRIBUTE) :]] = _one_line(cell, 2000)
+        d = defined[target[len(ATTRIBUTE) :]]
+        try:
+            row.attributes[d.key] = from_text(d, _one_line(cell, 2000))
+        except BadValue as bad:
+            raise ValueError(f"{d.label} {bad}") from None

@@ -334,6 +334,16 @@ class API:
         return body
 
 
+async def define(api: API, **kinds: str | list[str]) -> None:
+    """Contact attributes, as an admin defines them: key=kind, or key=[choices]."""
+    for key, kind in kinds.items():
+        body = {"kind": "choice", "choices": kind} if isinstance(kind, list) else {"kind": kind}
+        status, made = await api.call(
+            "POST", "/api/v1/contact-attributes", json={"label": key.title(), "key": key, **body}
+        )
+        assert status == 201, made
+
+
 PASSWORD = "correct horse battery staple"
 # Managers made by fixtures get a real argon2id hash of PASSWORD with the lightest parameters:
 # each login of a test verifies it in a fraction of a millisecond instead of ~110 ms. Managers

@@ -18,7 +18,7 @@ from crm_appservice.api import (
 )
 
 from . import factories as f
-from .conftest import API, PASSWORD, Homeserver
+from .conftest import API, PASSWORD, Homeserver, define
 from .test_live import frames_until
 
 
@@ -50,6 +50,7 @@ async def test_notes_are_added_and_pushed(api: API, hs: Homeserver, db: asyncpg.
 
 async def test_contacts_and_orders(api: API, hs: Homeserver, db: asyncpg.Pool) -> None:
     _, contact_id = await _conversation(hs, db)
+    await define(api, city="text", vip="boolean")
     contact = await api.get(f"/api/v1/contacts/{contact_id}")
     assert (contact["display_name"], contact["phone"]) == ("Anna Schmidt", "+4915112345678")
     status, edited = await api.call(

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from . import factories as f
-from .conftest import API, PASSWORD, Homeserver
+from .conftest import API, PASSWORD, Homeserver, define
 from .test_contacts_page import _contact
 
 
@@ -23,6 +23,7 @@ async def _people(hs: Homeserver, db: asyncpg.Pool, api: API) -> dict[str, int]:
         "INSERT INTO contacts (platform, remote_id, display_name)"
         " VALUES ('email', 'a.schmidt@example.org', 'anna schmidt') RETURNING id"
     )
+    await define(api, vip="boolean", city="text")
     for who, changes in (
         ("anna", {"email": "anna@example.de", "attributes": {"vip": True}}),
         ("twin", {"email": "ANNA@example.de", "attributes": {"city": "Köln"}}),

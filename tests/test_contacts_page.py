@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from . import factories as f
-from .conftest import API, Homeserver
+from .conftest import API, Homeserver, define
 
 
 async def _contact(hs: Homeserver, db: asyncpg.Pool, room: str, phone: str, name: str) -> int:
@@ -56,6 +56,7 @@ async def test_search_by_name_any_number_email_and_attribute(
 ) -> None:
     anna = await _contact(hs, db, "!anna", "4915112345678", "Anna Schmidt")
     bob = await _contact(hs, db, "!bob", "4917699887766", "Bob Meyer")
+    await define(api, city="text")
     status, _ = await api.call("PATCH", f"/api/v1/contacts/{bob}",
                                json={"email": "bob@meyer-moebel.de",
                                      "attributes": {"city": "Hamburg"}})  # fmt: skip
@@ -168,6 +169,7 @@ async def test_attributes_postgres_cannot_hold_are_refused_and_nothing_changes(
     api: API, hs: Homeserver, db: asyncpg.Pool
 ) -> None:
     anna = await _contact(hs, db, "!anna", "4915112345678", "Anna Schmidt")
+    await define(api, city="text", a="text")
     await api.call("PATCH", f"/api/v1/contacts/{anna}", json={"attributes": {"city": "Köln"}})
     for attributes in ({"a": "x\u0000y"}, {"a\u0000": 1}, {"": "empty name"}, {"k" * 65: 1},
                        {"a": "x" * 2001}, {f"k{i}": i for i in range(101)}):  # fmt: skip

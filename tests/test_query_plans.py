@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 import uuid
 
@@ -32,12 +33,16 @@ N = 100_000
 FILL = f"""
 INSERT INTO managers (email, name, role, password_hash)
 SELECT 'm' || i || '@example.com', 'M' || i, 'manager', 'x' FROM generate_series(1, 50) i;
-INSERT INTO contacts (platform, remote_id, mxid, phone, display_name, email, owner_id)
+INSERT INTO contacts (platform, remote_id, mxid, phone, display_name, email, owner_id,
+                      attributes)
 SELECT 'whatsapp', (4915100000000 + i)::text, '@whatsapp_' || (4915100000000 + i) || ':x',
        '+49' || translate(substr(md5((i * 3)::text), 1, 10), 'abcdef', '012345'),
        initcap(substr(md5(i::text), 1, 7)) || ' ' || initcap(substr(md5((i * 7)::text), 1, 9)),
        CASE WHEN i % 2 = 0 THEN 'c' || i || '@example.com' END,
-       CASE WHEN i % 4 = 0 THEN 1 + i % 50 END
+       CASE WHEN i % 4 = 0 THEN 1 + i % 50 END,
+       jsonb_build_object('budget', i % 10000,
+                          'tier', (ARRAY['Gold', 'Silver', 'Bronze'])[1 + i % 3])
+       || CASE WHEN i % 7 = 0 THEN jsonb_build_object('since', '2026-01-01') ELSE '{{}}' END
   FROM generate_series(1, {N}) i;
 INSERT INTO contact_phones (contact_id, phone) SELECT id, phone FROM contacts;
 INSERT INTO conversations (room_id, platform, remote_chat_id, kind, title, contact_id, status,
@@ -137,7 +142,8 @@ FILTERS = [
     conversations.Filters(q="sofas"),
 ]
 BIG_TABLES = {
-    "conversations", "contacts", "contact_phones", "messages", "conversation_history", "drafts"
+    "conversations", "contacts", "contact_phones", "messages", "conversation_history", "drafts",
+    "contact_attribute_values",
 }  # fmt: skip
 
 
@@ -177,6 +183,18 @@ CONTACT_FILTERS = [
     contact_list.Filters(unowned=True),
     contact_list.Filters(number="15550000002"),
     contact_list.Filters(visible_to=7),
+    # A few contacts (an index range of contact_attribute_values), and nearly all (the list
+    # walked in order, each contact's value looked up by its key).
+    contact_list.Filters(
+        attributes=(contact_list.AttributeFilter("budget", ">=", Decimal(9995)),)
+    ),
+    contact_list.Filters(
+        attributes=(contact_list.AttributeFilter("budget", "<=", Decimal(9000)),)
+    ),
+    contact_list.Filters(
+        sort="newest", attributes=(contact_list.AttributeFilter("tier", "=", txt="Gold"),)
+    ),
+    contact_list.Filters(attributes=(contact_list.AttributeFilter("since", "has"),)),
 ]
 
 

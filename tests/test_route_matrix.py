@@ -102,6 +102,10 @@ MATRIX: list[Row] = [
     # Into a contact the caller sees, of one that is not there (merges: test_contact_merges.py).
     ("POST", "/api/v1/contacts/{contact}/merge", {"contact_id": 999_999_999}, visible(422)),
     ("POST", "/api/v1/contact-merges/{missing}/undo", None, anyone(404)),
+    ("GET", "/api/v1/contact-attributes", None, anyone(200)),
+    ("POST", "/api/v1/contact-attributes", {"label": "Budget {n}", "kind": "number"}, admins(201)),
+    ("PATCH", "/api/v1/contact-attributes/{missing}", {"label": "Size"}, admins(404)),
+    ("DELETE", "/api/v1/contact-attributes/{missing}", None, admins(404)),
     ("POST", "/api/v1/contacts/{contact}/orders", {"number": "N{n}", "total": "5"}, visible(201)),
     ("PATCH", "/api/v1/orders/{order}", {"status": "paid"}, visible(200)),
     ("DELETE", "/api/v1/orders/{order}", None, visible(200)),

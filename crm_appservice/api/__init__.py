@@ -8,6 +8,7 @@ from ..keys import SESSIONS
 from . import (
     auth,
     bodies,
+    contact_attributes,
     contact_import,
     contact_merges,
     contacts,
@@ -36,6 +37,7 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(notes.routes)
     app.router.add_routes(contacts.routes)
     app.router.add_routes(contact_merges.routes)
+    app.router.add_routes(contact_attributes.routes)
     app.router.add_routes(contact_import.routes)
     app.router.add_routes(managers.routes)
     app.router.add_routes(media.routes)

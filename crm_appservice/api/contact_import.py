@@ -15,10 +15,15 @@ import orjson
 
 from .. import contact_csv
 from ..keys import POOL
-from ..store import contact_import as store, contact_list, feed
+from ..store import (
+    contact_attributes as attribute_store,
+    contact_import as store,
+    contact_list,
+    feed,
+)
 from . import responses
 from .contact_models import ContactFilterQuery
-from .contacts import filters_of
+from .contacts import filters_of, query_of
 from .import_models import ImportBody, ImportOut, ImportPreviewOut
 from .middleware import require_admin
 
@@ -36,11 +41,14 @@ async def _read(
     event loop for a while), then its owners looked up: a row whose owner is no active
     manager is a problem too."""
     body = ImportBody.model_validate_json(await request.read())
+    defined = await attribute_store.definitions(conn)
     try:
         header, records = await asyncio.to_thread(contact_csv.parse, body.csv)
-        mapping = body.mapping if body.mapping is not None else contact_csv.suggest(header)
+        mapping = body.mapping
+        if mapping is None:
+            mapping = contact_csv.suggest(header, defined)
         rows, problems = await asyncio.to_thread(
-            contact_csv.read, header, records, mapping, body.region
+            contact_csv.read, header, records, mapping, body.region, defined
         )
     except contact_csv.BadFile as bad:
         raise responses.invalid("mapping" if body.mapping else "csv", str(bad)) from None
@@ -126,6 +134,8 @@ _PHONE = re.compile(r"^\+[0-9]{6,15}$")
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"  # as an import reads it back
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
     text = str(value)
@@ -133,13 +143,32 @@ def _cell(value: Any) -> str:
 
 
 EXPORT_PAGE = 1_000
+_HEADER = ("name", "phone", "other numbers", "email", "owner", "conversations", "last message",
+           "added")  # fmt: skip
+
+
+async def _columns(conn: Any, filters: contact_list.Filters) -> dict[str, str]:
+    """Key → column of the attributes exported: the defined ones in their order, headed by
+    their labels (an import maps a column by its attribute's label), then the others the
+    listed contacts have, under their keys; at most contact_csv.MAX_COLUMNS in all."""
+    columns: dict[str, str] = {}
+    taken = {h.casefold() for h in _HEADER}
+    limit = contact_csv.MAX_COLUMNS - len(_HEADER)
+    defined = [(r["key"], r["label"]) for r in await attribute_store.all_of(conn)]
+    others = await contact_list.attribute_names(conn, filters, limit)
+    for key, label in [*defined, *((k, k) for k in others)]:
+        name = label if label.casefold() not in taken else key
+        if key in columns or name.casefold() in taken or len(columns) == limit:
+            continue
+        columns[key] = name
+        taken.add(name.casefold())
+    return columns
 
 
 @routes.get("/api/v1/contacts/export.csv")
 async def export(request: web.Request) -> web.StreamResponse:
     """The list as the manager filtered it, every page of it, streamed a thousand at a time."""
-    query = ContactFilterQuery.model_validate(dict(request.query))
-    filters = filters_of(request, query)
+    query = ContactFilterQuery.model_validate(query_of(request))
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
@@ -148,10 +177,10 @@ async def export(request: web.Request) -> web.StreamResponse:
         }
     )
     async with request.app[POOL].acquire() as conn:
-        attributes = await contact_list.attribute_names(conn, filters)
+        filters = await filters_of(request, conn, query)
+        attributes = await _columns(conn, filters)
         await response.prepare(request)
-        header = ["name", "phone", "other numbers", "email", "owner", "conversations",
-                  "last message", "added", *attributes]  # fmt: skip
+        header = [*_HEADER, *attributes.values()]
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         buffer.write("\ufeff")  # spreadsheets read UTF-8 by its mark

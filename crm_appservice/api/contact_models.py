@@ -87,7 +87,9 @@ class ContactPatch(Patch):
     )
     email: EmailStr | None = Field(default=None, max_length=320)
     attributes: Attributes | Omit = Field(
-        default=None, description="All of them: {} removes every attribute"
+        default=None,
+        description="Those given, each checked against its definition "
+        "(/contact-attributes); null removes one (also one no longer defined)",
     )
     owner_id: int | None = Field(
         default=None, ge=1, description="An active manager; null: nobody's customer"
@@ -110,6 +112,12 @@ class ContactFilterQuery(BaseModel):
     )
     number: str | None = Field(
         default=None, pattern=r"^[0-9]{5,20}$", description="With a conversation on this number"
+    )
+    attribute: list[Annotated[str, Field(max_length=300)]] = Field(
+        default_factory=list,
+        max_length=5,
+        description="Repeatable: key=value, key>=value, key<=value (numbers and dates), or key "
+        "alone (has a value); values written as a person would (31.12.2026, 1 500, yes)",
     )
 
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+import re
+from typing import Any, cast
 
 from aiohttp import web
 import asyncpg
 import orjson
 
+from ..attribute_kinds import BadValue, Definition, from_json, from_text, stored_text
 from ..keys import POOL
 from ..store import (
+    contact_attributes as attribute_store,
     contact_list,
     contact_merges as merge_store,
     contact_timeline as timeline_store,
@@ -74,9 +78,51 @@ def _decode(cursor: str, sort: contact_list.Sort) -> contact_list.Cursor:
         raise responses.invalid("cursor", "Not a cursor this API returned") from None
 
 
-def filters_of(request: web.Request, query: ContactFilterQuery) -> contact_list.Filters:
+Op = contact_list.Op
+_CONDITION = re.compile(r"^([a-z][a-z0-9_]{0,39})(?:(>=|<=|=)(.*))?$", re.DOTALL)
+
+
+def attribute_filters(
+    texts: list[str], defined: dict[str, Definition]
+) -> tuple[contact_list.AttributeFilter, ...]:
+    """The list's attribute conditions, each value read as its attribute's kind has it."""
+    found = []
+    for text in texts:
+        match = _CONDITION.match(text)
+        if match is None:
+            raise responses.invalid("attribute", "Write key=value, key>=value, key<=value or key")
+        key, op_text, value = match.groups()
+        d = defined.get(key)
+        if d is None:
+            raise responses.invalid("attribute", f"No attribute is kept under {key}")
+        if op_text is None:
+            found.append(contact_list.AttributeFilter(key, "has"))
+            continue
+        op = cast("Op", op_text)
+        if op != "=" and d.kind not in ("number", "date"):
+            raise responses.invalid("attribute", f"{d.label}: only numbers and dates have ranges")
+        try:
+            stored = from_text(d, value)
+        except BadValue as bad:
+            raise responses.invalid("attribute", f"{d.label}: {bad}") from None
+        if d.kind == "number":
+            found.append(contact_list.AttributeFilter(key, op, num=Decimal(str(stored))))
+        else:
+            found.append(contact_list.AttributeFilter(key, op, txt=stored_text(stored)))
+    return tuple(found)
+
+
+def query_of(request: web.Request) -> dict[str, Any]:
+    """The query string as the filter models read it: `attribute` may be given several times."""
+    return {**request.query, "attribute": request.query.getall("attribute", [])}
+
+
+async def filters_of(
+    request: web.Request, conn: Any, query: ContactFilterQuery
+) -> contact_list.Filters:
     me = current(request).manager.id
     owner = query.owner
+    defined = await attribute_store.definitions(conn) if query.attribute else {}
     return contact_list.Filters(
         q=query.q,
         sort=query.sort,
@@ -84,15 +130,16 @@ def filters_of(request: web.Request, query: ContactFilterQuery) -> contact_list.
         unowned=owner == "none",
         number=query.number,
         visible_to=restricted_to(request),
+        attributes=attribute_filters(query.attribute, defined),
     )
 
 
 @routes.get("/api/v1/contacts")
 async def list_contacts(request: web.Request) -> web.Response:
-    query = ContactListQuery.model_validate(dict(request.query))
-    filters = filters_of(request, query)
+    query = ContactListQuery.model_validate(query_of(request))
     cursor = _decode(query.cursor, query.sort) if query.cursor else None
     async with request.app[POOL].acquire() as conn:
+        filters = await filters_of(request, conn, query)
         rows, more = await contact_list.page(conn, filters, cursor, query.limit)
     next_cursor = encode_cursor(contact_list.cursor_of(rows[-1], query.sort)) if more else None
     page = ContactPage.model_validate(
@@ -132,6 +179,25 @@ async def visible_contact(
     return row
 
 
+def checked_attributes(given: dict[str, Any], defined: dict[str, Definition]) -> dict[str, Any]:
+    """Each value as its definition has it; null removes one (also one no longer defined)."""
+    checked: dict[str, Any] = {}
+    for key, value in given.items():
+        d = defined.get(key)
+        if value is not None and d is None:
+            raise responses.invalid(
+                f"attributes.{key}", "No attribute is kept under this key: an admin adds it "
+                "under Team → Contact attributes")  # fmt: skip
+        if value is None or d is None:
+            checked[key] = None
+            continue
+        try:
+            checked[key] = from_json(d, value)
+        except BadValue as bad:
+            raise responses.invalid(f"attributes.{key}", f"{d.label} {bad}") from None
+    return checked
+
+
 @routes.get(CONTACT)
 async def get_contact(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
@@ -149,6 +215,10 @@ async def patch_contact(request: web.Request) -> web.Response:
     contact_id = _id(request, "contact_id")
     async with request.app[POOL].acquire() as conn, conn.transaction():
         contact_id = (await visible_contact(request, conn, contact_id))["id"]
+        if "attributes" in changes:
+            changes["attributes"] = checked_attributes(
+                changes["attributes"], await attribute_store.definitions(conn)
+            )
         owner = changes.get("owner_id")
         if owner is not None and not await conversation_store.manager_is_active(conn, owner):
             raise responses.invalid("owner_id", "No active manager with that id")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -18,7 +18,7 @@ class ImportBody(Body):
     mapping: dict[str, str] | None = Field(
         default=None,
         description="Column → display_name, phone, email, owner (a manager's e-mail), ignore, "
-        "or attribute:<name>; left out: the preview's suggestion",
+        "or attribute:<key> (a defined attribute); left out: the preview's suggestion",
     )
     region: str | None = Field(
         default=None,
@@ -45,7 +45,7 @@ class ImportRowOut(Out):
     phone: str | None = Field(description="E.164, as stored")
     email: str | None
     owner: str | None
-    attributes: dict[str, str]
+    attributes: dict[str, Any] = Field(description="By key, as stored")
     match: ImportMatchOut | None = Field(description="The contact this row updates; null: new")
 
 
@@ -53,7 +53,7 @@ class ImportPreviewOut(Out):
     columns: list[str]
     mapping: dict[str, str] = Field(description="The mapping the preview used")
     fields: list[str] = Field(
-        default=list(FIELDS), description="What a column can be besides attribute:<name>"
+        default=list(FIELDS), description="What a column can be besides attribute:<key>"
     )
     rows: int = Field(description="Rows with anything in them")
     new: int

@@ -15,6 +15,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from .. import __version__
 from ..ingest import html
 from . import (
+    attribute_models as a,
     bridge_models as b,
     contact_models as c,
     file_kinds,
@@ -97,6 +98,16 @@ OPERATIONS: list[Operation] = [
     ("post", "/api/v1/contact-merges/{merge_id}/undo",
      "Undo a merge (its merger or an admin): the merged contact is back with what it brought",
      None, c.MergeOut),
+    ("get", "/api/v1/contact-attributes", "The attributes kept about contacts, in order", None,
+     a.AttributeList),
+    ("post", "/api/v1/contact-attributes",
+     "Define an attribute (admin); values contacts have under its key are converted to it",
+     a.AttributeBody, {"201": a.AttributeOut}),
+    ("patch", "/api/v1/contact-attributes/{attribute_id}",
+     "Rename, reorder, or change a choice's options (admin)", a.AttributePatch, a.AttributeOut),
+    ("delete", "/api/v1/contact-attributes/{attribute_id}",
+     "Remove an attribute (admin): contacts keep their values, shown as other details", None,
+     None),
     ("post", "/api/v1/contacts/{contact_id}/orders", "Add an order", o.OrderBody,
      {"201": o.OrderOut}),
     ("patch", "/api/v1/orders/{order_id}", "Edit an order", o.OrderPatch, o.OrderOut),

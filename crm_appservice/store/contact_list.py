@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 import re
 from typing import Literal
 
@@ -20,6 +21,7 @@ from .search import terms
 from .sql import Where
 
 Sort = Literal["name", "newest"]
+Op = Literal["has", "=", ">=", "<="]
 # A key of the sort order and the id after which the next page starts.
 Cursor = tuple[str | datetime, int]
 
@@ -62,6 +64,17 @@ def phone_digits(q: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class AttributeFilter:
+    """One attribute's condition: `op` "has" (any value), "=", ">=" or "<=" against a number
+    (`num`) or a stored text (`txt`: text, a choice, a date, "true"/"false")."""
+
+    key: str
+    op: Op
+    num: Decimal | None = None
+    txt: str | None = None
+
+
+@dataclass(frozen=True)
 class Filters:
     q: str | None = None
     sort: Sort = "name"
@@ -71,6 +84,19 @@ class Filters:
     # Set for a manager who sees only their own and unassigned conversations: the contacts
     # they own, or with a conversation of theirs or nobody's.
     visible_to: int | None = None
+    attributes: tuple[AttributeFilter, ...] = ()
+
+
+def _attribute(where: Where, a: AttributeFilter) -> None:
+    """An EXISTS on contact_attribute_values: its primary key per contact when the list is
+    walked in order, its (key, num) or (key, txt) index when few contacts match."""
+    sql = "EXISTS (SELECT 1 FROM contact_attribute_values v WHERE v.contact_id = ct.id"
+    if a.op == "has":
+        where.add(sql + " AND v.key = {0})", a.key)
+    elif a.num is not None:
+        where.add(sql + f" AND v.key = {{0}} AND v.num {a.op} {{1}}::numeric)", a.key, a.num)
+    else:
+        where.add(sql + f" AND v.key = {{0}} AND v.txt {a.op} {{1}})", a.key, a.txt)
 
 
 def _where(f: Filters, found: list[int] | None = None) -> Where:
@@ -109,6 +135,8 @@ def _where(f: Filters, found: list[int] | None = None) -> Where:
             " AND cv.receiver = {0} AND cv.merged_into IS NULL LIMIT 1)",
             f.number,
         )
+    for a in f.attributes:
+        _attribute(where, a)
     if f.visible_to is not None:
         where.add(
             "(ct.owner_id = {0} OR coalesce((SELECT true FROM conversations cv"

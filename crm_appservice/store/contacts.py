@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+import orjson
 
 from .database import Conn, set_clause
 
@@ -46,8 +47,18 @@ async def phones(conn: Conn, contact_id: int) -> list[asyncpg.Record]:
 
 
 async def update(conn: Conn, contact_id: int, changes: dict[str, Any]) -> asyncpg.Record | None:
+    """`attributes` are merged into the contact's: a key with null is removed."""
     assert set(changes) <= {"display_name", "phone", "email", "attributes", "owner_id"}
-    sets, values = set_clause(changes, jsonb=frozenset({"attributes"}))
+    changes = dict(changes)
+    attributes = changes.pop("attributes", None)
+    sets, values = set_clause(changes)
+    if attributes is not None:
+        # Merged in the statement: two managers editing two attributes at once keep both.
+        at = len(values) + 2
+        sets = ", ".join(
+            filter(None, [sets, f"attributes = jsonb_strip_nulls(attributes || ${at}::jsonb)"])
+        )
+        values.append(orjson.dumps(attributes).decode())
     updated = await conn.fetchval(
         f"UPDATE contacts SET {sets}, updated_at = now() WHERE id = $1 AND merged_into IS NULL"
         " RETURNING id",

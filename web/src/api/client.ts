@@ -121,6 +121,8 @@ export interface ContactFilters {
   /** "me": My customers; "none": nobody's; a manager's id as text. */
   owner: string;
   number: string;
+  /** Attribute conditions as the API reads them: key=value, key>=value, key<=value, or key. */
+  attributes: string[];
 }
 
 export function contactsQuery(f: ContactFilters, cursor: string | null): string {
@@ -129,6 +131,7 @@ export function contactsQuery(f: ContactFilters, cursor: string | null): string 
   if (f.sort !== "name") p.set("sort", f.sort);
   if (f.owner) p.set("owner", f.owner);
   if (f.number) p.set("number", f.number);
+  for (const condition of f.attributes) p.append("attribute", condition);
   if (cursor) p.set("cursor", cursor);
   return p.toString();
 }
@@ -181,6 +184,10 @@ export const api = {
   merge: (keptId: number, goneId: number) =>
     request<S.MergeOut>("POST", `/api/v1/contacts/${keptId}/merge`, { contact_id: goneId } satisfies S.MergeBody),
   undoMerge: (mergeId: number) => request<S.MergeOut>("POST", `/api/v1/contact-merges/${mergeId}/undo`),
+  attributes: () => request<S.AttributeList>("GET", "/api/v1/contact-attributes"),
+  addAttribute: (body: S.AttributeBody) => request<S.AttributeOut>("POST", "/api/v1/contact-attributes", body),
+  patchAttribute: (id: number, changes: S.AttributePatch) => request<S.AttributeOut>("PATCH", `/api/v1/contact-attributes/${id}`, changes),
+  deleteAttribute: (id: number) => request<object>("DELETE", `/api/v1/contact-attributes/${id}`),
   patchContact: (id: number, changes: S.ContactPatch) => request<ContactDetail>("PATCH", `/api/v1/contacts/${id}`, changes),
   addOrder: (contactId: number, order: S.OrderBody) => request<Order>("POST", `/api/v1/contacts/${contactId}/orders`, order),
   patchOrder: (orderId: number, changes: S.OrderPatch) => request<Order>("PATCH", `/api/v1/orders/${orderId}`, changes),

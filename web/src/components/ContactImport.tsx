@@ -4,6 +4,7 @@ import { useState } from "react";
 import { api } from "../api/client";
 import type * as S from "../api/schema";
 import { keys } from "../state/cache";
+import { useContactAttributes } from "../state/hooks";
 import { t } from "../strings";
 import { ErrorLine, useActionError } from "./ErrorLine";
 
@@ -15,6 +16,7 @@ const SHOWN = 20;
 export function ContactImport({ onClose }: { onClose: () => void }) {
   const qc = useQueryClient();
   const { error, run } = useActionError();
+  const attributes = useContactAttributes().data?.items ?? [];
   const [text, setText] = useState<string | null>(null);
   const [region, setRegion] = useState("");
   const [preview, setPreview] = useState<S.ImportPreviewOut | null>(null);
@@ -84,7 +86,11 @@ export function ContactImport({ onClose }: { onClose: () => void }) {
                         {t.imports.field[f] ?? f}
                       </option>
                     ))}
-                    <option value={`attribute:${column}`}>{t.imports.attribute(column)}</option>
+                    {attributes.map((a) => (
+                      <option key={a.key} value={`attribute:${a.key}`}>
+                        {t.imports.attribute(a.label)}
+                      </option>
+                    ))}
                   </select>
                 </td>
               </tr>

@@ -5,6 +5,7 @@ import { api } from "../api/client";
 import type { Manager, ManagerAdmin } from "../api/types";
 import { keys } from "../state/cache";
 import { t } from "../strings";
+import { AttributeSettings } from "./AttributeSettings";
 import { ConfirmButton } from "./Confirm";
 import { WhatsApp } from "./WhatsApp";
 import { ErrorLine, useActionError } from "./ErrorLine";
@@ -173,6 +174,7 @@ export function Team({ me }: { me: Manager }) {
         <button type="submit">{t.team.add}</button>
         <ErrorLine error={error} />
       </form>
+      <AttributeSettings />
     </main>
   );
 }

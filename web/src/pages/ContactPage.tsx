@@ -4,6 +4,7 @@ import { Link, useNavigate, useParams } from "react-router";
 
 import { api } from "../api/client";
 import type { ContactDetail } from "../api/types";
+import { ContactAttributes } from "../components/ContactAttributes";
 import { ContactMerges } from "../components/ContactMerges";
 import { ContactTimeline } from "../components/ContactTimeline";
 import { Row } from "../components/ConversationRow";
@@ -62,7 +63,6 @@ export function ContactPage() {
         <Link to={paths.contacts}>{t.contacts.back}</Link>
       </main>
     );
-  const attributes = Object.entries(c.attributes);
   return (
     <main className="contact-page" aria-label={c.name}>
       <Link to={paths.contacts}>← {t.contacts.back}</Link>
@@ -79,12 +79,7 @@ export function ContactPage() {
           <dd>{c.phone ?? "—"}</dd>
           <dt>{t.side.email}</dt>
           <dd>{c.email ? <a href={`mailto:${c.email}`}>{c.email}</a> : "—"}</dd>
-          {attributes.map(([name, value]) => (
-            <div key={name}>
-              <dt>{name}</dt>
-              <dd>{String(value)}</dd>
-            </div>
-          ))}
+          <ContactAttributes contact={c} />
         </dl>
       </section>
       {c.phones.length > 1 && (

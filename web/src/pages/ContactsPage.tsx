@@ -4,6 +4,7 @@ import { useNavigate } from "react-router";
 import type { ContactFilters } from "../api/client";
 import type { ContactRow } from "../api/types";
 import { api } from "../api/client";
+import { AttributeFilters } from "../components/AttributeFilters";
 import { ContactImport } from "../components/ContactImport";
 import { InfiniteRows, RowsLoading } from "../components/InfiniteRows";
 import { NumberSelect } from "../components/NumberBadge";
@@ -13,7 +14,7 @@ import { paths } from "../routes";
 import { useContacts } from "../state/hooks";
 import { t } from "../strings";
 
-export const NO_CONTACT_FILTERS: ContactFilters = { q: "", sort: "name", owner: "", number: "" };
+export const NO_CONTACT_FILTERS: ContactFilters = { q: "", sort: "name", owner: "", number: "", attributes: [] };
 
 function Row({ contact: c, onOpen }: { contact: ContactRow; onOpen: (id: number) => void }) {
   return (
@@ -50,6 +51,8 @@ export function ContactsPage({ admin }: { admin: boolean }) {
   const [query, setQuery] = useState("");
   const list = useContacts(filters);
   const [importing, setImporting] = useState(false);
+  // Clearing the filters starts the attribute filters' chips afresh too.
+  const [cleared, setCleared] = useState(0);
   const rows = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
 
   // The search runs a moment after typing stops, not on every key.
@@ -86,6 +89,7 @@ export function ContactsPage({ admin }: { admin: boolean }) {
             {t.imports.open}
           </button>
         )}
+        <AttributeFilters key={cleared} onChange={(attributes) => set({ attributes })} />
       </div>
       {importing && <ContactImport onClose={() => setImporting(false)} />}
       {list.isPending ? (
@@ -102,6 +106,7 @@ export function ContactsPage({ admin }: { admin: boolean }) {
             onClick={() => {
               setQuery("");
               setFilters(NO_CONTACT_FILTERS);
+              setCleared((n) => n + 1);
             }}
           >
             {t.contacts.clear}

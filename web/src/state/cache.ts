@@ -22,6 +22,7 @@ export const keys = {
   contacts: (f: ContactFilters) => ["contacts", f] as const,
   contact: (id: number) => ["contact", id] as const,
   duplicates: (id: number) => ["duplicates", id] as const,
+  attributes: ["contact-attributes"] as const,
   team: ["team"] as const,
   numbers: ["numbers"] as const,
   me: ["me"] as const,

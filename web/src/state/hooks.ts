@@ -52,6 +52,11 @@ export function useContacts(filters: ContactFilters) {
   });
 }
 
+/** The attributes a team keeps about contacts (admins change them seldom). */
+export function useContactAttributes() {
+  return useQuery({ queryKey: keys.attributes, queryFn: api.attributes, staleTime: 60_000 });
+}
+
 export function useContact(id: number) {
   return useQuery({ queryKey: keys.contact(id), queryFn: () => api.contact(id), staleTime: 10_000 });
 }
