@@ -46,7 +46,11 @@ class Provisioning:
         self.emulator = emulator
         self.secret = secret
         self.flow = Logins(emulator.owner_phone)
-        self.numbers: set[str] = set()  # the numbers chats were opened with
+        # The numbers the bridge knows for LIDs (chats opened with a number, a test's say) and
+        # those saved in the business phone's address book: only these are in its contact list.
+        self.numbers: set[str] = set()
+        self.saved: set[str] = set()
+        self.search_supported = True
         # A login's bridge state as whoami says it (CONNECTED unless a test says otherwise).
         self.states: dict[str, dict[str, Any]] = {}
         self.auto_complete_after: float | None = None
@@ -69,6 +73,7 @@ class Provisioning:
         r.add_get(f"{PREFIX}/resolve_identifier/{{identifier}}", self.resolve)
         r.add_post(f"{PREFIX}/create_dm/{{identifier}}", self.create_dm)
         r.add_get(f"{PREFIX}/contacts", self.contacts)
+        r.add_post(f"{PREFIX}/search_users", self.search_users)
 
     @web.middleware
     async def _auth_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -228,16 +233,50 @@ class Provisioning:
         # A room made just now is 201 Created (bridgev2 provisioning.go, PostCreateDM).
         return web.json_response(self._resolved(phone, portal.room_id), status=201)
 
-    async def contacts(self, request: web.Request) -> web.Response:
-        """The contacts of a login's one-to-one chats whose number the bridge knows."""
-        login = self._login(request)
-        if login is None:
-            return _error(404, "M_NOT_FOUND", "Login not found")
+    def _known(self, login: str) -> list[tuple[str, str, str | None]]:
+        """(number, name, room) of everyone the login's account has a number for: its one-to-one
+        chats' customers (LID ones whose number the bridge knows), as WhatsApp's contact store
+        holds them."""
         numbers = {self.lid(n): n for n in self.numbers}
-        contacts = []
+        known: list[tuple[str, str, str | None]] = []
         for p in self.emulator.portals.values():
             remote = p.phones[0]
             number = numbers.get(remote) or (None if remote.startswith("lid-") else remote)
             if not p.is_group and number and p.receiver == login:
-                contacts.append(self._resolved(number, p.room_id, listed=True))
+                known.append((number, p.name, p.room_id))
+        return known
+
+    async def contacts(self, request: web.Request) -> web.Response:
+        """The contact list: only those saved in the phone's address book (getContactList skips
+        a contact without a first or full name, pkg/connector/startchat.go)."""
+        login = self._login(request)
+        if login is None:
+            return _error(404, "M_NOT_FOUND", "Login not found")
+        contacts = [self._resolved(number, room, listed=True)
+                    for number, _, room in self._known(login) if number in self.saved]  # fmt: skip
         return web.json_response({"contacts": contacts})
+
+    async def search_users(self, request: web.Request) -> web.Response:
+        """Everyone in the store whose name or id holds the query (lower-cased; "" is all),
+        saved or not: `{"results": [...]}` (bridgev2 provisionutil SearchUsers)."""
+        if not self.search_supported:  # a network without user search
+            return _error(
+                400, "M_UNRECOGNIZED", "This bridge does not support searching for users"
+            )
+        try:
+            body = await request.json()
+        except ValueError:
+            return _error(400, "M_NOT_JSON", "Failed to decode request body")
+        query = body.get("query") if isinstance(body, dict) else None
+        if not isinstance(query, str):
+            return _error(400, "M_NOT_JSON", "Failed to decode request body")
+        login = self._login(request)
+        if login is None:
+            return _error(404, "M_NOT_FOUND", "Login not found")
+        query = query.lower()
+        results = [
+            self._resolved(number, room, listed=True)
+            for number, name, room in self._known(login)
+            if any(query in text for text in (name.lower(), self.lid(number)[4:], number))
+        ]
+        return web.json_response({"results": results})

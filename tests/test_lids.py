@@ -80,7 +80,8 @@ async def test_a_lid_customers_number_comes_from_the_bridges_contact_list(world:
     emu = world.emulator
     emu.provisioning.logins.append(emu.owner_phone)
     phone = "15551320003"
-    emu.provisioning.numbers.add(phone)  # a contact of the phone's address book
+    emu.provisioning.numbers.add(phone)
+    emu.provisioning.saved.add(phone)  # a contact of the phone's address book
     _, conversation = await world.customer_writes(emu.provisioning.lid(phone), "Ines", "Olá")
     settings = with_bridge(world.crm.settings, emu)
     async with aiohttp.ClientSession() as http:
@@ -98,3 +99,45 @@ async def test_a_lid_customers_number_comes_from_the_bridges_contact_list(world:
         assert not await book.due()
         status, bundle = await inbox.call("GET", f"/api/v1/conversations/{stranger}")
         assert bundle["contact"]["phone"] is None
+
+
+async def test_a_customer_never_saved_in_the_address_book_is_found_by_the_users_search(
+    world: World,
+) -> None:
+    """Most customers of a sales number are in nobody's address book: the bridge's contact
+    list leaves them out, its user search has them (by the name they gave WhatsApp). A bridge
+    without the search still gives its contact list."""
+    emu = world.emulator
+    emu.provisioning.logins.append(emu.owner_phone)
+    saved, unsaved = "15551320005", "15551320006"
+    emu.provisioning.numbers.update({saved, unsaved})
+    emu.provisioning.saved.add(saved)
+    _, known = await world.customer_writes(emu.provisioning.lid(saved), "Saved Sam", "Hi")
+    _, walk_in = await world.customer_writes(emu.provisioning.lid(unsaved), "Walk-in Wu", "Hi")
+    settings = with_bridge(world.crm.settings, emu)
+    inbox = await world.inbox()
+
+    async def phone_of(conversation: int) -> str | None:
+        status, bundle = await inbox.call("GET", f"/api/v1/conversations/{conversation}")
+        assert status == 200
+        phone: str | None = bundle["contact"]["phone"]
+        return phone
+
+    async with aiohttp.ClientSession() as http:
+        listed = await http.get(
+            f"{emu.url}/_matrix/provision/v3/contacts",
+            headers={"Authorization": f"Bearer {emu.provisioning.secret}"},
+        )
+        assert [c["name"] for c in (await listed.json())["contacts"]] == ["+" + saved]
+        emu.provisioning.search_supported = False
+        await Phonebook(world.db, settings, http).check()
+        assert (await phone_of(known), await phone_of(walk_in)) == (f"+{saved}", None)
+        emu.provisioning.search_supported = True
+        await Phonebook(world.db, settings, http).check()
+        assert await phone_of(walk_in) == f"+{unsaved}"
+        found = await http.post(
+            f"{emu.url}/_matrix/provision/v3/search_users",
+            json={"query": "WALK"},
+            headers={"Authorization": f"Bearer {emu.provisioning.secret}"},
+        )
+        assert [r["identifiers"] for r in (await found.json())["results"]] == [[f"tel:+{unsaved}"]]

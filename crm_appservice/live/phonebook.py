@@ -1,8 +1,13 @@
 """The numbers of LID contacts, from the bridge's contact list.
 
 Since mautrix-whatsapp v26.08 a customer usually writes as a LID ghost (`@whatsapp_lid-<n>`),
-and no room event carries their number: the bridge's provisioning API does, in its contact list
-(`GET /v3/contacts?login_id=`, each item's `identifiers` holding `tel:+…`). Every instance
+and no room event carries their number: the bridge's provisioning API does, each item's
+`identifiers` holding `tel:+…`. Its contact list (`GET /v3/contacts?login_id=`) has only the
+people saved in the business phone's address book (the bridge skips those without a first or
+full name, pkg/connector/startchat.go); most customers of a sales number never are, and only its
+user search with an empty query (`POST /v3/search_users {"query": ""}`) lists them, by the
+name they gave WhatsApp. Both are read, each on its own (a bridge without the search still
+gives its contact list). Every instance
 looks every CHECK seconds whether a LID ghost without a number has appeared since its last read
 (`ghosts_created_idx`), and reads the list then, or every `bridge.contacts_interval` seconds
 anyway (a customer's number can change). Learning the same number twice changes nothing, so
@@ -39,10 +44,15 @@ SELECT EXISTS (
 """
 
 
-def numbers(answer: Any) -> list[dict[str, str]]:
-    """The LID ids and numbers of a contact list answer (`{"contacts": [...]}`), as
-    `people.learn_phones` takes them; anything malformed is left out."""
-    items = answer.get("contacts") if isinstance(answer, dict) else None
+# Where numbers come from: the address book, and everyone the account has talked to.
+_SOURCES = [("GET", "/v3/contacts", None, "contacts"),
+            ("POST", "/v3/search_users", {"query": ""}, "results")]  # fmt: skip
+
+
+def numbers(answer: Any, key: str = "contacts") -> list[dict[str, str]]:
+    """The LID ids and numbers of a contact list answer (`{"contacts": [...]}`, a search's
+    `{"results": [...]}`), as `people.learn_phones` takes them; anything malformed is left out."""
+    items = answer.get(key) if isinstance(answer, dict) else None
     if not isinstance(items, list):
         return []
     found = []
@@ -64,7 +74,7 @@ def numbers(answer: Any) -> list[dict[str, str]]:
         )
         if phone:
             learned = {"platform": "whatsapp", "remote_id": remote_id, "phone": phone}
-            found.append({**learned, "source": "contacts"})
+            found.append({**learned, "source": "contacts" if key == "contacts" else "search"})
     return found
 
 
@@ -80,10 +90,21 @@ class Phonebook:
         """Read every login's contact list and learn its numbers; how many conversations
         changed (their contact's phone)."""
         learned: list[dict[str, str]] = []
+        failed: list[str] = []
         for login in await bridge.logins(self.session, self.settings):
-            answer = await bridge.request(self.session, self.settings, "GET", "/v3/contacts",
-                                          query={"login_id": login})  # fmt: skip
-            learned += numbers(answer)
+            query = {"login_id": login}
+            for method, path, body, key in _SOURCES:
+                try:
+                    answer = await bridge.request(self.session, self.settings, method, path,
+                                                  body, query=query)  # fmt: skip
+                except (bridge.BridgeError, ValueError) as e:
+                    failed.append(f"{path} of {login}: {e}")
+                    continue
+                learned += numbers(answer, key)
+        if failed and not learned:
+            raise bridge.BridgeError("; ".join(failed))
+        for reason in failed:
+            log.warning("Part of the bridge's contacts could not be read: %s", reason)
         async with self.pool.acquire() as conn, conn.transaction():
             changed = await people.learn_phones(conn, learned)
             await feed.record(conn, [("conversation.updated", i) for i in changed])

@@ -18,6 +18,9 @@ def test_a_lid_contact_with_its_number_is_learnt() -> None:
         {"platform": "whatsapp", "remote_id": "lid-123456789012345", "phone": "+351912345678",
          "source": "contacts"}
     ]  # fmt: skip
+    # A user search answers under `results`; a list under the other key is not taken for it.
+    assert [n["source"] for n in numbers({"results": [GOOD]}, "results")] == ["search"]
+    assert numbers({"contacts": [GOOD]}, "results") == []
 
 
 @pytest.mark.parametrize(
