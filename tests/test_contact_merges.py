@@ -3,6 +3,7 @@ it: every conversation, note, order, number and attribute goes where it belongs,
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -53,10 +54,16 @@ async def test_merge_and_undo_keep_every_conversation_order_and_note(
     assert {d["id"]: d["reasons"] for d in found["items"]} == {
         ids["twin"]: ["email"], ids["namesake"]: ["name"]}  # fmt: skip
 
+    before = await db.fetchval("SELECT max(seq) FROM live_events")
     status, merged = await api.call(
         "POST", f"/api/v1/contacts/{ids['anna']}/merge", json={"contact_id": ids["twin"]}
     )
     assert status == 200, merged
+    # Both chats are pushed live: the one that moved, and Anna's own (her contact changed).
+    pushed = await db.fetch(
+        "SELECT ref_id FROM live_events WHERE seq > $1 AND type = 'conversation.updated'", before
+    )
+    assert {r["ref_id"] for r in pushed} == {rooms["!anna"], rooms["!twin"]}
     anna = merged["contact"]
     assert anna["id"] == ids["anna"]
     assert sorted(c["id"] for c in anna["conversations"]) == sorted(
@@ -140,3 +147,37 @@ async def test_merges_that_cannot_be_are_refused(
     assert len((await api.get("/api/v1/contacts"))["items"]) == 4
     status, _ = await api.call("POST", "/api/v1/contact-merges/424242/undo")
     assert status == 404
+
+
+async def test_a_bridge_merge_racing_a_managers_merge_follows_it(
+    api: API, hs: Homeserver, db: asyncpg.Pool
+) -> None:
+    """The bridge says twin is Bob's account while a manager merges twin into Anna: the bridge's
+    merge waits for the manager's and then follows twin to Anna, so twin, Anna and Bob end one
+    contact, none pointing at one while its chats went to another."""
+    from crm_appservice.store import contact_merges, contacts, people
+
+    ids = await _people(hs, db, api)
+    manager = await db.fetchval("SELECT id FROM managers LIMIT 1")
+    async with db.acquire() as first, db.acquire() as second:
+        manager_tx = first.transaction()
+        await manager_tx.start()
+        await contact_merges.merge(first, ids["anna"], ids["twin"], manager)
+
+        async def bridge() -> list[int]:
+            async with second.transaction():
+                return await people.merge_contacts(second, ids["bob"], ids["twin"])
+
+        racing = asyncio.create_task(bridge())
+        await asyncio.sleep(0.5)
+        assert not racing.done()  # waits for the manager's merge
+        await manager_tx.commit()
+        await asyncio.wait_for(racing, 10)
+    heirs = {who: await contacts.heir(db, i) or i for who, i in ids.items()}
+    assert heirs["twin"] == heirs["anna"] == heirs["bob"]
+    for table in ("ghosts", "conversations"):
+        stray = await db.fetchval(
+            f"SELECT count(*) FROM {table} t JOIN contacts c ON c.id = t.contact_id"
+            " WHERE c.merged_into IS NOT NULL"
+        )
+        assert stray == 0, table

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..keys import POOL
-from ..store import contact_merges as store, feed
+from ..store import contact_merges as store, contacts as contact_store, feed
 from . import responses
 from .contact_models import DuplicateList, MergeBody, MergeOut
 from .contacts import CONTACT, contact_out, visible_contact
@@ -40,6 +40,8 @@ async def merge(request: web.Request) -> web.Response:
             merge_id, changed = await store.merge(conn, kept["id"], gone["id"], manager)
         except store.MergeRefused as refused:
             raise responses.conflict(str(refused)) from None
+        # The kept contact's own chats too: it may have taken the merged one's name or number.
+        changed = sorted({*changed, *await contact_store.conversation_ids(conn, kept["id"])})
         await feed.record(conn, [("conversation.updated", i) for i in changed])
         row = await visible_contact(request, conn, kept["id"])
         out = MergeOut(merge_id=merge_id, contact=await contact_out(request, conn, row))

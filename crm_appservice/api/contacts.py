@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-from datetime import datetime
 from decimal import Decimal
 import re
 from typing import Any, cast
@@ -25,7 +22,7 @@ from ..store import (
     feed,
     orders as order_store,
 )
-from . import responses
+from . import cursors, responses
 from .contact_models import (
     ContactDetailOut,
     ContactFilterQuery,
@@ -60,22 +57,6 @@ async def contact_out(request: web.Request, conn: Any, row: asyncpg.Record) -> C
     events = await timeline_store.timeline(conn, row["id"], restricted_to(request))
     data["timeline"] = [dict(e) for e in events]
     return ContactDetailOut.model_validate(data)
-
-
-def encode_cursor(cursor: contact_list.Cursor) -> str:
-    key, row_id = cursor
-    raw = orjson.dumps([key.isoformat() if isinstance(key, datetime) else key, row_id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode(cursor: str, sort: contact_list.Sort) -> contact_list.Cursor:
-    try:
-        key, row_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(row_id, int) or not isinstance(key, str):
-            raise ValueError
-        return (datetime.fromisoformat(key) if sort == "newest" else key), row_id
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise responses.invalid("cursor", "Not a cursor this API returned") from None
 
 
 Op = contact_list.Op
@@ -137,11 +118,15 @@ async def filters_of(
 @routes.get("/api/v1/contacts")
 async def list_contacts(request: web.Request) -> web.Response:
     query = ContactListQuery.model_validate(query_of(request))
-    cursor = _decode(query.cursor, query.sort) if query.cursor else None
+    cursor: contact_list.Cursor | None = None
+    if query.cursor:
+        cursor = (
+            cursors.text(query.cursor) if query.sort == "name" else cursors.moment(query.cursor)
+        )
     async with request.app[POOL].acquire() as conn:
         filters = await filters_of(request, conn, query)
         rows, more = await contact_list.page(conn, filters, cursor, query.limit)
-    next_cursor = encode_cursor(contact_list.cursor_of(rows[-1], query.sort)) if more else None
+    next_cursor = cursors.encode(*contact_list.cursor_of(rows[-1], query.sort)) if more else None
     page = ContactPage.model_validate(
         {"items": [dict(r) for r in rows], "next_cursor": next_cursor}
     )

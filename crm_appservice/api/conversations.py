@@ -3,14 +3,11 @@ manager's changes to a conversation."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from aiohttp import web
 import asyncpg
-import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..keys import POOL, SETTINGS
@@ -25,7 +22,7 @@ from ..store import (
     orders as order_store,
     search,
 )
-from . import responses
+from . import cursors, responses
 from .contacts import order_out
 from .middleware import current, ensure_visible, ids, restricted_to
 from .models import (
@@ -45,22 +42,6 @@ from .resources import conversation_fields, conversation_out, excerpt, message_f
 
 routes = web.RouteTableDef()
 CONVERSATION = ids("/api/v1/conversations/{conversation_id:id}")
-
-
-def encode_cursor(moment: datetime | None, row_id: int) -> str:
-    raw = orjson.dumps([moment.isoformat() if moment else None, row_id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, nullable: bool) -> tuple[datetime | None, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        moment, row_id = orjson.loads(raw)
-        if not isinstance(row_id, int) or (moment is None and not nullable):
-            raise ValueError
-        return (datetime.fromisoformat(moment) if moment is not None else None), row_id
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise responses.invalid("cursor", "Not a cursor this API returned") from None
 
 
 class ListQuery(BaseModel):
@@ -138,11 +119,9 @@ async def _message_page(
 ) -> MessagePage:
     before = None
     if query.cursor:
-        moment, row_id = decode_cursor(query.cursor, nullable=False)
-        assert moment is not None
-        before = (moment, row_id)
+        before = cursors.moment(query.cursor)
     rows, more = await message_store.page(conn, conversation_id, before, query.limit)
-    next_cursor = encode_cursor(rows[0]["created_at"], rows[0]["id"]) if more and rows else None
+    next_cursor = cursors.encode(rows[0]["created_at"], rows[0]["id"]) if more and rows else None
     # The conversation's changes in the time this page spans: after its oldest message (all
     # before it, on the last page) and up to where the newer page began (now, on the first).
     changes = await history.between(
@@ -178,12 +157,12 @@ async def list_conversations(request: web.Request) -> web.Response:
         q=query.q,
         visible_to=restricted_to(request),
     )
-    cursor = decode_cursor(query.cursor, nullable=True) if query.cursor else None
+    cursor = cursors.moment_or_none(query.cursor) if query.cursor else None
     async with request.app[POOL].acquire() as conn:
         (rows, more), matches = await store.search_page(conn, filters, cursor, query.limit)
     next_cursor = None
     if more and rows:
-        next_cursor = encode_cursor(rows[-1]["last_message_at"], rows[-1]["id"])
+        next_cursor = cursors.encode(rows[-1]["last_message_at"], rows[-1]["id"])
     items = []
     for row in rows:
         fields = conversation_fields(row)

@@ -87,6 +87,12 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return responses.too_large().response()
     except ConnectionResetError:
         raise  # the client went away while its request was read: nobody to answer
+    except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
+        # Two changes of the same rows at once (a merge while the bridge merges the same
+        # person): PostgreSQL undid this one whole, and doing it again will work.
+        return responses.conflict(
+            "Someone changed the same thing at the same moment: nothing was changed, try again"
+        ).response()
     except (OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError, TimeoutError):
         log.exception("Database unavailable for %s %s", request.method, request.path)
         return responses.unavailable().response()

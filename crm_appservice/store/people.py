@@ -307,8 +307,31 @@ async def apply_known_phones(conn: Conn, ghosts: list[str]) -> list[int]:
     return await learn_phones(conn, [dict(r) for r in rows])
 
 
+_LOCK_PAIR = """
+SELECT id, merged_into FROM contacts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE
+"""
+# Deeper than any chain of merges a person has (each merge is a manager's or the bridge's).
+_CHAIN = 50
+
+
+async def _live_pair(conn: Conn, keep: int, gone: int) -> tuple[int, int]:
+    """The two contacts locked (in id order, as a manager's merge locks them), each followed to
+    the one it became if it was merged meanwhile: a merge that waited for another's lock merges
+    what that one left, never a contact that is part of another person already."""
+    for _ in range(_CHAIN):
+        rows = {r["id"]: r["merged_into"] for r in await conn.fetch(_LOCK_PAIR, [keep, gone])}
+        if rows.get(keep) is None and rows.get(gone) is None:
+            return keep, gone
+        keep = rows.get(keep) or keep
+        gone = rows.get(gone) or gone
+        if keep == gone:
+            return keep, gone
+    raise RuntimeError(f"contacts {keep} and {gone}: a chain of merges longer than {_CHAIN}")
+
+
 async def merge_contacts(conn: Conn, keep: int, gone: int) -> list[int]:
     """Make `gone` part of `keep`; the conversations that changed contact."""
+    keep, gone = await _live_pair(conn, keep, gone)
     if keep == gone:
         return []
     return list(await conn.fetchval(_MERGE_CONTACT, gone, keep))
