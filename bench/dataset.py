@@ -57,7 +57,7 @@ async def fill(dsn: str, n_conv: int, n_msg: int) -> None:
         await conn.copy_records_to_table(
             "contacts",
             columns=["platform", "remote_id", "mxid", "phone", "display_name", "email",
-                     "owner_id", "created_at"],
+                     "owner_id", "created_at", "attributes"],
             records=(
                 ("whatsapp", str(4915000000000 + i), f"@whatsapp_{4915000000000 + i}:x",
                  "+49" + _md5(i).hexdigest()[:10].translate(
@@ -65,12 +65,19 @@ async def fill(dsn: str, n_conv: int, n_msg: int) -> None:
                  f"{_md5(i).hexdigest()[:6].title()} Customer",
                  f"customer{i}@example.com" if i % 2 == 0 else None,
                  # a quarter of them someone's customers (manager 50 is the admin who signs in)
-                 1 + i % 50 if i % 4 == 0 else None, at(i * 600))
+                 1 + i % 50 if i % 4 == 0 else None, at(i * 600),
+                 # two attributes the list is filtered by: a budget and a tier
+                 f'{{"budget": {i % 10_000}, "tier": "{("Gold", "Silver", "Bronze")[i % 3]}"}}')
                 for i in range(1, n_conv + 1)
             ),
         )  # fmt: skip
         await conn.execute(
             "INSERT INTO contact_phones (contact_id, phone) SELECT id, phone FROM contacts"
+        )
+        await conn.execute(
+            "INSERT INTO contact_attributes (key, label, kind, choices, position) VALUES"
+            " ('budget', 'Budget', 'number', '{}', 1),"
+            " ('tier', 'Tier', 'choice', '{Gold,Silver,Bronze}', 2)"
         )
 
         await conn.copy_records_to_table(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 import gc
 import hashlib
 import random
@@ -30,13 +31,21 @@ import aiohttp
 import asyncpg
 import orjson
 
-from crm_appservice.api import contacts as contacts_api
+from crm_appservice.api import cursors
 from crm_appservice.store import contact_list, conversations, messages, notes, orders
 
 from .common import HS_TOKEN, new_database, percentile, start_crm, tear_down
 from .dataset import EMAIL, NUMBERS, PASSWORD, fill
 
 NAME_42 = hashlib.md5(b"42", usedforsecurity=False).hexdigest()[:6].title()  # one customer
+
+
+def _filter(
+    key: str, op: contact_list.Op, num: int | None = None, txt: str | None = None
+) -> contact_list.AttributeFilter:
+    return contact_list.AttributeFilter(key, op, None if num is None else Decimal(num), txt)
+
+
 # Seven digits from the middle of customer 42's number (see dataset.fill).
 PHONE_42 = (
     hashlib.md5(b"42", usedforsecurity=False)
@@ -190,6 +199,13 @@ async def main() -> None:
                 ("contacts owner=me", "owner=me", contact_list.Filters(owner=me)),
                 ("contacts number", f"number={NUMBERS[1]}",
                  contact_list.Filters(number=NUMBERS[1])),
+                # An attribute filter few contacts match (an index range), and ones most match.
+                ("contacts budget>=9990", "attribute=budget%3E%3D9990",
+                 contact_list.Filters(attributes=(_filter("budget", ">=", num=9990),))),
+                ("contacts budget<=5000", "attribute=budget%3C%3D5000",
+                 contact_list.Filters(attributes=(_filter("budget", "<=", num=5000),))),
+                ("contacts tier=Gold", "attribute=tier%3DGold",
+                 contact_list.Filters(attributes=(_filter("tier", "=", txt="Gold"),))),
             ]  # fmt: skip
             for name, query, contact_filters in contact_cases:
                 api = await timed(lambda q=query: get(f"/api/v1/contacts?{q}"), args.samples)
@@ -207,7 +223,7 @@ async def main() -> None:
                 min(50_000, n // 2),
             )
             deep = contact_list.cursor_of(deep_rows[0], "name")
-            token = contacts_api.encode_cursor(deep)
+            token = cursors.encode(*deep)
             api = await timed(lambda: get(f"/api/v1/contacts?cursor={token}"), args.samples)
             sql = await timed(
                 lambda: contact_list.page(raw, contact_list.Filters(), deep, 50), args.samples
