@@ -70,9 +70,16 @@ async def test_login_flows_and_new_chat(matrix: LocalMatrix) -> None:
             assert resp.status == 201  # a room made just now, as bridgev2 answers
             dm = await resp.json()
         # Since v26.08 a number's chat is with its LID ghost; the answer says no number (the
-        # bridge strips it from ghost profiles by default), its contact list does.
+        # bridge strips it from ghost profiles by default); the user search does, and the contact
+        # list once the number is saved in the phone's address book.
         assert dm["id"].startswith("lid-") and dm["mxid"] == f"@whatsapp_{dm['id']}:{DOMAIN}"
         assert "identifiers" not in dm
+        async with http.get(f"{PREFIX}/contacts") as resp:
+            assert (await resp.json())["contacts"] == []
+        async with http.post(f"{PREFIX}/search_users", json={"query": ""}) as resp:
+            found = (await resp.json())["results"]
+        assert [(c["id"], c["identifiers"]) for c in found] == [(dm["id"], ["tel:+15551112222"])]
+        emu.provisioning.saved.add("15551112222")
         async with http.get(f"{PREFIX}/contacts") as resp:
             listed = (await resp.json())["contacts"]
         assert [(c["id"], c["identifiers"]) for c in listed] == [(dm["id"], ["tel:+15551112222"])]

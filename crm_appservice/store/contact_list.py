@@ -99,7 +99,15 @@ def _attribute(where: Where, a: AttributeFilter) -> None:
         where.add(sql + f" AND v.key = {{0}} AND v.txt {a.op} {{1}})", a.key, a.txt)
 
 
-def _where(f: Filters, found: list[int] | None = None) -> Where:
+@dataclass(frozen=True)
+class Found:
+    """Contacts collected by id from the indexes (see `_found`): the page is read by id."""
+
+    ids: list[int]
+    searched: bool  # the search's matches are among them (its condition is not needed again)
+
+
+def _where(f: Filters, found: Found | None = None) -> Where:
     # A contact's conversations are looked up per contact (conversations_contact_idx): LIMIT 1
     # in EXISTS, and a scalar sub-select beside an OR, keep the planner from hashing the whole
     # conversations table instead.
@@ -112,8 +120,8 @@ def _where(f: Filters, found: list[int] | None = None) -> Where:
         " AND l.login_id = ct.remote_id)"
     )
     if found is not None:
-        where.add("ct.id = ANY({0}::bigint[])", found)
-    elif f.q:
+        where.add("ct.id = ANY({0}::bigint[])", found.ids)
+    if f.q and not (found and found.searched):
         pattern, _ = terms(f.q)
         digits = phone_digits(f.q)
         if digits is not None:
@@ -147,21 +155,14 @@ def _where(f: Filters, found: list[int] | None = None) -> Where:
     return where
 
 
-# A search's matches collected by id up to this many; more are a broad search, walked in order.
+# A search's (or an attribute's) matches collected by id up to this many; more are broad,
+# walked in order.
 SEARCH_CAP = 2_000
 
 
-async def _found(conn: Conn, f: Filters) -> list[int] | None:
-    """The contacts a search matches, from the trigram indexes alone, when they are few (at
-    most SEARCH_CAP): the page is then read by id. Without this, a search for a number (the
-    name, e-mail and attributes, or any number the person has had) is an OR the planner can only
-    answer by walking the whole list in order, testing each contact (200 ms at 100k). None for
-    no search, a search shorter than a trigram, or one matching more: those walk the list,
-    which fills a page quickly when nearly everyone matches."""
-    if not f.q or len(f.q.strip()) < 3:
-        return None
-    pattern, _ = terms(f.q)
-    digits = phone_digits(f.q)
+async def _search_ids(conn: Conn, q: str) -> list[int] | None:
+    pattern, _ = terms(q)
+    digits = phone_digits(q)
     sql = "SELECT id FROM contacts WHERE search_text ILIKE $1 AND merged_into IS NULL"
     args: list[object] = [pattern]
     if digits is not None:
@@ -171,12 +172,57 @@ async def _found(conn: Conn, f: Filters) -> list[int] | None:
     return [r["id"] for r in rows] if len(rows) <= SEARCH_CAP else None
 
 
+async def _attribute_ids(conn: Conn, a: AttributeFilter) -> list[int] | None:
+    """In the order of contact_attribute_values' (key, num) or (key, txt) index, so that it is
+    read from the index, however many rows the planner expects to match."""
+    column = "num" if a.num is not None else "txt"
+    limit = SEARCH_CAP + 1
+    if a.op == "has":  # either kind of value: one index each
+        sql = " UNION ALL ".join(
+            f"(SELECT contact_id FROM contact_attribute_values WHERE key = $1"
+            f" AND {c} IS NOT NULL ORDER BY {c} LIMIT {limit})"
+            for c in ("num", "txt")
+        )
+        args: list[object] = [a.key]
+    else:
+        sql = (f"SELECT contact_id FROM contact_attribute_values WHERE key = $1"
+               f" AND {column} {a.op} $2{'::numeric' if column == 'num' else ''}"
+               f" ORDER BY {column} LIMIT {limit}")  # fmt: skip
+        args = [a.key, a.num if a.num is not None else a.txt]
+    rows = await conn.fetch(sql, *args)
+    return [r["contact_id"] for r in rows] if len(rows) <= SEARCH_CAP else None
+
+
+async def _found(conn: Conn, f: Filters) -> Found | None:
+    """The contacts a search, or an attribute's condition, matches, from their indexes alone,
+    when they are few (at most SEARCH_CAP): the page is then read by id. Without this, a
+    search for a number (the name, e-mail and attributes, or any number the person has had) is
+    an OR the planner can only answer by walking the whole list in order, testing each contact
+    (200 ms at 100k), and so is a condition few contacts meet (a budget above 9,990: 300 ms).
+    None for none of them, a search shorter than a trigram, or conditions matching more: those
+    walk the list, which fills a page quickly when nearly everyone matches."""
+    sets: list[set[int]] = []
+    searched = False
+    if f.q and len(f.q.strip()) >= 3:
+        ids = await _search_ids(conn, f.q)
+        if ids is not None:
+            sets.append(set(ids))
+            searched = True
+    for a in f.attributes:
+        ids = await _attribute_ids(conn, a)
+        if ids is not None:
+            sets.append(set(ids))
+    if not sets:
+        return None
+    return Found(sorted(set.intersection(*sets)), searched)
+
+
 def page_sql(
     f: Filters,
     cursor: Cursor | None,
     limit: int,
     export: bool = False,
-    found: list[int] | None = None,
+    found: Found | None = None,
 ) -> tuple[str, list[object]]:
     """The statement of one page (and one row more, to tell whether there is a next page)."""
     where = _where(f, found)
