@@ -45,8 +45,8 @@ class AttributeBody(Body):
     key: str | None = Field(
         default=None,
         pattern=r"^[a-z][a-z0-9_]{0,39}$",
-        description="Left out: made from the label (Budget (EUR) → budget_eur). A CSV column "
-        "of this name, or of the label, is imported as it.",
+        description="Left out: made from the label (Budget (EUR) → budget_eur; budget_eur_2 "
+        "if that is taken). A CSV column of this name, or of the label, is imported as it.",
     )
     choices: Choices = Field(default_factory=list, description="Needed for (only) a choice")
 
@@ -57,3 +57,8 @@ class AttributePatch(Patch):
         default=None, description="A choice's options: one a contact holds cannot be left out"
     )
     position: int | None = Field(default=None, ge=0, le=10_000)
+    based_on: datetime | None = Field(
+        default=None,
+        description="The `updated_at` the change was made from: if the attribute changed "
+        "since (another admin's edit), 409 instead of undoing theirs",
+    )

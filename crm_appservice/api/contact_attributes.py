@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..attribute_kinds import BadValue, Definition, from_json, from_text, key_for
+from ..attribute_kinds import BadValue, Definition, from_json, from_text, key_for, written
 from ..keys import POOL
 from ..store import contact_attributes as store
 from . import responses
@@ -24,24 +24,28 @@ routes = web.RouteTableDef()
 ATTRIBUTE = ids("/api/v1/contact-attributes/{attribute_id:id}")
 MAX_ATTRIBUTES = 100
 SHOWN = 3
+NUMBER_KIND = Definition("", "", "number")
 
 
 def _out(row: Any) -> AttributeOut:
     return AttributeOut.model_validate({**dict(row), "choices": list(row["choices"])})
 
 
-def _fitting(d: Definition, found: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
-    """The values that change to fit the kind; raises when any cannot."""
+def _fitting(d: Definition, found: list[tuple[int, Any, bool]]) -> list[tuple[int, Any]]:
+    """The values that change to fit the kind; raises when any of a live contact cannot (a
+    merged contact's stays as it is)."""
     converted, bad = [], []
-    for contact_id, value in found:
+    for contact_id, value, live in found:
         try:
             kept = from_json(d, value)
         except BadValue:
             try:
-                kept = from_text(d, str(value) if not isinstance(value, bool) else
-                                 ("yes" if value else "no"))  # fmt: skip
+                # A stored number as itself (1.234 is no ambiguous "1.234" of a text).
+                as_text = value if isinstance(value, str) else written(NUMBER_KIND, value)
+                kept = from_text(d, as_text)
             except BadValue:
-                bad.append(value)
+                if live:
+                    bad.append(value)
                 continue
         if kept != value or type(kept) is not type(value):
             converted.append((contact_id, kept))
@@ -53,6 +57,17 @@ def _fitting(d: Definition, found: list[tuple[int, Any]]) -> list[tuple[int, Any
             f"(e.g. {examples}): change them first, or choose another kind or key",
         )
     return converted
+
+
+def _free_key(key: str, taken: set[str]) -> str:
+    """The key, or the first of key_2, key_3… not taken ("Budget EUR" after "Budget (EUR)")."""
+    n = 1
+    found = key
+    while found in taken:
+        n += 1
+        suffix = f"_{n}"
+        found = key[: 40 - len(suffix)] + suffix
+    return found
 
 
 @routes.get("/api/v1/contact-attributes")
@@ -70,11 +85,13 @@ async def add_attribute(request: web.Request) -> web.Response:
         raise responses.invalid(
             "choices", "A choice needs its options" if body.kind == "choice"
             else "Only a choice has options")  # fmt: skip
-    key = body.key or key_for(body.label)
-    d = Definition(key, body.label, body.kind, tuple(body.choices))
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        if len(await store.all_of(conn)) >= MAX_ATTRIBUTES:
+        await store.hold_definitions(conn)
+        there = await store.all_of(conn)
+        if len(there) >= MAX_ATTRIBUTES:
             raise responses.conflict(f"A team keeps at most {MAX_ATTRIBUTES} attributes")
+        key = body.key or _free_key(key_for(body.label), {r["key"] for r in there})
+        d = Definition(key, body.label, body.kind, tuple(body.choices))
         try:
             row = await store.create(conn, key, body.label, body.kind, body.choices)
         except store.KeyTaken:
@@ -90,10 +107,16 @@ async def change_attribute(request: web.Request) -> web.Response:
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
     if not changes:
         raise responses.bad_request("Nothing to change")
+    based_on = changes.pop("based_on", None)
     async with request.app[POOL].acquire() as conn, conn.transaction():
+        await store.hold_definitions(conn)
         row = await store.get(conn, int(request.match_info["attribute_id"]))
         if row is None:
             raise responses.not_found("attribute")
+        if based_on is not None and based_on != row["updated_at"]:
+            raise responses.conflict(f"{row['label']} was changed meanwhile: look at it again")
+        if not changes:
+            raise responses.bad_request("Nothing to change")
         if "choices" in changes:
             if row["kind"] != "choice":
                 raise responses.invalid("choices", "Only a choice has options")
@@ -115,7 +138,8 @@ async def change_attribute(request: web.Request) -> web.Response:
 async def delete_attribute(request: web.Request) -> web.Response:
     """The values stay on the contacts (shown as other details, removable there)."""
     require_admin(request)
-    async with request.app[POOL].acquire() as conn:
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        await store.hold_definitions(conn)
         if not await store.delete(conn, int(request.match_info["attribute_id"])):
             raise responses.not_found("attribute")
     return responses.json_response({"deleted": True})

@@ -14,6 +14,7 @@ from aiohttp import web
 import orjson
 
 from .. import contact_csv
+from ..attribute_kinds import written
 from ..keys import POOL
 from ..store import (
     contact_attributes as attribute_store,
@@ -33,7 +34,7 @@ SAMPLE = 20
 
 
 async def _read(
-    request: web.Request, conn: Any
+    request: web.Request, conn: Any, *, held: bool = False
 ) -> tuple[
     list[str], dict[str, str], list[contact_csv.Row], list[contact_csv.Problem], dict[str, int]
 ]:
@@ -41,7 +42,7 @@ async def _read(
     event loop for a while), then its owners looked up: a row whose owner is no active
     manager is a problem too."""
     body = ImportBody.model_validate_json(await request.read())
-    defined = await attribute_store.definitions(conn)
+    defined = await attribute_store.definitions(conn, held=held)
     try:
         header, records = await asyncio.to_thread(contact_csv.parse, body.csv)
         mapping = body.mapping
@@ -113,7 +114,7 @@ async def import_contacts(request: web.Request) -> web.Response:
     """Every good row, in one transaction; the bad ones are reported and nothing of them kept."""
     require_admin(request)
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        _, _, rows, problems, owners = await _read(request, conn)
+        _, _, rows, problems, owners = await _read(request, conn, held=True)
         found = await store.matches(conn, rows)
         rows = _one_per_contact(rows, found, problems)
         created, updated, conversations = await store.store(conn, rows, found, owners)
@@ -179,6 +180,12 @@ async def export(request: web.Request) -> web.StreamResponse:
     async with request.app[POOL].acquire() as conn:
         filters = await filters_of(request, conn, query)
         attributes = await _columns(conn, filters)
+        defined = await attribute_store.definitions(conn)
+
+        def attribute(key: str, value: Any) -> Any:
+            d = defined.get(key)
+            return written(d, value) if d is not None and value is not None else value
+
         await response.prepare(request)
         header = [*_HEADER, *attributes.values()]
         buffer = io.StringIO()
@@ -194,7 +201,8 @@ async def export(request: web.Request) -> web.StreamResponse:
                 writer.writerow([_cell(v) for v in (
                     r["display_name"], r["phone"], "; ".join(r["other_phones"]), r["email"],
                     r["owner_email"], r["conversation_count"], r["last_message_at"],
-                    r["created_at"], *(values.get(a) for a in attributes))])  # fmt: skip
+                    r["created_at"],
+                    *(attribute(a, values.get(a)) for a in attributes))])  # fmt: skip
             await response.write(buffer.getvalue().encode())
             buffer.seek(0)
             buffer.truncate()

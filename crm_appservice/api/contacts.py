@@ -89,7 +89,9 @@ def attribute_filters(
         if d.kind == "number":
             found.append(contact_list.AttributeFilter(key, op, num=Decimal(str(stored))))
         else:
-            found.append(contact_list.AttributeFilter(key, op, txt=stored_text(stored)))
+            txt = stored_text(stored)
+            whole = stored if isinstance(stored, str) and stored != txt else None
+            found.append(contact_list.AttributeFilter(key, op, txt=txt, whole=whole))
     return tuple(found)
 
 
@@ -199,11 +201,10 @@ async def patch_contact(request: web.Request) -> web.Response:
         raise responses.bad_request("Nothing to change")
     contact_id = _id(request, "contact_id")
     async with request.app[POOL].acquire() as conn, conn.transaction():
+        if "attributes" in changes:  # first: it waits for a definition being changed
+            defined = await attribute_store.definitions(conn, held=True)
+            changes["attributes"] = checked_attributes(changes["attributes"], defined)
         contact_id = (await visible_contact(request, conn, contact_id))["id"]
-        if "attributes" in changes:
-            changes["attributes"] = checked_attributes(
-                changes["attributes"], await attribute_store.definitions(conn)
-            )
         owner = changes.get("owner_id")
         if owner is not None and not await conversation_store.manager_is_active(conn, owner):
             raise responses.invalid("owner_id", "No active manager with that id")

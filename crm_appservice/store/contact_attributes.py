@@ -28,9 +28,23 @@ async def all_of(conn: Conn) -> list[asyncpg.Record]:
     )
 
 
-async def definitions(conn: Conn) -> dict[str, Definition]:
-    """Every definition by its key: what a contact's values are checked against."""
+async def definitions(conn: Conn, *, held: bool = False) -> dict[str, Definition]:
+    """Every definition by its key: what a contact's values are checked against.
+
+    `held` (in a transaction that writes values): they stay as read until it ends. A
+    definition changing meanwhile (a choice left out, a kind made over the values there) waits
+    for it, and then sees its values: checked against the old definitions, they would
+    otherwise be written after the new one looked at what is stored."""
+    if held:
+        await conn.execute("LOCK TABLE contact_attributes IN SHARE MODE")
     return {r["key"]: definition(r) for r in await all_of(conn)}
+
+
+async def hold_definitions(conn: Conn) -> None:
+    """For a change of the definitions: one at a time, after every transaction writing values
+    by the old ones (`definitions(held=True)`) has ended, before any new one reads them. Taken
+    first, so that it waits for no row a writer of values needs."""
+    await conn.execute("LOCK TABLE contact_attributes IN SHARE ROW EXCLUSIVE MODE")
 
 
 async def get(conn: Conn, attribute_id: int) -> asyncpg.Record | None:
@@ -79,15 +93,18 @@ async def delete(conn: Conn, attribute_id: int) -> bool:
     return done is not None
 
 
-async def values(conn: Conn, key: str) -> list[tuple[int, Any]]:
-    """(contact, value) of every contact with a value under `key`: a new definition's kind is
-    checked against them (and they are converted to it) before it is made."""
+async def values(conn: Conn, key: str) -> list[tuple[int, Any, bool]]:
+    """(contact, value, live) of every contact with a value under `key`: a new definition's
+    kind is checked against them (and they are converted to it) before it is made. A contact
+    merged into another (`live` false) is nobody's to change: its value is converted if it can
+    be, and never a reason to refuse."""
     rows = await conn.fetch(
-        "SELECT ct.id, ct.attributes -> $1 AS value FROM contact_attribute_values v"
-        " JOIN contacts ct ON ct.id = v.contact_id WHERE v.key = $1 ORDER BY ct.id",
+        "SELECT ct.id, ct.attributes -> $1 AS value, ct.merged_into IS NULL AS live"
+        " FROM contact_attribute_values v JOIN contacts ct ON ct.id = v.contact_id"
+        " WHERE v.key = $1 ORDER BY ct.id",
         key,
     )
-    return [(r["id"], orjson.loads(r["value"])) for r in rows]
+    return [(r["id"], orjson.loads(r["value"]), r["live"]) for r in rows]
 
 
 async def convert(conn: Conn, key: str, converted: list[tuple[int, Any]]) -> None:
@@ -106,10 +123,11 @@ async def convert(conn: Conn, key: str, converted: list[tuple[int, Any]]) -> Non
 
 async def using_choice(conn: Conn, key: str, choices: list[str]) -> dict[str, int]:
     """How many contacts hold each of these choices of an attribute (a choice in use is not
-    removed from it)."""
+    removed from it); merged contacts, whom nobody changes, are not counted."""
     rows = await conn.fetch(
-        "SELECT txt, count(*) AS n FROM contact_attribute_values WHERE key = $1"
-        " AND txt = ANY($2::text[]) GROUP BY txt",
+        "SELECT v.txt, count(*) AS n FROM contact_attribute_values v"
+        " JOIN contacts ct ON ct.id = v.contact_id AND ct.merged_into IS NULL"
+        " WHERE v.key = $1 AND v.txt = ANY($2::text[]) GROUP BY v.txt",
         key,
         choices,
     )

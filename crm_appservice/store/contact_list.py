@@ -72,6 +72,8 @@ class AttributeFilter:
     op: Op
     num: Decimal | None = None
     txt: str | None = None
+    # A text longer than the index keeps (stored_text): compared whole on the contact too.
+    whole: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,9 @@ def _attribute(where: Where, a: AttributeFilter) -> None:
         where.add(sql + " AND v.key = {0})", a.key)
     elif a.num is not None:
         where.add(sql + f" AND v.key = {{0}} AND v.num {a.op} {{1}}::numeric)", a.key, a.num)
+    elif a.whole is not None:
+        where.add(sql + " AND v.key = {0} AND v.txt = {1} AND ct.attributes ->> {0} = {2})",
+                  a.key, a.txt, a.whole)  # fmt: skip
     else:
         where.add(sql + f" AND v.key = {{0}} AND v.txt {a.op} {{1}})", a.key, a.txt)
 

@@ -117,6 +117,7 @@ export const t = {
     op: (label: string) => `Condition on ${label}`,
     value: (label: string) => `Value of ${label}`,
     drop: (label: string) => `Remove the filter on ${label}`,
+    unreadable: (label: string) => `${label}: not a whole date yet (nothing was changed)`,
   },
   contacts: {
     title: "Contacts",

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 
 import type { ContactAttribute } from "../api/types";
 import { useContactAttributes } from "../state/hooks";
@@ -14,13 +14,12 @@ interface Condition {
 const MAX = 5;
 let made = 0;
 
-/** A condition as the API reads it, or null while it has no value yet. Numbers are sent as the
- * input has them ("1.5"): never "1.500", which the server cannot tell from 1500. */
-function written(a: ContactAttribute, c: Condition): string | null {
+/** A condition as the API reads it, or null while it has no value yet. A value is sent as
+ * typed: the server reads it by the attribute's kind and says what it cannot read. */
+function written(c: Condition): string | null {
   if (c.op === "has") return c.key;
   if (c.value.trim() === "") return null;
-  const value = a.kind === "number" ? String(Number(c.value)) : c.value.trim();
-  return `${c.key}${c.op}${value}`;
+  return `${c.key}${c.op}${c.value.trim()}`;
 }
 
 function ValueInput({ a, c, change }: { a: ContactAttribute; c: Condition; change: (value: string) => void }) {
@@ -43,26 +42,34 @@ function ValueInput({ a, c, change }: { a: ContactAttribute; c: Condition; chang
       </select>
     );
   }
-  const type = a.kind === "number" ? "number" : a.kind === "date" ? "date" : "text";
-  return <input aria-label={t.attributes.value(a.label)} type={type} step="any" value={c.value} onChange={(e) => change(e.target.value)} />;
+  return (
+    <input
+      aria-label={t.attributes.value(a.label)}
+      type={a.kind === "date" ? "date" : "text"}
+      inputMode={a.kind === "number" ? "decimal" : undefined}
+      value={c.value}
+      onChange={(e) => change(e.target.value)}
+    />
+  );
 }
 
 /** The Contacts page's attribute filters: one chip per condition (a value, a range's end for
  * numbers and dates, or "has a value"); the list follows each complete condition. */
 export function AttributeFilters({ onChange }: { onChange: (conditions: string[]) => void }) {
-  const defined = useContactAttributes().data?.items ?? [];
+  const query = useContactAttributes();
+  const defined = query.data?.items ?? [];
   const [conditions, setConditions] = useState<Condition[]>([]);
   const byKey = new Map(defined.map((a) => [a.key, a]));
   const update = (next: Condition[]) => {
     setConditions(next);
-    onChange(
-      next.flatMap((c) => {
-        const a = byKey.get(c.key);
-        const w = a ? written(a, c) : null;
-        return w ? [w] : [];
-      }),
-    );
+    onChange(next.flatMap((c) => written(c) ?? []));
   };
+  // An attribute an admin removed meanwhile takes its conditions with it (the server would
+  // refuse the list with them, and they have no chip to be removed by).
+  const stale = query.isSuccess && conditions.some((c) => !byKey.has(c.key));
+  useEffect(() => {
+    if (stale) update(conditions.filter((c) => byKey.has(c.key)));
+  });
   if (defined.length === 0) return null;
   return (
     <div className="attribute-filters">

@@ -33,7 +33,7 @@ function AttributeRow({
   const rename = () => label.trim() && label.trim() !== a.label && run(api.patchAttribute(a.id, { label: label.trim() }), put);
   const saveChoices = () => {
     const next = lines(choices);
-    if (next.join("\n") !== a.choices.join("\n")) run(api.patchAttribute(a.id, { choices: next }), put);
+    if (next.join("\n") !== a.choices.join("\n")) run(api.patchAttribute(a.id, { choices: next, based_on: a.updated_at }), put);
   };
   return (
     <tr data-attribute={a.key}>

@@ -10,10 +10,10 @@ import { ErrorLine, useActionError } from "./ErrorLine";
 
 type Value = string | number | boolean | null;
 
-/** What an input holds, as the API is sent it (the server checks it against the kind). */
+/** What an input holds, as the API is sent it: a number as typed ("1 234,5"), read by the
+ * server by the rule a CSV cell is read by; only an emptied field removes the value. */
 function typed(a: ContactAttribute, text: string): Value {
   if (text === "") return null;
-  if (a.kind === "number") return Number(text);
   if (a.kind === "boolean") return text === "true";
   return text;
 }
@@ -24,9 +24,13 @@ function shown(value: unknown): string {
 
 /** One attribute's input: a select for yes/no and choices (saved when picked), a field for the
  * others (saved when left or on Enter). */
-function Field({ a, value, save }: { a: ContactAttribute; value: unknown; save: (v: Value) => void }) {
+function Field({ a, value, save, refuse }: { a: ContactAttribute; value: unknown; save: (v: Value) => void; refuse: (why: string) => void }) {
   const [text, setText] = useState(shown(value));
-  const commit = () => text !== shown(value) && save(typed(a, text.trim()));
+  const commit = (input: HTMLInputElement) => {
+    // A date the browser cannot read is "" to the page: said, never sent as a removal.
+    if (input.validity.badInput) return refuse(t.attributes.unreadable(a.label));
+    if (text !== shown(value)) save(typed(a, text.trim()));
+  };
   if (a.kind === "boolean" || a.kind === "choice") {
     const options =
       a.kind === "boolean"
@@ -46,16 +50,15 @@ function Field({ a, value, save }: { a: ContactAttribute; value: unknown; save: 
       </select>
     );
   }
-  const type = a.kind === "number" ? "number" : a.kind === "date" ? "date" : "text";
   return (
     <input
       aria-label={a.label}
-      type={type}
-      step="any"
+      type={a.kind === "date" ? "date" : "text"}
+      inputMode={a.kind === "number" ? "decimal" : undefined}
       value={text}
       onChange={(e) => setText(e.target.value)}
-      onBlur={commit}
-      onKeyDown={(e) => e.key === "Enter" && commit()}
+      onBlur={(e) => commit(e.currentTarget)}
+      onKeyDown={(e) => e.key === "Enter" && commit(e.currentTarget)}
     />
   );
 }
@@ -66,7 +69,7 @@ function Field({ a, value, save }: { a: ContactAttribute; value: unknown; save: 
 export function ContactAttributes({ contact }: { contact: ContactDetail }) {
   const qc = useQueryClient();
   const defined = useContactAttributes().data?.items ?? [];
-  const { error, run } = useActionError();
+  const { error, setError, run } = useActionError();
   const values = contact.attributes as Record<string, unknown>;
   const save = (key: string, value: Value) =>
     run(api.patchContact(contact.id, { attributes: { [key]: value } }), (updated) => {
@@ -82,7 +85,7 @@ export function ContactAttributes({ contact }: { contact: ContactDetail }) {
           <dt>{a.label}</dt>
           <dd>
             {/* Keyed by the stored value: an answer (or a refused edit) shows what is stored. */}
-            <Field key={`${shown(values[a.key])}:${error ?? ""}`} a={a} value={values[a.key]} save={(v) => save(a.key, v)} />
+            <Field key={`${shown(values[a.key])}:${error ?? ""}`} a={a} value={values[a.key]} save={(v) => save(a.key, v)} refuse={setError} />
           </dd>
         </div>
       ))}
