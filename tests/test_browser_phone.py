@@ -93,7 +93,7 @@ async def test_the_main_flow_on_a_phone(world: World, browser: Browser) -> None:
     await page.get_by_role("button", name="Back to the inbox").click()
     await row(page, conversation).wait_for(timeout=WAIT)
     await page.get_by_role("button", name="Team").click()
-    await page.get_by_role("heading", name="Team").wait_for(timeout=WAIT)
+    await page.get_by_role("heading", name="Team", exact=True).wait_for(timeout=WAIT)
     await no_sideways_scroll(page)
     # The bar's buttons each on one line.
     for button in await page.locator(".topbar button").all():

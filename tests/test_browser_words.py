@@ -34,7 +34,7 @@ async def test_addresses_notifications_snooze_and_links(world: World, browser: B
     await eve.get_by_role("button", name="Team").click()
     await eve.wait_for_url(inbox_url(world) + "team")
     await eve.reload()
-    await eve.get_by_role("heading", name="Team").wait_for(timeout=WAIT)
+    await eve.get_by_role("heading", name="Team", exact=True).wait_for(timeout=WAIT)
     await eve.go_back()
     await eve.get_by_role("tab", name="All").wait_for(timeout=WAIT)
     # So has every page: the account survives a reload, an address that is no page leads to

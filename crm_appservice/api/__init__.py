@@ -18,6 +18,7 @@ from . import (
     media,
     notes,
     openapi,
+    quick_replies,
     replies,
     whatsapp,
     ws,
@@ -33,6 +34,7 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(whatsapp.routes)  # before the conversation routes: /conversations/new
     app.router.add_routes(conversations.routes)
     app.router.add_routes(replies.routes)
+    app.router.add_routes(quick_replies.routes)
     app.router.add_routes(drafts.routes)
     app.router.add_routes(notes.routes)
     app.router.add_routes(contacts.routes)

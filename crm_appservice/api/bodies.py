@@ -23,7 +23,10 @@ JSON = 1 * MiB
 LOGIN = 16 * KiB
 # A multipart reply's fields and framing besides its file.
 FORM_EXTRA = 1 * MiB
-UPLOADS = frozenset({"/api/v1/conversations/{conversation_id}/messages"})
+UPLOADS = frozenset({
+    "/api/v1/conversations/{conversation_id}/messages",
+    "/api/v1/quick-replies/{quick_reply_id}/files",
+})  # fmt: skip
 # A CSV file of contacts, as JSON text (api/import_models.py MAX_CSV, and its escapes).
 IMPORTS = frozenset({"/api/v1/contacts/import", "/api/v1/contacts/import/preview"})
 IMPORT = 12 * MiB

@@ -263,13 +263,20 @@ class CountsOut(Out):
 
 class ReplyBody(Body):
     client_txn_id: str = Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
-    body: str = Field(min_length=1, max_length=65_536)
+    body: str | None = Field(
+        default=None, min_length=1, max_length=65_536,
+        description="The text; with `quick_reply_file` its caption, and may be left out",
+    )  # fmt: skip
     reply_to: int | None = Field(default=None, ge=1)
     channel: Literal["matrix", "email"] = Field(
         default="matrix",
         description="`email` writes to the contact's e-mail address instead of the chat",
     )
     subject: OneLine | None = Field(default=None, max_length=300, description="For e-mail only")
+    quick_reply_file: int | None = Field(
+        default=None, ge=1, le=10**18 - 1,
+        description="A quick reply's file (its id), sent as this message's attachment",
+    )  # fmt: skip
 
 
 class AttachmentForm(Body):

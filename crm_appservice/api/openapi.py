@@ -22,6 +22,7 @@ from . import (
     import_models as i,
     models as m,
     order_models as o,
+    quick_reply_models as q,
     token_models as t,
 )
 from .conversations import BundleOut, ConversationPatch, ListQuery, PageQuery
@@ -108,6 +109,25 @@ OPERATIONS: list[Operation] = [
     ("delete", "/api/v1/contact-attributes/{attribute_id}",
      "Remove an attribute (admin): contacts keep their values, shown as other details", None,
      None),
+    ("get", "/api/v1/quick-replies", "The team's quick replies and the manager's own", None,
+     q.QuickReplyList),
+    ("post", "/api/v1/quick-replies",
+     "Add a quick reply: the team's (admin) or, `personal`, the manager's own", q.QuickReplyBody,
+     {"201": q.QuickReplyOut}),
+    ("patch", "/api/v1/quick-replies/{quick_reply_id}",
+     "Change a quick reply (admins the team's, a manager their own)", q.QuickReplyPatch,
+     q.QuickReplyOut),
+    ("delete", "/api/v1/quick-replies/{quick_reply_id}", "Remove a quick reply", None, None),
+    ("post", "/api/v1/quick-replies/{quick_reply_id}/files",
+     "Add a file (multipart/form-data: `file`, and `width`, `height` of an image)", None,
+     {"201": q.QuickReplyOut}),
+    ("get", "/api/v1/quick-replies/{quick_reply_id}/files/{file_id}", "A quick reply's file",
+     None, None),
+    ("delete", "/api/v1/quick-replies/{quick_reply_id}/files/{file_id}",
+     "Remove a file of a quick reply", None, q.QuickReplyOut),
+    ("get", "/api/v1/conversations/{conversation_id}/quick-replies/{quick_reply_id}",
+     "A quick reply filled in for the conversation, and its variables with no value there",
+     None, q.RenderedOut),
     ("post", "/api/v1/contacts/{contact_id}/orders", "Add an order", o.OrderBody,
      {"201": o.OrderOut}),
     ("patch", "/api/v1/orders/{order_id}", "Edit an order", o.OrderPatch, o.OrderOut),
@@ -189,6 +209,9 @@ def document() -> dict[str, Any]:
         } or {"200": {"description": "OK"}}  # fmt: skip
         if path.endswith(".csv"):
             answers["200"]["content"] = {"text/csv": {"schema": {"type": "string"}}}
+        elif method == "get" and path.endswith("/files/{file_id}"):  # the file as it was sent
+            answers["200"]["content"] = {"*/*": {"schema": {"type": "string",
+                                                            "format": "binary"}}}  # fmt: skip
         answers["default"] = {"description": "Error", "content": {"application/json": {
             "schema": error}}}  # fmt: skip
         op: dict[str, Any] = {"summary": summary, "responses": answers}

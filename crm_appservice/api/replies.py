@@ -8,17 +8,12 @@ message as stored (status `pending`); every later change of its status reaches t
 
 from __future__ import annotations
 
-import re
-from typing import Any
-import unicodedata
-from urllib.parse import unquote
-
-from aiohttp import BodyPartReader, MultipartReader, web
-from aiohttp.hdrs import CONTENT_TYPE
+from aiohttp import web
 import asyncpg
 
+from .. import placeholders
 from ..ingest.content import Media, MessageContent, preview
-from ..keys import MATRIX, POOL, SETTINGS, SPOOL
+from ..keys import POOL, SETTINGS, SPOOL
 from ..outbox.spool import TooLarge
 from ..store import (
     actions,
@@ -27,67 +22,22 @@ from ..store import (
     feed,
     mail as mail_store,
     messages as message_store,
+    quick_replies as quick_reply_store,
 )
 from ..store.database import Conn
-from . import own_replies, responses
+from . import forms, own_replies, responses
 from .conversations import CONVERSATION, visible_conversation
-from .file_kinds import kind_of, media_type
+from .file_kinds import kind_of
 from .middleware import current, ensure_visible, ids
 from .models import AttachmentForm, EditBody, MessageOut, ReactionBody, ReplyBody
 from .resources import message_out
 
 routes = web.RouteTableDef()
 
-FIELD_LIMIT = 128 * 1024
-_MIMETYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
-
 
 def crm_user(request: web.Request) -> str:
     settings = request.app[SETTINGS]
     return f"@{settings.appservice.bot_username}:{settings.homeserver.domain}"
-
-
-def upload_limit(request: web.Request) -> int:
-    """The configured limit, or the homeserver's `m.upload.size` if that is smaller."""
-    limit = request.app[SETTINGS].media.max_upload_size
-    homeserver = request.app[MATRIX].upload_limit
-    return min(limit, homeserver) if homeserver else limit
-
-
-def safe_filename(name: str | None) -> str:
-    """The last path component, without control characters, at most 255 characters.
-
-    Percent-encoding is undone first (RFC 7578 allows it, and some clients use it), so an
-    encoded path cannot slip through either."""
-    base = re.split(r"[\\/]", unquote(name or ""))[-1]
-    cleaned = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip()
-    return cleaned[:255] or "file"
-
-
-async def _field(part: BodyPartReader) -> str:
-    data = bytearray()
-    while chunk := await part.read_chunk(8192):
-        data += chunk
-        if len(data) > FIELD_LIMIT:
-            raise responses.APIError(413, "too_large", "A form field is too long", part.name)
-    return data.decode("utf-8", errors="strict")
-
-
-_UNREADABLE = "Not a readable multipart/form-data body"
-
-
-async def _multipart(request: web.Request) -> MultipartReader:
-    try:
-        return await request.multipart()
-    except ValueError:  # no boundary, or one aiohttp cannot use
-        raise responses.bad_request(_UNREADABLE) from None
-
-
-async def _next_part(reader: MultipartReader) -> Any:
-    try:
-        return await reader.next()
-    except (ValueError, AssertionError, UnicodeDecodeError):  # framing that does not parse
-        raise responses.bad_request(_UNREADABLE) from None
 
 
 async def _read_form(request: web.Request) -> tuple[AttachmentForm, actions.Attachment]:
@@ -97,33 +47,20 @@ async def _read_form(request: web.Request) -> tuple[AttachmentForm, actions.Atta
     spooled: tuple[str, int] | None = None
     mimetype = filename = ""
     try:
-        reader = await _multipart(request)
-        while (part := await _next_part(reader)) is not None:
-            if not isinstance(part, BodyPartReader):
-                raise responses.bad_request("Nested multipart bodies are not accepted")
+        reader = await forms.open_multipart(request)
+        while (part := await forms.next_part(reader)) is not None:
             if part.name == "file":
                 if spooled is not None:
                     raise responses.invalid("file", "One file per message")
-                mimetype = media_type(part.headers.get(CONTENT_TYPE, ""))
-                if not _MIMETYPE.match(mimetype):
-                    mimetype = "application/octet-stream"
-                filename = safe_filename(part.filename)
-                limit = upload_limit(request)
+                mimetype = forms.declared_type(part)
+                filename = forms.safe_filename(part.filename)
+                limit = forms.upload_limit(request)
                 try:
                     spooled = await spool.receive(part, limit)
                 except TooLarge:
-                    raise responses.APIError(
-                        413, "too_large",
-                        f"The file is larger than the limit of {limit // (1024 * 1024)} MiB",
-                        "file",
-                    ) from None  # fmt: skip
-            elif part.name in AttachmentForm.model_fields:
-                try:
-                    fields[part.name] = await _field(part)
-                except UnicodeDecodeError:
-                    raise responses.invalid(part.name, "Not UTF-8 text") from None
+                    raise forms.too_large(limit) from None
             else:
-                raise responses.invalid(part.name or "?", "Unknown form field")
+                await forms.read_field(part, fields, AttachmentForm.model_fields)
         if spooled is None:
             raise responses.invalid("file", "A multipart reply needs a file")
         if spooled[1] == 0:
@@ -187,6 +124,29 @@ async def _check_email(conn: Conn, request: web.Request, conversation_id: int) -
         raise responses.invalid("channel", "The contact has no e-mail address")
 
 
+def _no_variables_left(text: str | None) -> None:
+    """A quick reply's variable with no value here stays in its text until the manager fills
+    it in: never sent as it is, nor as a blank (placeholders.py)."""
+    left = placeholders.left_in(text or "")
+    if left:
+        raise responses.invalid(
+            "body", f"Fill in {{{{{left[0]}}}}} first: it has no value for this customer"
+        )
+
+
+async def _quick_reply_file(request: web.Request, file_id: int) -> actions.Attachment:
+    """A quick reply's file the manager sees, copied into the spool to go out as an upload."""
+    async with request.app[POOL].acquire() as conn:
+        found = await quick_reply_store.file(conn, file_id, current(request).manager.id)
+    if found is None:
+        raise responses.invalid("quick_reply_file", "No such file of a quick reply")
+    path, size = await request.app[SPOOL].write(found["data"])
+    return actions.Attachment(
+        path=path, mimetype=found["mimetype"], size=size, filename=found["filename"],
+        width=found["width"], height=found["height"],
+    )  # fmt: skip
+
+
 @routes.post(CONVERSATION + "/messages")
 async def send(request: web.Request) -> web.Response:
     """Queue a reply. The same `client_txn_id` again answers with the first message (200)."""
@@ -201,9 +161,14 @@ async def send(request: web.Request) -> web.Response:
         )  # fmt: skip
     else:
         body = ReplyBody.model_validate_json(await request.read())
-    reply = _reply(request, body, attachment)
+    if isinstance(body, ReplyBody) and body.body is None and body.quick_reply_file is None:
+        raise responses.invalid("body", "A reply needs a body or a file")
+    _no_variables_left(body.body)
     created = False
     try:
+        if isinstance(body, ReplyBody) and body.quick_reply_file is not None:
+            attachment = await _quick_reply_file(request, body.quick_reply_file)
+        reply = _reply(request, body, attachment)
         async with request.app[POOL].acquire() as conn, conn.transaction():
             await visible_conversation(conn, request)
             if body.channel == "email":
@@ -327,6 +292,7 @@ async def edit(request: web.Request) -> web.Response:
             raise responses.conflict("Only text messages can be edited")
         if body.body == message["body"]:
             return await _answer(conn, request, message["id"], [], 200)
+        _no_variables_left(body.body)
         text = preview(MessageContent("text", body.body, None, None))
         # A failed reply is not in the chat: its new text goes out with the retry.
         in_chat = _in_chat(message)

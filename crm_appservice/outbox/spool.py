@@ -57,6 +57,20 @@ class Spool:
             raise
         return name, size
 
+    async def write(self, data: bytes) -> tuple[str, int]:
+        """A copy of bytes kept elsewhere (a quick reply's file in the database), synced as a
+        received file is: (its name in the spool, size)."""
+        await asyncio.to_thread(os.makedirs, self.directory, 0o700, True)
+        name = uuid.uuid4().hex
+        await asyncio.to_thread(self._write_synced, self.path(name), data)
+        return name, len(data)
+
+    @staticmethod
+    def _write_synced(path: str, data: bytes) -> None:
+        with open(path, "wb") as f:
+            f.write(data)
+            _close_synced(f)
+
     async def discard(self, name: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             await asyncio.to_thread(os.unlink, self.path(name))

@@ -27,6 +27,9 @@ export type OrderItem = S.OrderItem;
 export type Counts = S.CountsOut;
 export type Token = S.TokenOut;
 export type BusinessNumber = S.NumberStateOut;
+export type QuickReply = S.QuickReplyOut;
+export type QuickReplyFile = S.QuickReplyFileOut;
+export type FilledIn = S.RenderedOut;
 export type LiveType = S.LiveFrameOut["type"];
 export type LiveFrame = S.LiveFrameOut;
 

@@ -8,6 +8,7 @@ import { keys } from "../state/cache";
 import { t } from "../strings";
 import { ConfirmButton } from "./Confirm";
 import { ErrorLine, useActionError } from "./ErrorLine";
+import { QuickReplySettings } from "./QuickReplySettings";
 
 const TOKENS = ["tokens"] as const;
 
@@ -19,6 +20,7 @@ export function Account({ me }: { me: Manager }) {
       <NameForm me={me} />
       <PasswordForm />
       <Tokens />
+      <QuickReplySettings personal />
     </main>
   );
 }

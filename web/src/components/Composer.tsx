@@ -2,15 +2,18 @@ import { useQueryClient } from "@tanstack/react-query";
 import { type ClipboardEvent, type DragEvent, type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
 
 import { api } from "../api/client";
-import type { Bundle, Conversation, Manager, Message } from "../api/types";
+import type { Bundle, Conversation, Manager, Message, QuickReply, QuickReplyFile } from "../api/types";
 import { addNote, keys } from "../state/cache";
 import { useDraft } from "../state/drafts";
+import { useQuickReplies } from "../state/hooks";
+import { matching, slashQuery } from "../state/quickReplies";
 import { useSend } from "../state/send";
 import { t } from "../strings";
 import { fitHeight } from "./Editor";
 import { EmojiPicker } from "./EmojiPicker";
 import { ErrorLine, useActionError } from "./ErrorLine";
 import { Icon } from "./Icon";
+import { QuickReplyPicker } from "./QuickReplyPicker";
 
 interface Props {
   conversation: Conversation;
@@ -24,6 +27,17 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
   const [text, setText] = useState(() => qc.getQueryData<Bundle>(keys.bundle(conversation.id))?.draft ?? "");
   const [file, setFile] = useState<File | null>(null);
   const [noteMode, setNoteMode] = useState(false);
+  // A quick reply filled in: its files go with the text, and what it has no value for is said.
+  const [stored, setStored] = useState<QuickReplyFile[]>([]);
+  // The server's names of what has no value here, and those variables as they are in the text.
+  const [missing, setMissing] = useState<{ names: string[]; left: string[] }>({ names: [], left: [] });
+  const [active, setActive] = useState(0);
+  const [closed, setClosed] = useState<string | null>(null);
+  const unfilled = missing.left.some((token) => text.includes(token));
+  const query = noteMode ? null : slashQuery(text);
+  const open = query !== null && closed !== text;
+  const quick = useQuickReplies(query !== null);
+  const options = open ? matching(quick.data?.items ?? [], query ?? "") : [];
   const { error, setError, run } = useActionError();
   const input = useRef<HTMLTextAreaElement>(null);
   const picker = useRef<HTMLInputElement>(null);
@@ -48,7 +62,7 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
     });
   }
 
-  const { sendText, sendFile } = useSend(conversation, me, replyTo);
+  const { sendFile, sendQuickReply } = useSend(conversation, me, replyTo);
 
   function submit() {
     const body = text.trim();
@@ -56,19 +70,60 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
     if (noteMode) {
       if (!body) return;
       run(api.addNote(conversation.id, body), (note) => addNote(qc, note));
+    } else if (unfilled) {
+      // What the server said has no value is still there: it would refuse it (never a blank).
+      setError(t.quick.missing(missing.names));
+      return;
+    } else if (stored.length > 0 || (body && !file)) {
+      // The quick reply's files first (the text the first one's caption), then a file of the
+      // manager's own, if they attached one too.
+      const own = file;
+      void sendQuickReply(body, stored).then(() => own && sendFile(own, ""));
+      setFile(null);
     } else if (file) {
       void sendFile(file, body);
       setFile(null);
-    } else if (body) {
-      sendText(body);
     } else {
       return;
     }
     setText("");
+    setStored([]);
+    setMissing({ names: [], left: [] });
     clearReply();
   }
 
+  /** Fill the composer with a quick reply as the server fills it in for this conversation. */
+  function pick(r: QuickReply) {
+    setClosed(text);
+    run(api.fillIn(conversation.id, r.id), (filled) => {
+      setText(filled.text);
+      setStored(filled.files);
+      setMissing({ names: filled.missing, left: filled.left });
+      requestAnimationFrame(() => input.current?.focus());
+    });
+  }
+
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (open && !e.nativeEvent.isComposing) {
+      const move = e.key === "ArrowDown" ? 1 : e.key === "ArrowUp" ? -1 : 0;
+      if (move && options.length > 0) {
+        e.preventDefault();
+        setActive((i) => (i + move + options.length) % options.length);
+        return;
+      }
+      if (e.key === "Escape") {
+        e.preventDefault();
+        e.stopPropagation();
+        setClosed(text);
+        return;
+      }
+      const chosen = options[Math.min(active, options.length - 1)];
+      if ((e.key === "Enter" || e.key === "Tab") && chosen) {
+        e.preventDefault();
+        pick(chosen);
+        return;
+      }
+    }
     if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       submit();
@@ -99,6 +154,35 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
             <Icon name="close" />
           </button>
         </div>
+      )}
+      {open && (
+        <QuickReplyPicker
+          items={options}
+          active={Math.min(active, Math.max(options.length - 1, 0))}
+          loading={quick.isPending}
+          pick={pick}
+          hover={setActive}
+        />
+      )}
+      {stored.map((f) => (
+        <div key={f.id} className="attachment-preview" data-quick-file={f.filename}>
+          <span>
+            <Icon name="attach" /> {f.filename}
+          </span>
+          <button
+            type="button"
+            className="icon-button"
+            onClick={() => setStored(stored.filter((x) => x.id !== f.id))}
+            aria-label={t.quick.removeFile(f.filename)}
+          >
+            <Icon name="close" />
+          </button>
+        </div>
+      ))}
+      {unfilled && (
+        <p className="quick-missing" role="status">
+          {t.quick.missing(missing.names)}
+        </p>
       )}
       {file && (
         <div className="attachment-preview">
@@ -135,8 +219,14 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
           value={text}
           placeholder={noteMode ? t.composerNote : file ? t.caption : t.composer}
           aria-label={t.composer}
-          onChange={(e) => setText(e.target.value)}
+          onChange={(e) => {
+            setText(e.target.value);
+            setActive(0);
+            if (!e.target.value) setMissing({ names: [], left: [] });
+          }}
           onKeyDown={onKeyDown}
+          aria-controls={open ? "quick-replies" : undefined}
+          aria-activedescendant={open && options[active] ? `quick-${options[active]?.id}` : undefined}
           onPaste={(e: ClipboardEvent) => takeFile(e.clipboardData.files)}
         />
         <button type="button" className="send" onClick={submit}>

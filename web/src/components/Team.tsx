@@ -6,6 +6,7 @@ import type { Manager, ManagerAdmin } from "../api/types";
 import { keys } from "../state/cache";
 import { t } from "../strings";
 import { AttributeSettings } from "./AttributeSettings";
+import { QuickReplySettings } from "./QuickReplySettings";
 import { ConfirmButton } from "./Confirm";
 import { WhatsApp } from "./WhatsApp";
 import { ErrorLine, useActionError } from "./ErrorLine";
@@ -175,6 +176,7 @@ export function Team({ me }: { me: Manager }) {
         <ErrorLine error={error} />
       </form>
       <AttributeSettings />
+      <QuickReplySettings personal={false} />
     </main>
   );
 }

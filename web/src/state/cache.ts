@@ -23,6 +23,7 @@ export const keys = {
   contact: (id: number) => ["contact", id] as const,
   duplicates: (id: number) => ["duplicates", id] as const,
   attributes: ["contact-attributes"] as const,
+  quickReplies: ["quick-replies"] as const,
   team: ["team"] as const,
   numbers: ["numbers"] as const,
   me: ["me"] as const,

@@ -52,6 +52,12 @@ export function useContacts(filters: ContactFilters) {
   });
 }
 
+/** The team's quick replies and the manager's own: read again when the composer's list opens
+ * after a while (a colleague's new one is there the next time). */
+export function useQuickReplies(enabled = true) {
+  return useQuery({ queryKey: keys.quickReplies, queryFn: api.quickReplies, staleTime: 30_000, enabled });
+}
+
 /** The attributes a team keeps about contacts (admins change them seldom). */
 export function useContactAttributes() {
   return useQuery({ queryKey: keys.attributes, queryFn: api.attributes, staleTime: 60_000 });

@@ -5,7 +5,7 @@ import { useQueryClient } from "@tanstack/react-query";
 
 import { api } from "../api/client";
 import { rules } from "../api/contract";
-import type { Conversation, Manager, Message } from "../api/types";
+import type { Conversation, Manager, Message, QuickReplyFile } from "../api/types";
 import { patchOptimistic, upsertMessage } from "./cache";
 
 /** What the file goes out as, by the server's rule (x-rules.file_kinds). */
@@ -18,7 +18,7 @@ export function kindOf(file: File): Message["kind"] {
 }
 
 /** Width and height of an image or video, duration of a video or audio file, if the browser can tell. */
-async function measure(file: File, url: string): Promise<{ width?: number; height?: number; duration_ms?: number }> {
+export async function measure(file: File, url: string): Promise<{ width?: number; height?: number; duration_ms?: number }> {
   const kind = kindOf(file);
   try {
     if (kind === "image") {
@@ -78,11 +78,14 @@ export function useSend(conversation: Conversation, me: Manager, replyTo: Messag
     };
   }
 
-  function sendText(body: string) {
+  /** A JSON reply: text, or a quick reply's file with `body` its caption. The promise settles
+   * when the server has answered (the next of several is sent after it, in order). */
+  function sendJson(body: string, file: QuickReplyFile | null): Promise<void> {
     const txn = newTxnId();
     const reply = replyTo?.id ?? null;
+    const fields = { client_txn_id: txn, body: body || null, reply_to: reply, quick_reply_file: file?.id ?? null };
     const attempt = () =>
-      api.reply(conversation.id, { client_txn_id: txn, body, reply_to: reply }).then(
+      api.reply(conversation.id, fields).then(
         (answer) => upsertMessage(qc, answer),
         (e: Error) =>
           patchOptimistic(qc, conversation.id, txn, (m) => ({
@@ -96,8 +99,28 @@ export function useSend(conversation: Conversation, me: Manager, replyTo: Messag
       patchOptimistic(qc, conversation.id, txn, (m) => ({ ...m, status: "pending", error: null }));
       void attempt();
     };
-    upsertMessage(qc, optimistic(txn, body, {}));
-    void attempt();
+    const media = file && {
+      url: file.url,
+      thumbnail_url: null,
+      mimetype: file.mimetype,
+      size: file.size,
+      width: file.width,
+      height: file.height,
+      duration_ms: null,
+      filename: file.filename,
+    };
+    upsertMessage(qc, optimistic(txn, body, file && media ? { kind: file.kind, media } : {}));
+    return attempt();
+  }
+
+  function sendText(body: string) {
+    void sendJson(body, null);
+  }
+
+  /** A quick reply's files in order, its text the first one's caption (or alone without files). */
+  async function sendQuickReply(body: string, files: QuickReplyFile[]) {
+    if (files.length === 0) return sendText(body);
+    for (const [i, file] of files.entries()) await sendJson(i === 0 ? body : "", file);
   }
 
   async function sendFile(f: File, caption: string) {
@@ -138,5 +161,5 @@ export function useSend(conversation: Conversation, me: Manager, replyTo: Messag
       patchOptimistic(qc, conversation.id, txn, (m) => ({ ...m, status: "failed", error: reason, local: { ...m.local, failed: reason } }));
     }
   }
-  return { sendText, sendFile };
+  return { sendText, sendFile, sendQuickReply };
 }

@@ -1,0 +1,38 @@
+"""A quick reply's variables: which there are, filled in, and what is left for the manager."""
+
+from __future__ import annotations
+
+from crm_appservice import placeholders as p
+
+
+def test_variables_are_filled_in_and_those_without_a_value_left_and_named() -> None:
+    text = "Hi {{contact.first_name}}, {{ order.number }} / {{order.number}} {{manager.name}}"
+    done = p.render(text, {"contact.first_name": "Anna", "order.number": None,
+                           "manager.name": "  "})  # fmt: skip
+    assert done.text == "Hi Anna, {{ order.number }} / {{order.number}} {{manager.name}}"
+    assert done.missing == ["order.number", "manager.name"]
+    assert done.left == ["{{ order.number }}", "{{order.number}}", "{{manager.name}}"]
+    assert p.left_in(done.text) == ["order.number", "manager.name"]
+
+
+def test_a_value_is_put_in_once_never_read_as_a_variable_again() -> None:
+    """A customer calling themselves "{{manager.name}}" gets that text, not the manager's name
+    (and the reply is then refused until the manager changes it: nothing is sent unchecked)."""
+    done = p.render(
+        "Hi {{contact.name}}", {"contact.name": "{{manager.name}}", "manager.name": "Mo"}
+    )
+    assert done.text == "Hi {{manager.name}}" and done.missing == []
+    assert p.left_in(done.text) == ["manager.name"]
+
+
+def test_known_and_unknown_variables() -> None:
+    keys = {"budget", "name"}
+    assert p.known(keys)[-1] == "contact.budget" and p.known(keys).count("contact.name") == 1
+    assert p.unknown_in("{{contact.budget}} {{contact.colour}} {{x.y}} {{ notone }}", keys) == [
+        "contact.colour", "x.y"]  # fmt: skip
+    assert p.names_in("{{a.b}}{{a.b}} {{c.d}}") == ["a.b", "c.d"]
+
+
+def test_a_first_name_is_none_of_a_number() -> None:
+    assert p.first_name("Anna Maria Schmidt") == "Anna"
+    assert [p.first_name(n) for n in ("+49 151 1234567", "(030) 123-45", "", None)] == [None] * 4
