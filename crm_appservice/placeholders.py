@@ -13,9 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 import re
 
-# The grammar of a variable, whether or not it is one there is: anything of this shape left in
-# a reply is refused.
-VARIABLE = re.compile(r"\{\{\s*([a-z]+\.[a-z0-9_]+)\s*\}\}")
+# Anything in double braces: a quick reply's text may hold only variables there are (a typo
+# such as {{first_name}} or {{Contact.Name}} is refused when it is saved, never sent as it is).
+TOKEN = re.compile(r"\{\{([^{}\n]{1,64})\}\}")
+# The variables' namespaces: a reply with one of these left in is refused, whoever sends it
+# (other text in braces, "type {{your code}} here", is a manager's own words).
+NAMESPACES = ("contact.", "manager.", "order.")
 FIXED: tuple[str, ...] = (
     "contact.name",
     "contact.first_name",
@@ -45,14 +48,20 @@ def known(attribute_keys: set[str] | frozenset[str]) -> list[str]:
     ]
 
 
+def _name(token: str) -> str:
+    """A token's content as a variable's name: "{{ Contact.Name }}" names contact.name."""
+    return token.strip().lower()
+
+
 def names_in(text: str) -> list[str]:
-    """The variables a text has, each once, in order."""
-    return list(dict.fromkeys(m[1] for m in VARIABLE.finditer(text)))
+    """What a text has in double braces, as names, each once, in order."""
+    return list(dict.fromkeys(_name(m[1]) for m in TOKEN.finditer(text)))
 
 
 def unknown_in(text: str, attribute_keys: set[str] | frozenset[str]) -> list[str]:
+    """What a quick reply's text has in braces that is no variable (as it is written)."""
     there = set(known(attribute_keys))
-    return [name for name in names_in(text) if name not in there]
+    return list(dict.fromkeys(m[0] for m in TOKEN.finditer(text) if _name(m[1]) not in there))
 
 
 def first_name(name: str | None) -> str | None:
@@ -69,18 +78,23 @@ def render(text: str, values: dict[str, str | None]) -> Rendered:
     left: list[str] = []
 
     def value(match: re.Match[str]) -> str:
-        found = values.get(match[1])
+        name = _name(match[1])
+        found = values.get(name)
         if found is None or not found.strip():
-            if match[1] not in missing:
-                missing.append(match[1])
+            if name not in missing:
+                missing.append(name)
             if match[0] not in left:
                 left.append(match[0])
             return match[0]
-        return found
+        # A customer who calls themselves "{{manager.name}}" is shown as such, and the reply
+        # is not refused for it: braces that come in with a value are kept apart.
+        return found.replace("{{", "{\u200b{").replace("}}", "}\u200b}")
 
-    return Rendered(VARIABLE.sub(value, text), missing, left)
+    return Rendered(TOKEN.sub(value, text), missing, left)
 
 
 def left_in(text: str) -> list[str]:
-    """The variables still in a reply about to be sent (it is refused while there are any)."""
-    return names_in(text)
+    """The variables still in a reply about to be sent (it is refused while there are any):
+    whatever is in braces in one of the variables' namespaces, known or not (an attribute
+    removed since the quick reply was written is still no text for a customer)."""
+    return [n for n in names_in(text) if n.startswith(NAMESPACES)]

@@ -90,6 +90,8 @@ async def test_the_teams_are_kept_by_admins_and_a_managers_own_by_them_alone(
         ({**body, "name": "two\nlines"}, "name"),
         ({**body, "shortcut": "b1", "body": "Your budget: {{contact.budget}}"}, "body"),
         ({**body, "shortcut": "b2", "body": "{{customer.name}}"}, "body"),
+        ({**body, "shortcut": "b3", "body": "Hi {{first_name}}"}, "body"),  # a typo
+        ({**body, "shortcut": "b4", "body": "Hi {{Contact.First-Name}}"}, "body"),
     ]:
         status, err = await api.call("POST", Q, json=bad)
         assert (status, err["error"].get("field")) == (422, field), (bad, err)
@@ -159,7 +161,7 @@ async def test_a_quick_reply_filled_in_for_a_conversation_says_what_has_no_value
 
 
 async def test_files_are_kept_shown_to_who_sees_them_and_limited(
-    api: API, db: asyncpg.Pool, add_manager: Callable[..., Any]
+    api: API, hs: Homeserver, db: asyncpg.Pool, add_manager: Callable[..., Any]
 ) -> None:
     mo = Caller(api, await bearer(db, await add_manager("mo@example.com", name="Mo")))
     status, made = await api.call("POST", Q, json={"name": "Catalogue", "shortcut": "cat",
@@ -177,6 +179,7 @@ async def test_files_are_kept_shown_to_who_sees_them_and_limited(
     assert resp.headers["Content-Type"] == "image/png"
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     assert resp.headers["Content-Disposition"].startswith("inline")
+    assert resp.headers["Content-Security-Policy"] == "sandbox"
     status, err = await mo.call("POST", files, data=_form(b"x", "a.txt", "text/plain"))
     assert status == 403  # the team's files are the admins' to add
 
@@ -187,7 +190,7 @@ async def test_files_are_kept_shown_to_who_sees_them_and_limited(
     assert html["filename"] == "evil.html" and html["kind"] == "file"
     resp = await api.client.get(html["url"])
     assert resp.headers["Content-Disposition"].startswith("attachment")
-    assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
+    assert resp.headers["Content-Security-Policy"] == "sandbox"
     for i in range(3):
         assert (await api.call("POST", files, data=_form(b"%PDF", f"{i}.pdf", "application/pdf"))
                 )[0] == 201  # fmt: skip
@@ -212,7 +215,8 @@ async def test_files_are_kept_shown_to_who_sees_them_and_limited(
     resp = await api.client.get(out["files"][0]["url"])  # an admin's neither
     assert resp.status == 404
     # A file of someone else's quick reply is no file to send either.
-    status, err = await api.call("POST", "/api/v1/conversations/1/messages", json={
+    anna = await _conversation(hs, db, "!anna", "4915112345678", "Anna Schmidt")
+    status, err = await api.call("POST", f"/api/v1/conversations/{anna['id']}/messages", json={
         "client_txn_id": uuid.uuid4().hex, "quick_reply_file": out["files"][0]["id"]})  # fmt: skip
     assert (status, err["error"]["field"]) == (422, "quick_reply_file")
 
@@ -244,6 +248,10 @@ async def test_a_quick_replys_file_reaches_the_bridge_with_its_caption_once(worl
     status, again = await inbox.call("POST", path, json=body)  # the same send again
     assert (status, again["id"]) == (200, message["id"])
     await world.until(lambda: status_is(world.db, message["id"], "read"), "the read tick")
+    status, _ = await inbox.call("DELETE", f"{Q}/{made['id']}/files/{filled['files'][0]['id']}")
+    assert status == 200
+    status, again = await inbox.call("POST", path, json=body)  # its file gone: still that one
+    assert (status, again["id"]) == (200, message["id"])
     [content] = [s.content for s in emu.sent_by_crm if s.content.get("msgtype") == "m.image"]
     assert content["body"] == "The Eva sofa" and content["filename"] == "sofa.png"
     assert (content["info"]["w"], content["info"]["h"]) == (40, 30)

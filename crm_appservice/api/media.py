@@ -98,7 +98,8 @@ async def _message(request: web.Request) -> asyncpg.Record:
     return row
 
 
-def _headers(content_type: str, filename: str | None) -> dict[str, str]:
+def file_headers(content_type: str, filename: str | None) -> dict[str, str]:
+    """A file as the browser may show it (sandboxed, never sniffed) or download it."""
     return {
         hdrs.CONTENT_TYPE: content_type,
         hdrs.CONTENT_DISPOSITION: disposition(content_type, filename),
@@ -112,7 +113,7 @@ def _headers(content_type: str, filename: str | None) -> dict[str, str]:
 async def media(request: web.Request) -> web.StreamResponse:
     """The message's file (GET or HEAD, with ranges)."""
     row = await _message(request)
-    headers = _headers(content_type_of(row["media_mimetype"]), row["media_filename"])
+    headers = file_headers(content_type_of(row["media_mimetype"]), row["media_filename"])
     if not row["media_url"]:
         # A manager's attachment the homeserver does not have yet, or an e-mail's: the copy
         # in the outbox's spool (the same bytes the homeserver will have).
@@ -133,13 +134,13 @@ async def thumbnail(request: web.Request) -> web.StreamResponse:
         stored_type = row["thumbnail_mimetype"]
         return await _serve_cached(
             request, row["thumbnail_url"], False,
-            lambda c: _headers(content_type_of(stored_type or c.content_type), None),
+            lambda c: file_headers(content_type_of(stored_type or c.content_type), None),
         )  # fmt: skip
     if source == "scaled":
         return await _serve_cached(
             request,
             row["media_url"],
             True,
-            lambda c: _headers(content_type_of(c.content_type), None),
+            lambda c: file_headers(content_type_of(c.content_type), None),
         )
     raise responses.not_found("thumbnail")

@@ -12,14 +12,14 @@ import asyncpg
 import orjson
 
 from .. import placeholders
-from ..attribute_kinds import written
 from ..keys import POOL
+from ..media.homeserver import content_type_of
 from ..store import contact_attributes as attribute_store, quick_replies as store
 from ..store.database import Conn
 from . import forms, responses
 from .conversations import CONVERSATION, visible_conversation
 from .file_kinds import kind_of
-from .media import disposition
+from .media import file_headers
 from .middleware import current, ids
 from .quick_reply_models import (
     QuickReplyBody,
@@ -94,7 +94,7 @@ async def _check_text(conn: Conn, body: str) -> None:
     unknown = placeholders.unknown_in(body, keys)
     if unknown:
         raise responses.invalid(
-            "body", f"No variable {{{{{unknown[0]}}}}}: there are "
+            "body", f"No variable {unknown[0]}: there are "
             + ", ".join(f"{{{{{v}}}}}" for v in placeholders.known(keys)),
         )  # fmt: skip
 
@@ -197,7 +197,8 @@ async def add_file(request: web.Request) -> web.Response:
     filename, mimetype, data, form = await _read_file(request)
     async with request.app[POOL].acquire() as conn, conn.transaction():
         row = await _editable(conn, request)
-        await store.lock(conn, row["id"])
+        if not await store.lock(conn, row["id"]):  # removed meanwhile
+            raise responses.not_found("quick reply")
         if await store.file_count(conn, row["id"]) >= FILES_LIMIT:
             raise responses.conflict(f"A quick reply has at most {FILES_LIMIT} files")
         await store.add_file(conn, row["id"], filename, mimetype, data, form.width, form.height)
@@ -221,11 +222,8 @@ async def get_file(request: web.Request) -> web.Response:
         )
     if found is None or found["quick_reply_id"] != int(request.match_info["quick_reply_id"]):
         raise responses.not_found("file")
-    return web.Response(body=found["data"], headers={
-        "Content-Type": found["mimetype"],
-        "Content-Disposition": disposition(found["mimetype"], found["filename"]),
-        "Cache-Control": "private, max-age=3600",
-    })  # fmt: skip
+    headers = file_headers(content_type_of(found["mimetype"]), found["filename"])
+    return web.Response(body=found["data"], headers=headers)
 
 
 def _values(
@@ -247,11 +245,18 @@ def _values(
     })  # fmt: skip
     attributes = row["attributes"]
     stored = attributes if isinstance(attributes, dict) else orjson.loads(attributes)
-    for key, d in defined.items():
+    for key in defined:
         name_of = f"contact.{key}"
         if name_of not in values and stored.get(key) is not None:
-            values[name_of] = written(d, stored[key])
+            values[name_of] = _shown(stored[key])
     return values
+
+
+def _shown(value: Any) -> str:
+    """An attribute's value as a customer reads it: 1234.5, 2026-03-01, yes."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
 def _money(total: Decimal | None, currency: str | None) -> str | None:

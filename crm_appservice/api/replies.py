@@ -164,10 +164,17 @@ async def send(request: web.Request) -> web.Response:
     if isinstance(body, ReplyBody) and body.body is None and body.quick_reply_file is None:
         raise responses.invalid("body", "A reply needs a body or a file")
     _no_variables_left(body.body)
+    if isinstance(body, ReplyBody) and body.quick_reply_file is not None:
+        # Seen and new before the file is read and copied: a retry of a send that went
+        # through is its message, even if the file has been removed since.
+        async with request.app[POOL].acquire() as conn:
+            conversation = await visible_conversation(conn, request)
+            before = await actions.sent_before(conn, conversation["id"], body.client_txn_id)
+            if before is not None:
+                return responses.json_response(await _message(conn, request, before))
+        attachment = await _quick_reply_file(request, body.quick_reply_file)
     created = False
     try:
-        if isinstance(body, ReplyBody) and body.quick_reply_file is not None:
-            attachment = await _quick_reply_file(request, body.quick_reply_file)
         reply = _reply(request, body, attachment)
         async with request.app[POOL].acquire() as conn, conn.transaction():
             await visible_conversation(conn, request)

@@ -62,14 +62,19 @@ class Spool:
         received file is: (its name in the spool, size)."""
         await asyncio.to_thread(os.makedirs, self.directory, 0o700, True)
         name = uuid.uuid4().hex
-        await asyncio.to_thread(self._write_synced, self.path(name), data)
+        try:
+            await asyncio.to_thread(self._write_synced, self.path(name), data)
+        except BaseException:  # a full disk, a cancelled request: no half file left behind
+            await asyncio.shield(self.discard(name))
+            raise
         return name, len(data)
 
     @staticmethod
     def _write_synced(path: str, data: bytes) -> None:
         with open(path, "wb") as f:
             f.write(data)
-            _close_synced(f)
+            f.flush()
+            os.fsync(f.fileno())
 
     async def discard(self, name: str) -> None:
         with contextlib.suppress(FileNotFoundError):

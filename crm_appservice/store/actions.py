@@ -137,6 +137,12 @@ async def create_reply(conn: Conn, reply: Reply) -> tuple[int | None, bool]:
     return (row["existing"], False) if row["found"] else (None, False)
 
 
+async def sent_before(conn: Conn, conversation_id: int, client_txn_id: str) -> int | None:
+    """The message a `client_txn_id` made in the conversation already, if any."""
+    row = await conn.fetchrow(_EXISTING, conversation_id, client_txn_id)
+    return row["existing"] if row is not None else None
+
+
 async def reply_target_exists(conn: Conn, conversation_id: int, message_id: int) -> bool:
     return bool(
         await conn.fetchval(

@@ -84,9 +84,13 @@ async def delete(conn: Conn, quick_reply_id: int) -> None:
     await conn.execute("DELETE FROM quick_replies WHERE id = $1", quick_reply_id)
 
 
-async def lock(conn: Conn, quick_reply_id: int) -> None:
-    """Its files are counted and added one at a time (two uploads at once stay in the limit)."""
-    await conn.execute("SELECT 1 FROM quick_replies WHERE id = $1 FOR UPDATE", quick_reply_id)
+async def lock(conn: Conn, quick_reply_id: int) -> bool:
+    """Its files are counted and added one at a time (two uploads at once stay in the limit);
+    false if it is gone (removed while the file was read)."""
+    found = await conn.fetchval(
+        "SELECT 1 FROM quick_replies WHERE id = $1 FOR UPDATE", quick_reply_id
+    )
+    return found is not None
 
 
 async def file_count(conn: Conn, quick_reply_id: int) -> int:

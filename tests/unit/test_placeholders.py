@@ -16,21 +16,29 @@ def test_variables_are_filled_in_and_those_without_a_value_left_and_named() -> N
 
 
 def test_a_value_is_put_in_once_never_read_as_a_variable_again() -> None:
-    """A customer calling themselves "{{manager.name}}" gets that text, not the manager's name
-    (and the reply is then refused until the manager changes it: nothing is sent unchecked)."""
-    done = p.render(
-        "Hi {{contact.name}}", {"contact.name": "{{manager.name}}", "manager.name": "Mo"}
-    )
-    assert done.text == "Hi {{manager.name}}" and done.missing == []
-    assert p.left_in(done.text) == ["manager.name"]
+    """A customer calling themselves "{{manager.name}}" is called that, not the manager's name,
+    and the reply is not refused for what came in with a value."""
+    values = {"contact.name": "{{manager.name}}", "manager.name": "Mo"}
+    done = p.render("Hi {{contact.name}}", values)
+    assert done.text == "Hi {\u200b{manager.name}\u200b}" and done.missing == []
+    assert p.left_in(done.text) == []
 
 
 def test_known_and_unknown_variables() -> None:
     keys = {"budget", "name"}
     assert p.known(keys)[-1] == "contact.budget" and p.known(keys).count("contact.name") == 1
-    assert p.unknown_in("{{contact.budget}} {{contact.colour}} {{x.y}} {{ notone }}", keys) == [
-        "contact.colour", "x.y"]  # fmt: skip
-    assert p.names_in("{{a.b}}{{a.b}} {{c.d}}") == ["a.b", "c.d"]
+    text = "{{contact.budget}} {{ Contact.Budget }} {{contact.colour}} {{x.y}}"
+    assert p.unknown_in(text, keys) == ["{{contact.colour}}", "{{x.y}}"]
+    # The typos a person makes are no variables either: refused when saved.
+    for typo in ("{{first_name}}", "{{name}}", "{{contact.first-name}}", "{{contact.first name}}"):
+        assert p.unknown_in(f"Hi {typo}!", keys) == [typo]
+    assert p.names_in("{{a.b}}{{ A.B }} {{c.d}}") == ["a.b", "c.d"]
+
+
+def test_only_the_variables_namespaces_are_refused_in_a_reply() -> None:
+    text = "Type {{your code}} or {{order.id}} there, {{ Contact.Name }}"
+    assert p.left_in(text) == ["order.id", "contact.name"]
+    assert p.left_in("{{ coupon }} and {} and {{}}") == []
 
 
 def test_a_first_name_is_none_of_a_number() -> None:

@@ -33,6 +33,7 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
   const [missing, setMissing] = useState<{ names: string[]; left: string[] }>({ names: [], left: [] });
   const [active, setActive] = useState(0);
   const [closed, setClosed] = useState<string | null>(null);
+  const [filling, setFilling] = useState(false);
   const unfilled = missing.left.some((token) => text.includes(token));
   const query = noteMode ? null : slashQuery(text);
   const open = query !== null && closed !== text;
@@ -67,6 +68,8 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
   function submit() {
     const body = text.trim();
     setError(null);
+    // The list is open ("/pri" is a search, not a reply) or a quick reply is being filled in.
+    if (open || filling) return;
     if (noteMode) {
       if (!body) return;
       run(api.addNote(conversation.id, body), (note) => addNote(qc, note));
@@ -78,7 +81,9 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
       // The quick reply's files first (the text the first one's caption), then a file of the
       // manager's own, if they attached one too.
       const own = file;
-      void sendQuickReply(body, stored).then(() => own && sendFile(own, ""));
+      void sendQuickReply(body, stored).then(async (all) => {
+        if (all && own) await sendFile(own, "");
+      });
       setFile(null);
     } else if (file) {
       void sendFile(file, body);
@@ -95,19 +100,24 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
   /** Fill the composer with a quick reply as the server fills it in for this conversation. */
   function pick(r: QuickReply) {
     setClosed(text);
-    run(api.fillIn(conversation.id, r.id), (filled) => {
-      setText(filled.text);
-      setStored(filled.files);
-      setMissing({ names: filled.missing, left: filled.left });
-      requestAnimationFrame(() => input.current?.focus());
-    });
+    setFilling(true);
+    run(
+      api.fillIn(conversation.id, r.id).finally(() => setFilling(false)),
+      (filled) => {
+        setText(filled.text);
+        setStored(filled.files);
+        setMissing({ names: filled.missing, left: filled.left });
+        requestAnimationFrame(() => input.current?.focus());
+      },
+    );
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
-    if (open && !e.nativeEvent.isComposing) {
+    if (open && !e.nativeEvent.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
       const move = e.key === "ArrowDown" ? 1 : e.key === "ArrowUp" ? -1 : 0;
       if (move && options.length > 0) {
         e.preventDefault();
+        e.stopPropagation();
         setActive((i) => (i + move + options.length) % options.length);
         return;
       }
@@ -118,7 +128,7 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
         return;
       }
       const chosen = options[Math.min(active, options.length - 1)];
-      if ((e.key === "Enter" || e.key === "Tab") && chosen) {
+      if ((e.key === "Enter" || e.key === "Tab") && !e.shiftKey && chosen) {
         e.preventDefault();
         pick(chosen);
         return;
@@ -222,11 +232,16 @@ export function Composer({ conversation, me, replyTo, clearReply }: Props) {
           onChange={(e) => {
             setText(e.target.value);
             setActive(0);
-            if (!e.target.value) setMissing({ names: [], left: [] });
+            if (!e.target.value) {
+              // An emptied box starts again: the quick reply's files are not sent with what
+              // comes next.
+              setMissing({ names: [], left: [] });
+              setStored([]);
+            }
           }}
           onKeyDown={onKeyDown}
           aria-controls={open ? "quick-replies" : undefined}
-          aria-activedescendant={open && options[active] ? `quick-${options[active]?.id}` : undefined}
+          aria-activedescendant={open && options.length > 0 ? `quick-${options[Math.min(active, options.length - 1)]?.id}` : undefined}
           onPaste={(e: ClipboardEvent) => takeFile(e.clipboardData.files)}
         />
         <button type="button" className="send" onClick={submit}>

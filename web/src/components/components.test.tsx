@@ -239,3 +239,106 @@ describe("order items as lines", () => {
     expect(itemLines(items)).toBe("Sofa\nCushion × 2 @ 19,90\nLamp × 3");
   });
 });
+
+describe("Composer's quick replies", () => {
+  const file = {
+    id: 3,
+    filename: "sofa.png",
+    mimetype: "image/png",
+    size: 10,
+    width: 4,
+    height: 3,
+    kind: "image",
+    url: "/api/v1/quick-replies/7/files/3",
+  };
+  const item = {
+    id: 7,
+    name: "Catalogue",
+    shortcut: "catalogue",
+    body: "Hi {{contact.first_name}}",
+    personal: false,
+    can_edit: false,
+    variables: ["contact.first_name"],
+    files: [file],
+    created_at: "2026-12-01T00:00:00Z",
+    updated_at: "2026-12-01T00:00:00Z",
+  };
+  let posted: Record<string, unknown>[];
+  let filled: { text: string; missing: string[]; left: string[] };
+  beforeEach(() => {
+    posted = [];
+    filled = { text: "Hi Ana", missing: [], left: [] };
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string, init: RequestInit) => {
+        const json = (data: unknown, status = 200) => new Response(JSON.stringify(data), { status, headers: { "Content-Type": "application/json" } });
+        if (url === "/api/v1/quick-replies") return json({ items: [item], variables: [] });
+        if (url === "/api/v1/conversations/1/quick-replies/7") return json({ ...filled, files: [file] });
+        const body = JSON.parse(String(init.body)) as Record<string, unknown>;
+        posted.push(body);
+        return json({ ...message(60 + posted.length, {}), client_txn_id: body.client_txn_id, direction: "out", status: "pending" }, 202);
+      }),
+    );
+  });
+
+  it("fills one in from the keyboard and sends its file with the text as the caption", async () => {
+    const qc = new QueryClient();
+    qc.setQueryData<ThreadPages>(keys.thread(1), { pages: [{ items: [], history: [], next_cursor: null }], pageParams: [null] });
+    wrap(qc, <Composer conversation={ana} me={me} replyTo={null} clearReply={() => {}} />);
+    const box = screen.getByRole("textbox") as HTMLTextAreaElement;
+    fireEvent.change(box, { target: { value: "/cat" } });
+    await screen.findByRole("option", { name: /catalogue/ });
+    await act(async () => {
+      fireEvent.keyDown(box, { key: "Enter" });
+    });
+    await vi.waitFor(() => expect(box.value).toBe("Hi Ana"));
+    expect(screen.queryByRole("listbox")).toBeNull();
+    expect(posted).toHaveLength(0); // filled in, not sent
+    await act(async () => {
+      fireEvent.keyDown(box, { key: "Enter" });
+    });
+    await vi.waitFor(() => expect(posted).toHaveLength(1));
+    expect(posted[0]).toMatchObject({ body: "Hi Ana", quick_reply_file: 3 });
+  });
+
+  it("sends nothing on Enter while the list is open, even with nothing in it", async () => {
+    const qc = new QueryClient();
+    wrap(qc, <Composer conversation={ana} me={me} replyTo={null} clearReply={() => {}} />);
+    const box = screen.getByRole("textbox") as HTMLTextAreaElement;
+    fireEvent.change(box, { target: { value: "/zz" } });
+    await act(async () => {
+      fireEvent.keyDown(box, { key: "Enter" }); // the list is still loading: a search, not a reply
+    });
+    await screen.findByText(/No quick reply matches/);
+    await act(async () => {
+      fireEvent.keyDown(box, { key: "Enter" });
+    });
+    expect(posted).toHaveLength(0);
+    expect(box.value).toBe("/zz");
+  });
+
+  it("does not send while a variable without a value is still in the text", async () => {
+    filled = { text: "Order {{order.number}}", missing: ["order.number"], left: ["{{order.number}}"] };
+    const qc = new QueryClient();
+    qc.setQueryData<ThreadPages>(keys.thread(1), { pages: [{ items: [], history: [], next_cursor: null }], pageParams: [null] });
+    wrap(qc, <Composer conversation={ana} me={me} replyTo={null} clearReply={() => {}} />);
+    const box = screen.getByRole("textbox") as HTMLTextAreaElement;
+    fireEvent.change(box, { target: { value: "/" } });
+    await screen.findByRole("option", { name: /catalogue/ });
+    await act(async () => {
+      fireEvent.keyDown(box, { key: "Tab" });
+    });
+    await vi.waitFor(() => expect(box.value).toBe("Order {{order.number}}"));
+    await act(async () => {
+      fireEvent.keyDown(box, { key: "Enter" });
+    });
+    expect(posted).toHaveLength(0);
+    expect(screen.getByRole("alert").textContent).toContain("{{order.number}}");
+    fireEvent.change(box, { target: { value: "Order A-17" } });
+    expect(screen.queryByRole("status")).toBeNull();
+    await act(async () => {
+      fireEvent.keyDown(box, { key: "Enter" });
+    });
+    await vi.waitFor(() => expect(posted).toHaveLength(1));
+  });
+});

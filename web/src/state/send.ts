@@ -80,20 +80,24 @@ export function useSend(conversation: Conversation, me: Manager, replyTo: Messag
 
   /** A JSON reply: text, or a quick reply's file with `body` its caption. The promise settles
    * when the server has answered (the next of several is sent after it, in order). */
-  function sendJson(body: string, file: QuickReplyFile | null): Promise<void> {
+  function sendJson(body: string, file: QuickReplyFile | null, reply: number | null = replyTo?.id ?? null): Promise<boolean> {
     const txn = newTxnId();
-    const reply = replyTo?.id ?? null;
     const fields = { client_txn_id: txn, body: body || null, reply_to: reply, quick_reply_file: file?.id ?? null };
     const attempt = () =>
       api.reply(conversation.id, fields).then(
-        (answer) => upsertMessage(qc, answer),
-        (e: Error) =>
+        (answer) => {
+          upsertMessage(qc, answer);
+          return true;
+        },
+        (e: Error) => {
           patchOptimistic(qc, conversation.id, txn, (m) => ({
             ...m,
             status: "failed",
             error: e.message,
             local: { ...m.local, failed: e.message, retry },
-          })),
+          }));
+          return false;
+        },
       );
     const retry = () => {
       patchOptimistic(qc, conversation.id, txn, (m) => ({ ...m, status: "pending", error: null }));
@@ -117,10 +121,15 @@ export function useSend(conversation: Conversation, me: Manager, replyTo: Messag
     void sendJson(body, null);
   }
 
-  /** A quick reply's files in order, its text the first one's caption (or alone without files). */
-  async function sendQuickReply(body: string, files: QuickReplyFile[]) {
-    if (files.length === 0) return sendText(body);
-    for (const [i, file] of files.entries()) await sendJson(i === 0 ? body : "", file);
+  /** A quick reply's files in order, its text the first one's caption (or alone without files),
+   * the first one replying to `replyTo`; one that fails stops the rest (it shows why, and can
+   * be sent again). Whether all went. */
+  async function sendQuickReply(body: string, files: QuickReplyFile[]): Promise<boolean> {
+    if (files.length === 0) return sendJson(body, null);
+    for (const [i, file] of files.entries()) {
+      if (!(await sendJson(i === 0 ? body : "", file, i === 0 ? (replyTo?.id ?? null) : null))) return false;
+    }
+    return true;
   }
 
   async function sendFile(f: File, caption: string) {
