@@ -84,11 +84,12 @@ async def test_delete_asks_resolve_undoes_and_the_editor_keeps_the_composers_key
     await toast.wait_for(timeout=WAIT)
     await shot(eve, "18-resolve-undo")
     await toast.get_by_role("button", name="Undo").click()
-    await row(eve, conversation).wait_for(timeout=WAIT)
-    status = await world.db.fetchval(
-        "SELECT status FROM conversations WHERE id = $1", conversation
-    )
-    assert status == "open"
+    await row(eve, conversation).wait_for(timeout=WAIT)  # at once, before the server's answer
+    await world.until(
+        lambda: world.db.fetchval(
+            "SELECT status = 'open' FROM conversations WHERE id = $1", conversation),
+        "the undone resolve",
+    )  # fmt: skip
 
 
 async def test_one_reaction_of_the_team_per_message_as_on_whatsapp(

@@ -109,9 +109,12 @@ async def test_addresses_notifications_snooze_and_links(world: World, browser: B
     text = await label.inner_text()
     assert "2:30" in text or "14:30" in text, text
     assert str(until.day) in text, text
-    stored = await world.db.fetchval(
-        "SELECT snoozed_until FROM conversations WHERE id = $1", conversation
+    # The select shows the snooze as soon as it is asked for; the server's answer follows.
+    snoozed = "SELECT snoozed_until FROM conversations WHERE id = $1"
+    await world.until(
+        lambda: world.db.fetchval(f"SELECT ({snoozed}) IS NOT NULL", conversation), "the snooze"
     )
+    stored = await world.db.fetchval(snoozed, conversation)
     assert stored is not None and stored.astimezone().strftime("%d %H:%M") == until.strftime(
         "%d %H:%M"
     )
