@@ -4,12 +4,15 @@ once both kept, and the list filtered by them, by value and by range."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 import csv
 import io
 from typing import Any
 
 import asyncpg
+
+from crm_appservice.store import contact_attributes as attribute_store
 
 from . import factories as f
 from .conftest import API, PASSWORD, Homeserver, define
@@ -254,10 +257,6 @@ async def test_a_definition_change_waits_for_values_checked_by_the_old_one(
     """A manager's edit checked against the choices as they were commits before an admin's
     change of them looks at what is stored: the choice it wrote is then in use, not dropped
     from under it."""
-    import asyncio
-
-    from crm_appservice.store import contact_attributes as attribute_store
-
     anna = await _contact(hs, db, "!anna", "4915112345678", "Anna Schmidt")
     await define(api, tier=["Gold", "Silver"])
     tier = (await api.get(ATTRIBUTES))["items"][0]

@@ -263,7 +263,7 @@ def _money(total: Decimal | None, currency: str | None) -> str | None:
     return None if total is None else f"{total:,.2f} {currency}"
 
 
-@routes.get(CONVERSATION + "/quick-replies/{quick_reply_id:\\d{1,18}}")
+@routes.get(CONVERSATION + ids("/quick-replies/{quick_reply_id:id}"))
 async def filled_in(request: web.Request) -> web.Response:
     """The quick reply with this conversation's values (its customer, their latest order, the
     manager), and what has none here."""

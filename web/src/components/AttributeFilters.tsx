@@ -67,9 +67,10 @@ export function AttributeFilters({ onChange }: { onChange: (conditions: string[]
   // An attribute an admin removed meanwhile takes its conditions with it (the server would
   // refuse the list with them, and they have no chip to be removed by).
   const stale = query.isSuccess && conditions.some((c) => !byKey.has(c.key));
+  // biome-ignore lint/correctness/useExhaustiveDependencies: only when an attribute went away
   useEffect(() => {
     if (stale) update(conditions.filter((c) => byKey.has(c.key)));
-  });
+  }, [stale]);
   if (defined.length === 0) return null;
   return (
     <div className="attribute-filters">

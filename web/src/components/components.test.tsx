@@ -281,11 +281,16 @@ describe("Composer's quick replies", () => {
     );
   });
 
-  it("fills one in from the keyboard and sends its file with the text as the caption", async () => {
+  /** A composer on an empty thread, and its text box. */
+  function openComposer(): HTMLTextAreaElement {
     const qc = new QueryClient();
     qc.setQueryData<ThreadPages>(keys.thread(1), { pages: [{ items: [], history: [], next_cursor: null }], pageParams: [null] });
     wrap(qc, <Composer conversation={ana} me={me} replyTo={null} clearReply={() => {}} />);
-    const box = screen.getByRole("textbox") as HTMLTextAreaElement;
+    return screen.getByRole("textbox") as HTMLTextAreaElement;
+  }
+
+  it("fills one in from the keyboard and sends its file with the text as the caption", async () => {
+    const box = openComposer();
     fireEvent.change(box, { target: { value: "/cat" } });
     await screen.findByRole("option", { name: /catalogue/ });
     await act(async () => {
@@ -302,9 +307,7 @@ describe("Composer's quick replies", () => {
   });
 
   it("sends nothing on Enter while the list is open, even with nothing in it", async () => {
-    const qc = new QueryClient();
-    wrap(qc, <Composer conversation={ana} me={me} replyTo={null} clearReply={() => {}} />);
-    const box = screen.getByRole("textbox") as HTMLTextAreaElement;
+    const box = openComposer();
     fireEvent.change(box, { target: { value: "/zz" } });
     await act(async () => {
       fireEvent.keyDown(box, { key: "Enter" }); // the list is still loading: a search, not a reply
@@ -319,10 +322,7 @@ describe("Composer's quick replies", () => {
 
   it("does not send while a variable without a value is still in the text", async () => {
     filled = { text: "Order {{order.number}}", missing: ["order.number"], left: ["{{order.number}}"] };
-    const qc = new QueryClient();
-    qc.setQueryData<ThreadPages>(keys.thread(1), { pages: [{ items: [], history: [], next_cursor: null }], pageParams: [null] });
-    wrap(qc, <Composer conversation={ana} me={me} replyTo={null} clearReply={() => {}} />);
-    const box = screen.getByRole("textbox") as HTMLTextAreaElement;
+    const box = openComposer();
     fireEvent.change(box, { target: { value: "/" } });
     await screen.findByRole("option", { name: /catalogue/ });
     await act(async () => {
