@@ -114,7 +114,7 @@ async def test_filters_and_search(
     assert by_name[0]["match"] is None  # the name matched, no message
     assert (await api.get("/api/v1/conversations"))["items"][0]["match"] is None
     counts = await api.get("/api/v1/conversations/counts")
-    assert counts == {"mine": 1, "unassigned": 0, "all_open": 2, "unread": 2}
+    assert counts == {"mine": 1, "unassigned": 0, "all_open": 2, "unread": 2, "labels": {}}
 
 
 async def test_bundle_messages_read_and_patch(api: API, hs: Homeserver, db: asyncpg.Pool) -> None:

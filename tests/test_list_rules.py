@@ -19,11 +19,11 @@ CASES = shared("list-cases")
 INSERT = """
 INSERT INTO conversations (id, room_id, platform, remote_chat_id, kind, title, status,
                            snoozed_until, assignee_id, unread_count, is_archived, last_message_at,
-                           merged_into, receiver)
+                           merged_into, receiver, label_ids)
 OVERRIDING SYSTEM VALUE
 VALUES ($1::bigint, '!r' || $1::bigint, $2, $1::bigint::text, 'dm', 'C' || $1::bigint, $3,
         CASE WHEN $3 = 'snoozed' THEN now() + interval '1 day' END, $4, $5, $6,
-        $7::text::timestamptz, $8, $9)
+        $7::text::timestamptz, $8, $9, $10::bigint[])
 """
 
 
@@ -36,7 +36,7 @@ async def filled(api: API, db: asyncpg.Pool, add_manager: Callable[..., Any]) ->
     for c in sorted(CASES["conversations"], key=lambda c: c["merged_into"] is not None):
         await db.execute(INSERT, c["id"], c["platform"], c["status"], who[c["assignee"]],
                          c["unread_count"], c["is_archived"], c["last_message_at"],
-                         c["merged_into"], c["number"])  # fmt: skip
+                         c["merged_into"], c["number"], c["labels"])  # fmt: skip
     return api
 
 

@@ -14,6 +14,7 @@ from . import (
     contacts,
     conversations,
     drafts,
+    labels,
     managers,
     media,
     notes,
@@ -37,6 +38,7 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(quick_replies.routes)
     app.router.add_routes(drafts.routes)
     app.router.add_routes(notes.routes)
+    app.router.add_routes(labels.routes)
     app.router.add_routes(contacts.routes)
     app.router.add_routes(contact_merges.routes)
     app.router.add_routes(contact_attributes.routes)

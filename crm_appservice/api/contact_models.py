@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, ConfigDict, EmailStr, Field
 
 from ..phones import NotAPhoneNumber, to_e164
+from .label_models import LabelQuery
 from .models import Body, ContactOut, ConversationOut, Omit, OneLine, Out, Patch
 from .order_models import OrderOut
 
@@ -61,6 +62,7 @@ class ContactDetailOut(ContactOut):
     platform: str
     remote_id: str
     attributes: dict[str, Any]
+    label_ids: list[int] = Field(description="Its labels (/labels), in the order they were added")
     owner_id: int | None = Field(description="The manager whose customer this is")
     owner_name: str | None
     created_at: datetime
@@ -96,7 +98,7 @@ class ContactPatch(Patch):
     )
 
 
-class ContactFilterQuery(BaseModel):
+class ContactFilterQuery(LabelQuery):
     model_config = ConfigDict(extra="forbid")
 
     q: str | None = Field(
@@ -130,6 +132,7 @@ class ContactListItem(ContactOut):
     name: str = _NAME
     owner_id: int | None
     owner_name: str | None
+    label_ids: list[int]
     created_at: datetime
     conversation_count: int
     last_message_at: datetime | None = Field(description="The newest message of any of its chats")

@@ -97,7 +97,11 @@ def attribute_filters(
 
 def query_of(request: web.Request) -> dict[str, Any]:
     """The query string as the filter models read it: `attribute` may be given several times."""
-    return {**request.query, "attribute": request.query.getall("attribute", [])}
+    return {
+        **request.query,
+        "attribute": request.query.getall("attribute", []),
+        "label": request.query.getall("label", []),
+    }
 
 
 async def filters_of(
@@ -114,6 +118,8 @@ async def filters_of(
         number=query.number,
         visible_to=restricted_to(request),
         attributes=attribute_filters(query.attribute, defined),
+        labels=tuple(query.label),
+        all_labels=query.label_match == "all",
     )
 
 

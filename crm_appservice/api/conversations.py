@@ -17,6 +17,7 @@ from ..store import (
     drafts,
     feed,
     history,
+    labels as label_store,
     messages as message_store,
     notes as note_store,
     orders as order_store,
@@ -24,6 +25,7 @@ from ..store import (
 )
 from . import cursors, responses
 from .contacts import order_out
+from .label_models import LabelQuery
 from .middleware import current, ensure_visible, ids, restricted_to
 from .models import (
     ContactOut,
@@ -44,7 +46,7 @@ routes = web.RouteTableDef()
 CONVERSATION = ids("/api/v1/conversations/{conversation_id:id}")
 
 
-class ListQuery(BaseModel):
+class ListQuery(LabelQuery):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["open", "pending", "resolved", "snoozed"] | None = None
@@ -142,7 +144,7 @@ async def _message_page(
 
 @routes.get("/api/v1/conversations")
 async def list_conversations(request: web.Request) -> web.Response:
-    query = ListQuery.model_validate(dict(request.query))
+    query = ListQuery.model_validate({**request.query, "label": request.query.getall("label", [])})
     me = current(request).manager.id
     filters = store.Filters(
         archived=query.archived,
@@ -155,6 +157,8 @@ async def list_conversations(request: web.Request) -> web.Response:
         number=query.number,
         unread=query.unread,
         q=query.q,
+        labels=tuple(query.label),
+        all_labels=query.label_match == "all",
         visible_to=restricted_to(request),
     )
     cursor = cursors.moment_or_none(query.cursor) if query.cursor else None
@@ -189,11 +193,13 @@ async def list_conversations(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/conversations/counts")
 async def counts(request: web.Request) -> web.Response:
+    restricted = restricted_to(request)
     async with request.app[POOL].acquire() as conn:
-        row = await store.counts(
-            conn, current(request).manager.id, restricted_to(request) is not None
-        )
-    return responses.json_response(CountsOut(**dict(row)))
+        row = await store.counts(conn, current(request).manager.id, restricted is not None)
+        labelled = await label_store.open_counts(conn, restricted)
+    return responses.json_response(
+        CountsOut(**dict(row), labels={str(k): n for k, n in sorted(labelled.items())})
+    )
 
 
 @routes.get(CONVERSATION)

@@ -19,6 +19,8 @@ LiveType = Literal[
     "note.created",
     "note.updated",
     "history.created",
+    "label.updated",
+    "label.deleted",
 ]
 
 
@@ -26,8 +28,9 @@ class LiveFrameOut(Out):
     """A frame of the live connection (`GET /api/v1/ws`). `data` is the resource the REST API
     answers with: a MessageOut for message.*, a ConversationOut for conversation.created and
     .updated, `{"id": …}` for conversation.hidden, a NoteOut for note.*, a HistoryOut for
-    history.created, null for hello (the connection is current) and resync (frames were missed:
-    load again)."""
+    history.created, a LabelOut for label.updated, `{"id": …}` for label.deleted (take it off
+    every row), null for hello (the connection is current) and resync (frames were missed: load
+    again)."""
 
     type: LiveType
     seq: int = Field(description="The frame's place in the feed: ?since=<seq> resumes after it")

@@ -198,6 +198,7 @@ class ConversationOut(Out):
     snoozed_until: datetime | None
     assignee_id: int | None
     is_archived: bool
+    label_ids: list[int] = Field(description="Its labels (/labels), in the order they were added")
     unread_count: int
     last_message_at: datetime | None
     last_message: MessagePreviewOut | None
@@ -259,6 +260,11 @@ class CountsOut(Out):
     unassigned: int
     all_open: int
     unread: int = Field(description="Conversations with unread messages (the page title)")
+    labels: dict[str, int] = Field(
+        default_factory=dict,
+        description="Open conversations (as all_open counts them) per label id; a label on "
+        "none is left out",
+    )
 
 
 class ReplyBody(Body):

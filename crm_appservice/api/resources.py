@@ -11,6 +11,7 @@ import orjson
 from ..ingest.mautrix import placeholder_name
 from ..media.urls import media_urls
 from ..store import search
+from .label_models import LabelOut
 from .models import ConversationOut, HistoryOut, MessageOut, NoteOut
 
 
@@ -42,6 +43,7 @@ def conversation_fields(row: asyncpg.Record) -> dict[str, Any]:
         "assignee_id": row["assignee_id"],
         "assignee_name": row["assignee_name"],
         "is_archived": row["is_archived"],
+        "label_ids": row["label_ids"],
         "merged_into": row["merged_into"],
         "number": None
         if row["receiver"] is None
@@ -175,6 +177,8 @@ def render_live(event_type: str, row: asyncpg.Record, viewer_id: int) -> dict[st
         return conversation_out(row).model_dump(mode="json")
     if event_type.startswith("note."):
         return note_out(row).model_dump(mode="json")
+    if event_type.startswith("label."):
+        return LabelOut.model_validate(dict(row)).model_dump(mode="json")
     if event_type.startswith("history."):
         return HistoryOut.model_validate(dict(row)).model_dump(mode="json")
     return message_out(row, viewer_id).model_dump(mode="json")

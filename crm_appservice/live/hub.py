@@ -27,6 +27,7 @@ from ..store import (
     conversations as conversation_store,
     feed,
     history,
+    labels as label_store,
     messages as message_store,
     notes as note_store,
 )
@@ -48,7 +49,12 @@ LOADERS: dict[str, Callable[[Any, list[int]], Awaitable[list[asyncpg.Record]]]] 
     "message": message_store.by_ids,
     "note": note_store.notes_by_ids,
     "history": history.by_ids,
+    "label": label_store.by_ids,
 }
+# Resources every manager sees, whoever the conversations are assigned to.
+TEAM_WIDE = frozenset({"label"})
+# Events of a resource that is gone: the frame carries its id alone, for everyone.
+GONE = frozenset({"label.deleted"})
 
 
 @dataclass(frozen=True)
@@ -244,6 +250,9 @@ class Hub:
                     rows[kind, row["id"]] = row
         builders: list[Builder] = []
         for event in events:
+            if event["type"] in GONE:
+                builders.append(_gone(event["type"], event["seq"], event["ref_id"]))
+                continue
             kind = event["type"].split(".", 1)[0]
             found = rows.get((kind, event["ref_id"]))
             if found is not None:
@@ -290,7 +299,12 @@ def _builder(render: Render, etype: str, seq: int, row: asyncpg.Record, kind: st
     whether they are the viewer's). A client that may not see the conversation gets nothing,
     or for the conversation itself `conversation.hidden`, so its list drops it."""
     cache: dict[int, bytes] = {}
-    assignee = row["assignee_id"] if kind == "conversation" else row["conversation_assignee_id"]
+    if kind in TEAM_WIDE:
+        assignee = None  # seen as an unassigned conversation is: by everyone
+    else:
+        assignee = (
+            row["assignee_id"] if kind == "conversation" else row["conversation_assignee_id"]
+        )
 
     def build(client: Client) -> bytes | None:
         if not client.sees(assignee):
@@ -310,3 +324,8 @@ def _builder(render: Render, etype: str, seq: int, row: asyncpg.Record, kind: st
         return frame
 
     return build
+
+
+def _gone(etype: str, seq: int, ref_id: int) -> Builder:
+    frame = orjson.dumps({"type": etype, "seq": seq, "data": {"id": ref_id}})
+    return lambda _client: frame

@@ -27,7 +27,7 @@ Cursor = tuple[str | datetime, int]
 
 _ROW = """
     ct.id, coalesce(ct.display_name, ct.phone, ct.remote_id) AS name, ct.display_name,
-    ct.phone, ct.email, ct.avatar_url, ct.owner_id,
+    ct.phone, ct.email, ct.avatar_url, ct.owner_id, ct.label_ids,
     (SELECT m.name FROM managers m WHERE m.id = ct.owner_id) AS owner_name, ct.created_at,
     ct.sort_name,
     (SELECT count(*) FROM conversations cv
@@ -87,6 +87,8 @@ class Filters:
     # they own, or with a conversation of theirs or nobody's.
     visible_to: int | None = None
     attributes: tuple[AttributeFilter, ...] = ()
+    labels: tuple[int, ...] = ()  # with any of them, or with `all_labels` every one
+    all_labels: bool = False
 
 
 def _attribute(where: Where, a: AttributeFilter) -> None:
@@ -150,6 +152,8 @@ def _where(f: Filters, found: Found | None = None) -> Where:
         )
     for a in f.attributes:
         _attribute(where, a)
+    if f.labels:
+        where.add(_labels_clause(f), list(f.labels))
     if f.visible_to is not None:
         where.add(
             "(ct.owner_id = {0} OR coalesce((SELECT true FROM conversations cv"
@@ -158,6 +162,12 @@ def _where(f: Filters, found: Found | None = None) -> Where:
             f.visible_to,
         )
     return where
+
+
+def _labels_clause(f: Filters) -> str:
+    # `<> '{}'` lets the planner use the partial GIN index contacts_labels_idx.
+    op = "@>" if f.all_labels else "&&"
+    return "ct.label_ids <> '{{}}' AND ct.label_ids " + op + " {0}::bigint[]"
 
 
 # A search's (or an attribute's) matches collected by id up to this many; more are broad,
@@ -217,6 +227,14 @@ async def _found(conn: Conn, f: Filters) -> Found | None:
         ids = await _attribute_ids(conn, a)
         if ids is not None:
             sets.append(set(ids))
+    if f.labels:
+        where = Where()
+        where.add(_labels_clause(f), list(f.labels))
+        rows = await conn.fetch(
+            f"SELECT id FROM contacts ct WHERE {where.sql()} LIMIT {SEARCH_CAP + 1}", *where.args
+        )
+        if len(rows) <= SEARCH_CAP:
+            sets.append({r["id"] for r in rows})
     if not sets:
         return None
     return Found(sorted(set.intersection(*sets)), searched)

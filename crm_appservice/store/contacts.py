@@ -10,7 +10,7 @@ import orjson
 from .database import Conn, set_clause
 
 _CONTACT = """id, coalesce(display_name, phone, remote_id) AS name,
-    platform, remote_id, phone, email, display_name, avatar_url, attributes,
+    platform, remote_id, phone, email, display_name, avatar_url, attributes, label_ids,
     owner_id, (SELECT m.name FROM managers m WHERE m.id = owner_id) AS owner_name,
     created_at, updated_at"""
 

@@ -20,7 +20,7 @@ from .sql import Where
 
 _COLUMNS = """
     c.id, c.version, c.platform, c.kind, c.room_id, c.title, c.status, c.snoozed_until,
-    c.assignee_id,
+    c.assignee_id, c.label_ids,
     c.is_archived, c.merged_into, c.unread_count, c.last_message_at, c.last_message_id,
     c.last_message_preview,
     c.last_message_out, c.contact_id, ct.display_name AS contact_name, ct.phone AS contact_phone,
@@ -49,6 +49,8 @@ class Filters:
     number: str | None = None  # a WhatsApp login: the conversations on that number
     unread: bool = False
     q: str | None = None
+    labels: tuple[int, ...] = ()  # with any of them, or with `all_labels` every one
+    all_labels: bool = False
     # Set for a manager who sees only their own and unassigned conversations.
     visible_to: int | None = None
 
@@ -69,6 +71,10 @@ def _filters(where: Where, f: Filters) -> None:
         where.add("c.receiver = {0}", f.number)
     if f.unread:
         where.add("c.unread_count > 0")
+    if f.labels:
+        # `<> '{}'` lets the planner use the partial GIN index conversations_labels_idx.
+        op = "@>" if f.all_labels else "&&"
+        where.add("c.label_ids <> '{{}}' AND c.label_ids " + op + " {0}::bigint[]", list(f.labels))
     if f.visible_to is not None:
         where.add("(c.assignee_id IS NULL OR c.assignee_id = {0})", f.visible_to)
 

@@ -2,7 +2,7 @@
 // on every change, and errors as ApiError with the server's message.
 
 import type * as S from "./schema";
-import type { Bundle, ContactDetail, Conversation, Counts, ManagerAdmin, Message, MessagePage, Note, Order, Status } from "./types";
+import type { Bundle, ContactDetail, Conversation, Counts, Label, ManagerAdmin, Message, MessagePage, Note, Order, Status } from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -95,9 +95,18 @@ export interface ListFilters {
   platform: string | null;
   /** One of the business's WhatsApp numbers (its login id): the chats on it. */
   number: string | null;
+  /** Label ids: conversations with any of them, or with `labelMatch` "all" every one. */
+  labels: number[];
+  labelMatch: "any" | "all";
   unread: boolean;
   archived: boolean;
   q: string;
+}
+
+/** The label conditions of a list's query, as the API reads them (repeated `label`). */
+function labelQuery(p: URLSearchParams, labels: number[], match: "any" | "all"): void {
+  for (const id of labels) p.append("label", String(id));
+  if (labels.length > 1 && match === "all") p.set("label_match", "all");
 }
 
 export function listQuery(f: ListFilters, cursor: string | null): string {
@@ -107,6 +116,7 @@ export function listQuery(f: ListFilters, cursor: string | null): string {
   if (f.status) p.set("status", f.status);
   if (f.platform) p.set("platform", f.platform);
   if (f.number) p.set("number", f.number);
+  labelQuery(p, f.labels, f.labelMatch);
   if (f.unread) p.set("unread", "true");
   if (f.archived) p.set("archived", "true");
   if (f.q.trim()) p.set("q", f.q.trim());
@@ -123,6 +133,8 @@ export interface ContactFilters {
   number: string;
   /** Attribute conditions as the API reads them: key=value, key>=value, key<=value, or key. */
   attributes: string[];
+  /** Label ids: contacts with any of them. */
+  labels: number[];
 }
 
 export function contactsQuery(f: ContactFilters, cursor: string | null): string {
@@ -132,6 +144,7 @@ export function contactsQuery(f: ContactFilters, cursor: string | null): string 
   if (f.owner) p.set("owner", f.owner);
   if (f.number) p.set("number", f.number);
   for (const condition of f.attributes) p.append("attribute", condition);
+  labelQuery(p, f.labels, "any");
   if (cursor) p.set("cursor", cursor);
   return p.toString();
 }
@@ -196,6 +209,16 @@ export const api = {
     upload<S.QuickReplyOut>(`/api/v1/quick-replies/${id}/files`, form, onProgress),
   deleteQuickReplyFile: (id: number, fileId: number) => request<S.QuickReplyOut>("DELETE", `/api/v1/quick-replies/${id}/files/${fileId}`),
   fillIn: (conversationId: number, id: number) => request<S.RenderedOut>("GET", `/api/v1/conversations/${conversationId}/quick-replies/${id}`),
+  labels: () => request<S.LabelList>("GET", "/api/v1/labels"),
+  addLabel: (body: S.LabelBody) => request<Label>("POST", "/api/v1/labels", body),
+  patchLabel: (id: number, changes: S.LabelPatch) => request<Label>("PATCH", `/api/v1/labels/${id}`, changes),
+  deleteLabel: (id: number) => request<object>("DELETE", `/api/v1/labels/${id}`),
+  labelConversation: (id: number, labelId: number) =>
+    request<Conversation>("POST", `/api/v1/conversations/${id}/labels`, { label_id: labelId } satisfies S.LabelRef),
+  unlabelConversation: (id: number, labelId: number) => request<Conversation>("DELETE", `/api/v1/conversations/${id}/labels/${labelId}`),
+  labelContact: (id: number, labelId: number) =>
+    request<S.LabelIdsOut>("POST", `/api/v1/contacts/${id}/labels`, { label_id: labelId } satisfies S.LabelRef),
+  unlabelContact: (id: number, labelId: number) => request<S.LabelIdsOut>("DELETE", `/api/v1/contacts/${id}/labels/${labelId}`),
   patchContact: (id: number, changes: S.ContactPatch) => request<ContactDetail>("PATCH", `/api/v1/contacts/${id}`, changes),
   addOrder: (contactId: number, order: S.OrderBody) => request<Order>("POST", `/api/v1/contacts/${contactId}/orders`, order),
   patchOrder: (orderId: number, changes: S.OrderPatch) => request<Order>("PATCH", `/api/v1/orders/${orderId}`, changes),

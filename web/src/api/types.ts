@@ -30,6 +30,7 @@ export type BusinessNumber = S.NumberStateOut;
 export type QuickReply = S.QuickReplyOut;
 export type QuickReplyFile = S.QuickReplyFileOut;
 export type FilledIn = S.RenderedOut;
+export type Label = S.LabelOut;
 export type LiveType = S.LiveFrameOut["type"];
 export type LiveFrame = S.LiveFrameOut;
 

@@ -14,7 +14,7 @@ import { paths } from "../routes";
 import { useContacts } from "../state/hooks";
 import { t } from "../strings";
 
-export const NO_CONTACT_FILTERS: ContactFilters = { q: "", sort: "name", owner: "", number: "", attributes: [] };
+export const NO_CONTACT_FILTERS: ContactFilters = { q: "", sort: "name", owner: "", number: "", attributes: [], labels: [] };
 
 function Row({ contact: c, onOpen }: { contact: ContactRow; onOpen: (id: number) => void }) {
   return (

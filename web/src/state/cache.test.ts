@@ -2,7 +2,7 @@ import { QueryClient } from "@tanstack/react-query";
 import { describe, expect, it } from "vitest";
 
 import type { ListFilters } from "../api/client";
-import type { Bundle, Conversation, HistoryEvent, Message, Note } from "../api/types";
+import type { Bundle, Conversation, Counts, HistoryEvent, Label, Message, Note } from "../api/types";
 import { conversation, message, preview } from "../test/fixtures";
 import { DEFAULT_FILTERS } from "./filters";
 import { applyFrame, changesOf, chronological, flatten, keys, resync, upsertMessage, type Pages, type ThreadPages } from "./cache";
@@ -196,15 +196,65 @@ describe("conversation frames", () => {
 describe("counts", () => {
   it("follow a known conversation in place, and ask for a fetch for an unknown one", () => {
     const qc = new QueryClient();
-    qc.setQueryData(keys.counts, { mine: 0, unassigned: 2, all_open: 2, unread: 1 });
+    qc.setQueryData(keys.counts, { mine: 0, unassigned: 2, all_open: 2, unread: 1, labels: {} });
     withList(qc, DEFAULT_FILTERS, [conversation(1, 30, { unread_count: 2 }), conversation(2, 20)]);
     const read = applyFrame(qc, { type: "conversation.updated", seq: 1, data: conversation(1, 30) }, 9);
     expect(read.countsStale).toBe(false);
     const mine = applyFrame(qc, { type: "conversation.updated", seq: 2, data: conversation(2, 20, { assignee_id: 9 }) }, 9);
     expect(mine.countsStale).toBe(false);
-    expect(qc.getQueryData(keys.counts)).toEqual({ mine: 1, unassigned: 1, all_open: 2, unread: 0 });
+    expect(qc.getQueryData(keys.counts)).toEqual({ mine: 1, unassigned: 1, all_open: 2, unread: 0, labels: {} });
     const unknown = applyFrame(qc, { type: "conversation.created", seq: 3, data: conversation(7, 40) }, 9);
     expect(unknown.countsStale).toBe(true);
+  });
+});
+
+describe("labels", () => {
+  const vip: Label = { id: 5, name: "VIP", colour: "#c62828", created_at: "2026-12-01T10:00:00Z" };
+
+  it("count the open conversations per label as they are labelled, resolved and unlabelled", () => {
+    const qc = new QueryClient();
+    qc.setQueryData(keys.counts, { mine: 0, unassigned: 2, all_open: 2, unread: 0, labels: { "5": 1 } });
+    withList(qc, DEFAULT_FILTERS, [conversation(1, 30, { label_ids: [5] }), conversation(2, 20)]);
+    applyFrame(qc, { type: "conversation.updated", seq: 1, data: conversation(2, 20, { version: 2, label_ids: [5, 6] }) }, 9);
+    expect(qc.getQueryData<Counts>(keys.counts)?.labels).toEqual({ "5": 2, "6": 1 });
+    applyFrame(qc, { type: "conversation.updated", seq: 2, data: conversation(1, 30, { version: 2, label_ids: [5], status: "resolved" }) }, 9);
+    applyFrame(qc, { type: "conversation.updated", seq: 3, data: conversation(2, 20, { version: 3, label_ids: [5] }) }, 9);
+    expect(qc.getQueryData<Counts>(keys.counts)?.labels).toEqual({ "5": 1 });
+  });
+
+  it("move a conversation into a label's list when it is labelled, and out when not", () => {
+    const qc = new QueryClient();
+    const filters = { ...DEFAULT_FILTERS, labels: [5] };
+    withList(qc, filters, [conversation(1, 30, { label_ids: [5] })]);
+    applyFrame(qc, { type: "conversation.updated", seq: 1, data: conversation(2, 40, { label_ids: [5] }) }, 9);
+    expect(flatten(qc.getQueryData<Pages<Conversation>>(keys.list(filters))).map((c) => c.id)).toEqual([2, 1]);
+    applyFrame(qc, { type: "conversation.updated", seq: 2, data: conversation(1, 30, { version: 2, label_ids: [] }) }, 9);
+    expect(flatten(qc.getQueryData<Pages<Conversation>>(keys.list(filters))).map((c) => c.id)).toEqual([2]);
+  });
+
+  it("keep the team's list in name order, and a deleted one goes from every row and count", () => {
+    const qc = new QueryClient();
+    qc.setQueryData(keys.labels, { items: [vip] });
+    applyFrame(qc, { type: "label.updated", seq: 1, data: { ...vip, id: 6, name: "complaint" } }, 9);
+    applyFrame(qc, { type: "label.updated", seq: 2, data: { ...vip, name: "Big fish" } }, 9);
+    expect(qc.getQueryData<{ items: Label[] }>(keys.labels)?.items.map((l) => l.name)).toEqual(["Big fish", "complaint"]);
+
+    qc.setQueryData(keys.counts, { mine: 0, unassigned: 1, all_open: 1, unread: 0, labels: { "5": 1, "6": 1 } });
+    withList(qc, DEFAULT_FILTERS, [conversation(1, 30, { label_ids: [6, 5] })]);
+    const open: Bundle = {
+      conversation: conversation(1, 30, { label_ids: [6, 5] }),
+      contact: null,
+      orders: [],
+      notes: [],
+      draft: null,
+      messages: { items: [], history: [], next_cursor: null },
+    };
+    qc.setQueryData(keys.bundle(1), open);
+    applyFrame(qc, { type: "label.deleted", seq: 3, data: { id: 5 } }, 9);
+    expect(qc.getQueryData<{ items: Label[] }>(keys.labels)?.items.map((l) => l.id)).toEqual([6]);
+    expect(flatten(qc.getQueryData<Pages<Conversation>>(keys.list(DEFAULT_FILTERS)))[0]?.label_ids).toEqual([6]);
+    expect(qc.getQueryData<Bundle>(keys.bundle(1))?.conversation.label_ids).toEqual([6]);
+    expect(qc.getQueryData<Counts>(keys.counts)?.labels).toEqual({ "6": 1 });
   });
 });
 

@@ -5,7 +5,23 @@
 import type { InfiniteData, QueryClient } from "@tanstack/react-query";
 
 import type { ContactFilters, ListFilters } from "../api/client";
-import type { Bundle, Conversation, Counts, HistoryEvent, LiveFrame, Message, MessagePage, Note, Page } from "../api/types";
+import type * as S from "../api/schema";
+import type {
+  Bundle,
+  ContactDetail,
+  ContactRow,
+  Conversation,
+  Counts,
+  HistoryEvent,
+  Label,
+  LiveFrame,
+  Message,
+  MessagePage,
+  Note,
+  Page,
+} from "../api/types";
+
+type LabelList = S.LabelList;
 import { byTime, timeKey } from "../format";
 
 export type Pages<T> = InfiniteData<Page<T>, string | null>;
@@ -24,6 +40,7 @@ export const keys = {
   duplicates: (id: number) => ["duplicates", id] as const,
   attributes: ["contact-attributes"] as const,
   quickReplies: ["quick-replies"] as const,
+  labels: ["labels"] as const,
   team: ["team"] as const,
   numbers: ["numbers"] as const,
   me: ["me"] as const,
@@ -124,6 +141,10 @@ export function matches(f: ListFilters, c: Conversation, me: number | null): boo
   if (f.platform && c.platform !== f.platform) return false;
   if (f.number && c.number?.login_id !== f.number) return false;
   if (f.unread && c.unread_count === 0) return false;
+  if (f.labels.length > 0) {
+    const has = (id: number): boolean => c.label_ids.includes(id);
+    if (f.labelMatch === "all" ? !f.labels.every(has) : !f.labels.some(has)) return false;
+  }
   if (c.merged_into != null) return false; // its messages are in the conversation it points at
   return c.is_archived === f.archived;
 }
@@ -186,12 +207,28 @@ export function knownConversation(qc: QueryClient, id: number): Conversation | u
 export function countsOf(c: Conversation | undefined, me: number | null): Counts {
   const listed = !!c && !c.is_archived && c.merged_into == null;
   const open = listed && c.status === "open";
+  const labels: Record<string, number> = {};
+  if (open) for (const id of c.label_ids) labels[id] = 1;
   return {
     mine: open && c.assignee_id === me ? 1 : 0,
     unassigned: open && c.assignee_id === null ? 1 : 0,
     all_open: open ? 1 : 0,
     unread: listed && c.unread_count > 0 ? 1 : 0,
+    labels,
   };
+}
+
+/** Per-label counts added up (a label on none left out, as the server leaves it out). */
+export function addLabelCounts(
+  base: Record<string, number>,
+  plus: Record<string, number>,
+  minus: Record<string, number> = {},
+): Record<string, number> {
+  const sum = { ...base };
+  for (const [id, n] of Object.entries(plus)) sum[id] = (sum[id] ?? 0) + n;
+  for (const [id, n] of Object.entries(minus)) sum[id] = (sum[id] ?? 0) - n;
+  for (const id of Object.keys(sum)) if (sum[id]! <= 0) delete sum[id];
+  return sum;
 }
 
 /**
@@ -209,6 +246,7 @@ export function updateCounts(qc: QueryClient, before: Conversation | undefined, 
     unassigned: counts.unassigned - was.unassigned + is.unassigned,
     all_open: counts.all_open - was.all_open + is.all_open,
     unread: counts.unread - was.unread + is.unread,
+    labels: addLabelCounts(counts.labels, is.labels, was.labels),
   });
   return true;
 }
@@ -283,6 +321,48 @@ export function changeNote(qc: QueryClient, note: Note): void {
   );
 }
 
+// --- labels -----------------------------------------------------------------------------------
+
+const byName = new Intl.Collator(undefined, { sensitivity: "base" });
+
+/** A label added or changed: the team's list holds it, by name as the server orders it. */
+export function putLabel(qc: QueryClient, label: Label): void {
+  qc.setQueryData<LabelList>(keys.labels, (list) => {
+    if (!list) return list;
+    const items = [...list.items.filter((l) => l.id !== label.id), label];
+    return { ...list, items: items.sort((a, b) => byName.compare(a.name, b.name) || a.id - b.id) };
+  });
+}
+
+/**
+ * A label deleted: gone from the list, from every conversation and contact the cache holds and
+ * from the counts, as the server took it off every row in the same transaction (one frame says
+ * so, however many conversations had it).
+ */
+export function dropLabel(qc: QueryClient, id: number): void {
+  qc.setQueryData<LabelList>(keys.labels, (list) => (list ? { ...list, items: list.items.filter((l) => l.id !== id) } : list));
+  const strip = <T extends { label_ids: number[] }>(x: T): T =>
+    x.label_ids.includes(id) ? { ...x, label_ids: x.label_ids.filter((l) => l !== id) } : x;
+  for (const [key, data] of qc.getQueriesData<Pages<Conversation>>({ queryKey: keys.lists })) {
+    if (data) qc.setQueryData(key, { ...data, pages: data.pages.map((p) => ({ ...p, items: p.items.map(strip) })) });
+  }
+  for (const [key, data] of qc.getQueriesData<Bundle>({ queryKey: ["bundle"] })) {
+    if (data) qc.setQueryData(key, { ...data, conversation: strip(data.conversation) });
+  }
+  for (const [key, data] of qc.getQueriesData<Pages<ContactRow>>({ queryKey: keys.contactLists })) {
+    if (data) qc.setQueryData(key, { ...data, pages: data.pages.map((p) => ({ ...p, items: p.items.map(strip) })) });
+  }
+  for (const [key, data] of qc.getQueriesData<ContactDetail>({ queryKey: ["contact"] })) {
+    if (data) qc.setQueryData(key, strip(data));
+  }
+  qc.setQueryData<Counts>(keys.counts, (counts) => {
+    if (!counts) return counts;
+    const labels = { ...counts.labels };
+    delete labels[id];
+    return { ...counts, labels };
+  });
+}
+
 // --- the live connection ----------------------------------------------------------------------
 
 export interface FrameOutcome {
@@ -316,6 +396,12 @@ export function applyFrame(qc: QueryClient, frame: LiveFrame, me: number | null)
       return done;
     case "history.created":
       addHistory(qc, frame.data as HistoryEvent);
+      return done;
+    case "label.updated":
+      putLabel(qc, frame.data as Label);
+      return done;
+    case "label.deleted":
+      dropLabel(qc, (frame.data as { id: number }).id);
       return done;
     case "resync":
       return { ...done, resync: true };

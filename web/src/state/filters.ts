@@ -7,6 +7,8 @@ export const DEFAULT_FILTERS: ListFilters = {
   status: "open",
   platform: null,
   number: null,
+  labels: [],
+  labelMatch: "any",
   unread: false,
   archived: false,
   q: "",

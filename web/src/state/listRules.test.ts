@@ -8,7 +8,7 @@ import { type ListFilters, listQuery } from "../api/client";
 import type { Conversation, Status } from "../api/types";
 import cases from "../test/list-cases.json";
 import { conversation } from "../test/fixtures";
-import { before, countsOf, matches } from "./cache";
+import { addLabelCounts, before, countsOf, matches } from "./cache";
 
 const ME = 1;
 const WHO: Record<string, number> = { me: ME, colleague: 2 };
@@ -22,6 +22,7 @@ const conversations: Conversation[] = cases.conversations.map((c) =>
     is_archived: c.is_archived,
     last_message_at: c.last_message_at,
     merged_into: c.merged_into,
+    label_ids: c.labels,
     number: c.number === null ? null : { login_id: c.number, name: null },
   }),
 );
@@ -35,10 +36,11 @@ describe("the lists and counts the server answers", () => {
   });
 
   it("counts the tabs alike", () => {
-    const total = { mine: 0, unassigned: 0, all_open: 0, unread: 0 };
+    const total = { mine: 0, unassigned: 0, all_open: 0, unread: 0, labels: {} as Record<string, number> };
     for (const c of conversations) {
       const one = countsOf(c, ME);
-      for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += one[key];
+      for (const key of ["mine", "unassigned", "all_open", "unread"] as const) total[key] += one[key];
+      total.labels = addLabelCounts(total.labels, one.labels);
     }
     expect(total).toEqual(cases.counts);
   });

@@ -39,6 +39,7 @@ export function conversation(id: number, minute: number, extra: Partial<Conversa
     snoozed_until: null,
     assignee_id: null,
     is_archived: false,
+    label_ids: [],
     unread_count: 0,
     last_message_at: new Date(Date.UTC(2026, 0, 1, 10, minute)).toISOString(),
     last_message: null,
