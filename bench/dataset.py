@@ -20,6 +20,16 @@ EMAIL, PASSWORD = "bench@example.com", "benchmark password"
 NUMBERS = ("15550000001", "15550000002")
 
 
+# The labels of row i (a conversation and its contact alike): one on a seventh of them, one on
+# an eleventh, one on a five-hundredth (a label few rows have; off the archived tenth).
+LABEL_COMMON, LABEL_RARE, LABEL_OTHER = 1, 2, 3
+
+
+def labels_of(i: int) -> list[int]:
+    return [label for label, every in ((LABEL_COMMON, 7), (LABEL_RARE, 500), (LABEL_OTHER, 11))
+            if i % every == (1 if label == LABEL_RARE else 0)]  # fmt: skip
+
+
 def _md5(i: int) -> Any:
     return hashlib.md5(str(i).encode(), usedforsecurity=False)
 
@@ -57,7 +67,7 @@ async def fill(dsn: str, n_conv: int, n_msg: int) -> None:
         await conn.copy_records_to_table(
             "contacts",
             columns=["platform", "remote_id", "mxid", "phone", "display_name", "email",
-                     "owner_id", "created_at", "attributes"],
+                     "owner_id", "created_at", "attributes", "label_ids"],
             records=(
                 ("whatsapp", str(4915000000000 + i), f"@whatsapp_{4915000000000 + i}:x",
                  "+49" + _md5(i).hexdigest()[:10].translate(
@@ -67,12 +77,17 @@ async def fill(dsn: str, n_conv: int, n_msg: int) -> None:
                  # a quarter of them someone's customers (manager 50 is the admin who signs in)
                  1 + i % 50 if i % 4 == 0 else None, at(i * 600),
                  # two attributes the list is filtered by: a budget and a tier
-                 f'{{"budget": {i % 10_000}, "tier": "{("Gold", "Silver", "Bronze")[i % 3]}"}}')
+                 f'{{"budget": {i % 10_000}, "tier": "{("Gold", "Silver", "Bronze")[i % 3]}"}}',
+                 labels_of(i))
                 for i in range(1, n_conv + 1)
             ),
         )  # fmt: skip
         await conn.execute(
             "INSERT INTO contact_phones (contact_id, phone) SELECT id, phone FROM contacts"
+        )
+        await conn.execute(
+            "INSERT INTO labels (id, name, colour) OVERRIDING SYSTEM VALUE VALUES"
+            " (1, 'VIP', '#c62828'), (2, 'Complaint', '#ef6c00'), (3, 'Wholesale', '#1565c0')"
         )
         await conn.execute(
             "INSERT INTO contact_attributes (key, label, kind, choices, position) VALUES"
@@ -84,14 +99,14 @@ async def fill(dsn: str, n_conv: int, n_msg: int) -> None:
             "conversations",
             columns=["room_id", "platform", "remote_chat_id", "kind", "title", "contact_id",
                      "status", "assignee_id", "is_archived", "last_message_at",
-                     "last_message_preview", "unread_count", "receiver"],
+                     "last_message_preview", "unread_count", "receiver", "label_ids"],
             records=(
                 (f"!bench{i}", "telegram" if i % 20 == 0 else "whatsapp", str(i), "dm",
                  f"Customer {i}", i, ("open", "open", "open", "pending", "resolved")[i % 5],
                  None if i % 3 == 0 else 1 + i % 50, i % 10 == 0, at(i * 60),
                  "Is the sofa still available?", 2 if i % 4 == 0 else 0,
                  # two business numbers, a third of the chats on the second
-                 None if i % 20 == 0 else NUMBERS[1 if i % 3 == 0 else 0])
+                 None if i % 20 == 0 else NUMBERS[1 if i % 3 == 0 else 0], labels_of(i))
                 for i in range(1, n_conv + 1)
             ),
         )  # fmt: skip

@@ -32,10 +32,10 @@ import asyncpg
 import orjson
 
 from crm_appservice.api import cursors
-from crm_appservice.store import contact_list, conversations, messages, notes, orders
+from crm_appservice.store import contact_list, conversations, labels, messages, notes, orders
 
 from .common import HS_TOKEN, new_database, percentile, start_crm, tear_down
-from .dataset import EMAIL, NUMBERS, PASSWORD, fill
+from .dataset import EMAIL, LABEL_COMMON, LABEL_OTHER, LABEL_RARE, NUMBERS, PASSWORD, fill
 
 NAME_42 = hashlib.md5(b"42", usedforsecurity=False).hexdigest()[:6].title()  # one customer
 
@@ -136,6 +136,18 @@ async def main() -> None:
                 ("list archived", "archived=true", conversations.Filters(archived=True)),
                 ("list q=name", f"q={NAME_42}", conversations.Filters(q=NAME_42)),
                 ("list q=text", "q=invoice", conversations.Filters(q="invoice")),
+                # Labels: on a seventh, on a five-hundredth, either of two, both of two; and a
+                # view of the manager's open ones with a label (what a saved view asks).
+                ("list label", f"label={LABEL_COMMON}",
+                 conversations.Filters(labels=(LABEL_COMMON,))),
+                ("list label rare", f"label={LABEL_RARE}",
+                 conversations.Filters(labels=(LABEL_RARE,))),
+                ("list labels any", f"label={LABEL_RARE}&label={LABEL_OTHER}",
+                 conversations.Filters(labels=(LABEL_RARE, LABEL_OTHER))),
+                ("list labels all", f"label={LABEL_COMMON}&label={LABEL_OTHER}&label_match=all",
+                 conversations.Filters(labels=(LABEL_COMMON, LABEL_OTHER), all_labels=True)),
+                ("list mine+label", f"status=open&assignee=me&label={LABEL_COMMON}",
+                 conversations.Filters(status="open", assignee=me, labels=(LABEL_COMMON,))),
                 # Its worst case: two words as common, never in the same message.
                 ("list q=two common words", "q=sofa+invoice",
                  conversations.Filters(q="sofa invoice")),
@@ -187,6 +199,17 @@ async def main() -> None:
                             percentile(sql, 0.5)))  # fmt: skip
             show(results[-1])
 
+            async def counts_sql() -> None:
+                await conversations.counts(raw, me, False)
+                await labels.open_counts(raw, None)
+
+            # The tab counts and the open conversations per label, read at every page load.
+            api = await timed(lambda: get("/api/v1/conversations/counts"), args.samples)
+            sql = await timed(counts_sql, args.samples)
+            results.append(("counts (tabs, labels)", percentile(api, 0.5), percentile(api, 0.99),
+                            percentile(sql, 0.5)))  # fmt: skip
+            show(results[-1])
+
             # --- the Contacts page at full size: sorts, searches, filters, a page deep down ---
             contact_cases: list[tuple[str, str, contact_list.Filters]] = [
                 ("contacts by name", "", contact_list.Filters()),
@@ -206,6 +229,10 @@ async def main() -> None:
                  contact_list.Filters(attributes=(_filter("budget", "<=", num=5000),))),
                 ("contacts tier=Gold", "attribute=tier%3DGold",
                  contact_list.Filters(attributes=(_filter("tier", "=", txt="Gold"),))),
+                ("contacts label", f"label={LABEL_COMMON}",
+                 contact_list.Filters(labels=(LABEL_COMMON,))),
+                ("contacts label rare", f"label={LABEL_RARE}",
+                 contact_list.Filters(labels=(LABEL_RARE,))),
             ]  # fmt: skip
             for name, query, contact_filters in contact_cases:
                 api = await timed(lambda q=query: get(f"/api/v1/contacts?{q}"), args.samples)

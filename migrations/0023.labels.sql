@@ -28,6 +28,11 @@ CREATE INDEX contacts_labels_idx ON contacts USING gin (label_ids) WHERE label_i
 CREATE INDEX conversations_open_labels_idx ON conversations (id) INCLUDE (label_ids, assignee_id)
     WHERE status = 'open' AND NOT is_archived AND merged_into IS NULL AND label_ids <> '{}';
 
+-- The tab counts (read with every inbox that opens, and with the label counts) from an index
+-- alone too: without it they read every listed conversation from the table (25 ms at 100k).
+CREATE INDEX conversations_counts_idx ON conversations (assignee_id) INCLUDE (status, unread_count)
+    WHERE (status = 'open' OR unread_count > 0) AND NOT is_archived AND merged_into IS NULL;
+
 ALTER TABLE live_events DROP CONSTRAINT live_events_type_check;
 ALTER TABLE live_events ADD CONSTRAINT live_events_type_check CHECK (type IN (
     'message.created', 'message.updated', 'conversation.created', 'conversation.updated',

@@ -18,6 +18,7 @@ from crm_appservice.store import (
     conversations,
     drafts,
     history,
+    labels,
     messages,
     notes,
     orders,
@@ -29,12 +30,17 @@ from crm_appservice.store.embedded import EmbeddedPostgres
 from .conftest import TEMPLATE_DB, drop_database
 
 N = 100_000
+# Label 1 on a seventh of the rows, 2 on a five-hundredth, 3 on an eleventh.
+LABELS = (
+    "array_remove(ARRAY[CASE WHEN i % 7 = 0 THEN 1 END, CASE WHEN i % 500 = 1 THEN 2 END,"
+    " CASE WHEN i % 11 = 0 THEN 3 END], NULL)::bigint[]"
+)
 
 FILL = f"""
 INSERT INTO managers (email, name, role, password_hash)
 SELECT 'm' || i || '@example.com', 'M' || i, 'manager', 'x' FROM generate_series(1, 50) i;
 INSERT INTO contacts (platform, remote_id, mxid, phone, display_name, email, owner_id,
-                      attributes)
+                      attributes, label_ids)
 SELECT 'whatsapp', (4915100000000 + i)::text, '@whatsapp_' || (4915100000000 + i) || ':x',
        '+49' || translate(substr(md5((i * 3)::text), 1, 10), 'abcdef', '012345'),
        initcap(substr(md5(i::text), 1, 7)) || ' ' || initcap(substr(md5((i * 7)::text), 1, 9)),
@@ -42,18 +48,20 @@ SELECT 'whatsapp', (4915100000000 + i)::text, '@whatsapp_' || (4915100000000 + i
        CASE WHEN i % 4 = 0 THEN 1 + i % 50 END,
        jsonb_build_object('budget', i % 10000,
                           'tier', (ARRAY['Gold', 'Silver', 'Bronze'])[1 + i % 3])
-       || CASE WHEN i % 7 = 0 THEN jsonb_build_object('since', '2026-01-01') ELSE '{{}}' END
+       || CASE WHEN i % 7 = 0 THEN jsonb_build_object('since', '2026-01-01') ELSE '{{}}' END,
+       {LABELS}
   FROM generate_series(1, {N}) i;
 INSERT INTO contact_phones (contact_id, phone) SELECT id, phone FROM contacts;
 INSERT INTO conversations (room_id, platform, remote_chat_id, kind, title, contact_id, status,
-                           assignee_id, is_archived, last_message_at, unread_count, receiver)
+                           assignee_id, is_archived, last_message_at, unread_count, receiver,
+                           label_ids)
 SELECT '!r' || i, CASE WHEN i % 20 = 0 THEN 'telegram' ELSE 'whatsapp' END, i::text, 'dm',
        'Customer ' || i, i,
        (ARRAY['open', 'open', 'open', 'pending', 'resolved'])[1 + i % 5],
        CASE WHEN i % 3 = 0 THEN NULL ELSE 1 + i % 50 END, i % 10 = 0,
        CASE WHEN i % 1000 = 0 THEN NULL ELSE now() - (i || ' minutes')::interval END,
        CASE WHEN i % 4 = 0 THEN 2 ELSE 0 END,
-       (ARRAY['15550000001', '15550000002', '15550000003'])[1 + i % 3]
+       (ARRAY['15550000001', '15550000002', '15550000003'])[1 + i % 3], {LABELS}
   FROM generate_series(1, {N}) i;
 INSERT INTO messages (conversation_id, event_id, direction, kind, body, status, created_at)
 SELECT 1 + (i % {N}), '$e' || i, CASE WHEN i % 3 = 0 THEN 'out' ELSE 'in' END, 'text',
@@ -85,6 +93,7 @@ async def _plans(conn: asyncpg.Connection, run: Any) -> list[tuple[str, list[dic
     conn.add_query_logger(log)
     try:
         await run()
+        await asyncio.sleep(0)  # asyncpg calls loggers soon after a query, not at once
     finally:
         conn.remove_query_logger(log)
     plans = []
@@ -140,6 +149,11 @@ FILTERS = [
     conversations.Filters(q=NAME_4242),
     conversations.Filters(q=PHONE_4242[3:10]),  # part of a phone number
     conversations.Filters(q="sofas"),
+    conversations.Filters(labels=(1,)),
+    conversations.Filters(labels=(2,)),
+    conversations.Filters(labels=(2, 3)),
+    conversations.Filters(labels=(1, 3), all_labels=True),
+    conversations.Filters(status="open", assignee=7, labels=(1,)),
 ]
 BIG_TABLES = {
     "conversations", "contacts", "contact_phones", "messages", "conversation_history", "drafts",
@@ -195,6 +209,9 @@ CONTACT_FILTERS = [
         sort="newest", attributes=(contact_list.AttributeFilter("tier", "=", txt="Gold"),)
     ),
     contact_list.Filters(attributes=(contact_list.AttributeFilter("since", "has"),)),
+    contact_list.Filters(labels=(1,)),
+    contact_list.Filters(labels=(2,)),
+    contact_list.Filters(labels=(1, 3), all_labels=True),
 ]
 
 
@@ -332,3 +349,20 @@ async def test_ingest_lookups_use_indexes_at_any_table_size(db_dsn: str) -> None
             assert not scanned, (scanned, sql)
     finally:
         await conn.close()
+
+
+async def test_label_counts_are_read_from_their_index(big: asyncpg.Connection) -> None:
+    """The open conversations per label (every page load asks): from
+    conversations_open_labels_idx alone, never the table."""
+    for visible_to in (None, 7):
+        plans = await _plans(big, lambda v=visible_to: labels.open_counts(big, v))
+        [(query, nodes)] = plans
+        assert not _seq_scans(nodes), query
+        scans = [n for n in nodes if n.get("Relation Name") == "conversations"]
+        assert [n["Index Name"] for n in scans] == ["conversations_open_labels_idx"], nodes
+    counted = await labels.open_counts(big, None)
+    expected = await big.fetchval(
+        "SELECT count(*) FROM conversations WHERE 1 = ANY(label_ids) AND status = 'open'"
+        " AND NOT is_archived AND merged_into IS NULL"
+    )
+    assert counted[1] == expected

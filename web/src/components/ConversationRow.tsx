@@ -4,6 +4,7 @@ import type { Conversation, MessagePreview } from "../api/types";
 import { colourFor, initials, listTime } from "../format";
 import { previewParts, previewText } from "../preview";
 import { t } from "../strings";
+import { LabelChips } from "./Labels";
 import { NumberBadge } from "./NumberBadge";
 
 /** Who of the team wrote a list row's message: the viewer ("You"), a colleague by name. */
@@ -79,6 +80,7 @@ export const Row = memo(function Row({
       <span className="row-main">
         <span className="row-top">
           <span className="name">{name}</span>
+          <LabelChips ids={c.label_ids} max={2} />
           <span className="badge platform">{t.platforms[c.platform] ?? c.platform}</span>
           <NumberBadge number={c.number} shown={numbers} />
           <time className="time">{listTime(c.last_message_at)}</time>

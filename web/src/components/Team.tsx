@@ -6,6 +6,7 @@ import type { Manager, ManagerAdmin } from "../api/types";
 import { keys } from "../state/cache";
 import { t } from "../strings";
 import { AttributeSettings } from "./AttributeSettings";
+import { LabelSettings } from "./LabelSettings";
 import { QuickReplySettings } from "./QuickReplySettings";
 import { ConfirmButton } from "./Confirm";
 import { WhatsApp } from "./WhatsApp";
@@ -176,6 +177,7 @@ export function Team({ me }: { me: Manager }) {
         <ErrorLine error={error} />
       </form>
       <AttributeSettings />
+      <LabelSettings />
       <QuickReplySettings personal={false} />
     </main>
   );

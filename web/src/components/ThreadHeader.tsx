@@ -3,11 +3,12 @@ import { useState } from "react";
 
 import type { Conversation, Manager, Status } from "../api/types";
 import { localInputValue, snoozeChoices, untilLabel } from "../format";
-import { patchConversation, type ConversationChanges } from "../state/patch";
+import { labelConversation, patchConversation, type ConversationChanges } from "../state/patch";
 import { useTeam } from "../state/hooks";
 import { t } from "../strings";
 import { ErrorLine } from "./ErrorLine";
 import { Icon } from "./Icon";
+import { LabelChips, LabelPopover } from "./Labels";
 import { NumberBadge, useSeveralNumbers } from "./NumberBadge";
 
 /** A snooze's end of the manager's choosing, in their local time; never in the past. */
@@ -81,7 +82,17 @@ export function ThreadHeader({
         <h2>{name}</h2>
         <span className="phone">{c.contact?.phone}</span>
         <NumberBadge number={c.number} shown={several} />
+        <LabelChips ids={c.label_ids} max={4} />
       </div>
+      <LabelPopover
+        button={t.labels.button}
+        title={t.labels.title}
+        selected={c.label_ids}
+        onToggle={(id, on) => {
+          setError(null);
+          labelConversation(qc, c, id, on, me.id).catch((e: Error) => setError(e.message));
+        }}
+      />
       <select
         aria-label={t.filters.status}
         value={picking ? "snooze:custom" : c.status}

@@ -10,6 +10,8 @@ import { forgetLocalDrafts } from "../state/drafts";
 import { Composer } from "./Composer";
 import { authorOf, Row } from "./ConversationRow";
 import { buildRows } from "../state/threadRows";
+import { DEFAULT_FILTERS } from "../state/filters";
+import { ListFilterBar } from "./ListFilterBar";
 import { MediaView } from "./MediaView";
 import { itemLines, parseItems } from "./Orders";
 
@@ -167,7 +169,7 @@ describe("Conversation row", () => {
     conversation(3, 5, { title: "Ben", unread_count: 2, last_message: preview(7, direction, "📷 Photo") });
 
   it("says whose word was last, names the network as it spells itself, and counts unread", () => {
-    render(<Row conversation={lastWord("out")} active={false} onOpen={() => {}} assignee="Eve" author="You" />);
+    wrap(new QueryClient(), <Row conversation={lastWord("out")} active={false} onOpen={() => {}} assignee="Eve" author="You" />);
     const row = screen.getByRole("button");
     expect(row.querySelector(".preview")?.textContent).toBe("You: 📷 Photo");
     expect(row.querySelector(".platform")?.textContent).toBe("WhatsApp");
@@ -181,15 +183,53 @@ describe("Conversation row", () => {
       last_message: preview(9, "out", "Bye"),
       match: preview(7, "in", "…the Invoice for the sofas, invoiced"),
     });
-    render(<Row conversation={found} active={false} onOpen={() => {}} assignee={undefined} words={["inv", "sofa"]} />);
+    wrap(new QueryClient(), <Row conversation={found} active={false} onOpen={() => {}} assignee={undefined} words={["inv", "sofa"]} />);
     const shown = screen.getByRole("button").querySelector(".preview")!;
     expect(shown.textContent).toBe("…the Invoice for the sofas, invoiced");
     expect([...shown.querySelectorAll("mark")].map((m) => m.textContent)).toEqual(["Invoice", "sofas", "invoiced"]);
   });
 
   it("shows the customer's last message as it is", () => {
-    render(<Row conversation={lastWord("in")} active={false} onOpen={() => {}} assignee={undefined} />);
+    wrap(new QueryClient(), <Row conversation={lastWord("in")} active={false} onOpen={() => {}} assignee={undefined} />);
     expect(screen.getByRole("button").querySelector(".preview")?.textContent).toBe("📷 Photo");
+  });
+});
+
+describe("Labels", () => {
+  const labels = (qc: QueryClient) =>
+    qc.setQueryData(keys.labels, {
+      items: [
+        { id: 5, name: "VIP", colour: "#c62828", created_at: "2026-12-01T10:00:00Z" },
+        { id: 6, name: "Wholesale", colour: "#1565c0", created_at: "2026-12-01T10:00:00Z" },
+        { id: 7, name: "Complaint", colour: "#ef6c00", created_at: "2026-12-01T10:00:00Z" },
+      ],
+    });
+
+  it("show on a row in the team list's order, the rest as a count, one unknown here left out", () => {
+    const qc = new QueryClient();
+    labels(qc);
+    const labelled = conversation(3, 5, { title: "Ben", label_ids: [7, 99, 6, 5] });
+    wrap(qc, <Row conversation={labelled} active={false} onOpen={() => {}} assignee={undefined} />);
+    const chips = [...screen.getByRole("button").querySelectorAll(".label-chip")].map((c) => c.textContent);
+    expect(chips).toEqual(["VIP", "Wholesale", "+1"]);
+  });
+
+  it("filter the list by any or all of them, and drop one an admin removed", () => {
+    const qc = new QueryClient();
+    labels(qc);
+    qc.setQueryData(keys.counts, { mine: 0, unassigned: 0, all_open: 3, unread: 0, labels: { "5": 2 } });
+    const setFilters = vi.fn();
+    const filters = { ...DEFAULT_FILTERS, labels: [5, 42] };
+    wrap(qc, <ListFilterBar filters={filters} setFilters={setFilters} query="" setQuery={() => {}} searchRef={{ current: null }} />);
+    expect(setFilters).toHaveBeenCalledWith({ ...filters, labels: [5] });
+    setFilters.mockClear();
+    fireEvent.click(screen.getByRole("button", { name: "VIP" }));
+    const menu = screen.getByRole("dialog", { name: "Labels" });
+    expect([...menu.querySelectorAll(".count")].map((c) => c.textContent)).toEqual(["2", "0", "0"]);
+    fireEvent.click(screen.getByRole("checkbox", { name: /^Wholesale/ }));
+    expect(setFilters).toHaveBeenLastCalledWith({ ...filters, labels: [5, 42, 6] });
+    fireEvent.click(screen.getByRole("radio", { name: "All of them" }));
+    expect(setFilters).toHaveBeenLastCalledWith({ ...filters, labelMatch: "all" });
   });
 });
 

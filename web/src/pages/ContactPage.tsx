@@ -9,10 +9,11 @@ import { ContactMerges } from "../components/ContactMerges";
 import { ContactTimeline } from "../components/ContactTimeline";
 import { Row } from "../components/ConversationRow";
 import { ErrorLine, useActionError } from "../components/ErrorLine";
+import { LabelChips, LabelPopover } from "../components/Labels";
 import { useSeveralNumbers } from "../components/NumberBadge";
 import { amount, colourFor, day, initials } from "../format";
 import { paths } from "../routes";
-import { keys } from "../state/cache";
+import { keys, setContactLabels } from "../state/cache";
 import { useContact, useTeam } from "../state/hooks";
 import { t } from "../strings";
 
@@ -40,6 +41,21 @@ function Owner({ contact }: { contact: ContactDetail }) {
       </select>
       <ErrorLine error={error} />
     </label>
+  );
+}
+
+/** The contact's labels, put on and taken off here (the server's answer is what shows). */
+function ContactLabels({ contact }: { contact: ContactDetail }) {
+  const qc = useQueryClient();
+  const { error, run } = useActionError();
+  const toggle = (id: number, on: boolean) =>
+    run(on ? api.labelContact(contact.id, id) : api.unlabelContact(contact.id, id), (answer) => setContactLabels(qc, contact.id, answer.label_ids));
+  return (
+    <div className="contact-labels">
+      <LabelChips ids={contact.label_ids} max={10} />
+      <LabelPopover button={t.labels.button} title={t.labels.title} selected={contact.label_ids} onToggle={toggle} />
+      <ErrorLine error={error} />
+    </div>
   );
 }
 
@@ -71,6 +87,7 @@ export function ContactPage() {
           {initials(c.name)}
         </span>
         <h2>{c.name}</h2>
+        <ContactLabels contact={c} />
         <Owner contact={c} />
       </header>
       <section>

@@ -363,6 +363,16 @@ export function dropLabel(qc: QueryClient, id: number): void {
   });
 }
 
+/** A contact's labels as the server answered: its page and the Contacts page's rows. */
+export function setContactLabels(qc: QueryClient, contactId: number, labelIds: number[]): void {
+  qc.setQueryData<ContactDetail>(keys.contact(contactId), (c) => (c ? { ...c, label_ids: labelIds } : c));
+  for (const [key, data] of qc.getQueriesData<Pages<ContactRow>>({ queryKey: keys.contactLists })) {
+    if (!data) continue;
+    const pages = data.pages.map((p) => ({ ...p, items: p.items.map((r) => (r.id === contactId ? { ...r, label_ids: labelIds } : r)) }));
+    qc.setQueryData(key, { ...data, pages });
+  }
+}
+
 // --- the live connection ----------------------------------------------------------------------
 
 export interface FrameOutcome {

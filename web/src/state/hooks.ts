@@ -58,6 +58,11 @@ export function useQuickReplies(enabled = true) {
   return useQuery({ queryKey: keys.quickReplies, queryFn: api.quickReplies, staleTime: 30_000, enabled });
 }
 
+/** The team's labels: kept current by the live connection (label.updated, label.deleted). */
+export function useLabels() {
+  return useQuery({ queryKey: keys.labels, queryFn: api.labels, staleTime: Infinity });
+}
+
 /** The attributes a team keeps about contacts (admins change them seldom). */
 export function useContactAttributes() {
   return useQuery({ queryKey: keys.attributes, queryFn: api.attributes, staleTime: 60_000 });
