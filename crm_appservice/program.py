@@ -21,9 +21,6 @@ from .store.migrate import apply_migrations
 
 log = logging.getLogger("crm.program")
 
-# Bytes of a request line (method, path and query) the server reads.
-MAX_REQUEST_LINE = 32 * 1024
-
 
 class Program:
     def __init__(self, settings: Settings) -> None:
@@ -48,13 +45,7 @@ class Program:
             if self.stopping.is_set():
                 return
             app = create_app(self.settings, dsn)
-            # A list's query may be longer than aiohttp's 8190-byte request line (five attribute
-            # conditions of 300 characters, percent-encoded, and ten labels): read it, so that the
-            # API's own checks answer it (in JSON), not the HTTP parser (in plain text).
-            runner = web.AppRunner(
-                app, handle_signals=False, access_log=None,
-                handler_args={"max_line_size": MAX_REQUEST_LINE},
-            )  # fmt: skip
+            runner = web.AppRunner(app, handle_signals=False, access_log=None)
             await runner.setup()
             try:
                 aps = self.settings.appservice

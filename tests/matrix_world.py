@@ -16,7 +16,6 @@ import asyncpg
 from ruamel.yaml import YAML
 
 from crm_appservice.config import Settings, load
-from crm_appservice.program import MAX_REQUEST_LINE
 from crm_appservice.registration import build_registration
 from crm_appservice.server import create_app
 from crm_appservice.store import managers, sessions
@@ -42,10 +41,7 @@ class CRM:
 
     async def start(self) -> None:
         self.app = create_app(self.settings, self.dsn)
-        # As the process serves it (program.py), request line limit included.
-        self.runner = web.AppRunner(
-            self.app, access_log=None, handler_args={"max_line_size": MAX_REQUEST_LINE}
-        )
+        self.runner = web.AppRunner(self.app, access_log=None)
         await self.runner.setup()
         aps = self.settings.appservice
         await web.TCPSite(self.runner, aps.hostname, aps.port).start()
