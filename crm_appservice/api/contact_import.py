@@ -24,7 +24,7 @@ from ..store import (
 )
 from . import responses
 from .contact_models import ContactFilterQuery
-from .contacts import filters_of, query_of
+from .contacts import contact_query, filters_of
 from .import_models import ImportBody, ImportOut, ImportPreviewOut
 from .middleware import require_admin
 
@@ -169,7 +169,7 @@ async def _columns(conn: Any, filters: contact_list.Filters) -> dict[str, str]:
 @routes.get("/api/v1/contacts/export.csv")
 async def export(request: web.Request) -> web.StreamResponse:
     """The list as the manager filtered it, every page of it, streamed a thousand at a time."""
-    query = ContactFilterQuery.model_validate(query_of(request))
+    query = ContactFilterQuery.model_validate(contact_query(request))
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",

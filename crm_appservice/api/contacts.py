@@ -30,7 +30,7 @@ from .contact_models import (
     ContactPage,
     ContactPatch,
 )
-from .middleware import current, ids, restricted_to
+from .middleware import current, ids, query_of, restricted_to
 from .order_models import OrderBody, OrderList, OrderOut, OrderPatch
 from .resources import conversation_fields
 
@@ -95,13 +95,9 @@ def attribute_filters(
     return tuple(found)
 
 
-def query_of(request: web.Request) -> dict[str, Any]:
-    """The query string as the filter models read it: `attribute` may be given several times."""
-    return {
-        **request.query,
-        "attribute": request.query.getall("attribute", []),
-        "label": request.query.getall("label", []),
-    }
+def contact_query(request: web.Request) -> dict[str, Any]:
+    """The query string as the contact filter models read it."""
+    return query_of(request, "attribute", "label")
 
 
 async def filters_of(
@@ -125,7 +121,7 @@ async def filters_of(
 
 @routes.get("/api/v1/contacts")
 async def list_contacts(request: web.Request) -> web.Response:
-    query = ContactListQuery.model_validate(query_of(request))
+    query = ContactListQuery.model_validate(contact_query(request))
     cursor: contact_list.Cursor | None = None
     if query.cursor:
         cursor = (

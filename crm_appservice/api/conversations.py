@@ -26,7 +26,7 @@ from ..store import (
 from . import cursors, responses
 from .contacts import order_out
 from .label_models import LabelQuery
-from .middleware import current, ensure_visible, ids, restricted_to
+from .middleware import current, ensure_visible, ids, query_of, restricted_to
 from .models import (
     ContactOut,
     ConversationOut,
@@ -144,7 +144,7 @@ async def _message_page(
 
 @routes.get("/api/v1/conversations")
 async def list_conversations(request: web.Request) -> web.Response:
-    query = ListQuery.model_validate({**request.query, "label": request.query.getall("label", [])})
+    query = ListQuery.model_validate(query_of(request, "label"))
     me = current(request).manager.id
     filters = store.Filters(
         archived=query.archived,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 import logging
+from typing import Any
 
 from aiohttp import web
 import asyncpg
@@ -33,6 +34,12 @@ def ids(path: str) -> str:
     """A route's path whose `{name:id}` parts match a database id: at most 18 digits (an id
     never gets that long), so a longer number is no such thing (404), never an overflow."""
     return path.replace(":id}", r":\d{1,18}}")
+
+
+def query_of(request: web.Request, *repeatable: str) -> dict[str, Any]:
+    """The query string as a query model reads it: the `repeatable` parameters (`label`,
+    `attribute`) as lists of every value given, the others as their first value."""
+    return {**request.query, **{name: request.query.getall(name, []) for name in repeatable}}
 
 
 def current(request: web.Request) -> sessions.Session:

@@ -244,7 +244,8 @@ class Hub:
         """One frame builder per event; payloads are read once, serialised once per viewer."""
         rows: dict[tuple[str, int], asyncpg.Record] = {}
         for kind, load in LOADERS.items():
-            ids = [e["ref_id"] for e in events if e["type"].startswith(kind + ".")]
+            ids = [e["ref_id"] for e in events
+                   if e["type"].startswith(kind + ".") and e["type"] not in GONE]  # fmt: skip
             if ids:
                 for row in await load(conn, ids):
                     rows[kind, row["id"]] = row

@@ -16,6 +16,7 @@ from typing import Literal
 
 import asyncpg
 
+from . import labels
 from .database import Conn
 from .search import terms
 from .sql import Where
@@ -153,7 +154,7 @@ def _where(f: Filters, found: Found | None = None) -> Where:
     for a in f.attributes:
         _attribute(where, a)
     if f.labels:
-        where.add(_labels_clause(f), list(f.labels))
+        where.add(labels.condition("ct.label_ids", f.all_labels), list(f.labels))
     if f.visible_to is not None:
         where.add(
             "(ct.owner_id = {0} OR coalesce((SELECT true FROM conversations cv"
@@ -162,12 +163,6 @@ def _where(f: Filters, found: Found | None = None) -> Where:
             f.visible_to,
         )
     return where
-
-
-def _labels_clause(f: Filters) -> str:
-    # `<> '{}'` lets the planner use the partial GIN index contacts_labels_idx.
-    op = "@>" if f.all_labels else "&&"
-    return "ct.label_ids <> '{{}}' AND ct.label_ids " + op + " {0}::bigint[]"
 
 
 # A search's (or an attribute's) matches collected by id up to this many; more are broad,
@@ -229,7 +224,7 @@ async def _found(conn: Conn, f: Filters) -> Found | None:
             sets.append(set(ids))
     if f.labels:
         where = Where()
-        where.add(_labels_clause(f), list(f.labels))
+        where.add(labels.condition("ct.label_ids", f.all_labels), list(f.labels))
         rows = await conn.fetch(
             f"SELECT id FROM contacts ct WHERE {where.sql()} LIMIT {SEARCH_CAP + 1}", *where.args
         )

@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from . import search as text_search
+from . import labels, search as text_search
 from .database import Conn, set_clause
 from .history import ACTING
 from .sql import Where
@@ -72,9 +72,7 @@ def _filters(where: Where, f: Filters) -> None:
     if f.unread:
         where.add("c.unread_count > 0")
     if f.labels:
-        # `<> '{}'` lets the planner use the partial GIN index conversations_labels_idx.
-        op = "@>" if f.all_labels else "&&"
-        where.add("c.label_ids <> '{{}}' AND c.label_ids " + op + " {0}::bigint[]", list(f.labels))
+        where.add(labels.condition("c.label_ids", f.all_labels), list(f.labels))
     if f.visible_to is not None:
         where.add("(c.assignee_id IS NULL OR c.assignee_id = {0})", f.visible_to)
 

@@ -19,6 +19,14 @@ _COLUMNS = "id, name, colour, created_at"
 PER_ROW = 50
 
 
+def condition(column: str, all_labels: bool) -> str:
+    """A list's label filter on `column` (a row's label_ids), for sql.Where with the ids as its
+    {0}: any of them (&&), or every one (@>). `<> '{}'` is what lets the planner use the
+    partial GIN indexes (conversations_labels_idx, contacts_labels_idx)."""
+    op = "@>" if all_labels else "&&"
+    return f"{column} <> '{{{{}}}}' AND {column} {op} {{0}}::bigint[]"
+
+
 class NameTaken(Exception):
     """Another label has this name (compared without case)."""
 
