@@ -123,3 +123,39 @@ export function LabelPopover({
     </div>
   );
 }
+
+/**
+ * A list's label filter (the inbox's, the Contacts page's): the chosen labels' names on its
+ * button, each label's count when given. A label an admin removed meanwhile is no filter any
+ * more: dropped, rather than left narrowing the list unseen.
+ */
+export function LabelFilter({
+  selected,
+  onChange,
+  counts,
+  children,
+}: {
+  selected: readonly number[];
+  onChange: (ids: number[]) => void;
+  counts?: Record<string, number>;
+  children?: ReactNode;
+}) {
+  const labels = useLabels();
+  const chosen = labelsOf(labels.data?.items, selected);
+  useEffect(() => {
+    if (labels.isSuccess && chosen.length < selected.length) onChange(chosen.map((l) => l.id));
+  }, [labels.isSuccess, chosen, selected, onChange]);
+  if (labels.isSuccess && labels.data.items.length === 0) return null;
+  return (
+    <LabelPopover
+      className="label-filter"
+      button={chosen.length > 0 ? t.labels.filterOn(chosen.map((l) => l.name)) : t.labels.filter}
+      title={t.labels.filter}
+      selected={selected}
+      onToggle={(id, on) => onChange(on ? [...selected, id] : selected.filter((x) => x !== id))}
+      counts={counts}
+    >
+      {children}
+    </LabelPopover>
+  );
+}

@@ -1,10 +1,10 @@
-import { type ReactNode, type RefObject, useEffect } from "react";
+import type { ReactNode, RefObject } from "react";
 
 import type { ListFilters } from "../api/client";
 import type { Status } from "../api/types";
-import { useCounts, useLabels } from "../state/hooks";
+import { useCounts } from "../state/hooks";
 import { t } from "../strings";
-import { LabelPopover, labelsOf } from "./Labels";
+import { LabelFilter } from "./Labels";
 import { NumberSelect } from "./NumberBadge";
 
 const PLATFORMS = Object.keys(t.platforms);
@@ -21,25 +21,9 @@ interface Props {
 }
 
 /** Which labels the list shows (any or all of them), with each label's open conversations. */
-function LabelFilter({ filters, setFilters, counts }: Pick<Props, "filters" | "setFilters"> & { counts: Record<string, number> | undefined }) {
-  const labels = useLabels();
-  const chosen = labelsOf(labels.data?.items, filters.labels);
-  // A label an admin removed meanwhile is no filter any more.
-  useEffect(() => {
-    if (labels.isSuccess && chosen.length < filters.labels.length) setFilters({ ...filters, labels: chosen.map((l) => l.id) });
-  }, [labels.isSuccess, chosen, filters, setFilters]);
-  if (labels.isSuccess && labels.data.items.length === 0) return null;
-  const toggle = (id: number, on: boolean) =>
-    setFilters({ ...filters, labels: on ? [...filters.labels, id] : filters.labels.filter((x) => x !== id) });
+function Labels({ filters, setFilters, counts }: Pick<Props, "filters" | "setFilters"> & { counts: Record<string, number> | undefined }) {
   return (
-    <LabelPopover
-      className="label-filter"
-      button={chosen.length > 0 ? t.labels.filterOn(chosen.map((l) => l.name)) : t.labels.filter}
-      title={t.labels.filter}
-      selected={filters.labels}
-      onToggle={toggle}
-      counts={counts ?? {}}
-    >
+    <LabelFilter selected={filters.labels} onChange={(labels) => setFilters({ ...filters, labels })} counts={counts ?? {}}>
       {filters.labels.length > 1 && (
         <fieldset className="label-match">
           {(["any", "all"] as const).map((m) => (
@@ -55,7 +39,7 @@ function LabelFilter({ filters, setFilters, counts }: Pick<Props, "filters" | "s
           {t.labels.clear}
         </button>
       )}
-    </LabelPopover>
+    </LabelFilter>
   );
 }
 
@@ -121,7 +105,7 @@ export function ListFilterBar({ filters, setFilters, query, setQuery, searchRef,
           ))}
         </select>
         <NumberSelect value={filters.number ?? ""} onChange={(number) => setFilters({ ...filters, number: number || null })} />
-        <LabelFilter filters={filters} setFilters={setFilters} counts={counts.data?.labels} />
+        <Labels filters={filters} setFilters={setFilters} counts={counts.data?.labels} />
         <label className="chip">
           <input type="checkbox" checked={filters.unread} onChange={(e) => setFilters({ ...filters, unread: e.target.checked })} />
           {t.filters.unread}

@@ -7,12 +7,12 @@ import { api } from "../api/client";
 import { AttributeFilters } from "../components/AttributeFilters";
 import { ContactImport } from "../components/ContactImport";
 import { InfiniteRows, RowsLoading } from "../components/InfiniteRows";
-import { LabelChips, LabelPopover, labelsOf } from "../components/Labels";
+import { LabelChips, LabelFilter } from "../components/Labels";
 import { NumberSelect } from "../components/NumberBadge";
 import { OwnerSelect } from "../components/OwnerSelect";
 import { colourFor, initials, listTime } from "../format";
 import { paths } from "../routes";
-import { useContacts, useLabels } from "../state/hooks";
+import { useContacts } from "../state/hooks";
 import { t } from "../strings";
 
 export const NO_CONTACT_FILTERS: ContactFilters = { q: "", sort: "name", owner: "", number: "", attributes: [], labels: [] };
@@ -55,7 +55,6 @@ export function ContactsPage({ admin }: { admin: boolean }) {
   const [importing, setImporting] = useState(false);
   // Clearing the filters starts the attribute filters' chips afresh too.
   const [cleared, setCleared] = useState(0);
-  const chosen = labelsOf(useLabels().data?.items, filters.labels);
   const rows = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
 
   // The search runs a moment after typing stops, not on every key.
@@ -84,13 +83,7 @@ export function ContactsPage({ admin }: { admin: boolean }) {
         </select>
         <OwnerSelect value={filters.owner} onChange={(owner) => set({ owner })} />
         <NumberSelect value={filters.number} onChange={(number) => set({ number })} />
-        <LabelPopover
-          className="label-filter"
-          button={chosen.length > 0 ? t.labels.filterOn(chosen.map((l) => l.name)) : t.labels.filter}
-          title={t.labels.filter}
-          selected={filters.labels}
-          onToggle={(id, on) => set({ labels: on ? [...filters.labels, id] : filters.labels.filter((x) => x !== id) })}
-        />
+        <LabelFilter selected={filters.labels} onChange={(labels) => set({ labels })} />
         <a className="button" href={api.exportUrl(filters)} download>
           {t.export}
         </a>
