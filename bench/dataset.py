@@ -99,14 +99,17 @@ async def fill(dsn: str, n_conv: int, n_msg: int) -> None:
             "conversations",
             columns=["room_id", "platform", "remote_chat_id", "kind", "title", "contact_id",
                      "status", "assignee_id", "is_archived", "last_message_at",
-                     "last_message_preview", "unread_count", "receiver", "label_ids"],
+                     "last_message_preview", "unread_count", "receiver", "label_ids",
+                     "last_message_out"],
             records=(
                 (f"!bench{i}", "telegram" if i % 20 == 0 else "whatsapp", str(i), "dm",
                  f"Customer {i}", i, ("open", "open", "open", "pending", "resolved")[i % 5],
                  None if i % 3 == 0 else 1 + i % 50, i % 10 == 0, at(i * 60),
                  "Is the sofa still available?", 2 if i % 4 == 0 else 0,
                  # two business numbers, a third of the chats on the second
-                 None if i % 20 == 0 else NUMBERS[1 if i % 3 == 0 else 0], labels_of(i))
+                 None if i % 20 == 0 else NUMBERS[1 if i % 3 == 0 else 0], labels_of(i),
+                 # the team wrote last in half of them; the customer waits in the others
+                 i % 2 == 0)
                 for i in range(1, n_conv + 1)
             ),
         )  # fmt: skip

@@ -32,7 +32,17 @@ import asyncpg
 import orjson
 
 from crm_appservice.api import cursors
-from crm_appservice.store import contact_list, conversations, labels, messages, notes, orders
+from crm_appservice.api.conversations import list_filters
+from crm_appservice.api.view_models import ConversationFilters
+from crm_appservice.store import (
+    contact_list,
+    conversations,
+    labels,
+    messages,
+    notes,
+    orders,
+    views as view_store,
+)
 
 from .common import HS_TOKEN, new_database, percentile, start_crm, tear_down
 from .dataset import EMAIL, LABEL_COMMON, LABEL_OTHER, LABEL_RARE, NUMBERS, PASSWORD, fill
@@ -148,6 +158,14 @@ async def main() -> None:
                  conversations.Filters(labels=(LABEL_COMMON, LABEL_OTHER), all_labels=True)),
                 ("list mine+label", f"status=open&assignee=me&label={LABEL_COMMON}",
                  conversations.Filters(status="open", assignee=me, labels=(LABEL_COMMON,))),
+                # Saved views: a label the customer waits on, long waits of one's own, one's
+                # customers waiting.
+                ("view label+waiting", f"status=open&label={LABEL_COMMON}&waiting=true",
+                 conversations.Filters(status="open", labels=(LABEL_COMMON,), waiting=True)),
+                ("view mine waiting>24h", "assignee=me&waiting=true&waiting_hours=24",
+                 conversations.Filters(assignee=me, waiting=True, waiting_hours=24)),
+                ("view my customers waiting", "owner=me&waiting=true",
+                 conversations.Filters(owner=me, waiting=True)),
                 # Its worst case: two words as common, never in the same message.
                 ("list q=two common words", "q=sofa+invoice",
                  conversations.Filters(q="sofa invoice")),
@@ -207,6 +225,31 @@ async def main() -> None:
             api = await timed(lambda: get("/api/v1/conversations/counts"), args.samples)
             sql = await timed(counts_sql, args.samples)
             results.append(("counts (tabs, labels)", percentile(api, 0.5), percentile(api, 0.99),
+                            percentile(sql, 0.5)))  # fmt: skip
+            show(results[-1])
+
+            # The saved views beside the tabs, each counted: five of them, as a team has.
+            views = [
+                {"status": "open", "label": [LABEL_COMMON], "waiting": True},
+                {"assignee": "me", "waiting_hours": 24},
+                {"owner": "me", "waiting": True},
+                {"assignee": "none", "status": "open", "waiting": True},
+                {"label": [LABEL_RARE]},
+            ]
+            for i, wanted in enumerate(views):
+                view = {"name": f"View {i}", "shared": True, "filters": wanted}
+                headers = {"X-CSRF-Token": body["csrf_token"]}
+                async with http.post("/api/v1/views", json=view, headers=headers) as resp:
+                    assert resp.status == 201, await resp.text()
+
+            async def views_sql() -> None:
+                for view in await view_store.visible(raw, me):
+                    kept = ConversationFilters.model_validate(view_store.filters_of(view))
+                    await conversations.count(raw, list_filters(kept, me, None))
+
+            api = await timed(lambda: get("/api/v1/views"), args.samples)
+            sql = await timed(views_sql, args.samples)
+            results.append(("views (5, counted)", percentile(api, 0.5), percentile(api, 0.99),
                             percentile(sql, 0.5)))  # fmt: skip
             show(results[-1])
 

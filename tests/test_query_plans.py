@@ -54,14 +54,14 @@ SELECT 'whatsapp', (4915100000000 + i)::text, '@whatsapp_' || (4915100000000 + i
 INSERT INTO contact_phones (contact_id, phone) SELECT id, phone FROM contacts;
 INSERT INTO conversations (room_id, platform, remote_chat_id, kind, title, contact_id, status,
                            assignee_id, is_archived, last_message_at, unread_count, receiver,
-                           label_ids)
+                           label_ids, last_message_out)
 SELECT '!r' || i, CASE WHEN i % 20 = 0 THEN 'telegram' ELSE 'whatsapp' END, i::text, 'dm',
        'Customer ' || i, i,
        (ARRAY['open', 'open', 'open', 'pending', 'resolved'])[1 + i % 5],
        CASE WHEN i % 3 = 0 THEN NULL ELSE 1 + i % 50 END, i % 10 = 0,
        CASE WHEN i % 1000 = 0 THEN NULL ELSE now() - (i || ' minutes')::interval END,
        CASE WHEN i % 4 = 0 THEN 2 ELSE 0 END,
-       (ARRAY['15550000001', '15550000002', '15550000003'])[1 + i % 3], {LABELS}
+       (ARRAY['15550000001', '15550000002', '15550000003'])[1 + i % 3], {LABELS}, i % 2 = 0
   FROM generate_series(1, {N}) i;
 INSERT INTO messages (conversation_id, event_id, direction, kind, body, status, created_at)
 SELECT 1 + (i % {N}), '$e' || i, CASE WHEN i % 3 = 0 THEN 'out' ELSE 'in' END, 'text',
@@ -154,6 +154,13 @@ FILTERS = [
     conversations.Filters(labels=(2, 3)),
     conversations.Filters(labels=(1, 3), all_labels=True),
     conversations.Filters(status="open", assignee=7, labels=(1,)),
+    # What saved views ask: the customer waiting, for long; whose customers they are.
+    conversations.Filters(waiting=True),
+    conversations.Filters(status="open", waiting=True, labels=(1,)),
+    conversations.Filters(assignee=7, waiting_hours=24),
+    conversations.Filters(owner=7),
+    conversations.Filters(owner=7, waiting=True),
+    conversations.Filters(unowned=True, status="open"),
 ]
 BIG_TABLES = {
     "conversations", "contacts", "contact_phones", "messages", "conversation_history", "drafts",
@@ -180,6 +187,22 @@ async def test_list_queries_use_indexes(big: asyncpg.Connection) -> None:
                 await conversations.list_page(big, filters, cursor, 50)
 
         for query, nodes in await _plans(big, first_and_later_page):
+            assert not _seq_scans(nodes), (filters, query)
+
+
+# The saved views' counts: the lists' filters, counted.
+COUNTED = [
+    conversations.Filters(status="open", waiting=True, labels=(1,)),
+    conversations.Filters(assignee=7, waiting_hours=24),
+    conversations.Filters(owner=7, waiting=True),
+    conversations.Filters(labels=(2,)),
+    conversations.Filters(status="open", unassigned=True, waiting=True),
+]
+
+
+async def test_view_counts_use_indexes(big: asyncpg.Connection) -> None:
+    for filters in COUNTED:
+        for query, nodes in await _plans(big, lambda f=filters: conversations.count(big, f)):
             assert not _seq_scans(nodes), (filters, query)
 
 

@@ -134,6 +134,13 @@ MATRIX: list[Row] = [
     ("DELETE", C + "/labels/{missing}", None, visible(200)),
     ("POST", "/api/v1/contacts/{contact}/labels", {"label_id": 999_999_999}, visible(422)),
     ("DELETE", "/api/v1/contacts/{contact}/labels/{missing}", None, visible(200)),
+    # Another's conversation is skipped, not refused: the answer says so.
+    ("POST", "/api/v1/conversations/bulk", {"ids": [1], "patch": {"status": "open"}}, anyone(200)),
+    ("GET", "/api/v1/views", None, anyone(200)),
+    ("POST", "/api/v1/views", {"name": "View {n}", "filters": {"waiting": True}}, anyone(201)),
+    ("POST", "/api/v1/views", {"name": "Team {n}", "shared": True, "filters": {}}, admins(201)),
+    ("PATCH", "/api/v1/views/{missing}", {"name": "Hot"}, anyone(404)),
+    ("DELETE", "/api/v1/views/{missing}", None, anyone(404)),
     ("POST", "/api/v1/contacts/{contact}/orders", {"number": "N{n}", "total": "5"}, visible(201)),
     ("PATCH", "/api/v1/orders/{order}", {"status": "paid"}, visible(200)),
     ("DELETE", "/api/v1/orders/{order}", None, visible(200)),

@@ -8,6 +8,7 @@ from ..keys import SESSIONS
 from . import (
     auth,
     bodies,
+    bulk,
     contact_attributes,
     contact_import,
     contact_merges,
@@ -21,6 +22,7 @@ from . import (
     openapi,
     quick_replies,
     replies,
+    views,
     whatsapp,
     ws,
 )
@@ -33,12 +35,14 @@ def setup(app: web.Application) -> None:
     app[SESSIONS] = SessionCache()
     app.router.add_routes(auth.routes)
     app.router.add_routes(whatsapp.routes)  # before the conversation routes: /conversations/new
+    app.router.add_routes(bulk.routes)
     app.router.add_routes(conversations.routes)
     app.router.add_routes(replies.routes)
     app.router.add_routes(quick_replies.routes)
     app.router.add_routes(drafts.routes)
     app.router.add_routes(notes.routes)
     app.router.add_routes(labels.routes)
+    app.router.add_routes(views.routes)
     app.router.add_routes(contacts.routes)
     app.router.add_routes(contact_merges.routes)
     app.router.add_routes(contact_attributes.routes)

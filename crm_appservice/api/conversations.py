@@ -25,10 +25,9 @@ from ..store import (
 )
 from . import cursors, responses
 from .contacts import order_out
-from .label_models import LabelQuery
 from .middleware import current, ensure_visible, ids, query_of, restricted_to
 from .models import (
-    ContactOut,
+    ConversationContactOut,
     ConversationOut,
     ConversationPage,
     CountsOut,
@@ -41,25 +40,49 @@ from .models import (
 )
 from .order_models import OrderOut
 from .resources import conversation_fields, conversation_out, excerpt, message_fields, note_out
+from .view_models import ConversationFilters
 
 routes = web.RouteTableDef()
 CONVERSATION = ids("/api/v1/conversations/{conversation_id:id}")
 
 
-class ListQuery(LabelQuery):
-    model_config = ConfigDict(extra="forbid")
-
-    status: Literal["open", "pending", "resolved", "snoozed"] | None = None
-    assignee: str | None = Field(default=None, pattern=r"^(me|none|\d{1,18})$")
-    platform: str | None = Field(default=None, max_length=64)
-    number: str | None = Field(
-        default=None, pattern=r"^[0-9]{5,20}$", description="A WhatsApp number's login id"
-    )
-    unread: bool = False
+class ListQuery(ConversationFilters):
     archived: bool = False
     q: str | None = Field(default=None, min_length=1, max_length=200)
     cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=50, ge=1, le=100)
+
+
+def _who(value: str | None, me: int) -> int | None:
+    return me if value == "me" else (int(value) if value and value != "none" else None)
+
+
+def list_filters(
+    f: ConversationFilters,
+    me: int,
+    visible_to: int | None,
+    archived: bool = False,
+    q: str | None = None,
+) -> store.Filters:
+    """The store's filters of a list query or a saved view, for the manager `me` (who sees
+    only their own and unassigned conversations when `visible_to` is set)."""
+    return store.Filters(
+        archived=archived,
+        status=f.status,
+        assignee=_who(f.assignee, me),
+        unassigned=f.assignee == "none",
+        platform=f.platform,
+        number=f.number,
+        unread=f.unread,
+        q=q,
+        labels=tuple(f.label),
+        all_labels=f.label_match == "all",
+        owner=_who(f.owner, me),
+        unowned=f.owner == "none",
+        waiting=f.waiting,
+        waiting_hours=f.waiting_hours,
+        visible_to=visible_to,
+    )
 
 
 class PageQuery(BaseModel):
@@ -96,7 +119,7 @@ class BundleOut(Out):
     """Everything the conversation screen shows, so opening one is one request."""
 
     conversation: ConversationOut
-    contact: ContactOut | None
+    contact: ConversationContactOut | None
     orders: list[OrderOut]
     notes: list[NoteOut]
     messages: MessagePage
@@ -146,21 +169,7 @@ async def _message_page(
 async def list_conversations(request: web.Request) -> web.Response:
     query = ListQuery.model_validate(query_of(request, "label"))
     me = current(request).manager.id
-    filters = store.Filters(
-        archived=query.archived,
-        status=query.status,
-        assignee=me
-        if query.assignee == "me"
-        else (int(query.assignee) if query.assignee and query.assignee != "none" else None),
-        unassigned=query.assignee == "none",
-        platform=query.platform,
-        number=query.number,
-        unread=query.unread,
-        q=query.q,
-        labels=tuple(query.label),
-        all_labels=query.label_match == "all",
-        visible_to=restricted_to(request),
-    )
+    filters = list_filters(query, me, restricted_to(request), query.archived, query.q)
     cursor = cursors.moment_or_none(query.cursor) if query.cursor else None
     async with request.app[POOL].acquire() as conn:
         (rows, more), matches = await store.search_page(conn, filters, cursor, query.limit)

@@ -1,6 +1,7 @@
 """Labels: the team's list (admins keep it) and putting one on a conversation or a contact,
 which any manager who sees it may do. Every change is pushed live: `label.updated` and
-`label.deleted` to everyone, `conversation.updated` for a conversation's new labels."""
+`label.deleted` to everyone (with `view.updated` for the saved views a removed label leaves),
+`conversation.updated` for a conversation's new labels."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from aiohttp import web
 import asyncpg
 
 from ..keys import POOL
-from ..store import conversations as conversation_store, feed, labels as store
+from ..store import conversations as conversation_store, feed, labels as store, views as view_store
 from ..store.database import Conn
 from . import responses
 from .contacts import CONTACT, visible_contact
@@ -89,7 +90,10 @@ async def delete_label(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn, conn.transaction():
         if await store.delete(conn, label_id) is None:
             raise responses.not_found("label")
-        await feed.record(conn, [("label.deleted", label_id)])
+        views = await view_store.drop_label(conn, label_id)
+        await feed.record(
+            conn, [("label.deleted", label_id), *(("view.updated", v) for v in views)]
+        )
     return responses.json_response({"deleted": True})
 
 

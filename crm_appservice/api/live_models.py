@@ -21,6 +21,8 @@ LiveType = Literal[
     "history.created",
     "label.updated",
     "label.deleted",
+    "view.updated",
+    "view.deleted",
 ]
 
 
@@ -29,7 +31,8 @@ class LiveFrameOut(Out):
     answers with: a MessageOut for message.*, a ConversationOut for conversation.created and
     .updated, `{"id": …}` for conversation.hidden, a NoteOut for note.*, a HistoryOut for
     history.created, a LabelOut for label.updated, `{"id": …}` for label.deleted (take it off
-    every row), null for hello (the connection is current) and resync (frames were missed: load
+    every row), a ViewOut for view.updated (a personal view only to its owner), `{"id": …}` for
+    view.deleted, null for hello (the connection is current) and resync (frames were missed: load
     again)."""
 
     type: LiveType

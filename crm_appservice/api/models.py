@@ -91,6 +91,10 @@ class ContactOut(Out):
     avatar_url: str | None
 
 
+class ConversationContactOut(ContactOut):
+    owner_id: int | None = Field(description="The manager whose customer this is")
+
+
 class SenderOut(Out):
     type: Literal["contact", "manager", "system"]
     id: int | None
@@ -201,8 +205,12 @@ class ConversationOut(Out):
     label_ids: list[int] = Field(description="Its labels (/labels), in the order they were added")
     unread_count: int
     last_message_at: datetime | None
+    waiting_since: datetime | None = Field(
+        description="Waiting for us: the customer wrote last, at this time; null: we did, or "
+        "nobody yet"
+    )
     last_message: MessagePreviewOut | None
-    contact: ContactOut | None
+    contact: ConversationContactOut | None
     number: NumberOut | None = Field(
         default=None, description="The business's number the chat is on (replies leave from "
         "it); null for groups, which every number shares")  # fmt: skip

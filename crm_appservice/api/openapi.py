@@ -25,7 +25,9 @@ from . import (
     order_models as o,
     quick_reply_models as q,
     token_models as t,
+    view_models as v,
 )
+from .bulk import BulkBody, BulkOut
 from .conversations import BundleOut, ConversationPatch, ListQuery, PageQuery
 from .drafts import DraftBody
 from .live_models import LiveFrameOut
@@ -143,6 +145,19 @@ OPERATIONS: list[Operation] = [
      lb.LabelIdsOut),
     ("delete", "/api/v1/contacts/{contact_id}/labels/{label_id}", "Take a label off a contact",
      None, lb.LabelIdsOut),
+    ("post", "/api/v1/conversations/bulk",
+     "Change many conversations in one transaction: assign, status, snooze, archive, a label",
+     BulkBody, BulkOut),
+    ("get", "/api/v1/views",
+     "The team's saved views and your own, with how many conversations each holds", None,
+     v.ViewList),
+    ("post", "/api/v1/views", "Save a view (shared: the team's, admin)", v.ViewBody,
+     {"201": v.ViewCounted}),
+    ("patch", "/api/v1/views/{view_id}",
+     "Rename a view or change its filters (your own; the team's: admin)", v.ViewPatch,
+     v.ViewCounted),
+    ("delete", "/api/v1/views/{view_id}", "Remove a view (your own; the team's: admin)", None,
+     None),
     ("post", "/api/v1/contacts/{contact_id}/orders", "Add an order", o.OrderBody,
      {"201": o.OrderOut}),
     ("patch", "/api/v1/orders/{order_id}", "Edit an order", o.OrderPatch, o.OrderOut),

@@ -10,9 +10,10 @@ import orjson
 
 from ..ingest.mautrix import placeholder_name
 from ..media.urls import media_urls
-from ..store import search
+from ..store import search, views as view_store
 from .label_models import LabelOut
 from .models import ConversationOut, HistoryOut, MessageOut, NoteOut
+from .view_models import ConversationFilters, ViewOut
 
 
 def title(row: asyncpg.Record) -> str | None:
@@ -50,6 +51,7 @@ def conversation_fields(row: asyncpg.Record) -> dict[str, Any]:
         else {"login_id": row["receiver"], "name": row["number_name"]},
         "unread_count": row["unread_count"],
         "last_message_at": row["last_message_at"],
+        "waiting_since": None if row["last_message_out"] else row["last_message_at"],
         "last_message": None
         if last_id is None
         else {
@@ -72,6 +74,7 @@ def conversation_fields(row: asyncpg.Record) -> dict[str, Any]:
             "phone": row["contact_phone"],
             "email": row["contact_email"],
             "avatar_url": row["contact_avatar_url"],
+            "owner_id": row["contact_owner_id"],
         },
     }
 
@@ -171,6 +174,16 @@ def message_out(row: asyncpg.Record, viewer_id: int) -> MessageOut:
     return MessageOut.model_validate(message_fields(row, viewer_id))
 
 
+def view_out(row: asyncpg.Record) -> ViewOut:
+    return ViewOut(
+        id=row["id"],
+        name=row["name"],
+        shared=row["owner_id"] is None,
+        filters=ConversationFilters.model_validate(view_store.filters_of(row)),
+        updated_at=row["updated_at"],
+    )
+
+
 def render_live(event_type: str, row: asyncpg.Record, viewer_id: int) -> dict[str, Any]:
     """The `data` of a live frame: the same resource the REST API answers with."""
     if event_type.startswith("conversation."):
@@ -179,6 +192,8 @@ def render_live(event_type: str, row: asyncpg.Record, viewer_id: int) -> dict[st
         return note_out(row).model_dump(mode="json")
     if event_type.startswith("label."):
         return LabelOut.model_validate(dict(row)).model_dump(mode="json")
+    if event_type.startswith("view."):
+        return view_out(row).model_dump(mode="json")
     if event_type.startswith("history."):
         return HistoryOut.model_validate(dict(row)).model_dump(mode="json")
     return message_out(row, viewer_id).model_dump(mode="json")

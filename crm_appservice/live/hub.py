@@ -30,6 +30,7 @@ from ..store import (
     labels as label_store,
     messages as message_store,
     notes as note_store,
+    views as view_store,
 )
 from ..store.database import Pool, listen_until_stopped, wait_for_either
 
@@ -50,11 +51,14 @@ LOADERS: dict[str, Callable[[Any, list[int]], Awaitable[list[asyncpg.Record]]]] 
     "note": note_store.notes_by_ids,
     "history": history.by_ids,
     "label": label_store.by_ids,
+    "view": view_store.by_ids,
 }
 # Resources every manager sees, whoever the conversations are assigned to.
 TEAM_WIDE = frozenset({"label"})
+# Resources of one manager's or the team's (owner_id NULL): a personal one goes to its owner.
+OWNED = frozenset({"view"})
 # Events of a resource that is gone: the frame carries its id alone, for everyone.
-GONE = frozenset({"label.deleted"})
+GONE = frozenset({"label.deleted", "view.deleted"})
 
 
 @dataclass(frozen=True)
@@ -300,7 +304,8 @@ def _builder(render: Render, etype: str, seq: int, row: asyncpg.Record, kind: st
     whether they are the viewer's). A client that may not see the conversation gets nothing,
     or for the conversation itself `conversation.hidden`, so its list drops it."""
     cache: dict[int, bytes] = {}
-    if kind in TEAM_WIDE:
+    owner = row["owner_id"] if kind in OWNED else None
+    if kind in TEAM_WIDE or kind in OWNED:
         assignee = None  # seen as an unassigned conversation is: by everyone
     else:
         assignee = (
@@ -308,6 +313,8 @@ def _builder(render: Render, etype: str, seq: int, row: asyncpg.Record, kind: st
         )
 
     def build(client: Client) -> bytes | None:
+        if owner is not None and client.manager_id != owner:
+            return None
         if not client.sees(assignee):
             if kind != "conversation":
                 return None

@@ -7,8 +7,8 @@ without any message yet (last_message_at NULL) come after all others, ordered by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -25,6 +25,7 @@ _COLUMNS = """
     c.last_message_preview,
     c.last_message_out, c.contact_id, ct.display_name AS contact_name, ct.phone AS contact_phone,
     ct.email AS contact_email, ct.avatar_url AS contact_avatar_url,
+    c.contact_owner_id,
     lm.sender_manager_id AS last_message_manager_id, lm.kind AS last_message_kind,
     lm.media_filename AS last_message_filename, lm.media_duration_ms AS last_message_duration_ms,
     lm.deleted_at IS NOT NULL AS last_message_deleted,
@@ -51,6 +52,10 @@ class Filters:
     q: str | None = None
     labels: tuple[int, ...] = ()  # with any of them, or with `all_labels` every one
     all_labels: bool = False
+    owner: int | None = None  # the contact's owner
+    unowned: bool = False  # the contact is nobody's (or there is no contact: a group)
+    waiting: bool = False  # the customer wrote last
+    waiting_hours: int | None = None  # … more than this many hours ago
     # Set for a manager who sees only their own and unassigned conversations.
     visible_to: int | None = None
 
@@ -73,6 +78,16 @@ def _filters(where: Where, f: Filters) -> None:
         where.add("c.unread_count > 0")
     if f.labels:
         where.add(labels.condition("c.label_ids", f.all_labels), list(f.labels))
+    # The contact's owner, as the conversation keeps it (migrations/0024, conversations_owner_idx).
+    if f.unowned:
+        where.add("c.contact_owner_id IS NULL")
+    elif f.owner is not None:
+        where.add("c.contact_owner_id = {0}", f.owner)
+    if f.waiting or f.waiting_hours is not None:
+        # Literals again: conversations_waiting_idx's predicate.
+        where.add("NOT c.last_message_out AND c.last_message_at IS NOT NULL")
+    if f.waiting_hours is not None:
+        where.add("c.last_message_at < now() - make_interval(hours => {0})", f.waiting_hours)
     if f.visible_to is not None:
         where.add("(c.assignee_id IS NULL OR c.assignee_id = {0})", f.visible_to)
 
@@ -208,6 +223,26 @@ async def _page(
     return (rows[:limit], len(rows) > limit), search
 
 
+async def count(conn: Conn, f: Filters) -> tuple[int, datetime | None]:
+    """How many conversations a list with these filters (search aside) holds; and, for one of
+    conversations waiting more than N hours, when the next one joins it by time alone (the
+    oldest of those waiting less long, N hours after its last message)."""
+    where = Where()
+    _filters(where, f)
+    held: int = await conn.fetchval(
+        f"SELECT count(*) FROM conversations c WHERE {where.sql()}", *where.args
+    )
+    if f.waiting_hours is None:
+        return held, None
+    soon = Where()
+    _filters(soon, replace(f, waiting=True, waiting_hours=None))
+    soon.add("c.last_message_at >= now() - make_interval(hours => {0})", f.waiting_hours)
+    first: datetime | None = await conn.fetchval(
+        f"SELECT min(c.last_message_at) FROM conversations c WHERE {soon.sql()}", *soon.args
+    )
+    return held, None if first is None else first + timedelta(hours=f.waiting_hours)
+
+
 async def get(conn: Conn, conversation_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow(f"SELECT {_COLUMNS} {_FROM} WHERE c.id = $1", conversation_id)
 
@@ -286,6 +321,40 @@ async def update(
         *values,
     )
     return result.endswith(" 1")
+
+
+async def hold_many(conn: Conn, ids: list[int], visible_to: int | None) -> list[int]:
+    """Of these conversations, those that exist and the manager sees (with `visible_to`),
+    locked until the transaction ends. In id order, as every bulk change takes them, so two bulk
+    changes over the same conversations wait for each other instead of deadlocking."""
+    rows = await conn.fetch(
+        "SELECT id FROM conversations WHERE id = ANY($1::bigint[])"
+        " AND ($2::bigint IS NULL OR assignee_id IS NULL OR assignee_id = $2)"
+        " ORDER BY id FOR NO KEY UPDATE",
+        ids,
+        visible_to,
+    )
+    return [r["id"] for r in rows]
+
+
+async def update_many(
+    conn: Conn, ids: list[int], changes: dict[str, Any], manager_id: int
+) -> list[int]:
+    """`update` for many held conversations at once; the ids of those it changed (one that
+    already is as asked is left alone: no new version, no history, no frame)."""
+    assert set(changes) <= {"status", "snoozed_until", "assignee_id", "is_archived"}
+    sets, values = set_clause(changes, first_param=3)
+    columns = ", ".join(changes)
+    params = ", ".join(f"${3 + i}" for i in range(len(changes)))
+    rows = await conn.fetch(
+        f"UPDATE conversations SET {sets}, updated_at = now()"
+        f" FROM {ACTING.format('$2')} WHERE id = ANY($1::bigint[])"
+        f" AND ROW({columns}) IS DISTINCT FROM ROW({params}) RETURNING id",
+        ids,
+        manager_id,
+        *values,
+    )
+    return [r["id"] for r in rows]
 
 
 WAKE_SNOOZED = """

@@ -99,8 +99,38 @@ export interface ListFilters {
   labels: number[];
   labelMatch: "any" | "all";
   unread: boolean;
+  /** A colleague's conversations (with tab "all"); the tabs say mine and unassigned. */
+  assignee: number | null;
+  /** The contact's owner: "me", "none" (nobody's) or a manager's id as text. */
+  owner: string | null;
+  /** Waiting for us: the customer wrote last; with `waitingHours`, more than that long ago. */
+  waiting: boolean;
+  waitingHours: number | null;
   archived: boolean;
   q: string;
+  /** The saved view the list was opened from (its filters may have been changed since). */
+  view?: number | null;
+}
+
+/**
+ * What narrows the list, as the API reads it: the list's query, and what a saved view keeps.
+ * Only what differs from "everything" is there, in the order the query string has it.
+ */
+export function conversationFilters(f: ListFilters): S.ConversationFilters {
+  const out: S.ConversationFilters = {};
+  if (f.tab === "mine") out.assignee = "me";
+  else if (f.tab === "unassigned") out.assignee = "none";
+  else if (f.assignee !== null) out.assignee = String(f.assignee);
+  if (f.status) out.status = f.status;
+  if (f.owner) out.owner = f.owner;
+  if (f.platform) out.platform = f.platform;
+  if (f.number) out.number = f.number;
+  if (f.labels.length > 0) out.label = f.labels;
+  if (f.labels.length > 1 && f.labelMatch === "all") out.label_match = "all";
+  if (f.unread) out.unread = true;
+  if (f.waiting || f.waitingHours !== null) out.waiting = true;
+  if (f.waitingHours !== null) out.waiting_hours = f.waitingHours;
+  return out;
 }
 
 /** The label conditions of a list's query, as the API reads them (repeated `label`). */
@@ -111,13 +141,10 @@ function labelQuery(p: URLSearchParams, labels: number[], match: "any" | "all"):
 
 export function listQuery(f: ListFilters, cursor: string | null): string {
   const p = new URLSearchParams();
-  if (f.tab === "mine") p.set("assignee", "me");
-  if (f.tab === "unassigned") p.set("assignee", "none");
-  if (f.status) p.set("status", f.status);
-  if (f.platform) p.set("platform", f.platform);
-  if (f.number) p.set("number", f.number);
-  labelQuery(p, f.labels, f.labelMatch);
-  if (f.unread) p.set("unread", "true");
+  for (const [key, value] of Object.entries(conversationFilters(f))) {
+    if (key === "label") labelQuery(p, value as number[], f.labelMatch);
+    else if (key !== "label_match") p.set(key, String(value));
+  }
   if (f.archived) p.set("archived", "true");
   if (f.q.trim()) p.set("q", f.q.trim());
   if (cursor) p.set("cursor", cursor);
@@ -209,6 +236,11 @@ export const api = {
     upload<S.QuickReplyOut>(`/api/v1/quick-replies/${id}/files`, form, onProgress),
   deleteQuickReplyFile: (id: number, fileId: number) => request<S.QuickReplyOut>("DELETE", `/api/v1/quick-replies/${id}/files/${fileId}`),
   fillIn: (conversationId: number, id: number) => request<S.RenderedOut>("GET", `/api/v1/conversations/${conversationId}/quick-replies/${id}`),
+  bulk: (body: S.BulkBody) => request<S.BulkOut>("POST", "/api/v1/conversations/bulk", body),
+  views: () => request<S.ViewList>("GET", "/api/v1/views"),
+  addView: (body: S.ViewBody) => request<S.ViewCounted>("POST", "/api/v1/views", body),
+  patchView: (id: number, changes: S.ViewPatch) => request<S.ViewCounted>("PATCH", `/api/v1/views/${id}`, changes),
+  deleteView: (id: number) => request<object>("DELETE", `/api/v1/views/${id}`),
   labels: () => request<S.LabelList>("GET", "/api/v1/labels"),
   addLabel: (body: S.LabelBody) => request<Label>("POST", "/api/v1/labels", body),
   patchLabel: (id: number, changes: S.LabelPatch) => request<Label>("PATCH", `/api/v1/labels/${id}`, changes),

@@ -11,7 +11,7 @@ export type Delivery = NonNullable<S.MessageOut["status"]>;
 export type Manager = S.ManagerOut;
 export type TeamMember = S.TeamMemberOut;
 export type ManagerAdmin = S.ManagerAdminOut;
-export type Contact = S.ContactOut;
+export type Contact = S.ConversationContactOut;
 export type ContactDetail = S.ContactDetailOut;
 export type ContactRow = S.ContactListItem;
 export type ContactAttribute = S.AttributeOut;
@@ -31,6 +31,8 @@ export type QuickReply = S.QuickReplyOut;
 export type QuickReplyFile = S.QuickReplyFileOut;
 export type FilledIn = S.RenderedOut;
 export type Label = S.LabelOut;
+export type SavedView = S.ViewOut;
+export type ViewList = S.ViewList;
 export type LiveType = S.LiveFrameOut["type"];
 export type LiveFrame = S.LiveFrameOut;
 

@@ -1,13 +1,16 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { type RefObject, useCallback, useEffect, useMemo, useState } from "react";
+import { type RefObject, useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import type { ListFilters } from "../api/client";
 import type { Manager } from "../api/types";
 import { flatten } from "../state/cache";
 import { DEFAULT_FILTERS } from "../state/filters";
 import { prefetchThread, useConversations } from "../state/hooks";
+import { sameFilters } from "../state/views";
 import { t } from "../strings";
-import { authorOf, Row } from "./ConversationRow";
+import { inInput } from "../state/useShortcuts";
+import { BulkBar } from "./BulkBar";
+import { authorOf, Picked } from "./ConversationRow";
 import { InfiniteRows, RowsLoading } from "./InfiniteRows";
 import { ListFilterBar } from "./ListFilterBar";
 import { NewChat } from "./NewChat";
@@ -34,6 +37,38 @@ export function ConversationList({ filters, setFilters, selected, select, search
   const qc = useQueryClient();
   const prefetch = useCallback((id: number) => prefetchThread(qc, id), [qc]);
   const [query, setQuery] = useState(filters.q);
+  const [picked, setPicked] = useState<Set<number>>(() => new Set());
+  // The row a Shift+click selects from: the last one ticked or unticked.
+  const anchor = useRef<number | null>(null);
+  // Another list is another selection.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the filters are the trigger
+  useEffect(() => setPicked(new Set()), [filters]);
+  const pick = useCallback(
+    (id: number, range: boolean) =>
+      setPicked((before) => {
+        const next = new Set(before);
+        const on = !before.has(id);
+        const from = rows.findIndex((c) => c.id === anchor.current);
+        const to = rows.findIndex((c) => c.id === id);
+        if (range && from >= 0 && to >= 0) {
+          for (const c of rows.slice(Math.min(from, to), Math.max(from, to) + 1)) next.add(c.id);
+        } else if (on) next.add(id);
+        else next.delete(id);
+        anchor.current = id;
+        return next;
+      }),
+    [rows],
+  );
+  // `x` ticks the open conversation, as in a mail client.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== "x" || e.ctrlKey || e.metaKey || e.altKey || inInput(e.target) || selected === null) return;
+      e.preventDefault();
+      pick(selected, e.shiftKey);
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [pick, selected]);
 
   // The search runs a moment after typing stops, not on every key.
   useEffect(() => {
@@ -42,13 +77,13 @@ export function ConversationList({ filters, setFilters, selected, select, search
     return () => clearTimeout(timer);
   }, [query, filters, setFilters]);
 
-  const d = DEFAULT_FILTERS;
-  const filtered = filters.status !== d.status || filters.platform || filters.unread || filters.archived || filters.q;
+  const filtered = !sameFilters(filters, { ...DEFAULT_FILTERS, tab: filters.tab }) || filters.archived || filters.q;
   return (
     <nav className="list" aria-label="Conversations">
-      <ListFilterBar filters={filters} setFilters={setFilters} query={query} setQuery={setQuery} searchRef={searchRef}>
+      <ListFilterBar filters={filters} setFilters={setFilters} query={query} setQuery={setQuery} searchRef={searchRef} me={me}>
         <NewChat select={select} me={me} />
       </ListFilterBar>
+      {picked.size > 0 && <BulkBar picked={picked} rows={rows} setPicked={setPicked} me={me} />}
       {list.isPending ? (
         <RowsLoading />
       ) : rows.length === 0 ? (
@@ -62,7 +97,7 @@ export function ConversationList({ filters, setFilters, selected, select, search
                 className="link"
                 onClick={() => {
                   setQuery("");
-                  setFilters({ ...DEFAULT_FILTERS, tab: filters.tab });
+                  setFilters({ ...DEFAULT_FILTERS, tab: filters.tab, view: null });
                 }}
               >
                 {t.filters.clear}
@@ -75,8 +110,11 @@ export function ConversationList({ filters, setFilters, selected, select, search
           rows={rows}
           pages={list}
           row={(c) => (
-            <Row
+            <Picked
               conversation={c}
+              picked={picked.has(c.id)}
+              picking={picked.size > 0}
+              onPick={pick}
               active={c.id === selected}
               onOpen={select}
               onHover={prefetch}

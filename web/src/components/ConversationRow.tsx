@@ -45,6 +45,7 @@ export const Row = memo(function Row({
   conversation: c,
   active,
   onOpen,
+  onRange,
   onHover,
   assignee,
   author = null,
@@ -54,6 +55,8 @@ export const Row = memo(function Row({
   conversation: Conversation;
   active: boolean;
   onOpen: (id: number, message?: number) => void;
+  /** Shift+click: select the rows up to this one instead of opening it. */
+  onRange?: (id: number) => void;
   /** The pointer is over the row: it may be opened next (its conversation is fetched ahead). */
   onHover?: (id: number) => void;
   assignee: string | undefined;
@@ -71,7 +74,7 @@ export const Row = memo(function Row({
       className={`row${active ? " active" : ""}${c.unread_count > 0 ? " unread" : ""}`}
       aria-current={active ? "true" : undefined}
       data-conversation={c.id}
-      onClick={() => onOpen(c.id, c.match?.id)}
+      onClick={(e) => (e.shiftKey && onRange ? onRange(c.id) : onOpen(c.id, c.match?.id))}
       onPointerEnter={onHover && (() => onHover(c.id))}
     >
       <span className="avatar" style={{ background: colourFor(c.contact?.id ?? c.id) }} aria-hidden="true">
@@ -100,5 +103,39 @@ export const Row = memo(function Row({
         </span>
       </span>
     </button>
+  );
+});
+
+/**
+ * A row that can be ticked for a change to many at once: its checkbox sits over the avatar
+ * (shown on hover, and on every row once one is ticked); Shift+click ticks the rows between it
+ * and the last one ticked, on the checkbox or the row itself.
+ */
+export const Picked = memo(function Picked({
+  picked,
+  picking,
+  onPick,
+  onOpen,
+  ...row
+}: Parameters<typeof Row>[0] & {
+  picked: boolean;
+  /** Some row is ticked: every row shows its checkbox. */
+  picking: boolean;
+  onPick: (id: number, range: boolean) => void;
+}) {
+  const c = row.conversation;
+  const name = c.title ?? c.contact?.display_name ?? c.contact?.phone ?? "—";
+  return (
+    <div className={`row-pick${picked ? " picked" : ""}${picking ? " picking" : ""}`}>
+      <input
+        type="checkbox"
+        className="pick"
+        checked={picked}
+        aria-label={t.bulk.pick(name)}
+        onChange={() => {}}
+        onClick={(e) => onPick(c.id, e.shiftKey)}
+      />
+      <Row {...row} onOpen={onOpen} onRange={(id) => onPick(id, true)} />
+    </div>
   );
 });

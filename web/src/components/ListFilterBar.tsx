@@ -1,13 +1,19 @@
-import type { ReactNode, RefObject } from "react";
+import { type ReactNode, type RefObject, useState } from "react";
 
 import type { ListFilters } from "../api/client";
-import type { Status } from "../api/types";
-import { useCounts } from "../state/hooks";
+import type { Manager, Status } from "../api/types";
+import { DEFAULT_FILTERS } from "../state/filters";
+import { useCounts, useTeam } from "../state/hooks";
 import { t } from "../strings";
 import { LabelFilter } from "./Labels";
 import { NumberSelect } from "./NumberBadge";
+import { OwnerSelect } from "./OwnerSelect";
+import { ViewBar } from "./ViewBar";
 
 const PLATFORMS = Object.keys(t.platforms);
+// "No reply for more than N hours": the choices offered (a view saved through the API may hold
+// any number of hours up to a month; it is shown as one more choice).
+const WAIT_HOURS = [1, 4, 24, 48];
 
 interface Props {
   filters: ListFilters;
@@ -16,6 +22,7 @@ interface Props {
   query: string;
   setQuery: (q: string) => void;
   searchRef: RefObject<HTMLInputElement | null>;
+  me: Manager;
   /** Shown between the tabs and the search (the new chat form). */
   children?: ReactNode;
 }
@@ -43,18 +50,68 @@ function Labels({ filters, setFilters, counts }: Pick<Props, "filters" | "setFil
   );
 }
 
-/** The list's tabs with their counts, the search, and the filters. */
-export function ListFilterBar({ filters, setFilters, query, setQuery, searchRef, children }: Props) {
+/** Whose conversations, beyond the tabs: a colleague's (only in "All"). */
+function AssigneeSelect({ filters, setFilters }: Pick<Props, "filters" | "setFilters">) {
+  const team = useTeam().data?.items ?? [];
+  if (filters.tab !== "all") return null;
+  return (
+    <select
+      aria-label={t.assignee.label}
+      value={filters.assignee ?? ""}
+      onChange={(e) => setFilters({ ...filters, assignee: e.target.value ? Number(e.target.value) : null })}
+    >
+      <option value="">{t.assignee.any}</option>
+      {team.map((m) => (
+        <option key={m.id} value={m.id}>
+          {m.name}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+/** Who wrote last: anyone, the customer (waiting for us), or the customer and long ago. */
+function WaitingSelect({ filters, setFilters }: Pick<Props, "filters" | "setFilters">) {
+  const hours = filters.waitingHours;
+  const choices = hours !== null && !WAIT_HOURS.includes(hours) ? [...WAIT_HOURS, hours].sort((a, b) => a - b) : WAIT_HOURS;
+  const value = hours !== null ? String(hours) : filters.waiting ? "us" : "";
+  return (
+    <select
+      aria-label={t.waiting.label}
+      value={value}
+      onChange={(e) => {
+        const v = e.target.value;
+        setFilters({ ...filters, waiting: v !== "", waitingHours: v === "" || v === "us" ? null : Number(v) });
+      }}
+    >
+      <option value="">{t.waiting.any}</option>
+      <option value="us">{t.waiting.us}</option>
+      {choices.map((h) => (
+        <option key={h} value={h}>
+          {t.waiting.hours(h)}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+/** The list's tabs with their counts, the saved views, the search, and the filters. */
+export function ListFilterBar({ filters, setFilters, query, setQuery, searchRef, me, children }: Props) {
   const counts = useCounts();
+  const inView = filters.view != null;
+  // The filters used less often wait behind "More filters", unless one of them is set.
+  const [showMore, setShowMore] = useState(false);
+  const more = showMore || filters.assignee !== null || filters.owner !== null || filters.archived;
   const tab = (name: ListFilters["tab"], label: string, count: number | undefined) => (
     <button
       type="button"
       role="tab"
-      aria-selected={filters.tab === name}
-      className={filters.tab === name ? "active" : ""}
+      aria-selected={filters.tab === name && !inView}
+      className={filters.tab === name && !inView ? "active" : ""}
       title={t.tabCounts[name]}
       aria-description={t.tabCounts[name]}
-      onClick={() => setFilters({ ...filters, tab: name })}
+      // Out of a saved view, a tab is its own list again; otherwise the filters stay.
+      onClick={() => setFilters({ ...(inView ? DEFAULT_FILTERS : filters), q: filters.q, tab: name, assignee: null, view: null })}
     >
       {label} {count !== undefined && <span className="count">{count}</span>}
     </button>
@@ -69,6 +126,7 @@ export function ListFilterBar({ filters, setFilters, query, setQuery, searchRef,
         {tab("unassigned", t.tabs.unassigned, counts.data?.unassigned)}
         {tab("all", t.tabs.all, counts.data?.all_open)}
       </div>
+      <ViewBar filters={filters} setFilters={setFilters} me={me} />
       {children}
       <input
         ref={searchRef}
@@ -106,14 +164,29 @@ export function ListFilterBar({ filters, setFilters, query, setQuery, searchRef,
         </select>
         <NumberSelect value={filters.number ?? ""} onChange={(number) => setFilters({ ...filters, number: number || null })} />
         <Labels filters={filters} setFilters={setFilters} counts={counts.data?.labels} />
+        <WaitingSelect filters={filters} setFilters={setFilters} />
         <label className="chip">
           <input type="checkbox" checked={filters.unread} onChange={(e) => setFilters({ ...filters, unread: e.target.checked })} />
           {t.filters.unread}
         </label>
-        <label className="chip">
-          <input type="checkbox" checked={filters.archived} onChange={(e) => setFilters({ ...filters, archived: e.target.checked })} />
-          {t.filters.archived}
-        </label>
+        {more ? (
+          <>
+            <AssigneeSelect filters={filters} setFilters={setFilters} />
+            <OwnerSelect
+              value={filters.owner ?? ""}
+              anyLabel={t.filters.anyOwner}
+              onChange={(owner) => setFilters({ ...filters, owner: owner || null })}
+            />
+            <label className="chip">
+              <input type="checkbox" checked={filters.archived} onChange={(e) => setFilters({ ...filters, archived: e.target.checked })} />
+              {t.filters.archived}
+            </label>
+          </>
+        ) : (
+          <button type="button" className="link" aria-expanded={false} onClick={() => setShowMore(true)}>
+            {t.filters.more}
+          </button>
+        )}
       </div>
       {narrowSearch && (
         <p className="search-scope">

@@ -1,10 +1,11 @@
 import { QueryClient } from "@tanstack/react-query";
 import { describe, expect, it } from "vitest";
 
-import type { ListFilters } from "../api/client";
-import type { Bundle, Conversation, Counts, HistoryEvent, Label, Message, Note } from "../api/types";
+import { type ListFilters, listQuery } from "../api/client";
+import type { Bundle, Conversation, Counts, HistoryEvent, Label, Message, Note, SavedView, ViewList } from "../api/types";
 import { conversation, message, preview } from "../test/fixtures";
 import { DEFAULT_FILTERS } from "./filters";
+import { filtersOfView, sameFilters } from "./views";
 import { applyFrame, changesOf, chronological, flatten, keys, resync, upsertMessage, type Pages, type ThreadPages } from "./cache";
 
 function withThread(qc: QueryClient, pages: Message[][], older = false): void {
@@ -255,6 +256,66 @@ describe("labels", () => {
     expect(flatten(qc.getQueryData<Pages<Conversation>>(keys.list(DEFAULT_FILTERS)))[0]?.label_ids).toEqual([6]);
     expect(qc.getQueryData<Bundle>(keys.bundle(1))?.conversation.label_ids).toEqual([6]);
     expect(qc.getQueryData<Counts>(keys.counts)?.labels).toEqual({ "6": 1 });
+  });
+});
+
+describe("saved views", () => {
+  const view = (id: number, name: string, filters: SavedView["filters"], shared = false): SavedView => ({
+    id,
+    name,
+    shared,
+    filters,
+    updated_at: "2026-12-03T10:00:00Z",
+  });
+  const waitingLabel = view(1, "VIP waiting", { label: [5], waiting: true }, true);
+  const mineLong = view(2, "Mine, over 4 h", { assignee: "me", waiting: true, waiting_hours: 4 });
+  const counts = () => qc0.getQueryData<ViewList>(keys.views)?.counts;
+  let qc0 = new QueryClient();
+  const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
+
+  it("count a conversation in or out of each view as another manager labels, answers or takes it", () => {
+    qc0 = new QueryClient();
+    qc0.setQueryData<ViewList>(keys.views, { items: [waitingLabel, mineLong], counts: { "1": 0, "2": 0 }, changes_at: null });
+    const waited = conversation(1, 0, { last_message_at: hoursAgo(5), waiting_since: hoursAgo(5) });
+    withList(qc0, DEFAULT_FILTERS, [waited]);
+    applyFrame(qc0, { type: "conversation.updated", seq: 1, data: { ...waited, version: 2, label_ids: [5] } }, 9);
+    expect(counts()).toEqual({ "1": 1, "2": 0 });
+    applyFrame(qc0, { type: "conversation.updated", seq: 2, data: { ...waited, version: 3, label_ids: [5], assignee_id: 9 } }, 9);
+    expect(counts()).toEqual({ "1": 1, "2": 1 });
+    // Answered: waiting no more, in neither view.
+    const answered = { ...waited, version: 4, label_ids: [5], assignee_id: 9, waiting_since: null };
+    applyFrame(qc0, { type: "conversation.updated", seq: 3, data: answered }, 9);
+    expect(counts()).toEqual({ "1": 0, "2": 0 });
+    // The customer writes again: waiting, but not yet for 4 hours.
+    const now = new Date().toISOString();
+    applyFrame(qc0, { type: "conversation.updated", seq: 4, data: { ...answered, version: 5, last_message_at: now, waiting_since: now } }, 9);
+    expect(counts()).toEqual({ "1": 1, "2": 0 });
+    // Hidden from this manager: out of every view.
+    applyFrame(qc0, { type: "conversation.hidden", seq: 5, data: { id: 1 } }, 9);
+    expect(counts()).toEqual({ "1": 0, "2": 0 });
+  });
+
+  it("keep the views in the server's order; a view new here or with new filters asks for its count", () => {
+    qc0 = new QueryClient();
+    qc0.setQueryData<ViewList>(keys.views, { items: [mineLong], counts: { "2": 3 }, changes_at: null });
+    const added = applyFrame(qc0, { type: "view.updated", seq: 1, data: waitingLabel }, 9);
+    expect(added.viewsStale).toBe(true);
+    const renamed = applyFrame(qc0, { type: "view.updated", seq: 2, data: { ...mineLong, name: "Aaa" } }, 9);
+    expect(renamed.viewsStale).toBe(false);
+    expect(qc0.getQueryData<ViewList>(keys.views)?.items.map((v) => v.name)).toEqual(["VIP waiting", "Aaa"]);
+    const refiltered = applyFrame(qc0, { type: "view.updated", seq: 3, data: { ...mineLong, filters: { unread: true } } }, 9);
+    expect(refiltered.viewsStale).toBe(true);
+    applyFrame(qc0, { type: "view.deleted", seq: 4, data: { id: 2 } }, 9);
+    expect(qc0.getQueryData<ViewList>(keys.views)).toEqual({ items: [waitingLabel], counts: {}, changes_at: null });
+  });
+
+  it("open as the list of their filters and compare with the list's", () => {
+    const f = filtersOfView(mineLong);
+    expect(f).toEqual({ ...DEFAULT_FILTERS, status: null, tab: "mine", waiting: true, waitingHours: 4, view: 2 });
+    expect(listQuery(f, null)).toBe("assignee=me&waiting=true&waiting_hours=4");
+    expect(sameFilters(f, { ...f, view: null, q: "ana" })).toBe(true);
+    expect(sameFilters(f, { ...f, waitingHours: 24 })).toBe(false);
+    expect(filtersOfView(view(3, "Olga's", { assignee: "12" }))).toMatchObject({ tab: "all", assignee: 12 });
   });
 });
 

@@ -19,10 +19,13 @@ import type {
   MessagePage,
   Note,
   Page,
+  SavedView,
+  ViewList,
 } from "../api/types";
 
 type LabelList = S.LabelList;
 import { byTime, timeKey } from "../format";
+import { filtersOfView, inOrder, sameFilters } from "./views";
 
 export type Pages<T> = InfiniteData<Page<T>, string | null>;
 /** A thread's pages, newest first: each with its messages and the changes of its time. */
@@ -41,6 +44,7 @@ export const keys = {
   attributes: ["contact-attributes"] as const,
   quickReplies: ["quick-replies"] as const,
   labels: ["labels"] as const,
+  views: ["views"] as const,
   team: ["team"] as const,
   numbers: ["numbers"] as const,
   me: ["me"] as const,
@@ -137,10 +141,21 @@ export function patchOptimistic(qc: QueryClient, conversationId: number, clientT
 export function matches(f: ListFilters, c: Conversation, me: number | null): boolean {
   if (f.tab === "mine" && c.assignee_id !== me) return false;
   if (f.tab === "unassigned" && c.assignee_id !== null) return false;
+  if (f.tab === "all" && f.assignee !== null && c.assignee_id !== f.assignee) return false;
   if (f.status && c.status !== f.status) return false;
   if (f.platform && c.platform !== f.platform) return false;
   if (f.number && c.number?.login_id !== f.number) return false;
   if (f.unread && c.unread_count === 0) return false;
+  if (f.owner !== null) {
+    const owner = c.contact?.owner_id ?? null;
+    if (f.owner === "none" ? owner !== null : owner !== (f.owner === "me" ? me : Number(f.owner))) return false;
+  }
+  if (f.waiting || f.waitingHours !== null) {
+    // The server says since when the customer has been waiting; the hours are counted here,
+    // as the server counts them from its clock when the list loads.
+    if (c.waiting_since === null) return false;
+    if (f.waitingHours !== null && timeKey(c.waiting_since) >= Date.now() * 1000 - f.waitingHours * 3_600_000_000) return false;
+  }
   if (f.labels.length > 0) {
     const has = (id: number): boolean => c.label_ids.includes(id);
     if (f.labelMatch === "all" ? !f.labels.every(has) : !f.labels.some(has)) return false;
@@ -238,7 +253,10 @@ export function addLabelCounts(
 export function updateCounts(qc: QueryClient, before: Conversation | undefined, after: Conversation | undefined, me: number | null): boolean {
   if (!before && after) return false;
   const counts = qc.getQueryData<Counts>(keys.counts);
-  if (!counts) return true;
+  if (!counts) {
+    updateViewCounts(qc, before, after, me);
+    return true;
+  }
   const was = countsOf(before, me);
   const is = countsOf(after, me);
   qc.setQueryData<Counts>(keys.counts, {
@@ -248,7 +266,22 @@ export function updateCounts(qc: QueryClient, before: Conversation | undefined, 
     unread: counts.unread - was.unread + is.unread,
     labels: addLabelCounts(counts.labels, is.labels, was.labels),
   });
+  updateViewCounts(qc, before, after, me);
   return true;
+}
+
+/** Each saved view's count after a conversation changed, by the same rule as its list. */
+function updateViewCounts(qc: QueryClient, before: Conversation | undefined, after: Conversation | undefined, me: number | null): void {
+  qc.setQueryData<ViewList>(keys.views, (views) => {
+    if (!views) return views;
+    const counts = { ...views.counts };
+    for (const v of views.items) {
+      const f = filtersOfView(v);
+      const delta = Number(!!after && matches(f, after, me)) - Number(!!before && matches(f, before, me));
+      if (delta !== 0) counts[v.id] = Math.max(0, (counts[v.id] ?? 0) + delta);
+    }
+    return { ...views, counts };
+  });
 }
 
 /** A conversation changed: every cached list moves or drops it, the open bundle shows it. */
@@ -363,6 +396,40 @@ export function dropLabel(qc: QueryClient, id: number): void {
   });
 }
 
+// --- saved views ------------------------------------------------------------------------------
+
+/**
+ * A view saved here (with its count from the answer) or told of by a frame: in the list, in the
+ * server's order. True when its count is not known here (a view new to this page, or one whose
+ * filters changed): the caller asks the server for the views' counts.
+ */
+export function putView(qc: QueryClient, view: SavedView, count?: number, changesAt?: string | null): boolean {
+  let stale = false;
+  qc.setQueryData<ViewList>(keys.views, (list) => {
+    if (!list) return list;
+    const known = list.items.find((v) => v.id === view.id);
+    const counts = { ...list.counts };
+    let changes_at = list.changes_at;
+    if (count !== undefined) {
+      counts[view.id] = count;
+      if (changesAt && (!changes_at || changesAt < changes_at)) changes_at = changesAt;
+    } else if (!known || !sameFilters(filtersOfView(known), filtersOfView(view))) {
+      stale = true;
+    }
+    return { items: inOrder([...list.items.filter((v) => v.id !== view.id), view]), counts, changes_at };
+  });
+  return stale;
+}
+
+export function dropView(qc: QueryClient, id: number): void {
+  qc.setQueryData<ViewList>(keys.views, (list) => {
+    if (!list) return list;
+    const counts = { ...list.counts };
+    delete counts[id];
+    return { ...list, items: list.items.filter((v) => v.id !== id), counts };
+  });
+}
+
 /** A contact's labels as the server answered: its page and the Contacts page's rows. */
 export function setContactLabels(qc: QueryClient, contactId: number, labelIds: number[]): void {
   qc.setQueryData<ContactDetail>(keys.contact(contactId), (c) => (c ? { ...c, label_ids: labelIds } : c));
@@ -379,6 +446,8 @@ export interface FrameOutcome {
   resync: boolean;
   /** The tab counts could not be updated in place (the conversation was unknown here). */
   countsStale: boolean;
+  /** A view's count is not known here (another tab saved it, or changed its filters). */
+  viewsStale?: boolean;
 }
 
 /** Apply one frame of `/api/v1/ws` to the cache, in place. */
@@ -412,6 +481,11 @@ export function applyFrame(qc: QueryClient, frame: LiveFrame, me: number | null)
       return done;
     case "label.deleted":
       dropLabel(qc, (frame.data as { id: number }).id);
+      return done;
+    case "view.updated":
+      return { ...done, viewsStale: putView(qc, frame.data as SavedView) };
+    case "view.deleted":
+      dropView(qc, (frame.data as { id: number }).id);
       return done;
     case "resync":
       return { ...done, resync: true };

@@ -10,6 +10,10 @@ export const DEFAULT_FILTERS: ListFilters = {
   labels: [],
   labelMatch: "any",
   unread: false,
+  assignee: null,
+  owner: null,
+  waiting: false,
+  waitingHours: null,
   archived: false,
   q: "",
 };

@@ -2,7 +2,7 @@
 // page of messages seeds the thread, the rest seeds the side panel.
 
 import { type QueryClient, useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useSyncExternalStore } from "react";
+import { useEffect, useSyncExternalStore } from "react";
 
 import { api, ApiError, type ContactFilters, type ListFilters } from "../api/client";
 import type { Bundle, MessagePage } from "../api/types";
@@ -59,6 +59,27 @@ export function useQuickReplies(enabled = true) {
 }
 
 /** The team's labels: kept current by the live connection (label.updated, label.deleted). */
+/**
+ * The saved views and their counts, kept current by the live frames. A view of long waits
+ * gains conversations as time passes, which no frame tells: the server says when the next
+ * one joins, and the views and those lists load again then.
+ */
+export function useViews() {
+  const qc = useQueryClient();
+  const views = useQuery({ queryKey: keys.views, queryFn: api.views, staleTime: Infinity });
+  const due = views.data?.changes_at;
+  useEffect(() => {
+    if (!due) return;
+    const wait = Math.min(Math.max(Date.parse(due) - Date.now(), 0) + 1000, 86_400_000);
+    const timer = setTimeout(() => {
+      void qc.invalidateQueries({ queryKey: keys.views });
+      void qc.invalidateQueries({ queryKey: keys.lists, predicate: (q) => (q.queryKey[1] as ListFilters | undefined)?.waitingHours != null });
+    }, wait);
+    return () => clearTimeout(timer);
+  }, [due, qc]);
+  return views;
+}
+
 export function useLabels() {
   return useQuery({ queryKey: keys.labels, queryFn: api.labels, staleTime: Infinity });
 }

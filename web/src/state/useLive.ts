@@ -16,6 +16,7 @@ export function useLive(me: number, notify: boolean): LiveState {
   notifyRef.current = notify;
   useEffect(() => {
     let countsTimer: ReturnType<typeof setTimeout> | null = null;
+    let viewsTimer: ReturnType<typeof setTimeout> | null = null;
     const connection = new LiveConnection({
       state: setLive,
       // Signed out elsewhere (the login shows) or given other rights (every view loads again).
@@ -30,6 +31,11 @@ export function useLive(me: number, notify: boolean): LiveState {
           if (countsTimer) clearTimeout(countsTimer);
           countsTimer = setTimeout(() => void qc.invalidateQueries({ queryKey: keys.counts }), 400);
         }
+        // A conversation new here may be in a view too; a view saved elsewhere brings no count.
+        if (outcome.countsStale || outcome.viewsStale) {
+          if (viewsTimer) clearTimeout(viewsTimer);
+          viewsTimer = setTimeout(() => void qc.invalidateQueries({ queryKey: keys.views }), 400);
+        }
         if (frame.type === "message.created") {
           const message = frame.data as Message;
           if (message.direction === "in" && notifyRef.current && document.hidden) {
@@ -42,6 +48,7 @@ export function useLive(me: number, notify: boolean): LiveState {
     return () => {
       connection.stop();
       if (countsTimer) clearTimeout(countsTimer);
+      if (viewsTimer) clearTimeout(viewsTimer);
     };
   }, [qc, me]);
   return live;

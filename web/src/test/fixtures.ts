@@ -42,6 +42,7 @@ export function conversation(id: number, minute: number, extra: Partial<Conversa
     label_ids: [],
     unread_count: 0,
     last_message_at: new Date(Date.UTC(2026, 0, 1, 10, minute)).toISOString(),
+    waiting_since: null,
     last_message: null,
     match: null,
     merged_into: null,

@@ -1,0 +1,156 @@
+"""Saved views: a manager's own and the team's (admins keep those), each with the number of
+conversations it holds for the manager asking. Changes are pushed live as `view.updated` (a
+personal view to its owner alone) and `view.deleted`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+import asyncpg
+
+from ..keys import POOL
+from ..store import conversations as conversation_store, feed, views as store
+from ..store.database import Conn
+from . import responses
+from .conversations import list_filters
+from .middleware import current, ids, restricted_to
+from .resources import view_out
+from .view_models import ConversationFilters, ViewBody, ViewCounted, ViewList, ViewPatch
+
+routes = web.RouteTableDef()
+VIEWS = "/api/v1/views"
+VIEW = ids(VIEWS + "/{view_id:id}")
+# Each view is counted with every inbox that opens: a row of them beside the tabs, not a
+# folder tree. The team's and each manager's own are limited apart.
+LIMIT = 20
+
+
+def _stored(filters: ConversationFilters) -> dict[str, Any]:
+    """What is kept: the filters that narrow the list, each once."""
+    kept = filters.model_copy(
+        update={
+            "label": list(dict.fromkeys(filters.label)),
+            "waiting": filters.waiting or filters.waiting_hours is not None,
+        }
+    )
+    return kept.model_dump(exclude_defaults=True)
+
+
+async def _check(conn: Conn, filters: ConversationFilters) -> None:
+    """A view names labels and managers that exist (held until the view is saved, so a
+    label removed meanwhile is taken off it by the removal instead)."""
+    if filters.label:
+        found = await conn.fetch(
+            "SELECT id FROM labels WHERE id = ANY($1::bigint[]) FOR KEY SHARE", filters.label
+        )
+        missing = set(filters.label) - {r["id"] for r in found}
+        if missing:
+            raise responses.invalid("filters.label", f"No label with id {min(missing)}")
+    for field in ("assignee", "owner"):
+        value = getattr(filters, field)
+        exists = "SELECT 1 FROM managers WHERE id = $1"
+        if value and value.isdigit() and not await conn.fetchval(exists, int(value)):
+            raise responses.invalid(f"filters.{field}", "No manager with that id")
+
+
+async def _count(
+    conn: Conn, request: web.Request, row: asyncpg.Record
+) -> tuple[int, datetime | None]:
+    filters = ConversationFilters.model_validate(store.filters_of(row))
+    me = current(request).manager.id
+    return await conversation_store.count(conn, list_filters(filters, me, restricted_to(request)))
+
+
+def _taken(name: str) -> responses.APIError:
+    return responses.conflict(f"There is a view named {name} already")
+
+
+async def _editable(conn: Conn, request: web.Request) -> asyncpg.Record:
+    """The view of the path if the manager may change it: their own, or as an admin the
+    team's. Another manager's own view is not there for them (404)."""
+    session = current(request)
+    row = await store.get(conn, int(request.match_info["view_id"]))
+    if row is None or row["owner_id"] not in (None, session.manager.id):
+        raise responses.not_found("view")
+    if row["owner_id"] is None and session.manager.role != "admin":
+        raise responses.forbidden("Only admins may change the team's views")
+    return row
+
+
+@routes.get(VIEWS)
+async def list_views(request: web.Request) -> web.Response:
+    counts: dict[str, int] = {}
+    changes_at: datetime | None = None
+    async with request.app[POOL].acquire() as conn:
+        rows = await store.visible(conn, current(request).manager.id)
+        for row in rows:
+            held, changes = await _count(conn, request, row)
+            counts[str(row["id"])] = held
+            if changes is not None and (changes_at is None or changes < changes_at):
+                changes_at = changes
+    out = ViewList(items=[view_out(r) for r in rows], counts=counts, changes_at=changes_at)
+    return responses.json_response(out)
+
+
+@routes.post(VIEWS)
+async def add_view(request: web.Request) -> web.Response:
+    session = current(request)
+    body = ViewBody.model_validate_json(await request.read())
+    if body.shared and session.manager.role != "admin":
+        raise responses.forbidden("Only admins may share a view with the team")
+    owner = None if body.shared else session.manager.id
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        # The labels first, then the views, as a label's removal takes them: never a deadlock.
+        await _check(conn, body.filters)
+        # Two views added at once are counted one after the other.
+        await conn.execute("LOCK TABLE saved_views IN SHARE ROW EXCLUSIVE MODE")
+        if await store.count(conn, owner) >= LIMIT:
+            whose = "the team's" if owner is None else "your own"
+            raise responses.conflict(f"At most {LIMIT} views of {whose}")
+        try:
+            row = await store.create(
+                conn, owner, body.name, _stored(body.filters), session.manager.id
+            )
+        except store.NameTaken:
+            raise _taken(body.name) from None
+        await feed.record(conn, [("view.updated", row["id"])])
+        held, changes_at = await _count(conn, request, row)
+    out = ViewCounted(view=view_out(row), count=held, changes_at=changes_at)
+    return responses.json_response(out, status=201)
+
+
+@routes.patch(VIEW)
+async def change_view(request: web.Request) -> web.Response:
+    body = ViewPatch.model_validate_json(await request.read())
+    changes: dict[str, Any] = {}
+    if body.name is not None:
+        changes["name"] = body.name
+    if body.filters is not None:
+        changes["filters"] = _stored(body.filters)
+    if not changes:
+        raise responses.bad_request("Nothing to change")
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        view_id = (await _editable(conn, request))["id"]
+        if body.filters is not None:
+            await _check(conn, body.filters)
+        try:
+            row = await store.update(conn, view_id, changes)
+        except store.NameTaken:
+            raise _taken(changes["name"]) from None
+        assert row is not None
+        await feed.record(conn, [("view.updated", row["id"])])
+        held, changes_at = await _count(conn, request, row)
+    return responses.json_response(
+        ViewCounted(view=view_out(row), count=held, changes_at=changes_at)
+    )
+
+
+@routes.delete(VIEW)
+async def delete_view(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        view_id = (await _editable(conn, request))["id"]
+        await store.delete(conn, view_id)
+        await feed.record(conn, [("view.deleted", view_id)])
+    return responses.json_response({"deleted": True})
