@@ -34,7 +34,9 @@ CREATE INDEX conversations_owner_idx
 
 CREATE FUNCTION conversations_contact_owner() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.contact_owner_id := (SELECT owner_id FROM contacts WHERE id = NEW.contact_id);
+    -- Held (FOR SHARE) so a change of the owner being made now waits for this row to commit,
+    -- and its own trigger then sees the conversation; unheld, both could miss each other.
+    NEW.contact_owner_id := (SELECT owner_id FROM contacts WHERE id = NEW.contact_id FOR SHARE);
     RETURN NEW;
 END $$;
 CREATE TRIGGER conversations_contact_owner BEFORE INSERT OR UPDATE OF contact_id

@@ -90,6 +90,7 @@ async def test_assigning_many_changes_each_once_and_pushes_each(
         ({"ids": [1], "patch": {"status": "closed"}}, "patch.status"),
         ({"ids": [1], "patch": {}}, "patch"),
         ({"ids": [1], "patch": {"assignee_id": 999_999}}, "patch.assignee_id"),
+        ({"ids": [1], "patch": {"assignee_id": 10**20}}, "patch.assignee_id"),
         ({"ids": [1], "add_label": 999_999}, "add_label"),
         ({"ids": ["1; DROP TABLE conversations"], "patch": {"status": "open"}}, "ids.0"),
         ({"ids": [1], "patch": {"status": "open"}, "extra": 1}, "extra"),

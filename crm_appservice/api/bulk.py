@@ -53,6 +53,9 @@ async def bulk(request: web.Request) -> web.Response:
     ids = sorted(set(body.ids))
     me = current(request).manager.id
     async with request.app[POOL].acquire() as conn, conn.transaction():
+        # The label before the rows, as removing a label takes them: never a deadlock.
+        if body.add_label is not None and not await label_store.hold(conn, body.add_label):
+            raise responses.invalid("add_label", "No label with that id")
         held = await store.hold_many(conn, ids, restricted_to(request))
         if body.patch is not None:
             changes = body.patch.model_dump(exclude_unset=True)
@@ -65,8 +68,6 @@ async def bulk(request: web.Request) -> web.Response:
                 raise responses.invalid("patch.assignee_id", "No active manager with that id")
             changed = await store.update_many(conn, held, changes, me)
         elif body.add_label is not None:
-            if not await label_store.hold(conn, body.add_label):
-                raise responses.invalid("add_label", "No label with that id")
             try:
                 changed = await label_store.add(conn, "conversation", held, body.add_label)
             except label_store.TooMany:

@@ -210,6 +210,10 @@ async def patch_contact(request: web.Request) -> web.Response:
         owner = changes.get("owner_id")
         if owner is not None and not await conversation_store.manager_is_active(conn, owner):
             raise responses.invalid("owner_id", "No active manager with that id")
+        if "owner_id" in changes:
+            # The owner moves to the contact's conversations too (migrations/0024): they are
+            # held first, in the order ingest takes a conversation and then its contact.
+            await conversation_store.hold_of_contact(conn, contact_id)
         row = await store.update(conn, contact_id, changes)
         if row is None:
             raise responses.not_found("contact")

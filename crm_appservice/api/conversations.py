@@ -97,7 +97,7 @@ class ConversationPatch(Patch):
 
     status: Literal["open", "pending", "resolved", "snoozed"] | Omit = None
     snoozed_until: datetime | Omit = Field(default=None, description="With status snoozed")
-    assignee_id: int | None = Field(default=None, ge=1)
+    assignee_id: int | None = Field(default=None, ge=1, le=999_999_999_999_999_999)
     is_archived: bool | Omit = None
 
     @model_validator(mode="after")

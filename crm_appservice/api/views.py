@@ -27,11 +27,18 @@ VIEW = ids(VIEWS + "/{view_id:id}")
 LIMIT = 20
 
 
+def _number(who: str | None) -> str | None:
+    return str(int(who)) if who and who.isdigit() else who
+
+
 def _stored(filters: ConversationFilters) -> dict[str, Any]:
     """What is kept: the filters that narrow the list, each once."""
     kept = filters.model_copy(
         update={
             "label": list(dict.fromkeys(filters.label)),
+            # "007" is manager 7: kept as the browser writes it back, or it looks changed.
+            "assignee": _number(filters.assignee),
+            "owner": _number(filters.owner),
             "waiting": filters.waiting or filters.waiting_hours is not None,
         }
     )
@@ -71,7 +78,7 @@ async def _editable(conn: Conn, request: web.Request) -> asyncpg.Record:
     """The view of the path if the manager may change it: their own, or as an admin the
     team's. Another manager's own view is not there for them (404)."""
     session = current(request)
-    row = await store.get(conn, int(request.match_info["view_id"]))
+    row = await store.get(conn, int(request.match_info["view_id"]), lock=True)
     if row is None or row["owner_id"] not in (None, session.manager.id):
         raise responses.not_found("view")
     if row["owner_id"] is None and session.manager.role != "admin":
@@ -116,6 +123,7 @@ async def add_view(request: web.Request) -> web.Response:
         except store.NameTaken:
             raise _taken(body.name) from None
         await feed.record(conn, [("view.updated", row["id"])])
+    async with request.app[POOL].acquire() as conn:  # counted once the lock is let go
         held, changes_at = await _count(conn, request, row)
     out = ViewCounted(view=view_out(row), count=held, changes_at=changes_at)
     return responses.json_response(out, status=201)
@@ -139,7 +147,7 @@ async def change_view(request: web.Request) -> web.Response:
             row = await store.update(conn, view_id, changes)
         except store.NameTaken:
             raise _taken(changes["name"]) from None
-        assert row is not None
+        assert row is not None  # held since _editable
         await feed.record(conn, [("view.updated", row["id"])])
         held, changes_at = await _count(conn, request, row)
     return responses.json_response(

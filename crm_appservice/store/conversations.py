@@ -337,6 +337,14 @@ async def hold_many(conn: Conn, ids: list[int], visible_to: int | None) -> list[
     return [r["id"] for r in rows]
 
 
+async def hold_of_contact(conn: Conn, contact_id: int) -> None:
+    """Lock a contact's conversations (in id order) before the contact itself is changed."""
+    await conn.execute(
+        "SELECT id FROM conversations WHERE contact_id = $1 ORDER BY id FOR NO KEY UPDATE",
+        contact_id,
+    )
+
+
 async def update_many(
     conn: Conn, ids: list[int], changes: dict[str, Any], manager_id: int
 ) -> list[int]:

@@ -34,8 +34,10 @@ async def visible(conn: Conn, manager_id: int) -> list[asyncpg.Record]:
     )
 
 
-async def get(conn: Conn, view_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"SELECT {_COLUMNS} FROM saved_views WHERE id = $1", view_id)
+async def get(conn: Conn, view_id: int, lock: bool = False) -> asyncpg.Record | None:
+    """The view; with `lock`, held until the transaction ends (a change, a deletion)."""
+    held = " FOR UPDATE" if lock else ""
+    return await conn.fetchrow(f"SELECT {_COLUMNS} FROM saved_views WHERE id = $1{held}", view_id)
 
 
 async def by_ids(conn: Conn, ids: list[int]) -> list[asyncpg.Record]:
@@ -92,19 +94,20 @@ async def delete(conn: Conn, view_id: int) -> bool:
 async def drop_label(conn: Conn, label_id: int) -> list[int]:
     """Take a removed label out of every view's filters (with it its any/all choice once no
     label is left); the ids of the views changed."""
+    # Computed from the row being updated (not a sub-select's copy of it), so a view changed
+    # at the same moment is stripped as it is after that change, not put back as it was.
+    kept = (
+        "coalesce((SELECT jsonb_agg(x) FROM jsonb_array_elements(filters -> 'label') AS x"
+        " WHERE x <> to_jsonb($1::bigint)), '[]'::jsonb)"
+    )
     rows = await conn.fetch(
-        """
-        UPDATE saved_views v
-           SET filters = CASE WHEN k.kept = '[]'::jsonb THEN v.filters - 'label' - 'label_match'
-                              ELSE jsonb_set(v.filters, '{label}', k.kept) END,
+        f"""
+        UPDATE saved_views
+           SET filters = CASE WHEN {kept} = '[]'::jsonb THEN filters - 'label' - 'label_match'
+                              ELSE jsonb_set(filters, '{{label}}', {kept}) END,
                updated_at = now()
-          FROM (SELECT s.id, coalesce((SELECT jsonb_agg(x) FROM jsonb_array_elements(
-                                           s.filters -> 'label') AS x
-                                        WHERE x <> to_jsonb($1::bigint)), '[]'::jsonb) AS kept
-                  FROM saved_views s
-                 WHERE s.filters -> 'label' @> to_jsonb(ARRAY[$1::bigint])) AS k
-         WHERE v.id = k.id
-        RETURNING v.id
+         WHERE filters -> 'label' @> to_jsonb(ARRAY[$1::bigint])
+        RETURNING id
         """,
         label_id,
     )

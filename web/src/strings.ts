@@ -243,6 +243,8 @@ export const t = {
     removeLabel: "Take off",
     without: (name: string) => `${name} (take off)`,
     archive: "Archive",
+    unarchive: "Take out of the archive",
+    limit: (n: number) => `At most ${n} at once`,
     pick: (name: string) => `Select ${name}`,
   },
   views: {

@@ -9,8 +9,19 @@ import { useLabels, useTeam } from "../state/hooks";
 import { t } from "../strings";
 import { ErrorLine, useActionError } from "./ErrorLine";
 
+/** How many conversations one change takes at most (api/bulk.py BULK_LIMIT; the contract's
+ * maxItems of BulkBody.ids, which a test compares with this). */
+export const BULK_LIMIT = 200;
+
+/** A selection within what one change takes: the first BULK_LIMIT of it. */
+export function capped(ids: Set<number>): Set<number> {
+  return ids.size <= BULK_LIMIT ? ids : new Set([...ids].slice(0, BULK_LIMIT));
+}
+
 interface Props {
   picked: ReadonlySet<number>;
+  /** The list is the archived one: the bar takes them out of the archive instead. */
+  archived: boolean;
   /** The list's loaded rows: "select all" takes these. */
   rows: Conversation[];
   setPicked: (ids: Set<number>) => void;
@@ -22,7 +33,7 @@ interface Props {
  * label or archive. One request, one transaction on the server; its answer puts every changed
  * conversation in place (lists, counts, views), and the live frames tell the colleagues.
  */
-export function BulkBar({ picked, rows, setPicked, me }: Props) {
+export function BulkBar({ picked, rows, setPicked, me, archived }: Props) {
   const qc = useQueryClient();
   const team = useTeam().data?.items ?? [];
   const labels = useLabels().data?.items ?? [];
@@ -46,11 +57,12 @@ export function BulkBar({ picked, rows, setPicked, me }: Props) {
   return (
     <div className="bulk-bar" role="toolbar" aria-label={t.bulk.title}>
       <span className="bulk-count">{t.bulk.selected(ids.length)}</span>
-      {rows.length > ids.length && (
-        <button type="button" className="link" onClick={() => setPicked(new Set(rows.map((c) => c.id)))}>
-          {t.bulk.all(rows.length)}
+      {rows.length > ids.length && ids.length < BULK_LIMIT && (
+        <button type="button" className="link" onClick={() => setPicked(capped(new Set(rows.map((c) => c.id))))}>
+          {t.bulk.all(Math.min(rows.length, BULK_LIMIT))}
         </button>
       )}
+      {ids.length >= BULK_LIMIT && <span className="muted small">{t.bulk.limit(BULK_LIMIT)}</span>}
       <button type="button" className="link" onClick={() => setPicked(new Set())}>
         {t.bulk.clear}
       </button>
@@ -117,8 +129,8 @@ export function BulkBar({ picked, rows, setPicked, me }: Props) {
           </optgroup>
         </select>
       )}
-      <button type="button" onClick={() => apply({ patch: { is_archived: true } })}>
-        {t.bulk.archive}
+      <button type="button" onClick={() => apply({ patch: { is_archived: !archived } })}>
+        {archived ? t.bulk.unarchive : t.bulk.archive}
       </button>
       <ErrorLine error={error} />
     </div>

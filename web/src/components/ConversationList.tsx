@@ -9,7 +9,7 @@ import { prefetchThread, useConversations } from "../state/hooks";
 import { sameFilters } from "../state/views";
 import { t } from "../strings";
 import { inInput } from "../state/useShortcuts";
-import { BulkBar } from "./BulkBar";
+import { BulkBar, capped } from "./BulkBar";
 import { authorOf, Picked } from "./ConversationRow";
 import { InfiniteRows, RowsLoading } from "./InfiniteRows";
 import { ListFilterBar } from "./ListFilterBar";
@@ -42,7 +42,16 @@ export function ConversationList({ filters, setFilters, selected, select, search
   const anchor = useRef<number | null>(null);
   // Another list is another selection.
   // biome-ignore lint/correctness/useExhaustiveDependencies: the filters are the trigger
-  useEffect(() => setPicked(new Set()), [filters]);
+  useEffect(() => {
+    setPicked(new Set());
+    anchor.current = null;
+  }, [filters]);
+  // Only what is still in the list counts: a row that left it live (a colleague took it) is
+  // no longer one the manager chose from this list.
+  const inList = useMemo(() => {
+    const here = new Set(rows.map((c) => c.id));
+    return new Set([...picked].filter((id) => here.has(id)));
+  }, [picked, rows]);
   const pick = useCallback(
     (id: number, range: boolean) =>
       setPicked((before) => {
@@ -55,14 +64,14 @@ export function ConversationList({ filters, setFilters, selected, select, search
         } else if (on) next.add(id);
         else next.delete(id);
         anchor.current = id;
-        return next;
+        return capped(next);
       }),
     [rows],
   );
   // `x` ticks the open conversation, as in a mail client.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.key !== "x" || e.ctrlKey || e.metaKey || e.altKey || inInput(e.target) || selected === null) return;
+      if (e.key.toLowerCase() !== "x" || e.ctrlKey || e.metaKey || e.altKey || inInput(e.target) || selected === null) return;
       e.preventDefault();
       pick(selected, e.shiftKey);
     };
@@ -83,7 +92,7 @@ export function ConversationList({ filters, setFilters, selected, select, search
       <ListFilterBar filters={filters} setFilters={setFilters} query={query} setQuery={setQuery} searchRef={searchRef} me={me}>
         <NewChat select={select} me={me} />
       </ListFilterBar>
-      {picked.size > 0 && <BulkBar picked={picked} rows={rows} setPicked={setPicked} me={me} />}
+      {inList.size > 0 && <BulkBar picked={inList} rows={rows} setPicked={setPicked} me={me} archived={filters.archived} />}
       {list.isPending ? (
         <RowsLoading />
       ) : rows.length === 0 ? (
@@ -112,8 +121,8 @@ export function ConversationList({ filters, setFilters, selected, select, search
           row={(c) => (
             <Picked
               conversation={c}
-              picked={picked.has(c.id)}
-              picking={picked.size > 0}
+              picked={inList.has(c.id)}
+              picking={inList.size > 0}
               onPick={pick}
               active={c.id === selected}
               onOpen={select}

@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, type ReactNode, useState } from "react";
+import { type FormEvent, type ReactNode, useEffect, useState } from "react";
 
 import { ApiError, api, conversationFilters, type ListFilters } from "../api/client";
 import type { Manager, SavedView } from "../api/types";
@@ -97,7 +97,13 @@ export function ViewBar({ filters, setFilters, me }: Props) {
   const qc = useQueryClient();
   const views = useViews();
   const [editing, setEditing] = useState<"new" | "rename" | null>(null);
-  const { error, run } = useActionError();
+  const { error, setError, run } = useActionError();
+  // Another view opened: a form or an error of the one before is not about it.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the open view is the trigger
+  useEffect(() => {
+    setEditing(null);
+    setError(null);
+  }, [filters.view]);
   const items = views.data?.items ?? [];
   const active = items.find((v) => v.id === filters.view);
   const changed = active !== undefined && !sameFilters(filtersOfView(active), filters);
@@ -151,6 +157,7 @@ export function ViewBar({ filters, setFilters, me }: Props) {
       )}
       {editing === "rename" && active && (
         <ViewForm
+          key={active.id}
           initial={active.name}
           share={false}
           onCancel={() => setEditing(null)}

@@ -15,6 +15,8 @@ import { DEFAULT_FILTERS } from "../state/filters";
 import { ListFilterBar } from "./ListFilterBar";
 import { MediaView } from "./MediaView";
 import { ViewBar } from "./ViewBar";
+import { BULK_LIMIT, capped } from "./BulkBar";
+import contract from "../../openapi.json";
 import { itemLines, parseItems } from "./Orders";
 
 const me: Manager = { id: 9, email: "me@example.com", name: "Me", role: "manager" };
@@ -268,6 +270,15 @@ describe("Saved views", () => {
     // A manager's view is their own: no sharing offered.
     expect(screen.getByRole("textbox", { name: "View name" })).toBeTruthy();
     expect(screen.queryByRole("checkbox", { name: "Share with the team" })).toBeNull();
+  });
+});
+
+describe("Bulk changes", () => {
+  it("take at most what the server's contract takes at once", () => {
+    const ids = (contract as { components: { schemas: { BulkBody: { properties: { ids: { maxItems: number } } } } } }).components.schemas.BulkBody
+      .properties.ids;
+    expect(ids.maxItems).toBe(BULK_LIMIT);
+    expect(capped(new Set(Array.from({ length: BULK_LIMIT + 5 }, (_, i) => i))).size).toBe(BULK_LIMIT);
   });
 });
 

@@ -68,15 +68,18 @@ export function useViews() {
   const qc = useQueryClient();
   const views = useQuery({ queryKey: keys.views, queryFn: api.views, staleTime: Infinity });
   const due = views.data?.changes_at;
+  const loaded = views.dataUpdatedAt;
+  // Armed again after every load: a browser clock ahead of the server's asks too early, is
+  // told the same moment, and waits for it once more (at least a few seconds).
   useEffect(() => {
-    if (!due) return;
-    const wait = Math.min(Math.max(Date.parse(due) - Date.now(), 0) + 1000, 86_400_000);
+    if (!due || !loaded) return;
+    const wait = Math.min(Math.max(Date.parse(due) - Date.now(), 5_000) + 1000, 86_400_000);
     const timer = setTimeout(() => {
       void qc.invalidateQueries({ queryKey: keys.views });
       void qc.invalidateQueries({ queryKey: keys.lists, predicate: (q) => (q.queryKey[1] as ListFilters | undefined)?.waitingHours != null });
     }, wait);
     return () => clearTimeout(timer);
-  }, [due, qc]);
+  }, [due, loaded, qc]);
   return views;
 }
 
@@ -100,6 +103,8 @@ export function useConversations(filters: ListFilters) {
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor,
     staleTime: Infinity, // kept current by the live connection
+    // Except by time: a list of long waits gains conversations as the hours pass.
+    refetchInterval: filters.waitingHours !== null ? 300_000 : false,
   });
 }
 
