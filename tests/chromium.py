@@ -102,3 +102,22 @@ def row(page: Page, conversation_id: int) -> Any:
 
 def bubble(page: Page, text: str) -> Any:
     return page.locator(".bubble-row", has_text=text)
+
+
+async def open_read(world: World, page: Page, conversation_id: int) -> None:
+    """Open a conversation and wait until opening it has marked it read: that answer (a newer
+    version) is in before the test changes the conversation, so it cannot undo the change."""
+    await page.goto(inbox_url(world) + f"conversations/{conversation_id}")
+    await world.until(
+        lambda: world.db.fetchval(
+            "SELECT unread_count = 0 FROM conversations WHERE id = $1", conversation_id
+        ),
+        f"conversation {conversation_id} read",
+    )
+
+
+async def label_from_header(page: Page, name: str) -> None:
+    """Put a label on the open conversation from its header's Labels menu, and see its chip."""
+    await page.get_by_role("button", name="Labels").click()
+    await page.get_by_role("dialog", name="Labels").get_by_label(name).click()
+    await page.locator(".thread-header .who .label-chip", has_text=name).wait_for(timeout=WAIT)

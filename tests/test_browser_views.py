@@ -8,7 +8,7 @@ from __future__ import annotations
 from playwright.async_api import Browser
 
 from . import chromium
-from .chromium import WAIT, inbox_url, logged_in, row, shot
+from .chromium import WAIT, label_from_header, logged_in, open_read, row, shot
 from .matrix_world import World
 
 world = chromium.world
@@ -48,16 +48,8 @@ async def test_a_shared_view_follows_a_colleagues_label_and_a_reply_live(
     # Olga, on a phone, has the team's view beside her tabs (it came to her open inbox live).
     olga = await logged_in(world, browser, "olga@example.com", "Olga", "manager", **PHONE)
     await olga.get_by_role("button", name="VIP waiting").wait_for(timeout=WAIT)
-    await olga.goto(inbox_url(world) + f"conversations/{ids['Rita Alves']}")
-    await world.until(
-        lambda: world.db.fetchval(
-            "SELECT unread_count = 0 FROM conversations WHERE id = $1", ids["Rita Alves"]
-        ),
-        "Rita's conversation read",
-    )
-    await olga.get_by_role("button", name="Labels").click()
-    await olga.get_by_role("dialog", name="Labels").get_by_label("VIP").click()
-    await olga.locator(".thread-header .who .label-chip", has_text="VIP").wait_for(timeout=WAIT)
+    await open_read(world, olga, ids["Rita Alves"])
+    await label_from_header(olga, "VIP")
     await olga.keyboard.press("Escape")
 
     # The admin's view: Rita arrives with her chip, and the count is 1.

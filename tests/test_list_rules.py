@@ -1,6 +1,6 @@
 """Which conversations a list holds, in which order, and the tab counts, as the API answers
 them: the table of cases the inbox's live updates of its cache follow too
-(web/src/state/cache.test.ts), so the two cannot drift apart."""
+(web/src/state/listRules.ts, checked by listRules.test.ts), so the two cannot drift apart."""
 
 from __future__ import annotations
 

@@ -51,8 +51,7 @@ async def add_label(request: web.Request) -> web.Response:
     require_admin(request)
     body = LabelBody.model_validate_json(await request.read())
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        # Two admins adding at once count one after the other (adding to rows is not held up).
-        await conn.execute("LOCK TABLE labels IN SHARE ROW EXCLUSIVE MODE")
+        await store.lock(conn)  # two admins adding at once count one after the other
         if await store.count(conn) >= TEAM_LIMIT:
             raise responses.conflict(f"At most {TEAM_LIMIT} labels")
         try:
@@ -140,8 +139,7 @@ async def _visible_contact(conn: Conn, request: web.Request) -> int:
 
 
 async def _contact_labels(conn: Conn, contact_id: int) -> web.Response:
-    found = await conn.fetchval("SELECT label_ids FROM contacts WHERE id = $1", contact_id)
-    return responses.json_response(LabelIdsOut(label_ids=list(found or [])))
+    return responses.json_response(LabelIdsOut(label_ids=await store.of_contact(conn, contact_id)))
 
 
 @routes.post(CONTACT + "/labels")

@@ -11,7 +11,13 @@ from aiohttp import web
 import asyncpg
 
 from ..keys import POOL
-from ..store import conversations as conversation_store, feed, views as store
+from ..store import (
+    conversations as conversation_store,
+    feed,
+    labels as label_store,
+    managers,
+    views as store,
+)
 from ..store.database import Conn
 from . import responses
 from .conversations import list_filters
@@ -48,17 +54,11 @@ def _stored(filters: ConversationFilters) -> dict[str, Any]:
 async def _check(conn: Conn, filters: ConversationFilters) -> None:
     """A view names labels and managers that exist (held until the view is saved, so a
     label removed meanwhile is taken off it by the removal instead)."""
-    if filters.label:
-        found = await conn.fetch(
-            "SELECT id FROM labels WHERE id = ANY($1::bigint[]) FOR KEY SHARE", filters.label
-        )
-        missing = set(filters.label) - {r["id"] for r in found}
-        if missing:
-            raise responses.invalid("filters.label", f"No label with id {min(missing)}")
+    if filters.label and (missing := await label_store.missing(conn, filters.label)):
+        raise responses.invalid("filters.label", f"No label with id {missing[0]}")
     for field in ("assignee", "owner"):
         value = getattr(filters, field)
-        exists = "SELECT 1 FROM managers WHERE id = $1"
-        if value and value.isdigit() and not await conn.fetchval(exists, int(value)):
+        if value and value.isdigit() and not await managers.exists(conn, int(value)):
             raise responses.invalid(f"filters.{field}", "No manager with that id")
 
 
@@ -112,7 +112,7 @@ async def add_view(request: web.Request) -> web.Response:
         # The labels first, then the views, as a label's removal takes them: never a deadlock.
         await _check(conn, body.filters)
         # Two views added at once are counted one after the other.
-        await conn.execute("LOCK TABLE saved_views IN SHARE ROW EXCLUSIVE MODE")
+        await store.lock(conn)
         if await store.count(conn, owner) >= LIMIT:
             whose = "the team's" if owner is None else "your own"
             raise responses.conflict(f"At most {LIMIT} views of {whose}")

@@ -94,10 +94,30 @@ async def delete(conn: Conn, label_id: int) -> list[int] | None:
     return [r["id"] for r in rows]
 
 
+async def missing(conn: Conn, ids: list[int]) -> list[int]:
+    """Of these labels, the ids of none; the others are kept so until the transaction ends (a
+    deletion waits), as a label is held while it is put on rows or named by a saved view."""
+    found = await conn.fetch(
+        "SELECT id FROM labels WHERE id = ANY($1::bigint[]) FOR KEY SHARE", ids
+    )
+    there = {r["id"] for r in found}
+    return sorted(set(ids) - there)
+
+
 async def hold(conn: Conn, label_id: int) -> bool:
-    """Whether the label exists, keeping it so until the transaction ends (a deletion waits)."""
-    found = await conn.fetchval("SELECT id FROM labels WHERE id = $1 FOR KEY SHARE", label_id)
-    return found is not None
+    """Whether the label exists, keeping it so until the transaction ends (see `missing`)."""
+    return not await missing(conn, [label_id])
+
+
+async def lock(conn: Conn) -> None:
+    """Until the transaction ends, labels are added one after the other (counted, then added);
+    putting them on rows is not held up."""
+    await conn.execute("LOCK TABLE labels IN SHARE ROW EXCLUSIVE MODE")
+
+
+async def of_contact(conn: Conn, contact_id: int) -> list[int]:
+    found = await conn.fetchval("SELECT label_ids FROM contacts WHERE id = $1", contact_id)
+    return list(found or [])
 
 
 async def add(conn: Conn, target: Target, ids: list[int], label_id: int) -> list[int]:

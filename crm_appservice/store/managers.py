@@ -113,6 +113,11 @@ async def credentials(
     return (row["id"], row["password_hash"]) if row else None
 
 
+async def exists(conn: Conn, manager_id: int) -> bool:
+    """Whether there is such a manager, active or not (a saved view may name a former one)."""
+    return bool(await conn.fetchval("SELECT 1 FROM managers WHERE id = $1", manager_id))
+
+
 async def list_all(conn: asyncpg.Connection | asyncpg.Pool) -> list[Manager]:
     rows = await conn.fetch(f"SELECT {_COLUMNS} FROM managers ORDER BY name, id")
     return [Manager.from_row(r) for r in rows]

@@ -52,6 +52,11 @@ async def count(conn: Conn, owner_id: int | None) -> int:
     return found
 
 
+async def lock(conn: Conn) -> None:
+    """Until the transaction ends, views are added one after the other (counted, then added)."""
+    await conn.execute("LOCK TABLE saved_views IN SHARE ROW EXCLUSIVE MODE")
+
+
 async def create(
     conn: Conn, owner_id: int | None, name: str, filters: dict[str, Any], created_by: int
 ) -> asyncpg.Record:

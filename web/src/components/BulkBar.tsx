@@ -6,17 +6,9 @@ import type { Conversation, Manager } from "../api/types";
 import { snoozeChoices } from "../format";
 import { changeConversation, keys } from "../state/cache";
 import { useLabels, useTeam } from "../state/hooks";
+import { BULK_LIMIT, capped } from "../state/useSelection";
 import { t } from "../strings";
 import { ErrorLine, useActionError } from "./ErrorLine";
-
-/** How many conversations one change takes at most (api/bulk.py BULK_LIMIT; the contract's
- * maxItems of BulkBody.ids, which a test compares with this). */
-export const BULK_LIMIT = 200;
-
-/** A selection within what one change takes: the first BULK_LIMIT of it. */
-export function capped(ids: Set<number>): Set<number> {
-  return ids.size <= BULK_LIMIT ? ids : new Set([...ids].slice(0, BULK_LIMIT));
-}
 
 interface Props {
   picked: ReadonlySet<number>;

@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { type RefObject, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { type RefObject, useCallback, useEffect, useMemo, useState } from "react";
 
 import type { ListFilters } from "../api/client";
 import type { Manager } from "../api/types";
@@ -8,8 +8,8 @@ import { DEFAULT_FILTERS } from "../state/filters";
 import { prefetchThread, useConversations } from "../state/hooks";
 import { sameFilters } from "../state/views";
 import { t } from "../strings";
-import { inInput } from "../state/useShortcuts";
-import { BulkBar, capped } from "./BulkBar";
+import type { Selection } from "../state/useSelection";
+import { BulkBar } from "./BulkBar";
 import { authorOf, Picked } from "./ConversationRow";
 import { InfiniteRows, RowsLoading } from "./InfiniteRows";
 import { ListFilterBar } from "./ListFilterBar";
@@ -26,10 +26,12 @@ interface Props {
   select: (id: number, message?: number) => void;
   me: Manager;
   searchRef: RefObject<HTMLInputElement | null>;
+  /** The rows ticked for a change to many at once (the inbox's, for its `x` key too). */
+  selection: Selection;
 }
 
 /** The conversations, newest first, in a virtualised list that loads its next page as it ends. */
-export function ConversationList({ filters, setFilters, selected, select, searchRef, me }: Props) {
+export function ConversationList({ filters, setFilters, selected, select, searchRef, me, selection }: Props) {
   const list = useConversations(filters);
   const rows = useMemo(() => flatten(list.data), [list.data]);
   const words = list.data?.pages[0]?.words ?? NO_WORDS;
@@ -37,47 +39,7 @@ export function ConversationList({ filters, setFilters, selected, select, search
   const qc = useQueryClient();
   const prefetch = useCallback((id: number) => prefetchThread(qc, id), [qc]);
   const [query, setQuery] = useState(filters.q);
-  const [picked, setPicked] = useState<Set<number>>(() => new Set());
-  // The row a Shift+click selects from: the last one ticked or unticked.
-  const anchor = useRef<number | null>(null);
-  // Another list is another selection.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the filters are the trigger
-  useEffect(() => {
-    setPicked(new Set());
-    anchor.current = null;
-  }, [filters]);
-  // Only what is still in the list counts: a row that left it live (a colleague took it) is
-  // no longer one the manager chose from this list.
-  const inList = useMemo(() => {
-    const here = new Set(rows.map((c) => c.id));
-    return new Set([...picked].filter((id) => here.has(id)));
-  }, [picked, rows]);
-  const pick = useCallback(
-    (id: number, range: boolean) =>
-      setPicked((before) => {
-        const next = new Set(before);
-        const on = !before.has(id);
-        const from = rows.findIndex((c) => c.id === anchor.current);
-        const to = rows.findIndex((c) => c.id === id);
-        if (range && from >= 0 && to >= 0) {
-          for (const c of rows.slice(Math.min(from, to), Math.max(from, to) + 1)) next.add(c.id);
-        } else if (on) next.add(id);
-        else next.delete(id);
-        anchor.current = id;
-        return capped(next);
-      }),
-    [rows],
-  );
-  // `x` ticks the open conversation, as in a mail client.
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key.toLowerCase() !== "x" || e.ctrlKey || e.metaKey || e.altKey || inInput(e.target) || selected === null) return;
-      e.preventDefault();
-      pick(selected, e.shiftKey);
-    };
-    document.addEventListener("keydown", onKey);
-    return () => document.removeEventListener("keydown", onKey);
-  }, [pick, selected]);
+  const { inList, pick, setPicked } = selection;
 
   // The search runs a moment after typing stops, not on every key.
   useEffect(() => {

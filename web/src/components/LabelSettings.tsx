@@ -3,7 +3,7 @@ import { type FormEvent, useState } from "react";
 
 import { api } from "../api/client";
 import type { Label } from "../api/types";
-import { dropLabel, putLabel } from "../state/cache";
+import { dropLabel, putLabel } from "../state/teamCache";
 import { useLabels } from "../state/hooks";
 import { t } from "../strings";
 import { ConfirmButton } from "./Confirm";

@@ -1,10 +1,10 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, type ReactNode, useEffect, useState } from "react";
 
-import { ApiError, api, conversationFilters, type ListFilters } from "../api/client";
+import { api, conversationFilters, type ListFilters } from "../api/client";
 import type { Manager, SavedView } from "../api/types";
 import { mayChangeView } from "../permissions";
-import { dropView, putView } from "../state/cache";
+import { dropView, putView } from "../state/teamCache";
 import { DEFAULT_FILTERS } from "../state/filters";
 import { useViews } from "../state/hooks";
 import { filtersOfView, sameFilters } from "../state/views";
@@ -36,19 +36,12 @@ function ViewForm({
 }) {
   const [name, setName] = useState(initial);
   const [shared, setShared] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const submit = async (e: FormEvent) => {
+  const { error, run } = useActionError();
+  const submit = (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
-    setError(null);
-    try {
-      await onSave(name.trim(), shared);
-    } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
+    run(onSave(name.trim(), shared).finally(() => setBusy(false)));
   };
   return (
     <form

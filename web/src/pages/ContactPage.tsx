@@ -13,7 +13,8 @@ import { LabelChips, LabelPopover } from "../components/Labels";
 import { useSeveralNumbers } from "../components/NumberBadge";
 import { amount, colourFor, day, initials } from "../format";
 import { paths } from "../routes";
-import { keys, setContactLabels } from "../state/cache";
+import { keys } from "../state/cache";
+import { setContactLabels } from "../state/teamCache";
 import { useContact, useTeam } from "../state/hooks";
 import { t } from "../strings";
 

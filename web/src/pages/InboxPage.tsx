@@ -9,6 +9,7 @@ import { UndoToast } from "../components/Undo";
 import { paths } from "../routes";
 import { usePrefetchNeighbours } from "../state/usePrefetch";
 import { useResolve } from "../state/useResolve";
+import { useSelection } from "../state/useSelection";
 import { useShortcuts } from "../state/useShortcuts";
 import { t } from "../strings";
 
@@ -40,13 +41,32 @@ export function InboxPage() {
   const searchRef = useRef<HTMLInputElement>(null);
   const { resolve, undo, endUndo } = useResolve(me.id);
   usePrefetchNeighbours(filters, selected);
-  useShortcuts({ me: me.id, filters, selected, help, select, resolve, closePanel: () => setPanelOpen(false), search: searchRef });
+  const selection = useSelection(filters);
+  useShortcuts({
+    me: me.id,
+    filters,
+    selected,
+    help,
+    select,
+    resolve,
+    closePanel: () => setPanelOpen(false),
+    search: searchRef,
+    pick: selection.pick,
+  });
 
   return (
     <>
       <UndoToast undo={undo} onDone={endUndo} />
       <div className={`panes${selected === null ? " nothing-open" : ""}`}>
-        <ConversationList filters={filters} setFilters={setFilters} selected={selected} select={select} me={me} searchRef={searchRef} />
+        <ConversationList
+          filters={filters}
+          setFilters={setFilters}
+          selected={selected}
+          select={select}
+          me={me}
+          searchRef={searchRef}
+          selection={selection}
+        />
         {selected === null ? (
           <section className="thread empty">{t.emptyThread}</section>
         ) : (

@@ -4,51 +4,15 @@
 
 import type { InfiniteData, QueryClient } from "@tanstack/react-query";
 
-import type { ContactFilters, ListFilters } from "../api/client";
-import type * as S from "../api/schema";
-import type {
-  Bundle,
-  ContactDetail,
-  ContactRow,
-  Conversation,
-  Counts,
-  HistoryEvent,
-  Label,
-  LiveFrame,
-  Message,
-  MessagePage,
-  Note,
-  Page,
-  SavedView,
-  ViewList,
-} from "../api/types";
+import type { ListFilters } from "../api/client";
+import type { Bundle, Conversation, Counts, HistoryEvent, Label, LiveFrame, Message, MessagePage, Note, Page, SavedView } from "../api/types";
 
-type LabelList = S.LabelList;
 import { byTime, timeKey } from "../format";
-import { filtersOfView, inOrder, sameFilters } from "./views";
+import { keys, type Pages, type ThreadPages } from "./keys";
+import { addLabelCounts, before, countsOf, matches } from "./listRules";
+import { dropLabel, dropView, putLabel, putView, updateViewCounts } from "./teamCache";
 
-export type Pages<T> = InfiniteData<Page<T>, string | null>;
-/** A thread's pages, newest first: each with its messages and the changes of its time. */
-export type ThreadPages = InfiniteData<MessagePage, string | null>;
-
-export const keys = {
-  lists: ["conversations"] as const,
-  list: (f: ListFilters) => ["conversations", f] as const,
-  counts: ["counts"] as const,
-  bundle: (id: number) => ["bundle", id] as const,
-  thread: (id: number) => ["thread", id] as const,
-  contactLists: ["contacts"] as const,
-  contacts: (f: ContactFilters) => ["contacts", f] as const,
-  contact: (id: number) => ["contact", id] as const,
-  duplicates: (id: number) => ["duplicates", id] as const,
-  attributes: ["contact-attributes"] as const,
-  quickReplies: ["quick-replies"] as const,
-  labels: ["labels"] as const,
-  views: ["views"] as const,
-  team: ["team"] as const,
-  numbers: ["numbers"] as const,
-  me: ["me"] as const,
-};
+export { keys, type Pages, type ThreadPages } from "./keys";
 
 // --- messages -------------------------------------------------------------------------------
 
@@ -137,43 +101,6 @@ export function patchOptimistic(qc: QueryClient, conversationId: number, clientT
 
 // --- conversations --------------------------------------------------------------------------
 
-/** Whether a conversation belongs in a list with these filters (search aside). */
-export function matches(f: ListFilters, c: Conversation, me: number | null): boolean {
-  if (f.tab === "mine" && c.assignee_id !== me) return false;
-  if (f.tab === "unassigned" && c.assignee_id !== null) return false;
-  if (f.tab === "all" && f.assignee !== null && c.assignee_id !== f.assignee) return false;
-  if (f.status && c.status !== f.status) return false;
-  if (f.platform && c.platform !== f.platform) return false;
-  if (f.number && c.number?.login_id !== f.number) return false;
-  if (f.unread && c.unread_count === 0) return false;
-  if (f.owner !== null) {
-    const owner = c.contact?.owner_id ?? null;
-    if (f.owner === "none" ? owner !== null : owner !== (f.owner === "me" ? me : Number(f.owner))) return false;
-  }
-  if (f.waiting || f.waitingHours !== null) {
-    // The server says since when the customer has been waiting; the hours are counted here,
-    // as the server counts them from its clock when the list loads.
-    if (c.waiting_since === null) return false;
-    if (f.waitingHours !== null && timeKey(c.waiting_since) >= Date.now() * 1000 - f.waitingHours * 3_600_000_000) return false;
-  }
-  if (f.labels.length > 0) {
-    const has = (id: number): boolean => c.label_ids.includes(id);
-    if (f.labelMatch === "all" ? !f.labels.every(has) : !f.labels.some(has)) return false;
-  }
-  if (c.merged_into != null) return false; // its messages are in the conversation it points at
-  return c.is_archived === f.archived;
-}
-
-/** The list's order: newest activity first, conversations without messages last. */
-export function before(a: Conversation, b: Conversation): boolean {
-  if (a.last_message_at !== b.last_message_at) {
-    if (a.last_message_at === null) return false;
-    if (b.last_message_at === null) return true;
-    return timeKey(a.last_message_at) > timeKey(b.last_message_at);
-  }
-  return a.id > b.id;
-}
-
 function placeInList(data: Pages<Conversation>, c: Conversation, include: boolean, onlyUpdate: boolean): Pages<Conversation> {
   const present = data.pages.some((p) => p.items.some((x) => x.id === c.id));
   if (onlyUpdate) {
@@ -218,34 +145,6 @@ export function knownConversation(qc: QueryClient, id: number): Conversation | u
   return undefined;
 }
 
-/** What one conversation adds to the tab counts (the server counts the same: see test/list-cases.json). */
-export function countsOf(c: Conversation | undefined, me: number | null): Counts {
-  const listed = !!c && !c.is_archived && c.merged_into == null;
-  const open = listed && c.status === "open";
-  const labels: Record<string, number> = {};
-  if (open) for (const id of c.label_ids) labels[id] = 1;
-  return {
-    mine: open && c.assignee_id === me ? 1 : 0,
-    unassigned: open && c.assignee_id === null ? 1 : 0,
-    all_open: open ? 1 : 0,
-    unread: listed && c.unread_count > 0 ? 1 : 0,
-    labels,
-  };
-}
-
-/** Per-label counts added up (a label on none left out, as the server leaves it out). */
-export function addLabelCounts(
-  base: Record<string, number>,
-  plus: Record<string, number>,
-  minus: Record<string, number> = {},
-): Record<string, number> {
-  const sum = { ...base };
-  for (const [id, n] of Object.entries(plus)) sum[id] = (sum[id] ?? 0) + n;
-  for (const [id, n] of Object.entries(minus)) sum[id] = (sum[id] ?? 0) - n;
-  for (const id of Object.keys(sum)) if (sum[id]! <= 0) delete sum[id];
-  return sum;
-}
-
 /**
  * The tab counts after a conversation changed from `before` to `after`: computed in place when
  * the earlier state is known; false when it is not (the caller fetches the counts).
@@ -268,20 +167,6 @@ export function updateCounts(qc: QueryClient, before: Conversation | undefined, 
   });
   updateViewCounts(qc, before, after, me);
   return true;
-}
-
-/** Each saved view's count after a conversation changed, by the same rule as its list. */
-function updateViewCounts(qc: QueryClient, before: Conversation | undefined, after: Conversation | undefined, me: number | null): void {
-  qc.setQueryData<ViewList>(keys.views, (views) => {
-    if (!views) return views;
-    const counts = { ...views.counts };
-    for (const v of views.items) {
-      const f = filtersOfView(v);
-      const delta = Number(!!after && matches(f, after, me)) - Number(!!before && matches(f, before, me));
-      if (delta !== 0) counts[v.id] = Math.max(0, (counts[v.id] ?? 0) + delta);
-    }
-    return { ...views, counts };
-  });
 }
 
 /** A conversation changed: every cached list moves or drops it, the open bundle shows it. */
@@ -352,92 +237,6 @@ export function changeNote(qc: QueryClient, note: Note): void {
   qc.setQueryData<Bundle>(keys.bundle(note.conversation_id), (b) =>
     b ? { ...b, notes: note.deleted_at ? b.notes.filter((n) => n.id !== note.id) : b.notes.map((n) => (n.id === note.id ? note : n)) } : b,
   );
-}
-
-// --- labels -----------------------------------------------------------------------------------
-
-const byName = new Intl.Collator(undefined, { sensitivity: "base" });
-
-/** A label added or changed: the team's list holds it, by name as the server orders it. */
-export function putLabel(qc: QueryClient, label: Label): void {
-  qc.setQueryData<LabelList>(keys.labels, (list) => {
-    if (!list) return list;
-    const items = [...list.items.filter((l) => l.id !== label.id), label];
-    return { ...list, items: items.sort((a, b) => byName.compare(a.name, b.name) || a.id - b.id) };
-  });
-}
-
-/**
- * A label deleted: gone from the list, from every conversation and contact the cache holds and
- * from the counts, as the server took it off every row in the same transaction (one frame says
- * so, however many conversations had it).
- */
-export function dropLabel(qc: QueryClient, id: number): void {
-  qc.setQueryData<LabelList>(keys.labels, (list) => (list ? { ...list, items: list.items.filter((l) => l.id !== id) } : list));
-  const strip = <T extends { label_ids: number[] }>(x: T): T =>
-    x.label_ids.includes(id) ? { ...x, label_ids: x.label_ids.filter((l) => l !== id) } : x;
-  for (const [key, data] of qc.getQueriesData<Pages<Conversation>>({ queryKey: keys.lists })) {
-    if (data) qc.setQueryData(key, { ...data, pages: data.pages.map((p) => ({ ...p, items: p.items.map(strip) })) });
-  }
-  for (const [key, data] of qc.getQueriesData<Bundle>({ queryKey: ["bundle"] })) {
-    if (data) qc.setQueryData(key, { ...data, conversation: strip(data.conversation) });
-  }
-  for (const [key, data] of qc.getQueriesData<Pages<ContactRow>>({ queryKey: keys.contactLists })) {
-    if (data) qc.setQueryData(key, { ...data, pages: data.pages.map((p) => ({ ...p, items: p.items.map(strip) })) });
-  }
-  for (const [key, data] of qc.getQueriesData<ContactDetail>({ queryKey: ["contact"] })) {
-    if (data) qc.setQueryData(key, strip(data));
-  }
-  qc.setQueryData<Counts>(keys.counts, (counts) => {
-    if (!counts) return counts;
-    const labels = { ...counts.labels };
-    delete labels[id];
-    return { ...counts, labels };
-  });
-}
-
-// --- saved views ------------------------------------------------------------------------------
-
-/**
- * A view saved here (with its count from the answer) or told of by a frame: in the list, in the
- * server's order. True when its count is not known here (a view new to this page, or one whose
- * filters changed): the caller asks the server for the views' counts.
- */
-export function putView(qc: QueryClient, view: SavedView, count?: number, changesAt?: string | null): boolean {
-  let stale = false;
-  qc.setQueryData<ViewList>(keys.views, (list) => {
-    if (!list) return list;
-    const known = list.items.find((v) => v.id === view.id);
-    const counts = { ...list.counts };
-    let changes_at = list.changes_at;
-    if (count !== undefined) {
-      counts[view.id] = count;
-      if (changesAt && (!changes_at || changesAt < changes_at)) changes_at = changesAt;
-    } else if (!known || !sameFilters(filtersOfView(known), filtersOfView(view))) {
-      stale = true;
-    }
-    return { items: inOrder([...list.items.filter((v) => v.id !== view.id), view]), counts, changes_at };
-  });
-  return stale;
-}
-
-export function dropView(qc: QueryClient, id: number): void {
-  qc.setQueryData<ViewList>(keys.views, (list) => {
-    if (!list) return list;
-    const counts = { ...list.counts };
-    delete counts[id];
-    return { ...list, items: list.items.filter((v) => v.id !== id), counts };
-  });
-}
-
-/** A contact's labels as the server answered: its page and the Contacts page's rows. */
-export function setContactLabels(qc: QueryClient, contactId: number, labelIds: number[]): void {
-  qc.setQueryData<ContactDetail>(keys.contact(contactId), (c) => (c ? { ...c, label_ids: labelIds } : c));
-  for (const [key, data] of qc.getQueriesData<Pages<ContactRow>>({ queryKey: keys.contactLists })) {
-    if (!data) continue;
-    const pages = data.pages.map((p) => ({ ...p, items: p.items.map((r) => (r.id === contactId ? { ...r, label_ids: labelIds } : r)) }));
-    qc.setQueryData(key, { ...data, pages });
-  }
 }
 
 // --- the live connection ----------------------------------------------------------------------

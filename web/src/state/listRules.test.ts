@@ -8,7 +8,7 @@ import { type ListFilters, listQuery } from "../api/client";
 import type { Conversation, Status } from "../api/types";
 import cases from "../test/list-cases.json";
 import { conversation } from "../test/fixtures";
-import { addLabelCounts, before, countsOf, matches } from "./cache";
+import { addLabelCounts, before, countsOf, matches } from "./listRules";
 
 const ME = 1;
 const WHO: Record<string, number> = { me: ME, colleague: 2 };

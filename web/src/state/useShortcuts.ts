@@ -1,4 +1,4 @@
-// The inbox's keyboard: next/previous conversation, search, resolve, assign to me, close.
+// The inbox's keyboard: next/previous conversation, search, resolve, assign to me, select, close.
 
 import { type QueryClient, useQueryClient } from "@tanstack/react-query";
 import { type RefObject, useEffect, useRef } from "react";
@@ -23,6 +23,8 @@ export interface Shortcuts {
   resolve: (id: number) => void;
   closePanel: () => void;
   search: RefObject<HTMLInputElement | null>;
+  /** Tick a row for a change to many at once (`x`; with Shift, up to it). */
+  pick: (id: number, range: boolean) => void;
 }
 
 function move(qc: QueryClient, s: Shortcuts, step: number): void {
@@ -59,6 +61,7 @@ export function useShortcuts(shortcuts: Shortcuts): void {
         e.preventDefault();
         s.search.current?.focus();
       } else if (e.key === "e" && id !== null) s.resolve(id);
+      else if (e.key.toLowerCase() === "x" && id !== null) s.pick(id, e.shiftKey);
       else if (e.key === "a" && id !== null) {
         const before = knownConversation(qc, id);
         if (before) patchConversation(qc, before, { assignee_id: s.me }, s.me).catch(() => undefined);

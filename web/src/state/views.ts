@@ -31,8 +31,10 @@ export function sameFilters(a: ListFilters, b: ListFilters): boolean {
   return JSON.stringify(conversationFilters(a)) === JSON.stringify(conversationFilters(b));
 }
 
+/** Names in the order the server sorts them (lower(name)): labels, views. */
+export const byName = new Intl.Collator(undefined, { sensitivity: "base" });
+
 /** The views in the order the server lists them: the team's first, then one's own, by name. */
-const byName = new Intl.Collator(undefined, { sensitivity: "base" });
 export function inOrder(views: SavedView[]): SavedView[] {
   return [...views].sort((a, b) => Number(b.shared) - Number(a.shared) || byName.compare(a.name, b.name) || a.id - b.id);
 }
