@@ -48,6 +48,7 @@ def admins(ok: int) -> tuple[int, int, int, int, int]:
 
 C = "/api/v1/conversations/{conversation}"
 W = "/api/v1/whatsapp"
+STAGES = [{"name": "New"}, {"name": "Won", "kind": "won"}, {"name": "Lost", "kind": "lost"}]
 NEW_MANAGER = {"email": "new{n}@example.com", "name": "New", "password": "long enough!"}
 # (method, path, body, statuses in COLUMNS' order); placeholders name the column's objects.
 MATRIX: list[Row] = [
@@ -141,6 +142,26 @@ MATRIX: list[Row] = [
     ("POST", "/api/v1/views", {"name": "Team {n}", "shared": True, "filters": {}}, admins(201)),
     ("PATCH", "/api/v1/views/{missing}", {"name": "Hot"}, anyone(404)),
     ("DELETE", "/api/v1/views/{missing}", None, anyone(404)),
+    ("GET", "/api/v1/pipelines", None, anyone(200)),
+    ("POST", "/api/v1/pipelines", {"name": "Pipeline {n}", "stages": STAGES}, admins(201)),
+    ("PATCH", "/api/v1/pipelines/{missing}", {"name": "Renewals"}, admins(404)),
+    ("PATCH", "/api/v1/pipelines/{pipeline}", {"currency": "EUR"}, admins(200)),
+    ("DELETE", "/api/v1/pipelines/{missing}", None, admins(404)),
+    ("GET", "/api/v1/pipelines/{pipeline}/board", None, anyone(200)),
+    ("GET", "/api/v1/deals?stage_id={stage}", None, anyone(200)),
+    # A customer the manager does not see is no customer for their deal (422, nothing told).
+    (
+        "POST",
+        "/api/v1/deals",
+        {"title": "Deal {n}", "contact_id": "{contact}"},
+        (401, 201, 201, 201, 422),
+    ),
+    ("GET", "/api/v1/deals/{deal}", None, visible(200)),
+    ("PATCH", "/api/v1/deals/{deal}", {"value": "12.50"}, visible(200)),
+    ("POST", "/api/v1/deals/{deal}/move", {"stage_id": "{stage}"}, visible(200)),
+    ("GET", "/api/v1/contacts/{contact}/deals", None, visible(200)),
+    # Its owner's (the conversation's assignee's) or an admin's.
+    ("DELETE", "/api/v1/deals/{deal}", None, (401, 200, 403, 200, 404)),
     ("POST", "/api/v1/contacts/{contact}/orders", {"number": "N{n}", "total": "5"}, visible(201)),
     ("PATCH", "/api/v1/orders/{order}", {"status": "paid"}, visible(200)),
     ("DELETE", "/api/v1/orders/{order}", None, visible(200)),
@@ -170,6 +191,9 @@ class Objects:
     image: int
     order: int
     note: int
+    deal: int
+    pipeline: int
+    stage: int
 
 
 @pytest.fixture
@@ -221,7 +245,31 @@ async def objects(hs: Homeserver, db: asyncpg.Pool, assignee: int) -> Objects:
         row["id"],
         assignee,
     )
-    return Objects(row["id"], row["contact_id"], message, sent, failed, image, order, note)
+    # Owned by the conversation's assignee, in the pipeline a team starts with.
+    pipeline, stage = await db.fetchrow(
+        "SELECT pipeline_id, id FROM deal_stages WHERE kind = 'open' ORDER BY id LIMIT 1"
+    )
+    deal = await db.fetchval(
+        "INSERT INTO deals (pipeline_id, stage_id, position, title, currency, contact_id,"
+        " owner_id) VALUES ($1, $2, 0, 'Deal', 'EUR', $3, $4) RETURNING id",
+        pipeline,
+        stage,
+        row["contact_id"],
+        assignee,
+    )
+    return Objects(
+        row["id"],
+        row["contact_id"],
+        message,
+        sent,
+        failed,
+        image,
+        order,
+        note,
+        deal,
+        pipeline,
+        stage,
+    )
 
 
 async def test_every_route_for_every_caller(
@@ -264,7 +312,7 @@ async def test_every_route_for_every_caller(
                       "flow": "qr", "login": "l1", "step": "s1",
                       "number": "15550000001", "missing": 424242}  # fmt: skip
             url = path.format(**values)
-            payload = _fill(body, n)
+            payload = _fill(body, values)
             resp = await app.request(method, url, json=payload, headers=headers)
             if resp.status != expected:
                 found.append(f"{column:16} {method} {path}: {resp.status} (expected {expected})"
@@ -273,10 +321,15 @@ async def test_every_route_for_every_caller(
 
 
 def _shape(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", "{}", path)
+    return re.sub(r"\{[^}]+\}", "{}", path.split("?")[0])
 
 
-def _fill(body: Any, n: int) -> Any:
+def _fill(body: Any, values: dict[str, Any]) -> Any:
+    """The body with the column's objects: "{deal}" alone is the deal's id as a number."""
     if isinstance(body, dict):
-        return {k: _fill(v, n) for k, v in body.items()}
-    return body.format(n=n) if isinstance(body, str) else body
+        return {k: _fill(v, values) for k, v in body.items()}
+    if isinstance(body, list):
+        return [_fill(v, values) for v in body]
+    if isinstance(body, str) and re.fullmatch(r"\{\w+\}", body) and body[1:-1] != "n":
+        return values[body[1:-1]]
+    return body.format(**values) if isinstance(body, str) else body

@@ -14,12 +14,14 @@ from . import (
     contact_merges,
     contacts,
     conversations,
+    deals,
     drafts,
     labels,
     managers,
     media,
     notes,
     openapi,
+    pipelines,
     quick_replies,
     replies,
     views,
@@ -43,6 +45,8 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(notes.routes)
     app.router.add_routes(labels.routes)
     app.router.add_routes(views.routes)
+    app.router.add_routes(pipelines.routes)
+    app.router.add_routes(deals.routes)
     app.router.add_routes(contacts.routes)
     app.router.add_routes(contact_merges.routes)
     app.router.add_routes(contact_attributes.routes)

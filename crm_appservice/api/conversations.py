@@ -14,6 +14,7 @@ from ..keys import POOL, SETTINGS
 from ..store import (
     actions,
     conversations as store,
+    deals as deal_store,
     drafts,
     feed,
     history,
@@ -25,6 +26,7 @@ from ..store import (
 )
 from . import cursors, responses
 from .contacts import order_out
+from .deal_models import DealOut
 from .middleware import current, ensure_visible, ids, query_of, restricted_to
 from .models import (
     ConversationContactOut,
@@ -39,7 +41,14 @@ from .models import (
     Patch,
 )
 from .order_models import OrderOut
-from .resources import conversation_fields, conversation_out, excerpt, message_fields, note_out
+from .resources import (
+    conversation_fields,
+    conversation_out,
+    deal_out,
+    excerpt,
+    message_fields,
+    note_out,
+)
 from .view_models import ConversationFilters
 
 routes = web.RouteTableDef()
@@ -121,6 +130,7 @@ class BundleOut(Out):
     conversation: ConversationOut
     contact: ConversationContactOut | None
     orders: list[OrderOut]
+    deals: list[DealOut] = Field(description="The contact's open deals")
     notes: list[NoteOut]
     messages: MessagePage
     draft: str | None = Field(description="Your unsent reply here (PUT …/draft keeps it)")
@@ -220,6 +230,11 @@ async def bundle(request: web.Request) -> web.Response:
         conversation = conversation_out(row)
         contact_id = row["contact_id"]
         orders = await order_store.orders(conn, contact_id) if contact_id else []
+        deals = (
+            await deal_store.of_contact(conn, contact_id, restricted_to(request), open_only=True)
+            if contact_id
+            else []
+        )
         notes = await note_store.notes(conn, conversation_id)
         messages = await _message_page(conn, request, conversation_id, PageQuery())
         draft = await drafts.get(conn, current(request).manager.id, conversation_id)
@@ -228,6 +243,7 @@ async def bundle(request: web.Request) -> web.Response:
             conversation=conversation,
             contact=conversation.contact,
             orders=[order_out(o) for o in orders],
+            deals=[deal_out(d) for d in deals],
             notes=[note_out(n) for n in notes],
             messages=messages,
             draft=draft,

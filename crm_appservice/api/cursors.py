@@ -13,7 +13,7 @@ import orjson
 from . import responses
 
 
-def encode(key: str | datetime | None, row_id: int) -> str:
+def encode(key: str | int | datetime | None, row_id: int) -> str:
     raw = orjson.dumps([key.isoformat() if isinstance(key, datetime) else key, row_id])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -57,5 +57,13 @@ def moment(cursor: str) -> tuple[datetime, int]:
     """A list sorted by a time every row has."""
     value, row_id = moment_or_none(cursor)
     if value is None:
+        raise _bad()
+    return value, row_id
+
+
+def number(cursor: str) -> tuple[int, int]:
+    """A list sorted by a whole number (a board's column: the cards' positions)."""
+    value, row_id = _parts(cursor)
+    if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= 2**63:
         raise _bad()
     return value, row_id

@@ -23,6 +23,11 @@ LiveType = Literal[
     "label.deleted",
     "view.updated",
     "view.deleted",
+    "pipeline.updated",
+    "pipeline.deleted",
+    "deal.updated",
+    "deal.hidden",
+    "deal.deleted",
 ]
 
 
@@ -32,7 +37,9 @@ class LiveFrameOut(Out):
     .updated, `{"id": …}` for conversation.hidden, a NoteOut for note.*, a HistoryOut for
     history.created, a LabelOut for label.updated, `{"id": …}` for label.deleted (take it off
     every row), a ViewOut for view.updated (a personal view only to its owner), `{"id": …}` for
-    view.deleted, null for hello (the connection is current) and resync (frames were missed: load
+    view.deleted, a PipelineOut for pipeline.updated, `{"id": …}` for pipeline.deleted, a DealOut
+    for deal.updated, `{"id": …}` for deal.hidden (a restricted manager's board drops it) and
+    deal.deleted, null for hello (the connection is current) and resync (frames were missed: load
     again)."""
 
     type: LiveType

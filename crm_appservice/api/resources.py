@@ -10,7 +10,8 @@ import orjson
 
 from ..ingest.mautrix import placeholder_name
 from ..media.urls import media_urls
-from ..store import search, views as view_store
+from ..store import pipelines as pipeline_store, search, views as view_store
+from .deal_models import DealOut, PipelineOut
 from .label_models import LabelOut
 from .models import ConversationOut, HistoryOut, MessageOut, NoteOut
 from .view_models import ConversationFilters, ViewOut
@@ -184,6 +185,30 @@ def view_out(row: asyncpg.Record) -> ViewOut:
     )
 
 
+def pipeline_out(row: asyncpg.Record) -> PipelineOut:
+    return PipelineOut.model_validate(
+        {
+            **dict(row),
+            "stages": pipeline_store.stages_of(row),
+            "lost_reasons": pipeline_store.reasons_of(row),
+        }
+    )
+
+
+def deal_fields(row: asyncpg.Record) -> dict[str, Any]:
+    fields = dict(row)
+    contact_id = fields.pop("contact_id")
+    name, phone = fields.pop("contact_name"), fields.pop("contact_phone")
+    fields["contact"] = (
+        None if contact_id is None else {"id": contact_id, "display_name": name, "phone": phone}
+    )
+    return fields
+
+
+def deal_out(row: asyncpg.Record) -> DealOut:
+    return DealOut.model_validate(deal_fields(row))
+
+
 def render_live(event_type: str, row: asyncpg.Record, viewer_id: int) -> dict[str, Any]:
     """The `data` of a live frame: the same resource the REST API answers with."""
     if event_type.startswith("conversation."):
@@ -194,6 +219,10 @@ def render_live(event_type: str, row: asyncpg.Record, viewer_id: int) -> dict[st
         return LabelOut.model_validate(dict(row)).model_dump(mode="json")
     if event_type.startswith("view."):
         return view_out(row).model_dump(mode="json")
+    if event_type.startswith("deal."):
+        return deal_out(row).model_dump(mode="json")
+    if event_type.startswith("pipeline."):
+        return pipeline_out(row).model_dump(mode="json")
     if event_type.startswith("history."):
         return HistoryOut.model_validate(dict(row)).model_dump(mode="json")
     return message_out(row, viewer_id).model_dump(mode="json")

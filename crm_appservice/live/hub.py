@@ -25,11 +25,13 @@ import orjson
 
 from ..store import (
     conversations as conversation_store,
+    deals as deal_store,
     feed,
     history,
     labels as label_store,
     messages as message_store,
     notes as note_store,
+    pipelines as pipeline_store,
     views as view_store,
 )
 from ..store.database import Pool, listen_until_stopped, wait_for_either
@@ -52,13 +54,18 @@ LOADERS: dict[str, Callable[[Any, list[int]], Awaitable[list[asyncpg.Record]]]] 
     "history": history.by_ids,
     "label": label_store.by_ids,
     "view": view_store.by_ids,
+    "pipeline": pipeline_store.by_ids,
+    "deal": deal_store.by_ids,
 }
 # Resources every manager sees, whoever the conversations are assigned to.
-TEAM_WIDE = frozenset({"label"})
+TEAM_WIDE = frozenset({"label", "pipeline"})
 # Resources of one manager's or the team's (owner_id NULL): a personal one goes to its owner.
 OWNED = frozenset({"view"})
 # Events of a resource that is gone: the frame carries its id alone, for everyone.
-GONE = frozenset({"label.deleted", "view.deleted"})
+GONE = frozenset({"label.deleted", "view.deleted", "pipeline.deleted", "deal.deleted"})
+# Resources a restricted manager may not see all of, and the field that says whose each is:
+# one they may not see comes as `<kind>.hidden` with its id, so their lists drop it.
+HIDEABLE = {"conversation": "assignee_id", "deal": "owner_id"}
 
 
 @dataclass(frozen=True)
@@ -308,20 +315,18 @@ def _builder(render: Render, etype: str, seq: int, row: asyncpg.Record, kind: st
     if kind in TEAM_WIDE or kind in OWNED:
         assignee = None  # seen as an unassigned conversation is: by everyone
     else:
-        assignee = (
-            row["assignee_id"] if kind == "conversation" else row["conversation_assignee_id"]
-        )
+        assignee = row[HIDEABLE.get(kind, "conversation_assignee_id")]
 
     def build(client: Client) -> bytes | None:
         if owner is not None and client.manager_id != owner:
             return None
         if not client.sees(assignee):
-            if kind != "conversation":
+            if kind not in HIDEABLE:
                 return None
             hidden = cache.get(HIDDEN)  # made once, for the first viewer who gets it
             if hidden is None:
                 hidden = cache[HIDDEN] = orjson.dumps(
-                    {"type": "conversation.hidden", "seq": seq, "data": {"id": row["id"]}}
+                    {"type": f"{kind}.hidden", "seq": seq, "data": {"id": row["id"]}}
                 )
             return hidden
         viewer = client.manager_id

@@ -76,16 +76,17 @@ async def update(conn: Conn, label_id: int, changes: dict[str, Any]) -> asyncpg.
 
 
 async def delete(conn: Conn, label_id: int) -> list[int] | None:
-    """Remove the label and take it off every conversation and contact; the conversations it
-    was on (None: no such label). Taking the row's lock first makes a concurrent add wait, or
-    this wait for it: either way no array keeps the id."""
+    """Remove the label and take it off every conversation, contact and deal; the
+    conversations it was on (None: no such label). Taking the row's lock first makes a
+    concurrent add wait, or this wait for it: either way no array keeps the id."""
     if await conn.fetchval("DELETE FROM labels WHERE id = $1 RETURNING id", label_id) is None:
         return None
-    await conn.execute(
-        "UPDATE contacts SET label_ids = array_remove(label_ids, $1), updated_at = now()"
-        " WHERE label_ids @> ARRAY[$1]::bigint[] AND label_ids <> '{}'",
-        label_id,
-    )
+    for table in ("contacts", "deals"):
+        await conn.execute(
+            f"UPDATE {table} SET label_ids = array_remove(label_ids, $1), updated_at = now()"
+            " WHERE label_ids @> ARRAY[$1]::bigint[] AND label_ids <> '{}'",
+            label_id,
+        )
     rows = await conn.fetch(
         "UPDATE conversations SET label_ids = array_remove(label_ids, $1), updated_at = now()"
         " WHERE label_ids @> ARRAY[$1]::bigint[] AND label_ids <> '{}' RETURNING id",

@@ -205,6 +205,10 @@ WITH ghosts AS (
      WHERE o.contact_id = $1
        AND NOT EXISTS (SELECT 1 FROM orders k WHERE k.contact_id = $2 AND k.number = o.number)
     RETURNING 1
+), deals AS (
+    UPDATE deals SET contact_id = $2, version = version + 1, updated_at = now()
+     WHERE contact_id = $1
+    RETURNING 1
 ), pointers AS (
     UPDATE contacts SET merged_into = $2, updated_at = now()
      WHERE id = $1 OR merged_into = $1

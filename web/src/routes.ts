@@ -8,6 +8,7 @@ export const paths = {
   contacts: "/contacts",
   contact: (id: number) => `/contacts/${id}`,
   contactPattern: "/contacts/:id",
+  deals: "/deals",
   team: "/team",
   account: "/account",
 } as const;

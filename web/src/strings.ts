@@ -1,5 +1,6 @@
 // Every string a manager reads, here and in listStrings.ts (the list's part), so the inbox can be translated.
 
+import { dealStrings } from "./dealStrings";
 import { listStrings } from "./listStrings";
 
 export const t = {
@@ -233,6 +234,7 @@ export const t = {
     saved: "Saved",
   },
   ...listStrings,
+  ...dealStrings,
   replyingTo: "Replying to",
   you: "You",
   // Who wrote the team's last message, in the list: a colleague no longer on the team, and
@@ -367,6 +369,7 @@ export const t = {
       ["Esc", "Close the side panel or picture, leave the composer"],
       ["e", "Resolve the conversation"],
       ["a", "Assign the conversation to me"],
+      ["Alt+← / Alt+→", "On the board: move the deal in focus to the stage before / after"],
       ["x", "Select the conversation (to change many at once; Shift+click a row selects up to it)"],
       ["?", "Show or hide this list"],
     ] as const,

@@ -185,6 +185,19 @@ export type LoginStep = S.LoginStepOut & {
 /** An order as a manager writes it: amounts as typed (a decimal comma is fine). */
 export type OrderFields = Required<Omit<S.OrderBody, "total">> & { total: string };
 
+/** What narrows a board: the owner ("me", "none", a manager's id) and a label. */
+export interface BoardFilters {
+  owner: string | null;
+  label: number | null;
+}
+
+function boardQuery(f: BoardFilters, extra: Record<string, string> = {}): string {
+  const p = new URLSearchParams(extra);
+  if (f.owner) p.set("owner", f.owner);
+  if (f.label) p.set("label", String(f.label));
+  return p.toString();
+}
+
 export const api = {
   login: (email: string, password: string) => request<S.LoginOut>("POST", "/api/v1/auth/login", { email, password } satisfies S.LoginBody),
   logout: () => request<object>("POST", "/api/v1/auth/logout"),
@@ -237,6 +250,18 @@ export const api = {
   deleteQuickReplyFile: (id: number, fileId: number) => request<S.QuickReplyOut>("DELETE", `/api/v1/quick-replies/${id}/files/${fileId}`),
   fillIn: (conversationId: number, id: number) => request<S.RenderedOut>("GET", `/api/v1/conversations/${conversationId}/quick-replies/${id}`),
   bulk: (body: S.BulkBody) => request<S.BulkOut>("POST", "/api/v1/conversations/bulk", body),
+  pipelines: () => request<S.PipelineList>("GET", "/api/v1/pipelines"),
+  addPipeline: (body: S.PipelineBody) => request<S.PipelineOut>("POST", "/api/v1/pipelines", body),
+  patchPipeline: (id: number, changes: S.PipelinePatch) => request<S.PipelineOut>("PATCH", `/api/v1/pipelines/${id}`, changes),
+  deletePipeline: (id: number) => request<object>("DELETE", `/api/v1/pipelines/${id}`),
+  board: (pipelineId: number, f: BoardFilters) => request<S.BoardOut>("GET", `/api/v1/pipelines/${pipelineId}/board?${boardQuery(f)}`),
+  column: (stageId: number, f: BoardFilters, cursor: string) =>
+    request<S.DealPage>("GET", `/api/v1/deals?${boardQuery(f, { stage_id: String(stageId), cursor })}`),
+  deal: (id: number) => request<S.DealDetailOut>("GET", `/api/v1/deals/${id}`),
+  addDeal: (body: S.DealBody) => request<S.DealOut>("POST", "/api/v1/deals", body),
+  patchDeal: (id: number, changes: S.DealPatch) => request<S.DealOut>("PATCH", `/api/v1/deals/${id}`, changes),
+  moveDeal: (id: number, body: S.DealMove) => request<S.DealOut>("POST", `/api/v1/deals/${id}/move`, body),
+  deleteDeal: (id: number) => request<object>("DELETE", `/api/v1/deals/${id}`),
   views: () => request<S.ViewList>("GET", "/api/v1/views"),
   addView: (body: S.ViewBody) => request<S.ViewCounted>("POST", "/api/v1/views", body),
   patchView: (id: number, changes: S.ViewPatch) => request<S.ViewCounted>("PATCH", `/api/v1/views/${id}`, changes),

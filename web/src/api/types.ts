@@ -33,6 +33,11 @@ export type FilledIn = S.RenderedOut;
 export type Label = S.LabelOut;
 export type SavedView = S.ViewOut;
 export type ViewList = S.ViewList;
+export type Pipeline = S.PipelineOut;
+export type Stage = S.StageOut;
+export type Deal = S.DealOut;
+export type Board = S.BoardOut;
+export type BoardColumn = S.ColumnOut;
 export type LiveType = S.LiveFrameOut["type"];
 export type LiveFrame = S.LiveFrameOut;
 

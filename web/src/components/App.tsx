@@ -17,6 +17,7 @@ import { Shell } from "./Shell";
 const Team = lazy(() => import("./Team").then((m) => ({ default: m.Team })));
 const Account = lazy(() => import("./Account").then((m) => ({ default: m.Account })));
 const ContactsPage = lazy(() => import("../pages/ContactsPage").then((m) => ({ default: m.ContactsPage })));
+const DealsPage = lazy(() => import("../pages/DealsPage").then((m) => ({ default: m.DealsPage })));
 const ContactPage = lazy(() => import("../pages/ContactPage").then((m) => ({ default: m.ContactPage })));
 
 function Page({ children }: { children: ReactNode }) {
@@ -51,6 +52,14 @@ function Pages({ me }: { me: Manager }) {
           element={
             <Page>
               <ContactsPage admin={me.role === "admin"} />
+            </Page>
+          }
+        />
+        <Route
+          path={paths.deals}
+          element={
+            <Page>
+              <DealsPage />
             </Page>
           }
         />

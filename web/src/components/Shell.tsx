@@ -82,6 +82,11 @@ export function Shell({ me }: { me: Manager }) {
               {t.notifications}
             </button>
           ))}
+        {pathname !== paths.deals && (
+          <button type="button" onClick={() => navigate(paths.deals)}>
+            {t.deals.open}
+          </button>
+        )}
         {pathname !== paths.contacts && (
           <button type="button" onClick={() => navigate(paths.contacts)}>
             {t.contacts.open}

@@ -10,6 +10,7 @@ import { ErrorLine, useActionError } from "./ErrorLine";
 import { Icon } from "./Icon";
 import { Notes } from "./Notes";
 import { Orders } from "./Orders";
+import { SideDeals } from "./SideDeals";
 
 /** The contact, their orders and the conversation's notes: all from the bundle. */
 export function SidePanel({ id, me, onClose }: { id: number; me: Manager; onClose: () => void }) {
@@ -24,6 +25,7 @@ export function SidePanel({ id, me, onClose }: { id: number; me: Manager; onClos
         <Icon name="close" />
       </button>
       <ContactCard bundle={bundle.data} />
+      <SideDeals bundle={bundle.data} me={me.id} />
       <Orders bundle={bundle.data} />
       <Notes bundle={bundle.data} me={me} />
     </aside>

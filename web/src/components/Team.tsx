@@ -7,6 +7,7 @@ import { keys } from "../state/cache";
 import { t } from "../strings";
 import { AttributeSettings } from "./AttributeSettings";
 import { LabelSettings } from "./LabelSettings";
+import { PipelineSettings } from "./PipelineSettings";
 import { QuickReplySettings } from "./QuickReplySettings";
 import { ConfirmButton } from "./Confirm";
 import { WhatsApp } from "./WhatsApp";
@@ -178,6 +179,7 @@ export function Team({ me }: { me: Manager }) {
       </form>
       <AttributeSettings />
       <LabelSettings />
+      <PipelineSettings />
       <QuickReplySettings personal={false} />
     </main>
   );

@@ -95,6 +95,7 @@ describe("Composer", () => {
       conversation: ana,
       contact: null,
       orders: [],
+      deals: [],
       notes: [],
       draft: "from my phone",
       messages: { items: [], history: [], next_cursor: null },

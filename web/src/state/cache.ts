@@ -5,9 +5,24 @@
 import type { InfiniteData, QueryClient } from "@tanstack/react-query";
 
 import type { ListFilters } from "../api/client";
-import type { Bundle, Conversation, Counts, HistoryEvent, Label, LiveFrame, Message, MessagePage, Note, Page, SavedView } from "../api/types";
+import type {
+  Bundle,
+  Conversation,
+  Counts,
+  Deal,
+  HistoryEvent,
+  Label,
+  LiveFrame,
+  Message,
+  MessagePage,
+  Note,
+  Page,
+  Pipeline,
+  SavedView,
+} from "../api/types";
 
 import { byTime, timeKey } from "../format";
+import { applyDeal, dropPipeline, putPipeline } from "./dealCache";
 import { keys, type Pages, type ThreadPages } from "./keys";
 import { addLabelCounts, before, countsOf, matches } from "./listRules";
 import { dropLabel, dropView, putLabel, putView, updateViewCounts } from "./teamCache";
@@ -280,6 +295,20 @@ export function applyFrame(qc: QueryClient, frame: LiveFrame, me: number | null)
       return done;
     case "label.deleted":
       dropLabel(qc, (frame.data as { id: number }).id);
+      void qc.invalidateQueries({ queryKey: keys.boards }); // its deals lose it too
+      return done;
+    case "deal.updated":
+      applyDeal(qc, (frame.data as Deal).id, frame.data as Deal);
+      return done;
+    case "deal.hidden":
+    case "deal.deleted":
+      applyDeal(qc, (frame.data as { id: number }).id, null);
+      return done;
+    case "pipeline.updated":
+      putPipeline(qc, frame.data as Pipeline);
+      return done;
+    case "pipeline.deleted":
+      dropPipeline(qc, (frame.data as { id: number }).id);
       return done;
     case "view.updated":
       return { ...done, viewsStale: putView(qc, frame.data as SavedView) };

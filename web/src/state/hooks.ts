@@ -4,7 +4,7 @@
 import { type QueryClient, useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useSyncExternalStore } from "react";
 
-import { api, ApiError, type ContactFilters, type ListFilters } from "../api/client";
+import { api, ApiError, type BoardFilters, type ContactFilters, type ListFilters } from "../api/client";
 import type { Bundle, MessagePage } from "../api/types";
 import { keys } from "./cache";
 
@@ -149,5 +149,19 @@ export function useBundle(id: number) {
     queryFn: () => api.bundle(id),
     enabled: false,
     staleTime: Infinity,
+  });
+}
+
+/** The pipelines with their stages (admins change them seldom; their frames keep this current). */
+export function usePipelines() {
+  return useQuery({ queryKey: keys.pipelines, queryFn: api.pipelines, staleTime: Infinity });
+}
+
+/** A pipeline's board: each stage's count, total and first cards, in one request. */
+export function useBoard(pipelineId: number | null, filters: BoardFilters) {
+  return useQuery({
+    queryKey: keys.board(pipelineId ?? 0, filters),
+    queryFn: () => api.board(pipelineId!, filters),
+    enabled: pipelineId !== null,
   });
 }

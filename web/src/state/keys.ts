@@ -2,7 +2,7 @@
 
 import type { InfiniteData } from "@tanstack/react-query";
 
-import type { ContactFilters, ListFilters } from "../api/client";
+import type { BoardFilters, ContactFilters, ListFilters } from "../api/client";
 import type { MessagePage, Page } from "../api/types";
 
 export type Pages<T> = InfiniteData<Page<T>, string | null>;
@@ -23,6 +23,10 @@ export const keys = {
   quickReplies: ["quick-replies"] as const,
   labels: ["labels"] as const,
   views: ["views"] as const,
+  pipelines: ["pipelines"] as const,
+  boards: ["board"] as const,
+  board: (pipelineId: number, f: BoardFilters) => ["board", pipelineId, f] as const,
+  deal: (id: number) => ["deal", id] as const,
   team: ["team"] as const,
   numbers: ["numbers"] as const,
   me: ["me"] as const,
