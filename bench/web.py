@@ -243,8 +243,8 @@ def script_size() -> tuple[int, int]:
 
 DEALS = """
 INSERT INTO deals (pipeline_id, stage_id, position, title, value, currency, contact_id, owner_id)
-SELECT s.pipeline_id, s.id, i * 1048576, 'Bench deal ' || i, i % 5000, 'EUR', 1 + i % 1000,
-       CASE WHEN i % 4 = 0 THEN NULL ELSE 1 END
+SELECT s.pipeline_id, s.id, i::bigint * 1048576, 'Bench deal ' || i, i % 5000, 'EUR',
+       1 + i % 1000, CASE WHEN i % 4 = 0 THEN NULL ELSE 1 END
   FROM generate_series(1, $1) i
   JOIN deal_stages s ON s.kind = 'open' AND s.position = 1 + i % 3
 """
@@ -259,7 +259,7 @@ async def board_times(
     opened = []
     for _ in range(opens):
         t0 = time.perf_counter()
-        await page.goto(url + "deals")
+        await page.goto(url.rstrip("/") + "/deals")
         await page.locator(".deal-card").first.wait_for()
         await page.get_by_role("region", name="Offer sent").locator(".deal-count").wait_for()
         opened.append((time.perf_counter() - t0) * 1000)

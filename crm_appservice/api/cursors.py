@@ -27,7 +27,7 @@ def _parts(cursor: str) -> tuple[object, int]:
         value, row_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
         raise _bad() from None
-    if not isinstance(row_id, int) or isinstance(row_id, bool):
+    if not isinstance(row_id, int) or isinstance(row_id, bool) or not 0 < row_id < 2**63:
         raise _bad()
     return value, row_id
 

@@ -1,6 +1,6 @@
 """Deals: a pipeline's board (each stage's count, total and first cards in one answer, then
 each column paged on), a deal added, changed, moved between stages or removed, and a contact's
-deals. A restricted manager sees their own deals and nobody's. Every change is pushed live as
+deals. A restricted manager sees the deals they own. Every change is pushed live as
 `deal.updated` (`deal.hidden` to a restricted manager it left) and `deal.deleted`."""
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ async def column_page(request: web.Request) -> web.Response:
 
 def _visible(request: web.Request, row: asyncpg.Record | None) -> asyncpg.Record:
     me = restricted_to(request)
-    if row is None or (me is not None and row["owner_id"] not in (None, me)):
+    if row is None or (me is not None and row["owner_id"] != me):
         raise responses.not_found("deal")
     return row
 
@@ -183,8 +183,9 @@ async def change_deal(request: web.Request) -> web.Response:
     if not given:
         raise responses.bad_request("Nothing to change")
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        row = await _deal(conn, request, lock=True)
+        # The labels first, then the deal, as a label's removal takes them: never a deadlock.
         await _checked(conn, request, given)
+        row = await _deal(conn, request, lock=True)
         changes = {k: v for k, v in given.items() if row[k] != v}
         if changes:
             await store.update(conn, row["id"], changes)
@@ -231,12 +232,20 @@ async def move_deal(request: web.Request) -> web.Response:
         lost = await _lost(conn, deal, stage, body)
         try:
             moved = await store.move(
-                conn, deal, stage["id"], body.before_id, current(request).manager.id, lost
+                conn,
+                deal,
+                stage["id"],
+                body.before_id,
+                current(request).manager.id,
+                restricted_to(request),
+                lost,
             )
         except store.NotInStage:
             raise responses.invalid("before_id", "Not a deal of that stage") from None
         if moved:
-            await feed.record(conn, [("deal.updated", deal["id"])])
+            # A spread column moved every card of it: the boards showing it load again.
+            spread = [("pipeline.updated", deal["pipeline_id"])] if moved.spread else []
+            await feed.record(conn, [("deal.updated", deal["id"]), *spread])
         return await _answer(conn, deal["id"])
 
 

@@ -320,7 +320,9 @@ def _builder(render: Render, etype: str, seq: int, row: asyncpg.Record, kind: st
     def build(client: Client) -> bytes | None:
         if owner is not None and client.manager_id != owner:
             return None
-        if not client.sees(assignee):
+        # A deal is a restricted manager's only when it is theirs (it names its customer).
+        mine = assignee == client.manager_id or not client.restricted
+        if not (mine if kind == "deal" else client.sees(assignee)):
             if kind not in HIDEABLE:
                 return None
             hidden = cache.get(HIDDEN)  # made once, for the first viewer who gets it

@@ -27,8 +27,9 @@ SELECT d.id, d.pipeline_id, d.stage_id, d.position, d.title, d.value, d.currency
   LEFT JOIN contacts c ON c.id = d.contact_id
   LEFT JOIN managers m ON m.id = d.owner_id
 """
-# Who may see a deal: everyone, or (a restricted manager, $n) their own and nobody's.
-_VISIBLE = "({0}::bigint IS NULL OR d.owner_id IS NULL OR d.owner_id = {0})"
+# Who may see a deal: everyone, or (a restricted manager, $n) their own: a deal names its
+# customer, whom a restricted manager may not see unless the deal is given to them.
+_VISIBLE = "({0}::bigint IS NULL OR d.owner_id = {0})"
 # The changes a PATCH may make, and the columns they are.
 EDITABLE = frozenset(
     {"title", "value", "currency", "contact_id", "owner_id", "expected_close", "label_ids"}
@@ -171,7 +172,7 @@ async def _spread(conn: Conn, stage_id: int) -> None:
     """Give a column's cards their room again, in the same order."""
     await conn.execute(
         """
-        UPDATE deals d SET position = r.n * $2::bigint
+        UPDATE deals d SET position = r.n * $2::bigint, version = d.version + 1
           FROM (SELECT id, row_number() OVER (ORDER BY position, id) AS n
                   FROM deals WHERE stage_id = $1) r
          WHERE d.id = r.id
@@ -181,17 +182,34 @@ async def _spread(conn: Conn, stage_id: int) -> None:
     )
 
 
-async def _place(conn: Conn, deal_id: int, stage_id: int, before_id: int | None) -> int | None:
+@dataclass
+class Placed:
+    """Where a move put a deal: its position, and whether its column was spread out for it
+    (every card of it moved: the boards showing it load again)."""
+
+    position: int | None = None
+    spread: bool = False
+
+
+async def _place(
+    conn: Conn, deal_id: int, stage_id: int, before_id: int | None, visible_to: int | None
+) -> Placed:
     """The position that puts the deal just above `before_id` in the stage (None: at the top);
-    None if `before_id` is not a deal of that stage."""
+    none if `before_id` is not a deal of that stage the manager sees."""
+    placed = Placed()
     if before_id is None:
-        return await _top(conn, stage_id)
+        placed.position = await _top(conn, stage_id)
+        return placed
     for _ in range(2):
         below = await conn.fetchrow(
-            "SELECT position, id FROM deals WHERE id = $1 AND stage_id = $2", before_id, stage_id
+            f"SELECT position, id FROM deals d WHERE id = $1 AND stage_id = $2"
+            f" AND {_VISIBLE.format('$3')}",
+            before_id,
+            stage_id,
+            visible_to,
         )
         if below is None:
-            return None
+            return placed
         above: int | None = await conn.fetchval(
             "SELECT position FROM deals WHERE stage_id = $1 AND id <> $2"
             " AND (position, id) < ($3, $4) ORDER BY position DESC, id DESC LIMIT 1",
@@ -201,12 +219,13 @@ async def _place(conn: Conn, deal_id: int, stage_id: int, before_id: int | None)
             below["id"],
         )
         if above is None:
-            position: int = below["position"] - GAP
-            return position
+            placed.position = below["position"] - GAP
+            return placed
         if below["position"] - above > 1:
-            middle: int = (above + below["position"]) // 2
-            return middle
+            placed.position = (above + below["position"]) // 2
+            return placed
         await _spread(conn, stage_id)
+        placed.spread = True
     raise AssertionError("a spread column has room")
 
 
@@ -220,10 +239,11 @@ async def move(
     stage_id: int,
     before_id: int | None,
     manager_id: int,
+    visible_to: int | None,
     lost: tuple[int | None, str | None] = (None, None),
-) -> bool:
+) -> Placed | None:
     """Move a held deal to a place in a stage of its pipeline (`lost`: the reason and note,
-    when that stage is the lost one); False if it is there already."""
+    when that stage is the lost one); None if it is there already."""
     if before_id == deal["id"]:
         raise NotInStage
     if before_id is None and deal["stage_id"] == stage_id and not any(lost):
@@ -231,9 +251,9 @@ async def move(
             "SELECT id FROM deals WHERE stage_id = $1 ORDER BY position, id LIMIT 1", stage_id
         )
         if top == deal["id"]:
-            return False
-    position = await _place(conn, deal["id"], stage_id, before_id)
-    if position is None:
+            return None
+    placed = await _place(conn, deal["id"], stage_id, before_id, visible_to)
+    if placed.position is None:
         raise NotInStage
     reason, note = lost
     await conn.execute(
@@ -241,13 +261,13 @@ async def move(
         " version = version + 1, updated_at = now() WHERE id = $1",
         deal["id"],
         stage_id,
-        position,
+        placed.position,
         reason,
         note,
     )
     if deal["stage_id"] != stage_id:
         await _history(conn, deal["id"], deal["stage_id"], stage_id, manager_id)
-    return True
+    return placed
 
 
 async def _history(

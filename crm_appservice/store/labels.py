@@ -81,9 +81,10 @@ async def delete(conn: Conn, label_id: int) -> list[int] | None:
     concurrent add wait, or this wait for it: either way no array keeps the id."""
     if await conn.fetchval("DELETE FROM labels WHERE id = $1 RETURNING id", label_id) is None:
         return None
-    for table in ("contacts", "deals"):
+    for table, bump in (("contacts", ""), ("deals", ", version = version + 1")):
         await conn.execute(
             f"UPDATE {table} SET label_ids = array_remove(label_ids, $1), updated_at = now()"
+            f"{bump}"
             " WHERE label_ids @> ARRAY[$1]::bigint[] AND label_ids <> '{}'",
             label_id,
         )

@@ -1,4 +1,4 @@
-import { type DragEvent, type KeyboardEvent, useState } from "react";
+import { type DragEvent, type KeyboardEvent, useEffect, useState } from "react";
 import { Virtuoso } from "react-virtuoso";
 
 import type { BoardColumn as Column, Deal, Stage } from "../api/types";
@@ -27,6 +27,12 @@ export function BoardColumn({
   onStep: (deal: Deal, step: -1 | 1) => void;
 }) {
   const [over, setOver] = useState(false);
+  const emptied = column.count > 0 && column.deals.items.length === 0 && column.deals.next_cursor !== null;
+  // Every loaded card moved away (by colleagues): with nothing to scroll, the next page is asked
+  // for at once.
+  useEffect(() => {
+    if (emptied) loadMore();
+  }, [emptied, loadMore]);
   const totals = Object.entries(column.totals).filter(([, v]) => Number(v) !== 0);
 
   function drop(e: DragEvent<HTMLElement>) {

@@ -14,10 +14,8 @@ export function SideDeals({ bundle, me }: { bundle: Bundle; me: number }) {
   const pipelines = usePipelines();
   const [adding, setAdding] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [pipelineId, setPipelineId] = useState<number | null>(null);
   const all = pipelines.data?.items ?? [];
-  const lossPipeline = all.find((p) => p.id === pipelineId) ?? all[0];
-  const { move, pendingLoss, confirmLoss, cancelLoss } = useDealMove(lossPipeline, setError);
+  const { move, pendingLoss, confirmLoss, cancelLoss } = useDealMove(all, setError);
   const contact = bundle.contact;
   if (!contact) return null;
   return (
@@ -34,14 +32,7 @@ export function SideDeals({ bundle, me }: { bundle: Bundle; me: number }) {
                 {amount(deal.value)} {deal.currency}
               </span>
               {pipeline && (
-                <select
-                  aria-label={`${t.deals.stage}: ${deal.title}`}
-                  value={deal.stage_id}
-                  onChange={(e) => {
-                    setPipelineId(pipeline.id);
-                    move(deal, Number(e.target.value));
-                  }}
-                >
+                <select aria-label={`${t.deals.stage}: ${deal.title}`} value={deal.stage_id} onChange={(e) => move(deal, Number(e.target.value))}>
                   {pipeline.stages.map((s) => (
                     <option key={s.id} value={s.id}>
                       {s.name}
@@ -67,7 +58,7 @@ export function SideDeals({ bundle, me }: { bundle: Bundle; me: number }) {
           + {t.deals.add}
         </button>
       )}
-      {lossPipeline && pendingLoss && <LostDialog pipeline={lossPipeline} onConfirm={confirmLoss} onCancel={cancelLoss} />}
+      {pendingLoss && <LostDialog pipeline={pendingLoss.pipeline} onConfirm={confirmLoss} onCancel={cancelLoss} />}
     </section>
   );
 }

@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { useNavigate, useSearchParams } from "react-router";
 
 import { api, type BoardFilters } from "../api/client";
@@ -32,8 +32,9 @@ export function DealsPage() {
   const board = useBoard(pipeline?.id ?? null, filters);
   const [error, setError] = useState<string | null>(null);
   const [open, setOpen] = useState<number | "new" | null>(null);
-  const { move, pendingLoss, confirmLoss, cancelLoss } = useDealMove(pipeline, setError);
-  const loading = useState(() => new Set<number>())[0];
+  const { move, pendingLoss, confirmLoss, cancelLoss } = useDealMove(pipelines.data?.items, setError);
+  // The columns whose next page is on its way, per board (its filters) and stage.
+  const loading = useRef(new Set<string>());
 
   function setParam(name: string, value: string | null) {
     const next = new URLSearchParams(search);
@@ -51,16 +52,18 @@ export function DealsPage() {
   }
 
   function loadMore(stageId: number, cursor: string) {
-    if (!pipeline || loading.has(stageId)) return;
-    loading.add(stageId);
+    if (!pipeline) return;
     const key = keys.board(pipeline.id, filters);
+    const busy = `${JSON.stringify(key)}:${stageId}`;
+    if (loading.current.has(busy)) return;
+    loading.current.add(busy);
     api.column(stageId, filters, cursor).then(
       (page) => {
-        loading.delete(stageId);
+        loading.current.delete(busy);
         appendCards(qc, key, stageId, page);
       },
       (err: Error) => {
-        loading.delete(stageId);
+        loading.current.delete(busy);
         setError(err.message);
       },
     );
@@ -150,7 +153,7 @@ export function DealsPage() {
           onCreated={(deal) => setOpen(deal.id)}
         />
       )}
-      {pipeline && pendingLoss && <LostDialog pipeline={pipeline} onConfirm={confirmLoss} onCancel={cancelLoss} />}
+      {pendingLoss && <LostDialog pipeline={pendingLoss.pipeline} onConfirm={confirmLoss} onCancel={cancelLoss} />}
     </main>
   );
 }

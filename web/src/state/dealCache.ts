@@ -43,6 +43,8 @@ export function placeDeal(board: Board, id: number, deal: Deal | null, filtered:
   if (deal && deal.pipeline_id !== board.pipeline.id && !old) return board;
   const onBoard = deal && deal.pipeline_id === board.pipeline.id ? deal : null;
   if (!old) {
+    // Gone, and never loaded here: only a board with cards still to load may have counted it.
+    if (!deal) return board.columns.some((c) => c.deals.next_cursor !== null) ? null : board;
     // Unknown here: a new deal (its first version) on an unfiltered board is counted in;
     // anything else moved from a place this page never loaded.
     if (onBoard?.version !== 1 || filtered) return null;
@@ -72,9 +74,19 @@ export function placeDeal(board: Board, id: number, deal: Deal | null, filtered:
   return { ...board, columns };
 }
 
+// The newest version of each deal this page was told of: a frame older than it (a move's answer
+// came first) is stale wherever the deal is no longer shown to compare with.
+const newest = new WeakMap<QueryClient, Map<number, number>>();
+
 /** Put a deal (or its absence) on every board held; true if one of them must load again. */
 export function applyDeal(qc: QueryClient, id: number, deal: Deal | null): boolean {
   let stale = false;
+  const versions = newest.get(qc) ?? new Map<number, number>();
+  newest.set(qc, versions);
+  if (deal) {
+    if ((versions.get(id) ?? 0) > deal.version) return false;
+    versions.set(id, deal.version);
+  }
   for (const [key, board] of qc.getQueriesData<Board>({ queryKey: keys.boards })) {
     if (!board) continue;
     const filters = key[2] as { owner: string | null; label: number | null } | undefined;

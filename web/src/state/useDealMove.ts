@@ -11,12 +11,13 @@ import { applyDeal } from "./dealCache";
 import { keys } from "./keys";
 
 export interface PendingLoss {
+  pipeline: Pipeline;
   deal: Deal;
   stageId: number;
   beforeId: number | null;
 }
 
-export function useDealMove(pipeline: Pipeline | undefined, onError: (message: string | null) => void) {
+export function useDealMove(pipelines: Pipeline[] | undefined, onError: (message: string | null) => void) {
   const qc = useQueryClient();
   const [pendingLoss, setPendingLoss] = useState<PendingLoss | null>(null);
 
@@ -44,10 +45,11 @@ export function useDealMove(pipeline: Pipeline | undefined, onError: (message: s
 
   function move(deal: Deal, stageId: number, beforeId: number | null = null) {
     if (beforeId === deal.id) return;
+    const pipeline = pipelines?.find((p) => p.id === deal.pipeline_id);
     const stage = pipeline?.stages.find((s) => s.id === stageId);
     const staysLost = deal.stage_id === stageId;
-    if (stage?.kind === "lost" && !staysLost && (pipeline?.lost_reasons.length ?? 0) > 0) {
-      setPendingLoss({ deal, stageId, beforeId });
+    if (pipeline && stage?.kind === "lost" && !staysLost && pipeline.lost_reasons.length > 0) {
+      setPendingLoss({ pipeline, deal, stageId, beforeId });
       return;
     }
     send(deal, stageId, beforeId);
