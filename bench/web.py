@@ -282,7 +282,7 @@ async def board_times(
         most = max(most, await page.locator(".deal-card").count())
     moved = []
     target = page.get_by_role("region", name="Won")
-    for i in range(moves):
+    for _ in range(moves):
         count = target.locator(".deal-count")
         before = await count.text_content()
         t0 = time.perf_counter()
@@ -295,7 +295,6 @@ async def board_times(
             "([el, was]) => el.textContent !== was", arg=[await count.element_handle(), before]
         )
         moved.append((time.perf_counter() - t0) * 1000)
-        del i
     return opened, fetched, most, moved
 
 

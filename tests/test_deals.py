@@ -194,6 +194,15 @@ async def test_a_deal_is_checked_and_defaults_to_its_pipeline(
         ({"title": "x", "value": "-1"}, "value"),
         ({"title": "x", "value": "1e20"}, "value"),
         ({"title": "x", "value": "0.001"}, "value"),
+        ({"title": "x", "value": "NaN"}, "value"),
+        ({"title": "x", "value": "Infinity"}, "value"),
+        ({"title": "x", "value": "1,2,3"}, "value"),
+        ({"title": "x", "value": 1e300}, "value"),
+        ({"title": "Sofa\nfor Rita"}, "title"),
+        ({"title": "Sofa\u2028for Rita"}, "title"),
+        ({"title": "x" * 201}, "title"),
+        ({"title": "x", "label_ids": list(range(1, 52))}, "label_ids"),
+        ({"title": "x", "contact_id": 10**19}, "contact_id"),
         ({"title": "x", "currency": "€"}, "currency"),
         ({"title": "x", "stage_id": won}, "stage_id"),
         ({"title": "x", "stage_id": 999_999}, "stage_id"),
@@ -328,9 +337,17 @@ async def test_the_board_counts_totals_and_pages_each_stage(
     assert both["columns"][0]["count"] == 5
     nobody = await api.get(f"{P}/{pipeline['id']}/board", params={"owner": "none"})
     assert nobody["columns"][0]["count"] == 0
-    for params in ({"owner": "everyone"}, {"label": "x"}, {"label_match": "some"}):
+    for params in ({"owner": "everyone"}, {"owner": "٧"}, {"label": "x"}, {"label_match": "some"}):
         status, _ = await api.call("GET", f"{P}/{pipeline['id']}/board", params=params)
         assert status == 422, params
+    # The inbox list and the contacts read their owner (and assignee) the same way.
+    for path, params in (
+        ("/api/v1/conversations", {"owner": "٧"}),
+        ("/api/v1/conversations", {"assignee": "７"}),
+        ("/api/v1/contacts", {"owner": "٧"}),
+    ):
+        status, _ = await api.call("GET", path, params=params)
+        assert status == 422, (path, params)
     for cursor in ("x", "WzEuNSwgMV0", "WyJhIiwxXQ", "WzAsIDEwMDAwMDAwMDAwMDAwMDAwMDAwXQ"):
         status, _ = await api.call("GET", D, params={"stage_id": new, "cursor": cursor})
         assert status == 422, cursor

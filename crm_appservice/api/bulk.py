@@ -5,8 +5,6 @@ one at a time does; one already as asked is left as it is."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aiohttp import web
 from pydantic import Field, model_validator
 
@@ -16,13 +14,13 @@ from . import responses
 from .conversations import ConversationPatch
 from .label_models import LabelId
 from .middleware import current, restricted_to
-from .models import Body, ConversationOut, Out
+from .models import Body, ConversationOut, Id, Out
 from .resources import conversation_out
 
 routes = web.RouteTableDef()
 # A screenful of selected rows, a few times over: more is a script's job, page by page.
 BULK_LIMIT = 200
-ConversationId = Annotated[int, Field(ge=1, le=999_999_999_999_999_999)]
+ConversationId = Id
 
 
 class BulkBody(Body):

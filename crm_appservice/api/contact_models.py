@@ -11,6 +11,7 @@ from ..phones import NotAPhoneNumber, to_e164
 from .label_models import LabelQuery
 from .models import Body, ContactOut, ConversationOut, Omit, OneLine, Out, Patch
 from .order_models import OrderOut
+from .view_models import Who
 
 
 def _no_nul(value: str) -> str:
@@ -109,9 +110,7 @@ class ContactFilterQuery(LabelQuery):
         "the e-mail address or an attribute's value",
     )
     sort: Literal["name", "newest"] = "name"
-    owner: str | None = Field(
-        default=None, pattern=r"^(me|none|\d{1,18})$", description="me: My customers"
-    )
+    owner: Who | None = Field(default=None, description="me: My customers")
     number: str | None = Field(
         default=None, pattern=r"^[0-9]{5,20}$", description="With a conversation on this number"
     )

@@ -33,6 +33,7 @@ from .contact_models import (
 from .middleware import current, ids, query_of, restricted_to
 from .order_models import OrderBody, OrderList, OrderOut, OrderPatch
 from .resources import conversation_fields
+from .view_models import who
 
 routes = web.RouteTableDef()
 CONTACT = ids("/api/v1/contacts/{contact_id:id}")
@@ -109,7 +110,7 @@ async def filters_of(
     return contact_list.Filters(
         q=query.q,
         sort=query.sort,
-        owner=me if owner == "me" else (int(owner) if owner and owner != "none" else None),
+        owner=who(owner, me),
         unowned=owner == "none",
         number=query.number,
         visible_to=restricted_to(request),

@@ -49,7 +49,7 @@ from .resources import (
     message_fields,
     note_out,
 )
-from .view_models import ConversationFilters
+from .view_models import ConversationFilters, who
 
 routes = web.RouteTableDef()
 CONVERSATION = ids("/api/v1/conversations/{conversation_id:id}")
@@ -60,10 +60,6 @@ class ListQuery(ConversationFilters):
     q: str | None = Field(default=None, min_length=1, max_length=200)
     cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=50, ge=1, le=100)
-
-
-def _who(value: str | None, me: int) -> int | None:
-    return me if value == "me" else (int(value) if value and value != "none" else None)
 
 
 def list_filters(
@@ -78,7 +74,7 @@ def list_filters(
     return store.Filters(
         archived=archived,
         status=f.status,
-        assignee=_who(f.assignee, me),
+        assignee=who(f.assignee, me),
         unassigned=f.assignee == "none",
         platform=f.platform,
         number=f.number,
@@ -86,7 +82,7 @@ def list_filters(
         q=q,
         labels=tuple(f.label),
         all_labels=f.label_match == "all",
-        owner=_who(f.owner, me),
+        owner=who(f.owner, me),
         unowned=f.owner == "none",
         waiting=f.waiting,
         waiting_hours=f.waiting_hours,

@@ -6,13 +6,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, Field
 
-from .label_models import LabelId
-from .models import Body, Omit, OneLine, Out, Patch
+from .label_models import LabelId, LabelQuery
+from .models import Body, Id, Omit, OneLine, Out, Patch
 from .order_models import Amount
+from .view_models import Who
 
-Id = Annotated[int, Field(ge=1, le=999_999_999_999_999_999)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217", examples=["EUR"])]
 StageKind = Literal["open", "won", "lost"]
 Money = Annotated[Amount, Field(ge=0, max_digits=14, decimal_places=2)]
@@ -197,14 +197,10 @@ class DealMove(Body):
     lost_note: Annotated[OneLine, Field(max_length=500)] | None = None
 
 
-class BoardQuery(BaseModel):
+class BoardQuery(LabelQuery):
     """What narrows a board (and each column's further pages)."""
 
-    owner: str | None = Field(
-        default=None, pattern=r"^(me|none|[0-9]{1,18})$", description="me, none or a manager's id"
-    )
-    label: list[LabelId] = Field(default_factory=list, max_length=10)
-    label_match: Literal["any", "all"] = "any"
+    owner: Who | None = Field(default=None, description="me, none or a manager's id")
 
 
 class ColumnQuery(BoardQuery):

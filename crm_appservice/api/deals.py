@@ -31,6 +31,7 @@ from .deal_models import (
 from .middleware import current, ids, query_of, restricted_to
 from .pipelines import PIPELINE, pipeline_id
 from .resources import deal_out, pipeline_out
+from .view_models import who
 
 routes = web.RouteTableDef()
 DEALS = "/api/v1/deals"
@@ -39,16 +40,10 @@ FIRST_PAGE = 30
 
 
 def _filters(request: web.Request, query: BoardQuery) -> store.BoardFilters:
-    owner: int | None = None
-    if query.owner == "me":
-        owner = current(request).manager.id
-    elif query.owner == "none":
-        owner = 0
-    elif query.owner is not None:
-        owner = int(query.owner)
     return store.BoardFilters(
-        owner=owner,
-        labels=list(dict.fromkeys(query.label)),
+        owner=who(query.owner, current(request).manager.id),
+        unowned=query.owner == "none",
+        labels=tuple(dict.fromkeys(query.label)),
         all_labels=query.label_match == "all",
         visible_to=restricted_to(request),
     )
@@ -71,21 +66,16 @@ async def board(request: web.Request) -> web.Response:
             raise responses.not_found("pipeline")
         stage_ids = [s["id"] for s in pipelines.stages_of(row)]
         columns = await store.columns(conn, stage_ids, filters)
-        out = []
-        for column in columns:
-            rows = (
-                await store.column(conn, column.stage_id, filters, None, FIRST_PAGE + 1)
-                if column.count
-                else []
-            )
-            out.append(
-                ColumnOut(
-                    stage_id=column.stage_id,
-                    count=column.count,
-                    totals=column.totals,
-                    deals=_page(rows, FIRST_PAGE),
-                )
-            )
+        cards = await store.first_cards(conn, stage_ids, filters, FIRST_PAGE + 1)
+    out = [
+        ColumnOut(
+            stage_id=c.stage_id,
+            count=c.count,
+            totals=c.totals,
+            deals=_page(cards[c.stage_id], FIRST_PAGE),
+        )
+        for c in columns
+    ]
     return responses.json_response(BoardOut(pipeline=pipeline_out(row), columns=out))
 
 
@@ -149,16 +139,16 @@ async def add_deal(request: web.Request) -> web.Response:
         assert pipeline is not None
         fields["pipeline_id"] = pid
         fields.setdefault("currency", pipeline["currency"])
-        if body.stage_id is None:
-            stage_id = await pipelines.first_open_stage(conn, pid)
-            assert stage_id is not None  # a pipeline has an open stage (PipelineBody)
-            fields["stage_id"] = stage_id
-        else:
-            stage = await pipelines.stage(conn, body.stage_id)
-            if stage is None or stage["pipeline_id"] != pid:
-                raise responses.invalid("stage_id", "No stage with that id in the pipeline")
-            if stage["kind"] != "open":
-                raise responses.invalid("stage_id", "A deal starts open: move it to close it")
+        stages = pipelines.stages_of(pipeline)  # held: they stay so until the deal is in
+        # The first open stage unless one is named (a pipeline has one: PipelineBody).
+        stage = next(
+            (s for s in stages if s["id"] == body.stage_id or body.stage_id is None), None
+        )
+        if stage is None:
+            raise responses.invalid("stage_id", "No stage with that id in the pipeline")
+        if stage["kind"] != "open":
+            raise responses.invalid("stage_id", "A deal starts open: move it to close it")
+        fields["stage_id"] = stage["id"]
         await _checked(conn, request, fields)
         deal_id = await store.create(conn, fields, me)
         await feed.record(conn, [("deal.updated", deal_id)])
@@ -259,12 +249,6 @@ async def delete_deal(request: web.Request) -> web.Response:
         await store.delete(conn, row["id"])
         await feed.record(conn, [("deal.deleted", row["id"])])
     return responses.json_response({"deleted": True})
-
-
-async def open_deals(conn: Conn, request: web.Request, contact_id: int) -> DealList:
-    """A contact's open deals as the manager sees them (the conversation's side panel)."""
-    rows = await store.of_contact(conn, contact_id, restricted_to(request), open_only=True)
-    return DealList(items=[deal_out(r) for r in rows])
 
 
 @routes.get(CONTACT + "/deals")

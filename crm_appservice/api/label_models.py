@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from .models import Body, OneLine, Out, Patch
+from .models import Body, Id, OneLine, Out, Patch
 
 Name = Annotated[OneLine, Field(min_length=1, max_length=40)]
 
@@ -21,7 +21,7 @@ Colour = Annotated[
     Field(pattern=r"^#[0-9a-fA-F]{6}$", description="#rrggbb", examples=["#2e7d32"]),
     AfterValidator(_lower),
 ]
-LabelId = Annotated[int, Field(ge=1, le=999_999_999_999_999_999)]
+LabelId = Id
 
 
 class LabelOut(Out):

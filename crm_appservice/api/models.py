@@ -33,6 +33,9 @@ def _one_line(value: str) -> str:
 
 
 OneLine = Annotated[str, AfterValidator(_one_line)]
+# A database id in a body or a query: at most 18 digits, as in a path (middleware.ids), so a
+# longer number is refused before it can overflow a bigint.
+Id = Annotated[int, Field(ge=1, le=10**18 - 1)]
 
 
 class Out(BaseModel):

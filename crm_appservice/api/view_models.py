@@ -13,7 +13,15 @@ from .models import Body, OneLine, Out, Patch
 
 Status = Literal["open", "pending", "resolved", "snoozed"]
 # me: the viewer (each viewer of a shared view sees their own); none: nobody; a manager's id.
-Who = Annotated[str, Field(pattern=r"^(me|none|\d{1,18})$")]
+# ASCII digits only: `\d` would take other scripts' digits too, which int() reads as numbers.
+Who = Annotated[str, Field(pattern=r"^(me|none|[0-9]{1,18})$")]
+
+
+def who(value: str | None, me: int) -> int | None:
+    """The manager a `Who` names for the viewer `me` (None: nobody, or not asked)."""
+    return me if value == "me" else (int(value) if value and value != "none" else None)
+
+
 # "No reply for more than N hours": up to a month.
 WAITING_HOURS = 720
 

@@ -63,9 +63,6 @@ TEAM_WIDE = frozenset({"label", "pipeline"})
 OWNED = frozenset({"view"})
 # Events of a resource that is gone: the frame carries its id alone, for everyone.
 GONE = frozenset({"label.deleted", "view.deleted", "pipeline.deleted", "deal.deleted"})
-# Resources a restricted manager may not see all of, and the field that says whose each is:
-# one they may not see comes as `<kind>.hidden` with its id, so their lists drop it.
-HIDEABLE = {"conversation": "assignee_id", "deal": "owner_id"}
 
 
 @dataclass(frozen=True)
@@ -105,6 +102,10 @@ class Client:
 
     def sees(self, assignee_id: int | None) -> bool:
         return not self.restricted or assignee_id is None or assignee_id == self.manager_id
+
+    def owns(self, owner_id: int | None) -> bool:
+        """A deal is a restricted manager's only when it is theirs (it names its customer)."""
+        return not self.restricted or owner_id == self.manager_id
 
     def offer(self, frame: bytes | None) -> None:
         if frame is None or self.ended:
@@ -150,6 +151,15 @@ class Client:
                 return
             # The frame is already UTF-8 JSON: sent as a text frame as it is.
             await self.ws.send_frame(frame, WSMsgType.TEXT)
+
+
+# Resources a restricted manager may not see all of: the field that says whose each is, and the
+# rule on it. One they may not see comes as `<kind>.hidden` with its id, so their lists drop it;
+# the other resources of a conversation (messages, notes, history) follow its assignee unsaid.
+HIDEABLE: dict[str, tuple[str, Callable[[Client, int | None], bool]]] = {
+    "conversation": ("assignee_id", Client.sees),
+    "deal": ("owner_id", Client.owns),
+}
 
 
 class Hub:
@@ -312,17 +322,14 @@ def _builder(render: Render, etype: str, seq: int, row: asyncpg.Record, kind: st
     or for the conversation itself `conversation.hidden`, so its list drops it."""
     cache: dict[int, bytes] = {}
     owner = row["owner_id"] if kind in OWNED else None
-    if kind in TEAM_WIDE or kind in OWNED:
-        assignee = None  # seen as an unassigned conversation is: by everyone
-    else:
-        assignee = row[HIDEABLE.get(kind, "conversation_assignee_id")]
+    field, rule = HIDEABLE.get(kind, ("conversation_assignee_id", Client.sees))
+    # Team-wide and owned resources are seen as an unassigned conversation is: by everyone.
+    whose = None if kind in TEAM_WIDE or kind in OWNED else row[field]
 
     def build(client: Client) -> bytes | None:
         if owner is not None and client.manager_id != owner:
             return None
-        # A deal is a restricted manager's only when it is theirs (it names its customer).
-        mine = assignee == client.manager_id or not client.restricted
-        if not (mine if kind == "deal" else client.sees(assignee)):
+        if not rule(client, whose):
             if kind not in HIDEABLE:
                 return None
             hidden = cache.get(HIDDEN)  # made once, for the first viewer who gets it

@@ -222,15 +222,6 @@ async def stage(conn: Conn, stage_id: int) -> asyncpg.Record | None:
     )
 
 
-async def first_open_stage(conn: Conn, pipeline_id: int) -> int | None:
-    found: int | None = await conn.fetchval(
-        "SELECT id FROM deal_stages WHERE pipeline_id = $1 AND kind = 'open'"
-        " ORDER BY position LIMIT 1",
-        pipeline_id,
-    )
-    return found
-
-
 async def reason_of(conn: Conn, pipeline_id: int, reason_id: int) -> bool:
     return (
         await conn.fetchval(

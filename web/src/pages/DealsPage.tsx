@@ -8,11 +8,12 @@ import { BoardColumn } from "../components/BoardColumn";
 import { ConfirmButton } from "../components/Confirm";
 import { DealForm, LostDialog } from "../components/DealForm";
 import { ErrorLine } from "../components/ErrorLine";
+import { OwnerSelect } from "../components/OwnerSelect";
 import { useShell } from "../components/Shell";
 import { amount, moment } from "../format";
 import { paths } from "../routes";
 import { appendCards, applyDeal } from "../state/dealCache";
-import { useBoard, useLabels, usePipelines, useTeam } from "../state/hooks";
+import { useBoard, useLabels, usePipelines } from "../state/hooks";
 import { keys } from "../state/keys";
 import { useDealMove } from "../state/useDealMove";
 import { t } from "../strings";
@@ -25,7 +26,6 @@ export function DealsPage() {
   const [search, setSearch] = useSearchParams();
   const pipelines = usePipelines();
   const labels = useLabels();
-  const team = useTeam();
   const chosen = Number(search.get("pipeline")) || null;
   const pipeline = pipelines.data?.items.find((p) => p.id === chosen) ?? pipelines.data?.items[0];
   const filters: BoardFilters = { owner: search.get("owner"), label: Number(search.get("label")) || null };
@@ -96,18 +96,12 @@ export function DealsPage() {
             ))}
           </select>
         )}
-        <select aria-label={t.deals.owner} value={filters.owner ?? ""} onChange={(e) => setParam("owner", e.target.value || null)}>
-          <option value="">{t.deals.everyone}</option>
-          <option value="me">{t.deals.mine}</option>
-          <option value="none">{t.deals.nobody}</option>
-          {(team.data?.items ?? [])
-            .filter((m) => m.id !== me.id)
-            .map((m) => (
-              <option key={m.id} value={m.id}>
-                {m.name}
-              </option>
-            ))}
-        </select>
+        <OwnerSelect
+          value={filters.owner ?? ""}
+          onChange={(owner) => setParam("owner", owner || null)}
+          anyLabel={t.deals.everyone}
+          mineLabel={t.deals.mine}
+        />
         <select aria-label={t.deals.label} value={filters.label ?? ""} onChange={(e) => setParam("label", e.target.value || null)}>
           <option value="">{t.deals.anyLabel}</option>
           {(labels.data?.items ?? []).map((l) => (

@@ -264,6 +264,11 @@ export interface FrameOutcome {
   viewsStale?: boolean;
 }
 
+/** The id a frame of something gone or hidden carries (`{"id": …}`). */
+function idOf(frame: LiveFrame): number {
+  return (frame.data as { id: number }).id;
+}
+
 /** Apply one frame of `/api/v1/ws` to the cache, in place. */
 export function applyFrame(qc: QueryClient, frame: LiveFrame, me: number | null): FrameOutcome {
   const done = { resync: false, countsStale: false };
@@ -276,7 +281,7 @@ export function applyFrame(qc: QueryClient, frame: LiveFrame, me: number | null)
     case "conversation.updated":
       return { ...done, countsStale: changeConversation(qc, frame.data as Conversation, me) };
     case "conversation.hidden": {
-      const id = (frame.data as { id: number }).id;
+      const id = idOf(frame);
       const before = knownConversation(qc, id);
       hideConversation(qc, id);
       return { ...done, countsStale: !before || !updateCounts(qc, before, undefined, me) };
@@ -294,7 +299,7 @@ export function applyFrame(qc: QueryClient, frame: LiveFrame, me: number | null)
       putLabel(qc, frame.data as Label);
       return done;
     case "label.deleted":
-      dropLabel(qc, (frame.data as { id: number }).id);
+      dropLabel(qc, idOf(frame));
       void qc.invalidateQueries({ queryKey: keys.boards }); // its deals lose it too
       return done;
     case "deal.updated":
@@ -302,18 +307,18 @@ export function applyFrame(qc: QueryClient, frame: LiveFrame, me: number | null)
       return done;
     case "deal.hidden":
     case "deal.deleted":
-      applyDeal(qc, (frame.data as { id: number }).id, null);
+      applyDeal(qc, idOf(frame), null);
       return done;
     case "pipeline.updated":
       putPipeline(qc, frame.data as Pipeline);
       return done;
     case "pipeline.deleted":
-      dropPipeline(qc, (frame.data as { id: number }).id);
+      dropPipeline(qc, idOf(frame));
       return done;
     case "view.updated":
       return { ...done, viewsStale: putView(qc, frame.data as SavedView) };
     case "view.deleted":
-      dropView(qc, (frame.data as { id: number }).id);
+      dropView(qc, idOf(frame));
       return done;
     case "resync":
       return { ...done, resync: true };
